@@ -1,0 +1,79 @@
+import Foundation
+
+/// A bounded, blocking hand-over of batches from one producer thread to one consumer thread.
+///
+/// The producer blocks while `capacity` batches wait, so memory stays bounded whatever the
+/// table size. Either side can end the hand-over with an error, which the other side sees
+/// at its next call.
+public final class BatchPipe: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [RowBatch] = []
+    private var head = 0
+    private let capacity: Int
+    private var finished = false
+    private var failure: Error?
+
+    public init(capacity: Int = 4) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// Hands a batch over, waiting while the pipe is full. Throws the consumer's error once it gave up.
+    public func send(_ batch: RowBatch) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count - head >= capacity, failure == nil {
+            condition.wait()
+        }
+        if let failure { throw failure }
+        queue.append(batch)
+        condition.broadcast()
+    }
+
+    /// Ends the hand-over; `error` (if any) is thrown to the consumer after the batches already sent.
+    public func finish(throwing error: Error? = nil) {
+        condition.lock()
+        defer { condition.unlock() }
+        if let error, failure == nil { failure = error }
+        finished = true
+        condition.broadcast()
+    }
+
+    /// Aborts both sides at once: the producer's next `send` and the consumer's next `receive` throw.
+    public func abort(_ error: Error) {
+        condition.lock()
+        defer { condition.unlock() }
+        if failure == nil { failure = error }
+        queue.removeAll()
+        head = 0
+        finished = true
+        condition.broadcast()
+    }
+
+    /// The next batch, or nil once the producer finished without error.
+    public func receive() throws -> RowBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == queue.count, !finished, failure == nil {
+            condition.wait()
+        }
+        if head < queue.count {
+            let batch = queue[head]
+            head += 1
+            if head > 64, head * 2 > queue.count {
+                queue.removeFirst(head)
+                head = 0
+            }
+            condition.broadcast()
+            return batch
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// Whether the hand-over was aborted (readers use this to stop early).
+    public var isAborted: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return failure != nil && finished && queue.isEmpty
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import CLibPQ
+import FerryCore
+
+/// One libpq connection. Blocking; use it from one thread at a time.
+public final class PGConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    /// `host:port/database`, for messages.
+    public let location: String
+
+    /// Session settings that make every value's text form canonical: ISO dates, ISO 8601 intervals,
+    /// UTC timestamps, round-trip floats, hex bytea.
+    static let sessionOptions = "-c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex"
+
+    /// Connects; `replication` opens a logical replication connection.
+    public init(_ url: ConnectionURL, replication: Bool = false) throws {
+        location = url.location
+        var params: [(String, String)] = [
+            ("host", url.host),
+            ("dbname", url.database ?? "postgres"),
+            ("user", url.user ?? "postgres"),
+            ("application_name", "ferry"),
+            ("client_encoding", "UTF8"),
+            ("connect_timeout", url.parameters["connect_timeout"] ?? "10"),
+            ("options", Self.sessionOptions),
+        ]
+        if let port = url.port { params.append(("port", String(port))) }
+        if let password = url.password { params.append(("password", password)) }
+        if let mode = url.parameters["sslmode"] { params.append(("sslmode", mode == "none" ? "disable" : mode)) }
+        if replication { params.append(("replication", "database")) }
+        let keys = params.map { strdup($0.0) }
+        let values = params.map { strdup($0.1) }
+        defer { keys.forEach { free($0) }; values.forEach { free($0) } }
+        var keyPointers: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
+        var valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
+        guard let conn = PQconnectdbParams(&keyPointers, &valuePointers, 0) else {
+            throw FerryError(.connectionFailed, "PostgreSQL \(location): out of memory while connecting")
+        }
+        handle = conn
+        if PQstatus(conn) != CONNECTION_OK {
+            let message = Self.trimmed(String(cString: PQerrorMessage(conn)))
+            PQfinish(conn)
+            throw FerryError(.connectionFailed, "PostgreSQL \(location): \(message)")
+        }
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws {
+        let result = PQexec(handle, sql)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+    }
+
+    /// Runs a query and returns every row as text (nil for NULL).
+    public func query(_ sql: String) throws -> [[String?]] {
+        let result = PQexec(handle, sql)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+        let rows = PQntuples(result), columns = PQnfields(result)
+        var out: [[String?]] = []
+        out.reserveCapacity(Int(rows))
+        for r in 0..<rows {
+            var row: [String?] = []
+            row.reserveCapacity(Int(columns))
+            for c in 0..<columns {
+                row.append(PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c)))
+            }
+            out.append(row)
+        }
+        return out
+    }
+
+    /// Runs `COPY … TO STDOUT` and hands each data row (with its trailing newline) to `row`.
+    public func copyOut(_ sql: String, row: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let start = PQexec(handle, sql)
+        guard PQresultStatus(start) == PGRES_COPY_OUT else {
+            defer { PQclear(start) }
+            try check(start, sql: sql)
+            throw FerryError(.database, "PostgreSQL \(location): \(sql) did not start a COPY")
+        }
+        PQclear(start)
+        var callbackError: Error?
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(handle, &buffer, 0)
+            if length > 0, let buffer {
+                defer { PQfreemem(buffer) }
+                if callbackError == nil {
+                    do { try row(UnsafeRawBufferPointer(start: buffer, count: Int(length))) } catch {
+                        callbackError = error
+                        _ = PQrequestCancel(handle)
+                    }
+                }
+            } else if length == -1 {
+                break
+            } else {
+                throw FerryError(.database, "PostgreSQL \(location): \(Self.trimmed(String(cString: PQerrorMessage(handle))))")
+            }
+        }
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            if callbackError == nil { try check(result, sql: sql) }
+        }
+        if let callbackError { throw callbackError }
+    }
+
+    /// Runs `COPY … FROM STDIN`; `feed` receives a function that sends bytes. Returns the rows copied.
+    @discardableResult
+    public func copyIn(_ sql: String, feed: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Int64 {
+        let start = PQexec(handle, sql)
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            defer { PQclear(start) }
+            try check(start, sql: sql)
+            throw FerryError(.database, "PostgreSQL \(location): \(sql) did not start a COPY")
+        }
+        PQclear(start)
+        var feedError: Error?
+        do {
+            try feed { bytes in
+                guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+                if PQputCopyData(self.handle, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count)) != 1 {
+                    throw FerryError(.database, "PostgreSQL \(self.location): \(Self.trimmed(String(cString: PQerrorMessage(self.handle))))")
+                }
+            }
+        } catch {
+            feedError = error
+        }
+        _ = PQputCopyEnd(handle, feedError == nil ? nil : "ferry aborted the load")
+        var copied: Int64 = 0
+        var serverError: Error?
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            do {
+                try check(result, sql: sql)
+                copied = Int64(String(cString: PQcmdTuples(result))) ?? copied
+            } catch {
+                if serverError == nil { serverError = error }
+            }
+        }
+        if let feedError { throw feedError }
+        if let serverError { throw serverError }
+        return copied
+    }
+
+    private func check(_ result: OpaquePointer?, sql: String) throws {
+        let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
+        switch status {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_COPY_OUT, PGRES_COPY_IN, PGRES_COPY_BOTH, PGRES_EMPTY_QUERY:
+            return
+        default:
+            guard let result else {
+                throw FerryError(.database, "PostgreSQL \(location): \(Self.trimmed(String(cString: PQerrorMessage(handle))))")
+            }
+            throw PGServerError(result: result, location: location).ferryError
+        }
+    }
+
+    static func trimmed(_ text: String) -> String {
+        text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: "; ")
+    }
+
+    /// `name` quoted as a PostgreSQL identifier.
+    public static func quote(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// `table` as a schema-qualified, quoted name.
+    public static func quote(_ table: TableID) -> String {
+        quote(table.schema) + "." + quote(table.name)
+    }
+
+    /// `text` as a PostgreSQL string literal.
+    public static func literal(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+}
+
+/// The fields of a PostgreSQL error report.
+struct PGServerError {
+    let sqlState: String
+    let message: String
+    let detail: String?
+    let context: String?
+
+    init(result: OpaquePointer, location: String) {
+        func field(_ code: Int32) -> String? {
+            guard let value = PQresultErrorField(result, code) else { return nil }
+            return String(cString: value)
+        }
+        sqlState = field(Int32(UInt8(ascii: "C"))) ?? ""
+        let primary = field(Int32(UInt8(ascii: "M"))) ?? PGConnection.trimmed(String(cString: PQresultErrorMessage(result)))
+        message = "PostgreSQL \(location): \(primary)"
+        detail = field(Int32(UInt8(ascii: "D")))
+        context = field(Int32(UInt8(ascii: "W")))
+    }
+
+    var ferryError: FerryError {
+        var text = message
+        if let detail { text += " (\(detail))" }
+        if let context { text += " [\(PGConnection.trimmed(context))]" }
+        let kind: FerryError.Kind
+        switch sqlState.prefix(2) {
+        case "22", "23": kind = .dataError
+        case "42" where sqlState == "42P01" || sqlState == "3F000": kind = .notFound
+        case "3F": kind = .notFound
+        case "57" where sqlState == "57014": kind = .cancelled
+        default: kind = .database
+        }
+        return FerryError(kind, text)
+    }
+}

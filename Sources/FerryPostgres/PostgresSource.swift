@@ -1,0 +1,123 @@
+import FerryCore
+
+/// Reads PostgreSQL tables with `COPY … TO STDOUT` inside one exported snapshot.
+public struct PostgresSource: SourceConnector {
+    public let url: ConnectionURL
+    public var engine: EngineKind { .postgres }
+    public var nativeEncoding: NativeEncoding? { PostgresTarget.copyText }
+
+    public init(url: ConnectionURL) {
+        self.url = url
+    }
+
+    public func discover(_ mappings: TableMappings) throws -> [TableSchema] {
+        try PostgresCatalog.discover(PGConnection(url), mappings)
+    }
+
+    public func openSnapshot(workers: Int) throws -> any SnapshotSession {
+        try PostgresSnapshot(url: url)
+    }
+}
+
+/// A snapshot exported by one coordinating transaction and imported by every reader.
+final class PostgresSnapshot: SnapshotSession, @unchecked Sendable {
+    private let url: ConnectionURL
+    private let coordinator: PGConnection
+    private let snapshotID: String
+    /// Tables larger than this are split into ctid ranges of about this size.
+    static let chunkBytes: Int64 = 256 << 20
+    static let pageSize: Int64 = 8192
+
+    init(url: ConnectionURL) throws {
+        self.url = url
+        coordinator = try PGConnection(url)
+        try coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        snapshotID = try coordinator.query("SELECT pg_export_snapshot()")[0][0]!
+    }
+
+    func estimatedRows(of table: TableSchema) throws -> Int64 {
+        let row = try coordinator.query("SELECT c.reltuples::bigint, pg_relation_size(c.oid) FROM pg_class c WHERE c.oid = \(regclass(table.id))")[0]
+        let tuples = Int64(row[0] ?? "-1") ?? -1
+        let bytes = Int64(row[1] ?? "0") ?? 0
+        if tuples >= 0, !(tuples == 0 && bytes > 0) { return tuples }
+        if bytes < 64 << 20 {
+            return Int64(try coordinator.query("SELECT count(*) FROM \(PGConnection.quote(table.id))")[0][0] ?? "0") ?? 0
+        }
+        return bytes / 100
+    }
+
+    func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int) throws -> [ReadChunk] {
+        let bytes = Int64(try coordinator.query("SELECT pg_relation_size(\(regclass(table.id)))")[0][0] ?? "0") ?? 0
+        let count = Int(min(Int64(maxChunks), bytes / Self.chunkBytes))
+        guard count > 1 else { return [.whole] }
+        let pages = bytes / Self.pageSize
+        let step = (pages + Int64(count) - 1) / Int64(count)
+        return (0..<count).map { i in
+            let low = Int64(i) * step
+            var predicate = "ctid >= '(\(low),0)'::tid"
+            if i < count - 1 { predicate += " AND ctid < '(\(low + step),0)'::tid" }
+            return ReadChunk(index: i, count: count, predicate: predicate)
+        }
+    }
+
+    func read(_ plan: TablePlan, chunk: ReadChunk, encoding: BatchEncoding, into pipe: BatchPipe) throws {
+        let conn = try PGConnection(url)
+        try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try conn.execute("SET TRANSACTION SNAPSHOT \(PGConnection.literal(snapshotID))")
+        let columns = plan.columns.map { PGConnection.quote($0.source.name) }.joined(separator: ", ")
+        let sql: String
+        if let predicate = chunk.predicate {
+            sql = "COPY (SELECT \(columns) FROM \(PGConnection.quote(plan.source.id)) WHERE \(predicate)) TO STDOUT"
+        } else {
+            sql = "COPY \(PGConnection.quote(plan.source.id)) (\(columns)) TO STDOUT"
+        }
+        switch encoding {
+        case .native:
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(Self.batchBytes + 4096)
+            var rows = 0
+            try conn.copyOut(sql) { row in
+                buffer.append(contentsOf: row)
+                rows += 1
+                if buffer.count >= Self.batchBytes {
+                    try pipe.send(.encoded(bytes: buffer, rowCount: rows))
+                    buffer.removeAll(keepingCapacity: true)
+                    rows = 0
+                }
+            }
+            if rows > 0 { try pipe.send(.encoded(bytes: buffer, rowCount: rows)) }
+        case .values:
+            let types = plan.columns.map(\.source.type)
+            var batch: [[Value]] = []
+            var batchBytes = 0
+            try conn.copyOut(sql) { row in
+                let fields = CopyTextCodec.decodeRow(row)
+                var values: [Value] = []
+                values.reserveCapacity(types.count)
+                for (i, type) in types.enumerated() {
+                    values.append(PostgresValueCodec.decode(i < fields.count ? fields[i] : nil, as: type))
+                }
+                batch.append(values)
+                batchBytes += row.count
+                if batch.count >= Self.batchRows || batchBytes >= Self.batchBytes {
+                    try pipe.send(.rows(batch))
+                    batch.removeAll(keepingCapacity: true)
+                    batchBytes = 0
+                }
+            }
+            if !batch.isEmpty { try pipe.send(.rows(batch)) }
+        }
+        try conn.execute("COMMIT")
+    }
+
+    static let batchBytes = 1 << 20
+    static let batchRows = 2000
+
+    func close() {
+        try? coordinator.execute("COMMIT")
+    }
+
+    private func regclass(_ id: TableID) -> String {
+        PGConnection.literal(PGConnection.quote(id)) + "::regclass"
+    }
+}

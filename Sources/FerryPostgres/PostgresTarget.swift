@@ -1,0 +1,172 @@
+import FerryCore
+
+/// Writes tables into PostgreSQL with `COPY … FROM STDIN`.
+public struct PostgresTarget: TargetConnector {
+    /// PostgreSQL's COPY text format, passed through unchanged between two PostgreSQL servers.
+    public static let copyText = NativeEncoding("postgres-copy-text")
+
+    public let url: ConnectionURL
+    public var engine: EngineKind { .postgres }
+
+    public init(url: ConnectionURL) {
+        self.url = url
+    }
+
+    public func check(_ plan: TablePlan) throws {
+        // Every neutral type has a PostgreSQL column type; values are checked as they are written.
+    }
+
+    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan) -> Bool {
+        encoding == Self.copyText && plan.source.engine == .postgres
+    }
+
+    public func prepare(_ plan: TablePlan, mode: TargetTablePrepMode) throws {
+        let conn = try PGConnection(url)
+        let table = PGConnection.quote(plan.target)
+        switch mode {
+        case .dropAndCreate:
+            try conn.execute("BEGIN")
+            try conn.execute("CREATE SCHEMA IF NOT EXISTS \(PGConnection.quote(plan.target.schema))")
+            try conn.execute("DROP TABLE IF EXISTS \(table) CASCADE")
+            var definitions: [String] = []
+            for column in plan.columns {
+                definitions.append(try columnDefinition(column, plan: plan, conn: conn))
+            }
+            if !plan.targetPrimaryKey.isEmpty {
+                definitions.append("PRIMARY KEY (\(plan.targetPrimaryKey.map(PGConnection.quote).joined(separator: ", ")))")
+            }
+            try conn.execute("CREATE TABLE \(table) (\n  \(definitions.joined(separator: ",\n  "))\n)")
+            try conn.execute("COMMIT")
+        case .truncateBeforeLoad:
+            try requireColumns(plan, conn: conn)
+            try conn.execute("TRUNCATE \(table)")
+        case .doNothing:
+            try requireColumns(plan, conn: conn)
+        }
+    }
+
+    private func columnDefinition(_ column: ColumnPlan, plan: TablePlan, conn: PGConnection) throws -> String {
+        let source = column.source
+        var enumType: String?
+        if let labels = PostgresTypes.enumLabels(of: source.type) {
+            let name: String
+            if plan.source.engine == .postgres {
+                let bare = source.nativeType.hasSuffix("[]") ? String(source.nativeType.dropLast(2)) : source.nativeType
+                name = String(bare.split(separator: ".").last ?? Substring(bare)).replacingOccurrences(of: "\"", with: "")
+            } else {
+                name = "\(plan.target.name)_\(column.targetName)"
+            }
+            enumType = try ensureEnum(TableID(schema: plan.target.schema, name: name), labels: labels, conn: conn)
+        }
+        var type = PostgresTypes.ddl(for: source.type, enumTypeName: enumType)
+        if plan.source.engine == .postgres, enumType == nil, case .other = source.type { type = source.nativeType }
+        if plan.source.engine == .postgres, source.nativeType == "jsonb" { type = "jsonb" }
+        var definition = "\(PGConnection.quote(column.targetName)) \(type)"
+        if !source.nullable { definition += " NOT NULL" }
+        if let value = source.defaultValue, let literal = defaultLiteral(value) { definition += " DEFAULT \(literal)" }
+        return definition
+    }
+
+    private func defaultLiteral(_ value: Value) -> String? {
+        switch value {
+        case .null, .array: return nil
+        case let .bool(b): return b ? "true" : "false"
+        case let .bytes(b): return PGConnection.literal("\\x" + Hex.encode(b))
+        default: return value.textForm.map(PGConnection.literal)
+        }
+    }
+
+    /// Creates the enum type unless it exists; returns its quoted name.
+    private func ensureEnum(_ id: TableID, labels: [String], conn: PGConnection) throws -> String {
+        let exists = try conn.query("""
+            SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            WHERE n.nspname = \(PGConnection.literal(id.schema)) AND t.typname = \(PGConnection.literal(id.name))
+            """)
+        if exists.isEmpty {
+            try conn.execute("CREATE TYPE \(PGConnection.quote(id)) AS ENUM (\(labels.map(PGConnection.literal).joined(separator: ", ")))")
+        }
+        return PGConnection.quote(id)
+    }
+
+    private func requireColumns(_ plan: TablePlan, conn: PGConnection) throws {
+        let rows = try conn.query("""
+            SELECT a.attname FROM pg_attribute a
+            WHERE a.attrelid = to_regclass(\(PGConnection.literal(PGConnection.quote(plan.target)))) AND a.attnum > 0 AND NOT a.attisdropped
+            """)
+        guard !rows.isEmpty else {
+            throw FerryError(.notFound, "target table \(plan.target) does not exist in PostgreSQL \(url.location); use target table prep mode drop-and-create to create it")
+        }
+        let existing = Set(rows.compactMap { $0[0] })
+        let missing = plan.columns.map(\.targetName).filter { !existing.contains($0) }
+        guard missing.isEmpty else {
+            throw FerryError(.schemaMismatch, "target table \(plan.target) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) (it has \(existing.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    public func load(_ plan: TablePlan, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
+        let conn = try PGConnection(url)
+        let columns = plan.columns.map { PGConnection.quote($0.targetName) }.joined(separator: ", ")
+        let types = plan.columns.map(\.source.type)
+        let names = plan.columns.map { "\(plan.target).\($0.targetName)" }
+        return try conn.copyIn("COPY \(PGConnection.quote(plan.target)) (\(columns)) FROM STDIN") { send in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(1 << 20)
+            while let batch = try pipe.receive() {
+                switch batch {
+                case let .encoded(bytes, _):
+                    try bytes.withUnsafeBytes(send)
+                case let .rows(rows):
+                    for row in rows {
+                        for (i, value) in row.enumerated() {
+                            if i > 0 { buffer.append(0x09) }
+                            try PostgresValueCodec.encode(value, as: types[i], column: names[i], into: &buffer)
+                        }
+                        buffer.append(0x0a)
+                        if buffer.count >= 1 << 20 {
+                            try buffer.withUnsafeBytes(send)
+                            buffer.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    if !buffer.isEmpty {
+                        try buffer.withUnsafeBytes(send)
+                        buffer.removeAll(keepingCapacity: true)
+                    }
+                }
+                progress(batch.rowCount)
+            }
+        }
+    }
+
+    public func createIndexes(_ plan: TablePlan) throws {
+        let conn = try PGConnection(url)
+        for index in plan.source.indexes {
+            let columns = index.columns.compactMap(plan.targetName(ofSource:))
+            guard columns.count == index.columns.count else { continue }
+            let name = PGConnection.quote(indexName(index.name, plan: plan))
+            try conn.execute("CREATE \(index.unique ? "UNIQUE " : "")INDEX IF NOT EXISTS \(name) ON \(PGConnection.quote(plan.target)) (\(columns.map(PGConnection.quote).joined(separator: ", ")))")
+        }
+    }
+
+    /// Index names are unique per schema in PostgreSQL; names from MySQL or SQLite are only unique per table.
+    private func indexName(_ name: String, plan: TablePlan) -> String {
+        let full = plan.source.engine == .postgres ? name : "\(plan.target.name)_\(name)"
+        return String(full.prefix(63))
+    }
+
+    public func createForeignKeys(_ plan: TablePlan, loaded: [TableID: TablePlan]) throws {
+        let conn = try PGConnection(url)
+        for key in plan.source.foreignKeys {
+            guard let referenced = loaded[key.referencedTable] else { continue }
+            let columns = key.columns.compactMap(plan.targetName(ofSource:))
+            let referencedColumns = key.referencedColumns.compactMap(referenced.targetName(ofSource:))
+            guard columns.count == key.columns.count, referencedColumns.count == key.referencedColumns.count else { continue }
+            let name = String(key.name.prefix(63))
+            try conn.execute("""
+                ALTER TABLE \(PGConnection.quote(plan.target)) ADD CONSTRAINT \(PGConnection.quote(name))
+                FOREIGN KEY (\(columns.map(PGConnection.quote).joined(separator: ", ")))
+                REFERENCES \(PGConnection.quote(referenced.target)) (\(referencedColumns.map(PGConnection.quote).joined(separator: ", ")))
+                ON DELETE \(key.onDelete) ON UPDATE \(key.onUpdate)
+                """)
+        }
+    }
+}
