@@ -53,8 +53,13 @@ public protocol TargetConnector: Sendable {
     /// Rejects a plan this target cannot store (an unsupported type), naming table.column and the type.
     func check(_ plan: TablePlan) throws
 
-    /// Creates, truncates or checks the target table (with its primary key) per `mode`.
-    func prepare(_ plan: TablePlan, mode: TargetTablePrepMode) throws
+    /// The table name this target actually uses for `table` (SQLite has one schema, `main`).
+    func normalize(_ table: TableID) -> TableID
+
+    /// Creates, truncates or checks the target table (with its primary key) per `mode`. `related`
+    /// holds the plans of the tables this one may reference, for targets that declare foreign keys
+    /// only when a table is created; it is empty when foreign keys are not wanted.
+    func prepare(_ plan: TablePlan, mode: TargetTablePrepMode, related: [TableID: TablePlan]) throws
 
     /// Whether this target accepts the source's native encoding for this plan.
     func accepts(_ encoding: NativeEncoding, for plan: TablePlan) -> Bool
@@ -68,4 +73,8 @@ public protocol TargetConnector: Sendable {
 
     /// Creates the plan's foreign keys whose referenced tables are among `loaded`.
     func createForeignKeys(_ plan: TablePlan, loaded: [TableID: TablePlan]) throws
+}
+
+extension TargetConnector {
+    public func normalize(_ table: TableID) -> TableID { table }
 }

@@ -20,7 +20,7 @@ public struct PostgresTarget: TargetConnector {
         encoding == Self.copyText && plan.source.engine == .postgres
     }
 
-    public func prepare(_ plan: TablePlan, mode: TargetTablePrepMode) throws {
+    public func prepare(_ plan: TablePlan, mode: TargetTablePrepMode, related: [TableID: TablePlan]) throws {
         let conn = try PGConnection(url)
         let table = PGConnection.quote(plan.target)
         switch mode {

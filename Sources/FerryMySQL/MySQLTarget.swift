@@ -1,0 +1,144 @@
+import FerryCore
+
+/// Writes tables into MySQL/MariaDB with large multi-row `INSERT`s in strict SQL mode.
+public struct MySQLTarget: TargetConnector {
+    public let url: ConnectionURL
+    public var engine: EngineKind { .mysql }
+    /// Largest statement Ferry builds; a row larger than this is sent alone.
+    static let statementBytes = 4 << 20
+
+    public init(url: ConnectionURL) {
+        self.url = url
+    }
+
+    public func check(_ plan: TablePlan) throws {}
+
+    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan) -> Bool { false }
+
+    public func prepare(_ plan: TablePlan, mode: TargetTablePrepMode, related: [TableID: TablePlan]) throws {
+        let conn = try MySQLConnection(url)
+        let table = MySQLConnection.quote(plan.target)
+        switch mode {
+        case .dropAndCreate:
+            try conn.execute("CREATE DATABASE IF NOT EXISTS \(MySQLConnection.quote(plan.target.schema)) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+            try conn.execute("SET foreign_key_checks = 0")
+            try conn.execute("DROP TABLE IF EXISTS \(table)")
+            var definitions = try plan.columns.map { try columnDefinition($0, plan: plan, mariaDB: conn.isMariaDB) }
+            let key = plan.targetPrimaryKey
+            if !key.isEmpty { definitions.append("PRIMARY KEY (\(key.map(MySQLConnection.quote).joined(separator: ", ")))") }
+            try conn.execute("CREATE TABLE \(table) (\n  \(definitions.joined(separator: ",\n  "))\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+        case .truncateBeforeLoad:
+            try requireColumns(plan, conn: conn)
+            try conn.execute("SET foreign_key_checks = 0")
+            try conn.execute("TRUNCATE TABLE \(table)")
+        case .doNothing:
+            try requireColumns(plan, conn: conn)
+        }
+    }
+
+    private func columnDefinition(_ column: ColumnPlan, plan: TablePlan, mariaDB: Bool) throws -> String {
+        let source = column.source
+        let keys = [plan.source.primaryKey] + plan.source.indexes.map(\.columns)
+        let key = keys.filter { $0.contains(source.name) }.max { $0.count < $1.count }
+        let type: String
+        if plan.source.engine == .mysql, !source.nativeType.hasPrefix("geometry:") {
+            type = source.nativeType
+        } else {
+            type = MySQLTypes.ddl(for: source.type, isKey: key != nil, keyColumns: key?.count ?? 1, mariaDB: mariaDB)
+        }
+        var definition = "\(MySQLConnection.quote(column.targetName)) \(type)"
+        definition += source.nullable ? " NULL" : " NOT NULL"
+        if let value = source.defaultValue, let literal = defaultLiteral(value, type: source.type, sqlType: type) {
+            definition += " DEFAULT \(literal)"
+        }
+        return definition
+    }
+
+    private func defaultLiteral(_ value: Value, type: ColumnType, sqlType: String) -> String? {
+        guard !sqlType.contains("text"), !sqlType.contains("blob"), sqlType != "json" else { return nil }
+        var out: [UInt8] = []
+        guard (try? MySQLLiteral.append(value, as: type, column: "", to: &out)) != nil else { return nil }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func requireColumns(_ plan: TablePlan, conn: MySQLConnection) throws {
+        let rows = try conn.query("""
+            SELECT COLUMN_NAME FROM information_schema.COLUMNS
+            WHERE TABLE_SCHEMA = \(MySQLConnection.literal(plan.target.schema)) AND TABLE_NAME = \(MySQLConnection.literal(plan.target.name))
+            """)
+        guard !rows.isEmpty else {
+            throw FerryError(.notFound, "target table \(plan.target) does not exist in MySQL \(url.location); use target table prep mode drop-and-create to create it")
+        }
+        let existing = Set(rows.compactMap { $0[0] })
+        let missing = plan.columns.map(\.targetName).filter { !existing.contains($0) }
+        guard missing.isEmpty else {
+            throw FerryError(.schemaMismatch, "target table \(plan.target) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) (it has \(existing.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    public func load(_ plan: TablePlan, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
+        let conn = try MySQLConnection(url)
+        try conn.execute("SET foreign_key_checks = 0")
+        let header = Array("INSERT INTO \(MySQLConnection.quote(plan.target)) (\(plan.columns.map { MySQLConnection.quote($0.targetName) }.joined(separator: ", "))) VALUES ".utf8)
+        let types = plan.columns.map(\.source.type)
+        let names = plan.columns.map { "\(plan.target).\($0.targetName)" }
+        var statement = header
+        statement.reserveCapacity(Self.statementBytes + (1 << 16))
+        var pendingRows = 0
+        var loaded: Int64 = 0
+        func flush() throws {
+            guard pendingRows > 0 else { return }
+            try conn.execute(bytes: statement)
+            loaded += Int64(pendingRows)
+            statement.removeSubrange(header.count...)
+            pendingRows = 0
+        }
+        while let batch = try pipe.receive() {
+            guard case let .rows(rows) = batch else {
+                throw FerryError(.database, "MySQL target received rows in an encoding it does not read")
+            }
+            for row in rows {
+                if pendingRows > 0 { statement.append(UInt8(ascii: ",")) }
+                statement.append(UInt8(ascii: "("))
+                for (i, value) in row.enumerated() {
+                    if i > 0 { statement.append(UInt8(ascii: ",")) }
+                    try MySQLLiteral.append(value, as: types[i], column: names[i], to: &statement)
+                }
+                statement.append(UInt8(ascii: ")"))
+                pendingRows += 1
+                if statement.count >= Self.statementBytes { try flush() }
+            }
+            try flush()
+            progress(batch.rowCount)
+        }
+        return loaded
+    }
+
+    public func createIndexes(_ plan: TablePlan) throws {
+        let conn = try MySQLConnection(url)
+        for index in plan.source.indexes {
+            let columns = index.columns.compactMap(plan.targetName(ofSource:))
+            guard columns.count == index.columns.count else { continue }
+            try conn.execute("""
+                CREATE \(index.unique ? "UNIQUE " : "")INDEX \(MySQLConnection.quote(String(index.name.prefix(64))))
+                ON \(MySQLConnection.quote(plan.target)) (\(columns.map(MySQLConnection.quote).joined(separator: ", ")))
+                """)
+        }
+    }
+
+    public func createForeignKeys(_ plan: TablePlan, loaded: [TableID: TablePlan]) throws {
+        let conn = try MySQLConnection(url)
+        for key in plan.source.foreignKeys {
+            guard let referenced = loaded[key.referencedTable] else { continue }
+            let columns = key.columns.compactMap(plan.targetName(ofSource:))
+            let referencedColumns = key.referencedColumns.compactMap(referenced.targetName(ofSource:))
+            guard columns.count == key.columns.count, referencedColumns.count == key.referencedColumns.count else { continue }
+            try conn.execute("""
+                ALTER TABLE \(MySQLConnection.quote(plan.target)) ADD CONSTRAINT \(MySQLConnection.quote(String(key.name.prefix(64))))
+                FOREIGN KEY (\(columns.map(MySQLConnection.quote).joined(separator: ", ")))
+                REFERENCES \(MySQLConnection.quote(referenced.target)) (\(referencedColumns.map(MySQLConnection.quote).joined(separator: ", ")))
+                ON DELETE \(key.onDelete) ON UPDATE \(key.onUpdate)
+                """)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import FerryCore
+import GRDB
+
+/// Reads table structure from `sqlite_master` and the table PRAGMAs.
+enum SQLiteCatalog {
+    static let schema = "main"
+
+    static func discover(_ db: Database, _ mappings: TableMappings) throws -> [TableSchema] {
+        let names = try String.fetchAll(db, sql: """
+            SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name
+            """)
+        var tables: [TableSchema] = []
+        for name in names {
+            let id = TableID(schema: schema, name: name)
+            guard mappings.selects(id) else { continue }
+            var columns: [FerryCore.Column] = []
+            var keyColumns: [(Int, String)] = []
+            for row in try Row.fetchAll(db, sql: "PRAGMA table_xinfo(\(SQLiteNames.quote(name)))") {
+                let hidden: Int = row["hidden"]
+                guard hidden == 0 else { continue }
+                let columnName: String = row["name"]
+                let declared: String = row["type"] ?? ""
+                let pk: Int = row["pk"]
+                if pk > 0 { keyColumns.append((pk, columnName)) }
+                let notNull: Int = row["notnull"]
+                columns.append(FerryCore.Column(name: columnName, type: SQLiteTypes.neutral(declared: declared), nativeType: declared,
+                                      nullable: notNull == 0 && pk == 0, defaultValue: literalDefault(row["dflt_value"])))
+            }
+            var table = TableSchema(id: id, engine: .sqlite, columns: columns,
+                                    primaryKey: keyColumns.sorted { $0.0 < $1.0 }.map(\.1))
+            for index in try Row.fetchAll(db, sql: "PRAGMA index_list(\(SQLiteNames.quote(name)))") {
+                let origin: String = index["origin"]
+                let partial: Int = index["partial"]
+                guard origin != "pk", partial == 0 else { continue }
+                let indexName: String = index["name"]
+                let indexColumns = try Row.fetchAll(db, sql: "PRAGMA index_info(\(SQLiteNames.quote(indexName)))")
+                    .map { $0["name"] as String? }
+                guard !indexColumns.isEmpty, indexColumns.allSatisfy({ $0 != nil }) else { continue }
+                let unique: Int = index["unique"]
+                table.indexes.append(IndexDefinition(name: indexName, columns: indexColumns.compactMap { $0 }, unique: unique == 1))
+            }
+            var keys: [Int: FerryCore.ForeignKeyDefinition] = [:]
+            for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_list(\(SQLiteNames.quote(name)))") {
+                let keyID: Int = row["id"]
+                let from: String = row["from"]
+                let referenced: String = row["table"]
+                let to: String? = row["to"]
+                if keys[keyID] == nil {
+                    keys[keyID] = FerryCore.ForeignKeyDefinition(name: "\(name)_fk\(keyID)", columns: [],
+                                                       referencedTable: TableID(schema: schema, name: referenced),
+                                                       referencedColumns: [], onDelete: row["on_delete"], onUpdate: row["on_update"])
+                }
+                keys[keyID]!.columns.append(from)
+                keys[keyID]!.referencedColumns.append(to ?? from)
+            }
+            table.foreignKeys = keys.keys.sorted().map { keys[$0]! }
+            tables.append(table)
+        }
+        return tables
+    }
+
+    static func literalDefault(_ text: String?) -> Value? {
+        guard let text, text.uppercased() != "NULL" else { return nil }
+        if text.hasPrefix("'"), text.hasSuffix("'"), text.count >= 2 {
+            return .text(String(text.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'"))
+        }
+        if Int64(text) != nil || Double(text) != nil { return .text(text) }
+        return nil
+    }
+}
+
+enum SQLiteNames {
+    static func quote(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+enum SQLiteErrors {
+    /// Runs `body`, turning GRDB's errors into ``FerryError``s that name the file.
+    static func wrap<T>(_ url: ConnectionURL, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as FerryError {
+            throw error
+        } catch let error as DatabaseError {
+            let kind: FerryError.Kind = error.resultCode == .SQLITE_CONSTRAINT || error.resultCode == .SQLITE_MISMATCH ? .dataError : .database
+            throw FerryError(kind, "SQLite \(url.database ?? ""): \(error.message ?? "\(error)")")
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import FerryCore
+import Foundation
+import GRDB
+
+/// Reads a SQLite file; its one schema is `main`. Each table is read in one read transaction.
+public struct SQLiteSource: SourceConnector {
+    public let url: ConnectionURL
+    public var engine: EngineKind { .sqlite }
+    public var nativeEncoding: NativeEncoding? { nil }
+
+    public init(url: ConnectionURL) {
+        self.url = url
+    }
+
+    func open() throws -> DatabaseQueue {
+        let path = url.database ?? ""
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw FerryError(.connectionFailed, "SQLite \(path): the file does not exist")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(60)
+        do { return try DatabaseQueue(path: path, configuration: configuration) } catch {
+            throw FerryError(.connectionFailed, "SQLite \(path): \(error)")
+        }
+    }
+
+    public func discover(_ mappings: TableMappings) throws -> [TableSchema] {
+        let queue = try open()
+        return try SQLiteErrors.wrap(url) {
+            try queue.read { db in try SQLiteCatalog.discover(db, mappings) }
+        }
+    }
+
+    public func openSnapshot(workers: Int) throws -> any SnapshotSession {
+        SQLiteSnapshot(source: self)
+    }
+}
+
+struct SQLiteSnapshot: SnapshotSession {
+    let source: SQLiteSource
+    static let batchRows = 2000
+
+    func estimatedRows(of table: TableSchema) throws -> Int64 {
+        try SQLiteErrors.wrap(source.url) {
+            try source.open().read { db in
+                try Int64.fetchOne(db, sql: "SELECT count(*) FROM \(SQLiteNames.quote(table.id.name))") ?? 0
+            }
+        }
+    }
+
+    func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int) throws -> [ReadChunk] { [.whole] }
+
+    func read(_ plan: TablePlan, chunk: ReadChunk, encoding: BatchEncoding, into pipe: BatchPipe) throws {
+        let columns = plan.columns.map { SQLiteNames.quote($0.source.name) }.joined(separator: ", ")
+        let types = plan.columns.map(\.source.type)
+        try SQLiteErrors.wrap(source.url) {
+            try source.open().read { db in
+                let cursor = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM \(SQLiteNames.quote(plan.source.id.name))")
+                var batch: [[Value]] = []
+                while let row = try cursor.next() {
+                    var values: [Value] = []
+                    values.reserveCapacity(types.count)
+                    for i in 0..<types.count {
+                        values.append(SQLiteValues.decode(row[i] as DatabaseValue, as: types[i]))
+                    }
+                    batch.append(values)
+                    if batch.count >= Self.batchRows {
+                        try pipe.send(.rows(batch))
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty { try pipe.send(.rows(batch)) }
+            }
+        }
+    }
+
+    func close() {}
+}

@@ -1,0 +1,140 @@
+import FerryCore
+import Foundation
+import GRDB
+
+/// Writes tables into a SQLite file (created if missing). SQLite has one schema: tables keep their
+/// names and the source schema is dropped. Foreign keys are declared when the table is created,
+/// because SQLite cannot add them later; SQLite enforces them only where `PRAGMA foreign_keys` is on.
+public struct SQLiteTarget: TargetConnector {
+    public let url: ConnectionURL
+    public var engine: EngineKind { .sqlite }
+    static let batchRows = 5000
+
+    public init(url: ConnectionURL) {
+        self.url = url
+    }
+
+    func open() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(300)
+        configuration.foreignKeysEnabled = false
+        let path = url.database ?? ""
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+            return queue
+        } catch {
+            throw FerryError(.connectionFailed, "SQLite \(path): \(error)")
+        }
+    }
+
+    public func normalize(_ table: TableID) -> TableID {
+        TableID(schema: "main", name: table.name)
+    }
+
+    public func check(_ plan: TablePlan) throws {}
+
+    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan) -> Bool { false }
+
+    public func prepare(_ plan: TablePlan, mode: TargetTablePrepMode, related: [TableID: TablePlan]) throws {
+        let queue = try open()
+        let table = SQLiteNames.quote(plan.target.name)
+        try SQLiteErrors.wrap(url) {
+            try queue.write { db in
+                switch mode {
+                case .dropAndCreate:
+                    try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
+                    try db.execute(sql: createStatement(plan, related: related))
+                case .truncateBeforeLoad:
+                    try requireColumns(plan, db: db)
+                    try db.execute(sql: "DELETE FROM \(table)")
+                case .doNothing:
+                    try requireColumns(plan, db: db)
+                }
+            }
+        }
+    }
+
+    func createStatement(_ plan: TablePlan, related: [TableID: TablePlan]) -> String {
+        var definitions = plan.columns.map { column -> String in
+            let source = column.source
+            let type = plan.source.engine == .sqlite ? source.nativeType : SQLiteTypes.ddl(for: source.type)
+            var definition = "\(SQLiteNames.quote(column.targetName)) \(type)"
+            if !source.nullable { definition += " NOT NULL" }
+            if let value = source.defaultValue, let text = value.textForm, !value.isNull {
+                definition += " DEFAULT " + (Double(text) != nil ? text : "'\(text.replacingOccurrences(of: "'", with: "''"))'")
+            }
+            return definition
+        }
+        let key = plan.targetPrimaryKey
+        if !key.isEmpty { definitions.append("PRIMARY KEY (\(key.map(SQLiteNames.quote).joined(separator: ", ")))") }
+        for foreignKey in plan.source.foreignKeys {
+            guard let referenced = related[foreignKey.referencedTable] else { continue }
+            let columns = foreignKey.columns.compactMap(plan.targetName(ofSource:))
+            let referencedColumns = foreignKey.referencedColumns.compactMap(referenced.targetName(ofSource:))
+            guard columns.count == foreignKey.columns.count, referencedColumns.count == foreignKey.referencedColumns.count else { continue }
+            definitions.append("""
+                FOREIGN KEY (\(columns.map(SQLiteNames.quote).joined(separator: ", "))) REFERENCES \
+                \(SQLiteNames.quote(referenced.target.name)) (\(referencedColumns.map(SQLiteNames.quote).joined(separator: ", "))) \
+                ON DELETE \(foreignKey.onDelete) ON UPDATE \(foreignKey.onUpdate)
+                """)
+        }
+        return "CREATE TABLE \(SQLiteNames.quote(plan.target.name)) (\n  \(definitions.joined(separator: ",\n  "))\n)"
+    }
+
+    private func requireColumns(_ plan: TablePlan, db: Database) throws {
+        let existing = Set(try Row.fetchAll(db, sql: "PRAGMA table_info(\(SQLiteNames.quote(plan.target.name)))").map { $0["name"] as String })
+        guard !existing.isEmpty else {
+            throw FerryError(.notFound, "target table \(plan.target.name) does not exist in SQLite \(url.database ?? ""); use target table prep mode drop-and-create to create it")
+        }
+        let missing = plan.columns.map(\.targetName).filter { !existing.contains($0) }
+        guard missing.isEmpty else {
+            throw FerryError(.schemaMismatch, "target table \(plan.target.name) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) (it has \(existing.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    public func load(_ plan: TablePlan, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
+        let queue = try open()
+        let columns = plan.columns.map { SQLiteNames.quote($0.targetName) }.joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: plan.columns.count).joined(separator: ", ")
+        let sql = "INSERT INTO \(SQLiteNames.quote(plan.target.name)) (\(columns)) VALUES (\(placeholders))"
+        var loaded: Int64 = 0
+        while let batch = try pipe.receive() {
+            guard case let .rows(rows) = batch else {
+                throw FerryError(.database, "SQLite target received rows in an encoding it does not read")
+            }
+            try SQLiteErrors.wrap(url) {
+                try queue.write { db in
+                    let statement = try db.cachedStatement(sql: sql)
+                    for row in rows {
+                        try statement.execute(arguments: StatementArguments(row.map(SQLiteValues.encode)))
+                    }
+                }
+            }
+            loaded += Int64(rows.count)
+            progress(rows.count)
+        }
+        return loaded
+    }
+
+    public func createIndexes(_ plan: TablePlan) throws {
+        let queue = try open()
+        try SQLiteErrors.wrap(url) {
+            try queue.write { db in
+                for index in plan.source.indexes {
+                    let columns = index.columns.compactMap(plan.targetName(ofSource:))
+                    guard columns.count == index.columns.count else { continue }
+                    let name = plan.source.engine == .sqlite ? index.name : "\(plan.target.name)_\(index.name)"
+                    try db.execute(sql: """
+                        CREATE \(index.unique ? "UNIQUE " : "")INDEX IF NOT EXISTS \(SQLiteNames.quote(name)) \
+                        ON \(SQLiteNames.quote(plan.target.name)) (\(columns.map(SQLiteNames.quote).joined(separator: ", ")))
+                        """)
+                }
+            }
+        }
+    }
+
+    public func createForeignKeys(_ plan: TablePlan, loaded: [TableID: TablePlan]) throws {
+        // Declared in CREATE TABLE by `prepare`.
+    }
+}
