@@ -1,5 +1,5 @@
 /// A table's identity: its schema (a PostgreSQL schema, a MySQL database, SQLite's `main`) and its name.
-public struct TableID: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct TableID: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
     public var schema: String
     public var name: String
 

@@ -37,7 +37,10 @@ enum SQLiteCatalog {
                     .map { $0["name"] as String? }
                 guard !indexColumns.isEmpty, indexColumns.allSatisfy({ $0 != nil }) else { continue }
                 let unique: Int = index["unique"]
-                table.indexes.append(IndexDefinition(name: indexName, columns: indexColumns.compactMap { $0 }, unique: unique == 1))
+                let names = indexColumns.compactMap { $0 }
+                // Indexes SQLite made for UNIQUE constraints have reserved names; give them ordinary ones.
+                let publicName = indexName.hasPrefix("sqlite_autoindex_") ? "\(name)_\(names.joined(separator: "_"))_key" : indexName
+                table.indexes.append(IndexDefinition(name: publicName, columns: names, unique: unique == 1))
             }
             var keys: [Int: FerryCore.ForeignKeyDefinition] = [:]
             for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_list(\(SQLiteNames.quote(name)))") {

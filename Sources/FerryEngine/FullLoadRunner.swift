@@ -1,0 +1,256 @@
+import FerryCore
+import Foundation
+import Logging
+
+/// Settings of a full load.
+public struct FullLoadOptions: Sendable {
+    public var mappings: TableMappings
+    public var prepMode: TargetTablePrepMode
+    /// How many tables (or chunks of large tables) load at once (DMS `MaxFullLoadSubTasks`).
+    public var parallelism: Int
+    /// Whether secondary indexes and foreign keys are created after the data.
+    public var createSecondaryObjects: Bool
+    /// Batches waiting between each reader and its writer; bounds memory per chunk.
+    public var pipeCapacity: Int
+
+    public init(mappings: TableMappings = .includeAll, prepMode: TargetTablePrepMode = .dropAndCreate,
+                parallelism: Int = 8, createSecondaryObjects: Bool = true, pipeCapacity: Int = 4) {
+        self.mappings = mappings
+        self.prepMode = prepMode
+        self.parallelism = max(1, parallelism)
+        self.createSecondaryObjects = createSecondaryObjects
+        self.pipeCapacity = pipeCapacity
+    }
+}
+
+/// Copies every selected table from a source to a target: discovery, table preparation, parallel
+/// chunked copies, then indexes and foreign keys. A table that fails is marked failed with its
+/// error and the others go on.
+public struct FullLoadRunner: Sendable {
+    public let source: any SourceConnector
+    public let target: any TargetConnector
+    public let options: FullLoadOptions
+    public let status: FullLoadStatus
+    let logger: Logger
+
+    public init(source: any SourceConnector, target: any TargetConnector, options: FullLoadOptions,
+                status: FullLoadStatus = FullLoadStatus(), logger: Logger = Logger(label: "ferry.full-load")) {
+        self.source = source
+        self.target = target
+        self.options = options
+        self.status = status
+        self.logger = logger
+    }
+
+    struct Job: Sendable {
+        var plan: TablePlan
+        var chunk: ReadChunk
+        var encoding: BatchEncoding
+        var order: Int
+        var estimatedRows: Int64
+    }
+
+    /// Runs the load and returns every table's outcome. Throws only when nothing can start
+    /// (the source cannot be read or no table matches); per-table failures are in the result.
+    public func run() async throws -> [TableProgress] {
+        let plans = try await BlockingWork.run("ferry-discover") { [self] in try self.discoverPlans() }
+        guard !plans.isEmpty else { return status.snapshot() }
+        let session = try await BlockingWork.run("ferry-snapshot") { [source, options] in
+            try source.openSnapshot(workers: options.parallelism)
+        }
+        defer { session.close() }
+        let jobs = try await BlockingWork.run("ferry-plan") { [self] in try self.prepare(plans, session: session) }
+        await runJobs(jobs, session: session)
+        if options.createSecondaryObjects {
+            await createForeignKeys(plans)
+        }
+        return status.snapshot()
+    }
+
+    /// Discovers the source tables and turns each into a plan; records tables that cannot be planned.
+    func discoverPlans() throws -> [TablePlan] {
+        let schemas = try source.discover(options.mappings)
+        let found = Set(schemas.map(\.id))
+        for missing in options.mappings.explicitTables where !found.contains(missing) {
+            var progress = TableProgress(source: missing, target: missing, state: .missing)
+            progress.error = "source table \(missing) does not exist"
+            status.add(progress)
+        }
+        if schemas.isEmpty, options.mappings.explicitTables.isEmpty {
+            throw FerryError(.notFound, "no source table matched the selection rules")
+        }
+        var plans: [TablePlan] = []
+        var targets: [TableID: TableID] = [:]
+        for schema in schemas {
+            do {
+                var plan = try options.mappings.plan(for: schema)
+                plan.target = target.normalize(plan.target)
+                if let other = targets[plan.target] {
+                    throw FerryError(.invalidParameter, "both \(other) and \(schema.id) would load into \(plan.target); add a rename rule")
+                }
+                try target.check(plan)
+                targets[plan.target] = schema.id
+                plans.append(plan)
+                status.add(TableProgress(source: schema.id, target: plan.target))
+                if schema.primaryKey.isEmpty {
+                    status.update(schema.id) { $0.warnings.append("\(schema.id) has no primary key: it loads, but CDC and validation need one") }
+                }
+            } catch {
+                var progress = TableProgress(source: schema.id, target: schema.id, state: .failed)
+                progress.error = "\(error)"
+                status.add(progress)
+            }
+        }
+        return plans
+    }
+
+    /// Prepares target tables and splits each into chunks, largest and highest load-order first.
+    func prepare(_ plans: [TablePlan], session: any SnapshotSession) throws -> [Job] {
+        var related: [TableID: TablePlan] = [:]
+        if options.createSecondaryObjects {
+            for plan in plans { related[plan.source.id] = plan }
+        }
+        var jobs: [Job] = []
+        for plan in plans {
+            let id = plan.source.id
+            do {
+                try target.prepare(plan, mode: options.prepMode, related: related)
+                let estimate = try session.estimatedRows(of: plan.source)
+                let chunks = try session.chunks(of: plan.source, estimatedRows: estimate, maxChunks: options.parallelism)
+                var encoding = BatchEncoding.values
+                if let native = source.nativeEncoding, target.accepts(native, for: plan) { encoding = .native(native) }
+                status.update(id) {
+                    $0.estimatedRows = estimate
+                    $0.chunks = chunks.count
+                    $0.passthrough = encoding != .values
+                }
+                let order = options.mappings.loadOrder(of: id)
+                jobs += chunks.map { Job(plan: plan, chunk: $0, encoding: encoding, order: order, estimatedRows: estimate) }
+            } catch {
+                fail(id, error)
+            }
+        }
+        return jobs.sorted { ($0.order, $0.estimatedRows, $1.chunk.index) > ($1.order, $1.estimatedRows, $0.chunk.index) }
+    }
+
+    private func runJobs(_ jobs: [Job], session: any SnapshotSession) async {
+        await withTaskGroup(of: Void.self) { group in
+            var pending = jobs[...]
+            var running = 0
+            while running < options.parallelism, let job = pending.popFirst() {
+                group.addTask { await self.copy(job, session: session) }
+                running += 1
+            }
+            while await group.next() != nil {
+                if Task.isCancelled { break }
+                if let job = pending.popFirst() {
+                    group.addTask { await self.copy(job, session: session) }
+                }
+            }
+        }
+        for table in status.snapshot() where !table.state.isFinal {
+            status.update(table.source) {
+                $0.state = .cancelled
+                $0.error = $0.error ?? ($0.state == .queued ? "not started: the load was stopped" : "stopped before the table finished loading")
+            }
+        }
+    }
+
+    /// Copies one chunk with a reader thread and a writer thread joined by a bounded pipe.
+    private func copy(_ job: Job, session: any SnapshotSession) async {
+        let id = job.plan.source.id
+        guard let current = status.get(id), current.state == .queued || current.state == .loading else { return }
+        if Task.isCancelled { return }
+        status.update(id) {
+            if $0.startedAt == nil { $0.startedAt = Date() }
+            $0.state = .loading
+        }
+        logger.debug("copying \(id) chunk \(job.chunk.index + 1)/\(job.chunk.count)")
+        let pipe = BatchPipe(capacity: options.pipeCapacity)
+        let status = self.status
+        do {
+            try await withTaskCancellationHandler {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await BlockingWork.run("ferry-read") {
+                            do {
+                                try session.read(job.plan, chunk: job.chunk, encoding: job.encoding, into: pipe)
+                                pipe.finish()
+                            } catch {
+                                pipe.abort(error)
+                                throw error
+                            }
+                        }
+                    }
+                    group.addTask { [target] in
+                        _ = try await BlockingWork.run("ferry-write") {
+                            do {
+                                return try target.load(job.plan, from: pipe) { rows in
+                                    status.update(id) { $0.rowsLoaded += Int64(rows) }
+                                }
+                            } catch {
+                                pipe.abort(error)
+                                throw error
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            } onCancel: {
+                pipe.abort(FerryError.cancelled)
+            }
+        } catch {
+            if Task.isCancelled || (error as? FerryError)?.kind == .cancelled {
+                status.update(id) {
+                    $0.state = .cancelled
+                    $0.error = "stopped after \($0.rowsLoaded) rows; the target table is incomplete"
+                    $0.finishedAt = Date()
+                }
+            } else {
+                fail(id, error)
+            }
+            return
+        }
+        var tableDone = false
+        status.update(id) {
+            $0.chunksDone += 1
+            tableDone = $0.chunksDone == $0.chunks && $0.state == .loading
+        }
+        guard tableDone else { return }
+        if options.createSecondaryObjects {
+            do {
+                try await BlockingWork.run("ferry-index") { [target] in try target.createIndexes(job.plan) }
+            } catch {
+                status.update(id) { $0.warnings.append("secondary indexes: \(error)") }
+            }
+        }
+        status.update(id) {
+            $0.state = .completed
+            $0.finishedAt = Date()
+        }
+        logger.info("loaded \(id) into \(job.plan.target)")
+    }
+
+    private func createForeignKeys(_ plans: [TablePlan]) async {
+        let completed = status.snapshot().filter { $0.state == .completed }.map(\.source)
+        var loaded: [TableID: TablePlan] = [:]
+        for plan in plans where completed.contains(plan.source.id) { loaded[plan.source.id] = plan }
+        let referenceable = loaded
+        for plan in loaded.values.sorted(by: { $0.source.id < $1.source.id }) where !plan.source.foreignKeys.isEmpty {
+            do {
+                try await BlockingWork.run("ferry-fk") { [target] in try target.createForeignKeys(plan, loaded: referenceable) }
+            } catch {
+                status.update(plan.source.id) { $0.warnings.append("foreign keys: \(error)") }
+            }
+        }
+    }
+
+    private func fail(_ id: TableID, _ error: Error) {
+        logger.error("\(id): \(error)")
+        status.update(id) {
+            if $0.state != .failed { $0.error = "\(error)" }
+            $0.state = .failed
+            $0.finishedAt = Date()
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import FerryConnectors
+import FerryCore
+import FerryEngine
+import Foundation
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy tables from a source database to a target database.",
+        discussion: """
+        URLs: postgres://user:pw@host:5432/db, mysql://user:pw@host:3306/db (or mariadb://), sqlite:///path/file.db.
+        A MySQL source URL without a database offers every non-system database to the table mappings.
+        """
+    )
+
+    @Option(help: "Source database URL.")
+    var source: String
+
+    @Option(help: "Target database URL.")
+    var target: String
+
+    @Option(help: "full-load (full-load-and-cdc and cdc come with change data capture).")
+    var mode: String = "full-load"
+
+    @Option(name: .customLong("table-mappings"), help: "A DMS table-mapping JSON file (selection and transformation rules).")
+    var tableMappings: String?
+
+    @Option(name: .customLong("target-table-prep-mode"), help: "drop-and-create, truncate-before-load or do-nothing.")
+    var prepMode: String = "drop-and-create"
+
+    @Option(help: "Tables (or chunks of large tables) loaded at once.")
+    var parallel: Int = 8
+
+    @Flag(name: .customLong("no-secondary-objects"), help: "Do not create secondary indexes and foreign keys after the data.")
+    var noSecondaryObjects = false
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func run() async throws {
+        let options: FullLoadOptions
+        let sourceURL: ConnectionURL
+        let targetURL: ConnectionURL
+        do {
+            sourceURL = try ConnectionURL.parse(source, field: "--source")
+            targetURL = try ConnectionURL.parse(target, field: "--target")
+            options = try makeOptions()
+        } catch let error as FerryError {
+            Terminal.error(error.message)
+            throw ExitCode(2)
+        }
+        let runner = FullLoadRunner(source: Connectors.source(for: sourceURL), target: Connectors.target(for: targetURL),
+                                    options: options)
+        if !json { Terminal.line("Ferry full load: \(sourceURL) -> \(targetURL)") }
+        let display = ProgressDisplay(status: runner.status, interactive: !json && Terminal.isInteractive, quiet: json)
+        let work = Task { try await runner.run() }
+        let interrupt = InterruptHandler { work.cancel() }
+        let reporter = Task { await display.run() }
+        let result = await work.result
+        reporter.cancel()
+        _ = await reporter.result
+        interrupt.stop()
+        let tables: [TableProgress]
+        switch result {
+        case let .success(value): tables = value
+        case let .failure(error):
+            display.finish()
+            if json {
+                Terminal.line(SummaryReport.json(tables: runner.status.snapshot(), error: "\(error)"))
+            } else {
+                Terminal.error("\(error)")
+            }
+            throw ExitCode(1)
+        }
+        display.finish()
+        if json {
+            Terminal.line(SummaryReport.json(tables: tables, error: nil))
+        } else {
+            Terminal.line(SummaryReport.text(tables: tables, interrupted: work.isCancelled))
+        }
+        if !tables.allSatisfy({ $0.state == .completed }) || tables.isEmpty { throw ExitCode(1) }
+    }
+
+    private func makeOptions() throws -> FullLoadOptions {
+        guard mode == "full-load" else {
+            if ["full-load-and-cdc", "cdc"].contains(mode) {
+                throw FerryError.invalidParameter("--mode", "'\(mode)' needs change data capture, which this version of Ferry does not have yet; use full-load")
+            }
+            throw FerryError.invalidParameter("--mode", "'\(mode)' is not one of full-load, full-load-and-cdc, cdc")
+        }
+        guard let prep = TargetTablePrepMode(flag: prepMode) else {
+            throw FerryError.invalidParameter("--target-table-prep-mode", "'\(prepMode)' is not one of drop-and-create, truncate-before-load, do-nothing")
+        }
+        guard (1...64).contains(parallel) else {
+            throw FerryError.invalidParameter("--parallel", "must be between 1 and 64, got \(parallel)")
+        }
+        var mappings = TableMappings.includeAll
+        if let tableMappings {
+            guard let text = try? String(contentsOfFile: tableMappings, encoding: .utf8) else {
+                throw FerryError.invalidParameter("--table-mappings", "cannot read file '\(tableMappings)'")
+            }
+            mappings = try TableMappings(json: text)
+        }
+        return FullLoadOptions(mappings: mappings, prepMode: prep, parallelism: parallel,
+                               createSecondaryObjects: !noSecondaryObjects)
+    }
+}
