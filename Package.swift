@@ -35,6 +35,7 @@ let package = Package(
         .testTarget(name: "FerryMySQLTests", dependencies: ["FerryMySQL", "FerryCore"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "FerryCore", "FerryEngine", "FerryConnectors", "FerryPostgres", "FerryMySQL", "FerrySQLite",
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,139 @@
+import FerryCore
+import Testing
+
+@Suite struct WildcardTests {
+    @Test func percentMatchesAnyRun() throws {
+        let w = try Wildcard("ord%s")
+        #expect(w.matches("orders"))
+        #expect(w.matches("ords"))
+        #expect(!w.matches("order"))
+        #expect(try Wildcard("%").matches(""))
+    }
+
+    @Test func underscoreMatchesOneCharacterAndEscapesAreLiteral() throws {
+        #expect(try Wildcard("t_1").matches("tx1"))
+        #expect(!(try Wildcard("t_1").matches("t1")))
+        #expect(try Wildcard("t[_]1").matches("t_1"))
+        #expect(!(try Wildcard("t[_]1").matches("tx1")))
+        #expect(try Wildcard("100[%]").matches("100%"))
+        #expect(throws: FerryError.self) { try Wildcard("bad[") }
+    }
+}
+
+@Suite struct TableMappingsTests {
+    static func table(_ schema: String, _ name: String, columns: [String] = ["id", "name"]) -> TableSchema {
+        TableSchema(id: TableID(schema: schema, name: name), engine: .postgres,
+                    columns: columns.map { Column(name: $0, type: .text, nativeType: "text", nullable: true) }, primaryKey: ["id"])
+    }
+
+    @Test func includeAndExcludeRules() throws {
+        let m = try TableMappings(json: """
+            {"rules": [
+              {"rule-type": "selection", "rule-id": "1", "rule-name": "1", "object-locator": {"schema-name": "public", "table-name": "%"}, "rule-action": "include"},
+              {"rule-type": "selection", "rule-id": 2, "rule-name": "2", "object-locator": {"schema-name": "public", "table-name": "tmp%"}, "rule-action": "exclude"}
+            ]}
+            """)
+        #expect(m.selects(TableID(schema: "public", name: "orders")))
+        #expect(!m.selects(TableID(schema: "public", name: "tmp_orders")))
+        #expect(!m.selects(TableID(schema: "other", name: "orders")))
+    }
+
+    @Test func transformationsRenameSchemaTableAndColumns() throws {
+        let m = try TableMappings(json: """
+            {"rules": [
+              {"rule-type": "selection", "rule-id": "1", "rule-name": "1", "object-locator": {"schema-name": "main", "table-name": "%"}, "rule-action": "include"},
+              {"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-target": "schema", "object-locator": {"schema-name": "main"}, "rule-action": "rename", "value": "public"},
+              {"rule-type": "transformation", "rule-id": "3", "rule-name": "3", "rule-target": "table", "object-locator": {"schema-name": "main", "table-name": "%"}, "rule-action": "add-prefix", "value": "app_"},
+              {"rule-type": "transformation", "rule-id": "4", "rule-name": "4", "rule-target": "column", "object-locator": {"schema-name": "main", "table-name": "%", "column-name": "name"}, "rule-action": "convert-uppercase"},
+              {"rule-type": "transformation", "rule-id": "5", "rule-name": "5", "rule-target": "column", "object-locator": {"schema-name": "main", "table-name": "users", "column-name": "secret"}, "rule-action": "remove-column"}
+            ]}
+            """)
+        let plan = try m.plan(for: Self.table("main", "users", columns: ["id", "name", "secret"]))
+        #expect(plan.target == TableID(schema: "public", name: "app_users"))
+        #expect(plan.columns.map(\.targetName) == ["id", "NAME"])
+    }
+
+    @Test func errorsNameTheRuleAndField() throws {
+        func message(_ json: String) -> String {
+            do { _ = try TableMappings(json: json); return "no error" } catch { return "\(error)" }
+        }
+        #expect(message("not json") == "TableMappings: is not valid JSON")
+        #expect(message(#"{"rules": [{"rule-type": "selection", "rule-id": "7", "object-locator": {"schema-name": "a", "table-name": "b"}, "rule-action": "grab"}]}"#)
+            .contains("rule '7'.rule-action: unknown rule-action 'grab'"))
+        #expect(message(#"{"rules": [{"rule-type": "selection", "rule-id": "1", "object-locator": {"schema-name": "a"}, "rule-action": "include"}]}"#)
+            == "rule '1'.object-locator.table-name: is required")
+        #expect(message(#"{"rules": [{"rule-type": "selection", "rule-id": "1", "object-locator": {"schema-name": "a", "table-name": "b"}, "rule-action": "include"}, {"rule-type": "selection", "rule-id": "1", "object-locator": {"schema-name": "a", "table-name": "c"}, "rule-action": "include"}]}"#)
+            .contains("duplicate rule-id '1'"))
+        #expect(message(#"{"rules": [{"rule-type": "magic", "rule-id": "3"}]}"#).contains("unknown rule-type 'magic'"))
+        #expect(message(#"{"rules": [{"rule-type": "selection", "rule-id": "1", "object-locator": {"schema-name": "a", "table-name": "b"}, "rule-action": "include", "colour": 1}]}"#)
+            .contains("rule '1'.colour: unknown key"))
+    }
+
+    @Test func removingAMissingColumnIsAnError() throws {
+        let m = try TableMappings(json: """
+            {"rules": [
+              {"rule-type": "selection", "rule-id": "1", "rule-name": "1", "object-locator": {"schema-name": "s", "table-name": "%"}, "rule-action": "include"},
+              {"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-target": "column", "object-locator": {"schema-name": "s", "table-name": "t", "column-name": "nope"}, "rule-action": "remove-column"}
+            ]}
+            """)
+        #expect(throws: FerryError.self) { try m.plan(for: Self.table("s", "t")) }
+    }
+}
+
+@Suite struct ConnectionURLTests {
+    @Test func parsesServerURLs() throws {
+        let u = try ConnectionURL.parse("postgresql://bob:p%40ss@db.example:6543/shop?sslmode=require")
+        #expect(u.engine == .postgres)
+        #expect(u.user == "bob")
+        #expect(u.password == "p@ss")
+        #expect(u.host == "db.example")
+        #expect(u.port == 6543)
+        #expect(u.database == "shop")
+        #expect(u.parameters["sslmode"] == "require")
+        #expect(u.description == "postgres://bob:***@db.example:6543/shop")
+        let m = try ConnectionURL.parse("mariadb://root@127.0.0.1:3306")
+        #expect(m.engine == .mysql)
+        #expect(m.database == nil)
+    }
+
+    @Test func parsesSQLitePaths() throws {
+        #expect(try ConnectionURL.parse("sqlite:///data/app.db").database == "/data/app.db")
+        #expect(try ConnectionURL.parse("sqlite:app.db").database == "app.db")
+    }
+
+    @Test func rejectsBadURLsWithTheField() {
+        #expect(throws: FerryError.invalidParameter("--source", "unknown scheme 'oracle'; use postgres://, postgresql://, mysql://, mariadb:// or sqlite://")) {
+            try ConnectionURL.parse("oracle://x", field: "--source")
+        }
+        #expect(throws: FerryError.self) { try ConnectionURL.parse("postgres://h/db?sslmode=maybe") }
+    }
+}
+
+@Suite struct TemporalTextTests {
+    @Test func convertsOffsetsToUTC() {
+        #expect(TemporalText.utcWithoutOffset("2024-01-02 03:04:05.123456+00") == "2024-01-02 03:04:05.123456")
+        #expect(TemporalText.utcWithoutOffset("2024-01-02 01:00:00+02") == "2024-01-01 23:00:00")
+        #expect(TemporalText.utcWithoutOffset("2024-12-31 22:30:00-03:30") == "2025-01-01 02:00:00")
+        #expect(TemporalText.utcWithoutOffset("2024-01-02T03:04:05Z") == "2024-01-02 03:04:05")
+        #expect(TemporalText.utcWithoutOffset("2024-01-02 03:04:05") == "2024-01-02 03:04:05")
+    }
+}
+
+@Suite struct BatchPipeTests {
+    @Test func deliversInOrderThenEnds() throws {
+        let pipe = BatchPipe(capacity: 2)
+        try pipe.send(.rows([[.int(1)]]))
+        try pipe.send(.rows([[.int(2)]]))
+        pipe.finish()
+        #expect(try pipe.receive()?.rowCount == 1)
+        #expect(try pipe.receive()?.rowCount == 1)
+        #expect(try pipe.receive() == nil)
+    }
+
+    @Test func abortReachesBothSides() throws {
+        let pipe = BatchPipe(capacity: 1)
+        pipe.abort(FerryError.cancelled)
+        #expect(throws: FerryError.cancelled) { try pipe.send(.rows([])) }
+        #expect(throws: FerryError.cancelled) { try pipe.receive() }
+    }
+}
