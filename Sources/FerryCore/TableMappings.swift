@@ -157,10 +157,13 @@ public struct SelectionRule: Sendable {
         self.ruleID = ruleID
         self.ruleName = try fields.optionalString("rule-name") ?? ruleID
         self.action = action
-        self.schema = try Self.pattern(locator, "schema-name")
-        self.table = try Self.pattern(locator, "table-name")
-        if action == .explicit, !(schema.isExact && table.isExact) {
-            throw FerryError.invalidParameter("\(fields.path).object-locator", "an explicit rule names one table; wildcards are not allowed")
+        if action == .explicit {
+            // An explicit rule names one table: its names are taken literally, `%` and `_` included.
+            self.schema = Wildcard(literal: try locator.string("schema-name"))
+            self.table = Wildcard(literal: try locator.string("table-name"))
+        } else {
+            self.schema = try Self.pattern(locator, "schema-name")
+            self.table = try Self.pattern(locator, "table-name")
         }
         if let order = try fields.stringOrNumber("load-order") {
             guard let value = Int(order) else {

@@ -31,6 +31,12 @@ public struct Wildcard: Hashable, Sendable, CustomStringConvertible {
         self.description = pattern
     }
 
+    /// A pattern that matches exactly `name`, with no wildcard characters.
+    public init(literal name: String) {
+        tokens = name.map(Token.literal)
+        description = name
+    }
+
     /// Whether the pattern has no wildcard, so it names exactly one object.
     public var isExact: Bool {
         tokens.allSatisfy { if case .literal = $0 { return true } else { return false } }

@@ -43,7 +43,7 @@ public enum MySQLLiteral {
                     throw FerryError(.dataError, "\(column()): '\(text)' is not a timestamp MySQL can store")
                 }
                 appendQuoted(utc.utf8, to: &out)
-            case .bit:
+            case let .bit(length, varying) where !varying && length <= 64:
                 guard text.allSatisfy({ $0 == "0" || $0 == "1" }) else {
                     throw FerryError(.dataError, "\(column()): '\(text)' is not a bit string")
                 }

@@ -54,7 +54,8 @@ enum SQLiteTypes {
     static func ddl(for type: ColumnType) -> String {
         switch type {
         case .boolean: return "BOOLEAN"
-        case let .integer(bytes, unsigned): return bytes == 8 && unsigned ? "UNSIGNED BIG INT" : "INTEGER"
+        // Unsigned 64-bit values above Int64.max would become lossy REALs under INTEGER affinity.
+        case let .integer(bytes, unsigned): return bytes == 8 && unsigned ? "DECIMAL_TEXT(20,0)" : "INTEGER"
         case let .decimal(p, s): return p.map { "DECIMAL_TEXT(\($0),\(s ?? 0))" } ?? "DECIMAL_TEXT"
         case .float32, .float64: return "REAL"
         case let .char(n): return n.map { "CHARACTER(\($0))" } ?? "CHARACTER"
