@@ -38,8 +38,8 @@ public final class PGConnection: @unchecked Sendable {
         }
         handle = conn
         if PQstatus(conn) != CONNECTION_OK {
+            // Every stored property is set, so deinit runs after this throw and closes the handle.
             let message = Self.trimmed(String(cString: PQerrorMessage(conn)))
-            PQfinish(conn)
             throw FerryError(.connectionFailed, "PostgreSQL \(location): \(message)")
         }
     }

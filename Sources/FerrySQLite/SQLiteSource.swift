@@ -1,6 +1,7 @@
 import FerryCore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Reads a SQLite file; its one schema is `main`. Each table is read in one read transaction.
 public struct SQLiteSource: SourceConnector {
@@ -56,13 +57,19 @@ struct SQLiteSnapshot: SnapshotSession {
         let types = plan.columns.map(\.source.type)
         try SQLiteErrors.wrap(source.url) {
             try source.open().read { db in
-                let cursor = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM \(SQLiteNames.quote(plan.source.id.name))")
+                let statement = try db.makeStatement(sql: "SELECT \(columns) FROM \(SQLiteNames.quote(plan.source.id.name))")
+                let raw = statement.sqliteStatement
                 var batch: [[Value]] = []
-                while let row = try cursor.next() {
+                while true {
+                    let status = sqlite3_step(raw)
+                    if status == SQLITE_DONE { break }
+                    guard status == SQLITE_ROW else {
+                        throw FerryError(.database, "SQLite \(source.url.database ?? ""): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                    }
                     var values: [Value] = []
                     values.reserveCapacity(types.count)
                     for i in 0..<types.count {
-                        values.append(SQLiteValues.decode(row[i] as DatabaseValue, as: types[i]))
+                        values.append(SQLiteValues.decode(raw, column: Int32(i), as: types[i]))
                     }
                     batch.append(values)
                     if batch.count >= Self.batchRows {

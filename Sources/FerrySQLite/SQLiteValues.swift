@@ -1,18 +1,30 @@
 import FerryCore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Converts between SQLite's storage classes and ``Value``s.
 enum SQLiteValues {
-    static func decode(_ value: DatabaseValue, as type: ColumnType) -> Value {
-        switch value.storage {
-        case .null: return .null
-        case let .int64(v):
+    /// The value of one column of the current row. Text is read with its byte length, so a NUL
+    /// character inside it is kept (GRDB's own decoding would stop at it).
+    static func decode(_ statement: OpaquePointer, column i: Int32, as type: ColumnType) -> Value {
+        switch sqlite3_column_type(statement, i) {
+        case SQLITE_INTEGER:
+            let v = sqlite3_column_int64(statement, i)
             if case .boolean = type { return .bool(v != 0) }
             return .int(v)
-        case let .double(v): return .double(v)
-        case let .string(s): return .text(s)
-        case let .blob(data): return .bytes([UInt8](data))
+        case SQLITE_FLOAT:
+            return .double(sqlite3_column_double(statement, i))
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(statement, i))
+            guard let bytes = sqlite3_column_text(statement, i) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, i))
+            guard count > 0, let bytes = sqlite3_column_blob(statement, i) else { return .bytes([]) }
+            return .bytes(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+        default:
+            return .null
         }
     }
 

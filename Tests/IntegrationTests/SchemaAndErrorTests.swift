@@ -1,0 +1,155 @@
+import FerryConnectors
+import FerryCore
+import FerryEngine
+import Foundation
+import Testing
+
+@Suite("Schema objects and error handling")
+struct SchemaAndErrorTests {
+    static func createShop(in db: TestDatabase) throws {
+        let s = db.engine == .postgres ? "\(db.schema)." : ""
+        let text = db.engine == .mysql ? "varchar(100)" : "text"
+        try db.execute("""
+            CREATE TABLE \(s)customers (id integer PRIMARY KEY, email varchar(100) NOT NULL, name \(text) DEFAULT 'anon');
+            CREATE UNIQUE INDEX customers_email ON \(s)customers (email);
+            CREATE TABLE \(s)orders (id integer PRIMARY KEY, customer_id integer NOT NULL, total decimal(10,2),
+                                     FOREIGN KEY (customer_id) REFERENCES \(s)customers (id));
+            CREATE INDEX orders_customer ON \(s)orders (customer_id);
+            CREATE TABLE \(s)audit_log (at_time varchar(40), message \(text));
+            INSERT INTO \(s)customers VALUES (1, 'a@example.com', 'Ann'), (2, 'b@example.com', 'Bo');
+            INSERT INTO \(s)orders VALUES (10, 1, 9.99), (11, 2, 100.00), (12, 1, 0.01);
+            INSERT INTO \(s)audit_log VALUES ('2024-01-01', 'no primary key here')
+            """)
+    }
+
+    @Test("indexes and foreign keys are created after the data", arguments: EnginePair.all)
+    func indexesAndForeignKeys(pair: EnginePair) async throws {
+        let source = try TestDatabase.make(pair.source, label: "src")
+        let target = try TestDatabase.make(pair.target, label: "dst")
+        defer { source.drop(); target.drop() }
+        try Self.createShop(in: source)
+        let tables = try await migrate(from: source, to: target)
+        #expect(tables.count == 3)
+        #expect(tables.allSatisfy { $0.state == .completed }, "\(tables.map { "\($0.source): \($0.error ?? "")" })")
+        #expect(tables.first { $0.source.name == "audit_log" }?.warnings.contains { $0.contains("no primary key") } == true)
+
+        let (customers, customerRows) = try target.readTable("customers")
+        #expect(customers.primaryKey == ["id"])
+        #expect(customers.indexes.contains { $0.unique && $0.columns == ["email"] })
+        #expect(customerRows.count == 2)
+        let (orders, orderRows) = try target.readTable("orders")
+        #expect(orders.indexes.contains { !$0.unique && $0.columns == ["customer_id"] })
+        #expect(orders.foreignKeys.count == 1)
+        #expect(orders.foreignKeys.first?.referencedTable.name == "customers")
+        #expect(orders.foreignKeys.first?.columns == ["customer_id"])
+        #expect(orderRows.map { $0[0] } == [.int(10), .int(11), .int(12)])
+        let (_, logRows) = try target.readTable("audit_log")
+        #expect(logRows.count == 1)
+    }
+
+    @Test("a value the target cannot hold fails only its table, with the column named")
+    func valueOutOfRange() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src")
+        let target = try TestDatabase.make(.mysql, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("""
+            CREATE TABLE app.good (id int PRIMARY KEY, v text);
+            INSERT INTO app.good VALUES (1, 'fine');
+            CREATE TABLE app.bad (id int PRIMARY KEY, v double precision);
+            INSERT INTO app.bad VALUES (1, 1.5), (2, 'NaN')
+            """)
+        let tables = try await migrate(from: source, to: target)
+        let good = try #require(tables.first { $0.source.name == "good" })
+        let bad = try #require(tables.first { $0.source.name == "bad" })
+        #expect(good.state == .completed)
+        #expect(bad.state == .failed)
+        #expect(bad.error?.contains("\(target.schema).bad.v: MySQL cannot store NaN") == true, "\(bad.error ?? "")")
+    }
+
+    @Test("a NUL character cannot enter PostgreSQL text and is reported, never dropped")
+    func nulIntoPostgres() async throws {
+        let source = try TestDatabase.make(.sqlite, label: "src")
+        let target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a' || char(0) || 'b');")
+        let tables = try await migrate(from: source, to: target)
+        #expect(tables.first?.state == .failed)
+        #expect(tables.first?.error?.contains("NUL character") == true)
+    }
+
+    @Test("an explicit rule naming a missing table reports it; the other tables load")
+    func missingSourceTable() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src")
+        let target = try TestDatabase.make(.sqlite, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE app.present (id int PRIMARY KEY); INSERT INTO app.present VALUES (1)")
+        let tables = try await migrate(from: source, to: target, extraRules: """
+            ,{"rule-type":"selection","rule-id":"3","rule-name":"3","object-locator":{"schema-name":"app","table-name":"absent"},"rule-action":"explicit"}
+            """)
+        #expect(tables.first { $0.source.name == "present" }?.state == .completed)
+        let missing = try #require(tables.first { $0.source.name == "absent" })
+        #expect(missing.state == .missing)
+        #expect(missing.error == "source table app.absent does not exist")
+    }
+
+    @Test("do-nothing into a table whose columns differ names the missing columns")
+    func doNothingMismatch() async throws {
+        let source = try TestDatabase.make(.mysql, label: "src")
+        let target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE t (id int PRIMARY KEY, name varchar(10), extra int);\nINSERT INTO t VALUES (1, 'x', 2)")
+        try target.execute("CREATE TABLE app.t (id int PRIMARY KEY, name varchar(10))")
+        let tables = try await migrate(from: source, to: target, prepMode: .doNothing)
+        #expect(tables.first?.state == .failed)
+        #expect(tables.first?.error?.contains("has no column 'extra'") == true, "\(tables.first?.error ?? "")")
+        #expect(try target.query("SELECT count(*) FROM app.t") == [["0"]])
+    }
+
+    @Test("truncate-before-load empties the existing table first")
+    func truncateBeforeLoad() async throws {
+        let source = try TestDatabase.make(.sqlite, label: "src")
+        let target = try TestDatabase.make(.mysql, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'new');")
+        try target.execute("CREATE TABLE t (id int PRIMARY KEY, v varchar(10));\nINSERT INTO t VALUES (7, 'old')")
+        let tables = try await migrate(from: source, to: target, prepMode: .truncateBeforeLoad)
+        #expect(tables.first?.state == .completed)
+        #expect(try target.query("SELECT id, v FROM t") == [["1", "new"]])
+    }
+
+    @Test("unreachable host, wrong password and missing database say what and where")
+    func connectionErrors() async throws {
+        let pg = try TestDatabase.serverURL(.postgres)
+        let my = try TestDatabase.serverURL(.mysql)
+        let target = try TestDatabase.make(.sqlite, label: "dst")
+        defer { target.drop() }
+        func message(_ url: String) async -> String {
+            let runner = FullLoadRunner(source: Connectors.source(for: try! ConnectionURL.parse(url)),
+                                        target: Connectors.target(for: target.url), options: FullLoadOptions())
+            do { _ = try await runner.run(); return "no error" } catch { return "\(error)" }
+        }
+        #expect(await message("postgres://postgres@127.0.0.1:1/postgres").contains("PostgreSQL 127.0.0.1:1/postgres: connection to server"))
+        #expect(await message("postgres://postgres@127.0.0.1:\(pg.port!)/no_such_db").contains("database \"no_such_db\" does not exist"))
+        #expect(await message("mysql://root:wrong@127.0.0.1:\(my.port!)/mysql").contains("Access denied for user 'root'"))
+        #expect(await message("mysql://root@127.0.0.1:\(my.port!)/no_such_db").contains("Unknown database 'no_such_db'"))
+        #expect(await message("sqlite:///nonexistent/file.db").contains("SQLite /nonexistent/file.db: the file does not exist"))
+    }
+
+    @Test("large PostgreSQL tables split into ctid chunks that together copy every row once")
+    func chunkedCopy() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src")
+        let target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("""
+            CREATE TABLE app.wide (id bigint PRIMARY KEY, payload text);
+            INSERT INTO app.wide SELECT g, repeat(md5(g::text), 6) FROM generate_series(1, 420000) g
+            """)
+        let tables = try await migrate(from: source, to: target, parallelism: 4)
+        let wide = try #require(tables.first)
+        #expect(wide.state == .completed)
+        #expect(wide.chunks > 1)
+        #expect(wide.passthrough)
+        #expect(wide.rowsLoaded == 420_000)
+        #expect(try target.query("SELECT count(*), count(DISTINCT id), sum(id) FROM app.wide") == [["420000", "420000", "88200210000"]])
+    }
+}
