@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Full-load benchmark: Ferry (release build) against same-run references.
+#   PG→PG:      psql "COPY t TO STDOUT" | psql "COPY t FROM STDIN" between the same two databases (the ceiling)
+#   MariaDB→PG: pgloader (Debian package)
+# Data: pgbench scale $SCALE (default 50: 5M accounts) and a 16-column table of $WIDE_ROWS rows (default 5M),
+# made in PostgreSQL and copied to MariaDB by Ferry (that copy is timed too). Prints one line per measurement
+# as `RESULT <case> <table> rows=<n> seconds=<s> rows_per_s=<r> mb_per_s=<m>` and a ratio table at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCALE=${SCALE:-50}
+WIDE_ROWS=${WIDE_ROWS:-5000000}
+OUT=${OUT:-bench/out}
+mkdir -p "$OUT"
+command -v pgloader >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgloader >/dev/null; }
+swift build -c release >/dev/null
+FERRY=$(swift build -c release --show-bin-path)/ferry
+
+source scripts/databases.sh
+start_databases
+trap stop_databases EXIT
+PGBIN=$(dirname "$FERRY_PG_CTL")
+PG="postgres://postgres@127.0.0.1:$FERRY_PG_PORT"
+MY="mysql://root@127.0.0.1:$FERRY_MY_PORT"
+psql_src() { psql -X -q -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { print b - a }'; }
+
+for db in src ceiling ferry_dst from_mysql pgloader_dst; do psql_src postgres -c "CREATE DATABASE $db"; done
+echo "generating data: pgbench scale $SCALE, wide table of $WIDE_ROWS rows"
+"$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src >/dev/null 2>&1
+psql_src src -c "ALTER TABLE pgbench_history ADD COLUMN id bigserial PRIMARY KEY" >/dev/null
+psql_src src <<SQL >/dev/null
+CREATE TABLE wide (
+  id bigint PRIMARY KEY, c_int1 integer, c_int2 integer, c_big1 bigint, c_big2 bigint, c_num1 numeric(12,2),
+  c_num2 numeric(18,6), c_ts1 timestamp, c_ts2 timestamptz, c_bool boolean, c_v1 varchar(32), c_v2 varchar(32),
+  c_v3 varchar(32), c_v4 varchar(32), c_v5 varchar(32), c_date date);
+INSERT INTO wide SELECT g, g % 1000, g % 77, g * 31, g * 17, (g % 100000) / 100.0, g / 7.0,
+  timestamp '2020-01-01' + g * interval '1 second', timestamptz '2020-01-01 00:00:00+00' + g * interval '1 minute',
+  g % 2 = 0, md5(g::text), md5((g + 1)::text), md5((g + 2)::text), md5((g + 3)::text), md5((g + 4)::text),
+  date '2000-01-01' + (g % 9000)
+FROM generate_series(1, $WIDE_ROWS) g;
+VACUUM ANALYZE;
+SQL
+TABLES="pgbench_accounts wide pgbench_history pgbench_tellers pgbench_branches"
+size_mb() { psql_src src -At -c "SELECT pg_relation_size('$1') / 1048576.0"; }
+rows_of() { psql_src src -At -c "SELECT count(*) FROM $1"; }
+report() { # case table rows seconds mb
+  awk -v c="$1" -v t="$2" -v r="$3" -v s="$4" -v m="$5" 'BEGIN { printf "RESULT %s %s rows=%d seconds=%.2f rows_per_s=%.0f mb_per_s=%.1f\n", c, t, r, s, r / s, m / s }' | tee -a "$OUT/results.txt"
+}
+mapping() { # schema table
+  printf '{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"%s","table-name":"%s"},"rule-action":"explicit"}]}' "$1" "$2" > "$OUT/map.json"
+}
+: > "$OUT/results.txt"
+
+echo "== PG→PG per table: ceiling pipe vs Ferry"
+for t in $TABLES; do
+  rows=$(rows_of "$t"); mb=$(size_mb "$t")
+  "$PGBIN/pg_dump" -s -t "$t" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src | psql_src ceiling >/dev/null
+  start=$(now)
+  psql_src src -c "COPY $t TO STDOUT" | psql_src ceiling -c "COPY $t FROM STDIN"
+  report ceiling-pg-pg "$t" "$rows" "$(elapsed "$start")" "$mb"
+  mapping public "$t"
+  start=$(now)
+  "$FERRY" migrate --source "$PG/src" --target "$PG/ferry_dst" --table-mappings "$OUT/map.json" --json > "$OUT/ferry-$t.json"
+  report ferry-pg-pg "$t" "$rows" "$(elapsed "$start")" "$mb"
+done
+
+echo "== PG→PG all tables at once"
+start=$(now)
+"$FERRY" migrate --source "$PG/src" --target "$PG/ferry_dst" --json > "$OUT/ferry-all.json"
+all_rows=$(psql_src src -At -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
+all_mb=$(psql_src src -At -c "SELECT sum(pg_relation_size(relid)) / 1048576.0 FROM pg_stat_user_tables")
+report ferry-pg-pg-all all "$all_rows" "$(elapsed "$start")" "$all_mb"
+
+echo "== PG→MariaDB (prepares the MariaDB copy)"
+printf '{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"public","table-name":"%%"},"rule-action":"include"},{"rule-type":"transformation","rule-id":"2","rule-name":"2","rule-target":"schema","object-locator":{"schema-name":"public"},"rule-action":"rename","value":"bench"}]}' > "$OUT/to-mysql.json"
+start=$(now)
+"$FERRY" migrate --source "$PG/src" --target "$MY" --table-mappings "$OUT/to-mysql.json" --json > "$OUT/ferry-pg-mysql.json"
+report ferry-pg-mysql all "$all_rows" "$(elapsed "$start")" "$all_mb"
+
+echo "== MariaDB→PG: pgloader vs Ferry"
+start=$(now)
+pgloader --quiet "mysql://root@127.0.0.1:$FERRY_MY_PORT/bench" "postgresql://postgres@127.0.0.1:$FERRY_PG_PORT/pgloader_dst" > "$OUT/pgloader.log" 2>&1
+report pgloader-mysql-pg all "$all_rows" "$(elapsed "$start")" "$all_mb"
+start=$(now)
+"$FERRY" migrate --source "$MY/bench" --target "$PG/from_mysql" --json > "$OUT/ferry-mysql-pg.json"
+report ferry-mysql-pg all "$all_rows" "$(elapsed "$start")" "$all_mb"
+loaded=$(psql_src from_mysql -At -c "SELECT count(*) FROM bench.pgbench_accounts")
+[ "$loaded" = "$(rows_of pgbench_accounts)" ] || { echo "row count mismatch after MariaDB→PG: $loaded"; exit 1; }
+
+echo
+echo "== ratios (higher is better for Ferry)"
+awk '
+  /^RESULT/ { split($4, s, "="); t[$2 "|" $3] = s[2] }
+  END {
+    n = split("pgbench_accounts wide pgbench_history pgbench_tellers pgbench_branches", tabs, " ")
+    for (i = 1; i <= n; i++) {
+      c = t["ceiling-pg-pg|" tabs[i]]; f = t["ferry-pg-pg|" tabs[i]]
+      if (c && f) { printf "PG→PG %-18s ceiling %7.2fs  ferry %7.2fs  ferry/ceiling speed %.2fx\n", tabs[i], c, f, c / f; sum += c }
+    }
+    printf "PG→PG all tables: sum of ceiling pipes %.2fs, ferry all at once %.2fs: %.2fx\n", sum, t["ferry-pg-pg-all|all"], sum / t["ferry-pg-pg-all|all"]
+    printf "MariaDB→PG: pgloader %.2fs, ferry %.2fs: ferry %.2fx pgloader speed\n", t["pgloader-mysql-pg|all"], t["ferry-mysql-pg|all"], t["pgloader-mysql-pg|all"] / t["ferry-mysql-pg|all"]
+  }' "$OUT/results.txt" | tee "$OUT/ratios.txt"
