@@ -34,6 +34,18 @@ public struct TablePlan: Hashable, Sendable {
         source.primaryKey.compactMap(targetName(ofSource:))
     }
 
+    /// Checks an existing target table (given by its column names; empty when it does not exist)
+    /// before a truncate-before-load or do-nothing load. `location` says where, e.g. `PostgreSQL host:5432/db`.
+    public func requireTargetColumns(_ existing: Set<String>, location: String) throws {
+        guard !existing.isEmpty else {
+            throw FerryError(.notFound, "target table \(target) does not exist in \(location); use target table prep mode drop-and-create to create it")
+        }
+        let missing = columns.map(\.targetName).filter { !existing.contains($0) }
+        guard missing.isEmpty else {
+            throw FerryError(.schemaMismatch, "target table \(target) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) (it has \(existing.sorted().joined(separator: ", ")))")
+        }
+    }
+
     /// The target name of a source column, or nil when the plan drops it.
     public func targetName(ofSource name: String) -> String? {
         columns.first { $0.source.name == name }?.targetName

@@ -66,14 +66,7 @@ public struct MySQLTarget: TargetConnector {
             SELECT COLUMN_NAME FROM information_schema.COLUMNS
             WHERE TABLE_SCHEMA = \(MySQLConnection.literal(plan.target.schema)) AND TABLE_NAME = \(MySQLConnection.literal(plan.target.name))
             """)
-        guard !rows.isEmpty else {
-            throw FerryError(.notFound, "target table \(plan.target) does not exist in MySQL \(url.location); use target table prep mode drop-and-create to create it")
-        }
-        let existing = Set(rows.compactMap { $0[0] })
-        let missing = plan.columns.map(\.targetName).filter { !existing.contains($0) }
-        guard missing.isEmpty else {
-            throw FerryError(.schemaMismatch, "target table \(plan.target) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) (it has \(existing.sorted().joined(separator: ", ")))")
-        }
+        try plan.requireTargetColumns(Set(rows.compactMap { $0[0] }), location: "MySQL \(url.location)")
     }
 
     public func load(_ plan: TablePlan, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {

@@ -93,14 +93,7 @@ public struct PostgresTarget: TargetConnector {
             SELECT a.attname FROM pg_attribute a
             WHERE a.attrelid = to_regclass(\(PGConnection.literal(PGConnection.quote(plan.target)))) AND a.attnum > 0 AND NOT a.attisdropped
             """)
-        guard !rows.isEmpty else {
-            throw FerryError(.notFound, "target table \(plan.target) does not exist in PostgreSQL \(url.location); use target table prep mode drop-and-create to create it")
-        }
-        let existing = Set(rows.compactMap { $0[0] })
-        let missing = plan.columns.map(\.targetName).filter { !existing.contains($0) }
-        guard missing.isEmpty else {
-            throw FerryError(.schemaMismatch, "target table \(plan.target) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) (it has \(existing.sorted().joined(separator: ", ")))")
-        }
+        try plan.requireTargetColumns(Set(rows.compactMap { $0[0] }), location: "PostgreSQL \(url.location)")
     }
 
     public func load(_ plan: TablePlan, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {

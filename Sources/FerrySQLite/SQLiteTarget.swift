@@ -84,13 +84,7 @@ public struct SQLiteTarget: TargetConnector {
 
     private func requireColumns(_ plan: TablePlan, db: Database) throws {
         let existing = Set(try Row.fetchAll(db, sql: "PRAGMA table_info(\(SQLiteNames.quote(plan.target.name)))").map { $0["name"] as String })
-        guard !existing.isEmpty else {
-            throw FerryError(.notFound, "target table \(plan.target.name) does not exist in SQLite \(url.database ?? ""); use target table prep mode drop-and-create to create it")
-        }
-        let missing = plan.columns.map(\.targetName).filter { !existing.contains($0) }
-        guard missing.isEmpty else {
-            throw FerryError(.schemaMismatch, "target table \(plan.target.name) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) (it has \(existing.sorted().joined(separator: ", ")))")
-        }
+        try plan.requireTargetColumns(existing, location: "SQLite \(url.database ?? "")")
     }
 
     public func load(_ plan: TablePlan, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
