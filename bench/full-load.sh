@@ -61,8 +61,9 @@ for t in $TABLES; do
   report ceiling-pg-pg "$t" "$rows" "$(elapsed "$start")" "$mb"
   mapping public "$t"
   start=$(now)
-  "$FERRY" migrate --source "$PG/src" --target "$PG/ferry_dst" --table-mappings "$OUT/map.json" --json > "$OUT/ferry-$t.json"
+  /usr/bin/time -f "%M" -o "$OUT/rss-$t.txt" "$FERRY" migrate --source "$PG/src" --target "$PG/ferry_dst" --table-mappings "$OUT/map.json" --json > "$OUT/ferry-$t.json"
   report ferry-pg-pg "$t" "$rows" "$(elapsed "$start")" "$mb"
+  echo "RSS ferry-pg-pg $t max_rss_mb=$(( $(cat "$OUT/rss-$t.txt") / 1024 ))" | tee -a "$OUT/results.txt"
 done
 
 echo "== PG→PG all tables at once"
@@ -83,8 +84,9 @@ start=$(now)
 pgloader --quiet "mysql://root@127.0.0.1:$FERRY_MY_PORT/bench" "postgresql://postgres@127.0.0.1:$FERRY_PG_PORT/pgloader_dst" > "$OUT/pgloader.log" 2>&1
 report pgloader-mysql-pg all "$all_rows" "$(elapsed "$start")" "$all_mb"
 start=$(now)
-"$FERRY" migrate --source "$MY/bench" --target "$PG/from_mysql" --json > "$OUT/ferry-mysql-pg.json"
+/usr/bin/time -f "%M" -o "$OUT/rss-mysql-pg.txt" "$FERRY" migrate --source "$MY/bench" --target "$PG/from_mysql" --json > "$OUT/ferry-mysql-pg.json"
 report ferry-mysql-pg all "$all_rows" "$(elapsed "$start")" "$all_mb"
+echo "RSS ferry-mysql-pg all max_rss_mb=$(( $(cat "$OUT/rss-mysql-pg.txt") / 1024 ))" | tee -a "$OUT/results.txt"
 loaded=$(psql_src from_mysql -At -c "SELECT count(*) FROM bench.pgbench_accounts")
 [ "$loaded" = "$(rows_of pgbench_accounts)" ] || { echo "row count mismatch after MariaDB→PG: $loaded"; exit 1; }
 
