@@ -58,8 +58,13 @@ public final class BatchPipe: @unchecked Sendable {
         }
         if head < queue.count {
             let batch = queue[head]
+            // Drop the consumed slot's reference at once: memory is bounded by `capacity` batches.
+            queue[head] = .rows([])
             head += 1
-            if head > 64, head * 2 > queue.count {
+            if head == queue.count {
+                queue.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= capacity {
                 queue.removeFirst(head)
                 head = 0
             }

@@ -137,3 +137,24 @@ import Testing
         #expect(throws: FerryError.cancelled) { try pipe.receive() }
     }
 }
+
+@Suite struct BatchPipeMemoryTests {
+    /// If the pipe still referenced a consumed buffer, writing to the received copy would force a
+    /// copy-on-write and move it: the address staying put proves the pipe let go.
+    @Test func consumedBatchesAreNotRetained() throws {
+        let pipe = BatchPipe(capacity: 2)
+        for round in 0..<3 {
+            try pipe.send(.encoded(bytes: [UInt8](repeating: 7, count: 4096), rowCount: 1))
+            try pipe.send(.encoded(bytes: [UInt8](repeating: 9, count: 4096), rowCount: 1))
+            for _ in 0..<2 {
+                guard case .encoded(var bytes, _)? = try pipe.receive() else {
+                    Issue.record("round \(round): no batch")
+                    return
+                }
+                let before = bytes.withUnsafeBufferPointer { $0.baseAddress }
+                bytes[0] = 1
+                #expect(bytes.withUnsafeBufferPointer { $0.baseAddress } == before, "round \(round): the pipe still holds a consumed batch")
+            }
+        }
+    }
+}
