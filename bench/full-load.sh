@@ -103,7 +103,7 @@ loaded=$(psql_src from_mysql -At -c "SELECT count(*) FROM bench.pgbench_accounts
 echo
 echo "== ratios (higher is better for Ferry)"
 awk '
-  /^RESULT/ { split($4, s, "="); t[$2 "|" $3] = s[2] }
+  /^RESULT/ && $5 ~ /^seconds=/ { split($5, s, "="); t[$2 "|" $3] = s[2] }
   END {
     n = split("pgbench_accounts wide pgbench_history pgbench_tellers pgbench_branches", tabs, " ")
     for (i = 1; i <= n; i++) {

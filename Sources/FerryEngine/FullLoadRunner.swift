@@ -13,6 +13,13 @@ public struct FullLoadOptions: Sendable {
     /// Batches waiting between each reader and its writer; bounds memory per chunk.
     public var pipeCapacity: Int
 
+    /// How many chunks one large table is split into: at most `parallelism`, and at most the machine's
+    /// core count (but 2): each chunk runs a reader and a writer thread and a session on each server,
+    /// and more of them than cores only adds contention (measured in bench/RESULTS.md).
+    public var chunksPerTable: Int {
+        min(parallelism, max(2, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
     public init(mappings: TableMappings = .includeAll, prepMode: TargetTablePrepMode = .dropAndCreate,
                 parallelism: Int = 8, createSecondaryObjects: Bool = true, pipeCapacity: Int = 4) {
         self.mappings = mappings
@@ -116,7 +123,7 @@ public struct FullLoadRunner: Sendable {
             do {
                 try target.prepare(plan, mode: options.prepMode, related: related)
                 let estimate = try session.estimatedRows(of: plan.source)
-                let chunks = try session.chunks(of: plan.source, estimatedRows: estimate, maxChunks: options.parallelism)
+                let chunks = try session.chunks(of: plan.source, estimatedRows: estimate, maxChunks: options.chunksPerTable)
                 var encoding = BatchEncoding.values
                 if let native = source.nativeEncoding, target.accepts(native, for: plan) { encoding = .native(native) }
                 status.update(id) {
