@@ -157,8 +157,8 @@ public struct FullLoadRunner: Sendable {
         }
         for table in status.snapshot() where !table.state.isFinal {
             status.update(table.source) {
-                $0.state = .cancelled
                 $0.error = $0.error ?? ($0.state == .queued ? "not started: the load was stopped" : "stopped before the table finished loading")
+                $0.state = .cancelled
             }
         }
     }

@@ -153,3 +153,39 @@ struct SchemaAndErrorTests {
         #expect(try target.query("SELECT count(*), count(DISTINCT id), sum(id) FROM app.wide") == [["420000", "420000", "88200210000"]])
     }
 }
+
+@Suite("Stopping a load")
+struct CancellationTests {
+    @Test("cancelling stops running copies and marks every unfinished table")
+    func cancelMidLoad() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src")
+        let target = try TestDatabase.make(.sqlite, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("""
+            CREATE TABLE app.large (id bigint PRIMARY KEY, v text);
+            INSERT INTO app.large SELECT g, md5(g::text) FROM generate_series(1, 3000000) g;
+            CREATE TABLE app.small (id int PRIMARY KEY);
+            INSERT INTO app.small VALUES (1);
+            ANALYZE
+            """)
+        let rules = """
+            {"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"}]}
+            """
+        let runner = FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
+                                    options: FullLoadOptions(mappings: try TableMappings(json: rules), parallelism: 1))
+        let load = Task { try await runner.run() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while runner.status.snapshot().first(where: { $0.source.name == "large" })?.rowsLoaded ?? 0 == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        load.cancel()
+        let tables = try await load.value
+        let large = try #require(tables.first { $0.source.name == "large" })
+        let small = try #require(tables.first { $0.source.name == "small" })
+        #expect(large.state == .cancelled)
+        #expect(large.rowsLoaded > 0 && large.rowsLoaded < 3_000_000)
+        #expect(large.error?.contains("the target table is incomplete") == true, "\(large.error ?? "")")
+        #expect(small.state == .cancelled)
+        #expect(small.error == "not started: the load was stopped")
+    }
+}
