@@ -28,7 +28,7 @@ struct Demo: AsyncParsableCommand {
         let target = ConnectionURL(engine: .sqlite, host: "", database: targetPath)
         Terminal.line("Migrating \(source) -> \(target)")
         let runner = FullLoadRunner(source: Connectors.source(for: source), target: Connectors.target(for: target),
-                                    options: FullLoadOptions())
+                                    options: FullLoadOptions(), logger: CLILogging.logger(verbose: false))
         let display = ProgressDisplay(status: runner.status, interactive: Terminal.isInteractive, quiet: false)
         let reporter = Task { await display.run() }
         let tables = try await runner.run()

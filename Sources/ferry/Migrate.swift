@@ -37,6 +37,9 @@ struct Migrate: AsyncParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    @Flag(help: "Log each step (chunks, indexes) on standard error.")
+    var verbose = false
+
     func run() async throws {
         let options: FullLoadOptions
         let sourceURL: ConnectionURL
@@ -50,7 +53,7 @@ struct Migrate: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let runner = FullLoadRunner(source: Connectors.source(for: sourceURL), target: Connectors.target(for: targetURL),
-                                    options: options)
+                                    options: options, logger: CLILogging.logger(verbose: verbose))
         if !json { Terminal.line("Ferry full load: \(sourceURL) -> \(targetURL)") }
         let display = ProgressDisplay(status: runner.status, interactive: !json && Terminal.isInteractive, quiet: json)
         let work = Task { try await runner.run() }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Writes to the terminal: lines on standard output, errors on standard error.
 enum Terminal {
@@ -20,13 +21,17 @@ enum Terminal {
 /// Turns Ctrl-C (SIGINT) and SIGTERM into a call to `onInterrupt`, once.
 final class InterruptHandler: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "ferry.interrupt")
+    private var interrupted = false
 
     init(onInterrupt: @escaping @Sendable () -> Void) {
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                FileHandle.standardError.write(Data("\nstopping: finishing nothing new, cancelling running copies…\n".utf8))
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            source.setEventHandler { [unowned self] in
+                guard !interrupted else { return }
+                interrupted = true
+                FileHandle.standardError.write(Data("\nstopping: starting nothing new, cancelling running copies…\n".utf8))
                 onInterrupt()
             }
             source.resume()
@@ -38,5 +43,15 @@ final class InterruptHandler: @unchecked Sendable {
         sources.forEach { $0.cancel() }
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
+    }
+}
+
+/// Logging for the command line.
+enum CLILogging {
+    /// The CLI's logger: warnings and errors only, unless `verbose`; the progress display says the rest.
+    static func logger(verbose: Bool) -> Logger {
+        var logger = Logger(label: "ferry")
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
     }
 }
