@@ -1,6 +1,7 @@
 import FerryConnectors
 import FerryCore
 import FerryEngine
+import FerryPostgres
 import Foundation
 import Testing
 
@@ -188,4 +189,48 @@ struct CancellationTests {
         #expect(small.state == .cancelled)
         #expect(small.error == "not started: the load was stopped")
     }
+}
+
+@Suite("Snapshot consistency")
+struct SnapshotTests {
+    @Test("PostgreSQL workers share one snapshot: tables written together stay consistent")
+    func sharedSnapshot() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src")
+        let target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("""
+            CREATE TABLE app.a (id bigserial PRIMARY KEY, payload text);
+            CREATE TABLE app.b (id bigserial PRIMARY KEY, payload text);
+            INSERT INTO app.a (payload) SELECT md5(g::text) FROM generate_series(1, 300000) g;
+            INSERT INTO app.b (payload) SELECT md5(g::text) FROM generate_series(1, 300000) g;
+            ANALYZE
+            """)
+        let writing = ManagedFlag()
+        let writer = Task.detached {
+            let conn = try PGConnection(source.url)
+            var transactions = 0
+            while !writing.isStopped {
+                try conn.execute("BEGIN; INSERT INTO app.a (payload) VALUES ('w'); INSERT INTO app.b (payload) VALUES ('w'); COMMIT")
+                transactions += 1
+            }
+            return transactions
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let tables = try await migrate(from: source, to: target, parallelism: 2)
+        writing.stop()
+        let transactions = try await writer.value
+        #expect(tables.allSatisfy { $0.state == .completed })
+        #expect(transactions > 10, "the writer must have run during the load")
+        let counts = try target.query("SELECT (SELECT count(*) FROM app.a), (SELECT count(*) FROM app.b)")
+        #expect(counts.first?[0] == counts.first?[1], "a and b were read at different moments: \(counts)")
+        #expect(Int(counts.first?[0] ?? "0")! > 300_000)
+    }
+}
+
+/// A stop signal shared between a test and a detached task.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    var isStopped: Bool { lock.withLock { stopped } }
+    func stop() { lock.withLock { stopped = true } }
 }
