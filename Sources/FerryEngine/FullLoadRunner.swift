@@ -12,6 +12,8 @@ public struct FullLoadOptions: Sendable {
     public var createSecondaryObjects: Bool
     /// Batches waiting between each reader and its writer; bounds memory per chunk.
     public var pipeCapacity: Int
+    /// Source tables not to load (already loaded by an earlier run that is being resumed).
+    public var skipTables: Set<TableID> = []
 
     /// How many chunks one large table is split into: at most `parallelism`, and at most the machine's
     /// core count (but 2): each chunk runs a reader and a writer thread and a session on each server,
@@ -83,12 +85,12 @@ public struct FullLoadRunner: Sendable {
             progress.error = "source table \(missing) does not exist"
             status.add(progress)
         }
-        if schemas.isEmpty, options.mappings.explicitTables.isEmpty {
+        if schemas.isEmpty, options.mappings.explicitTables.isEmpty, options.skipTables.isEmpty {
             throw FerryError(.notFound, "no source table matched the selection rules")
         }
         var plans: [TablePlan] = []
         var targets: [TableID: TableID] = [:]
-        for schema in schemas {
+        for schema in schemas where !options.skipTables.contains(schema.id) {
             do {
                 var plan = try options.mappings.plan(for: schema)
                 plan.target = target.normalize(plan.target)

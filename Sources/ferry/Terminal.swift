@@ -49,8 +49,8 @@ final class InterruptHandler: @unchecked Sendable {
 /// Logging for the command line.
 enum CLILogging {
     /// The CLI's logger: warnings and errors only, unless `verbose`; the progress display says the rest.
-    static func logger(verbose: Bool) -> Logger {
-        var logger = Logger(label: "ferry")
+    static func logger(verbose: Bool, label: String = "ferry") -> Logger {
+        var logger = Logger(label: label)
         logger.logLevel = verbose ? .debug : .warning
         return logger
     }

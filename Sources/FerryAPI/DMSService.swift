@@ -1,0 +1,106 @@
+import FerryCatalog
+import FerryCore
+import Foundation
+import Logging
+
+/// The DMS operations over the catalog and the task supervisor. Knows nothing of HTTP.
+public final class DMSService: Sendable {
+    let catalog: Catalog
+    let supervisor: TaskSupervisor
+    let accountID: String
+    let logger: Logger
+
+    public init(catalog: Catalog, accountID: String, logger: Logger = Logger(label: "ferry.api")) {
+        self.catalog = catalog
+        self.accountID = accountID
+        self.logger = logger
+        supervisor = TaskSupervisor(catalog: catalog, logger: logger)
+    }
+
+    /// Marks tasks that were running when the server stopped, so none is silently lost.
+    public func recover() async throws {
+        try await supervisor.recoverAfterRestart()
+    }
+
+    /// Stops every running task (they end `stopped`) before the server exits.
+    public func shutdown() async {
+        await supervisor.stopAll()
+    }
+
+    /// Runs one operation named by its `X-Amz-Target` suffix on a JSON body; `region` comes from the signature.
+    public func handle(operation name: String, body: Data, region: String) async throws -> Data {
+        guard let operation = DMSOperationName(rawValue: name) else {
+            throw DMSError("UnknownOperationException", "Operation \(name) is not supported by Ferry.")
+        }
+        let context = RequestContext(region: region, account: accountID)
+        func run<I: DMSShape, O: Encodable>(_ input: I.Type, _ body: Data, _ action: (I) async throws -> O) async throws -> Data {
+            try DMSJSON.encode(try await action(try DMSJSON.decode(I.self, from: body)))
+        }
+        switch operation {
+        case .createEndpoint: return try await run(CreateEndpointMessage.self, body) { try createEndpoint($0, context) }
+        case .describeEndpoints: return try await run(DescribeEndpointsMessage.self, body) { try describeEndpoints($0) }
+        case .modifyEndpoint: return try await run(ModifyEndpointMessage.self, body) { try modifyEndpoint($0) }
+        case .deleteEndpoint: return try await run(DeleteEndpointMessage.self, body) { try deleteEndpoint($0) }
+        case .testConnection: return try await run(TestConnectionMessage.self, body) { try testConnection($0) }
+        case .describeConnections: return try await run(DescribeConnectionsMessage.self, body) { try describeConnections($0) }
+        case .describeEndpointTypes: return try await run(DescribeEndpointTypesMessage.self, body) { try describeEndpointTypes($0) }
+        case .createReplicationInstance: return try await run(CreateReplicationInstanceMessage.self, body) { try createInstance($0, context) }
+        case .describeReplicationInstances: return try await run(DescribeReplicationInstancesMessage.self, body) { try describeInstances($0) }
+        case .modifyReplicationInstance: return try await run(ModifyReplicationInstanceMessage.self, body) { try modifyInstance($0) }
+        case .deleteReplicationInstance: return try await run(DeleteReplicationInstanceMessage.self, body) { try deleteInstance($0) }
+        case .createReplicationTask: return try await run(CreateReplicationTaskMessage.self, body) { try createTask($0, context) }
+        case .describeReplicationTasks: return try await run(DescribeReplicationTasksMessage.self, body) { try describeTasks($0) }
+        case .modifyReplicationTask: return try await run(ModifyReplicationTaskMessage.self, body) { try await modifyTask($0) }
+        case .startReplicationTask: return try await run(StartReplicationTaskMessage.self, body) { try await startTask($0) }
+        case .stopReplicationTask: return try await run(StopReplicationTaskMessage.self, body) { try await stopTask($0) }
+        case .deleteReplicationTask: return try await run(DeleteReplicationTaskMessage.self, body) { try await deleteTask($0) }
+        case .reloadTables: return try await run(ReloadTablesMessage.self, body) { try await reloadTables($0) }
+        case .describeTableStatistics: return try await run(DescribeTableStatisticsMessage.self, body) { try describeTableStatistics($0) }
+        case .describeEvents: return try await run(DescribeEventsMessage.self, body) { try describeEvents($0) }
+        case .addTagsToResource: return try await run(AddTagsToResourceMessage.self, body) { try addTags($0) }
+        case .removeTagsFromResource: return try await run(RemoveTagsFromResourceMessage.self, body) { try removeTags($0) }
+        case .listTagsForResource: return try await run(ListTagsForResourceMessage.self, body) { try listTags($0) }
+        }
+    }
+
+    /// Records an event for a resource.
+    func event(_ sourceIdentifier: String, type: String, _ message: String, categories: [String]) {
+        do {
+            try catalog.addEvent(EventRecord(sourceIdentifier: sourceIdentifier, sourceType: type, message: message, categories: categories))
+        } catch {
+            logger.error("cannot record event for \(sourceIdentifier): \(error)")
+        }
+    }
+}
+
+/// What an operation knows about its caller.
+struct RequestContext: Sendable {
+    var region: String
+    var account: String
+}
+
+extension DMSService {
+    /// Stores a resource, turning a taken identifier into DMS's fault.
+    func insert<T: Encodable>(_ kind: Catalog.Kind, arn: String, identifier: String, _ body: T) throws {
+        do { try catalog.insert(kind, arn: arn, identifier: identifier, body) } catch let error as CatalogError {
+            if case .alreadyExists = error {
+                throw DMSError.alreadyExists("\(kindName(kind)) with identifier '\(identifier)' already exists.")
+            }
+            throw error
+        }
+    }
+
+    func kindName(_ kind: Catalog.Kind) -> String {
+        switch kind {
+        case .endpoint: return "Endpoint"
+        case .instance: return "Replication instance"
+        case .task: return "Replication task"
+        case .connection: return "Connection"
+        }
+    }
+
+    func storeTags(_ tags: [Tag]?, for arn: String) throws {
+        let pairs = (tags ?? []).compactMap { tag in tag.Key.map { ($0, tag.Value ?? "") } }
+        if !pairs.isEmpty { try catalog.addTags(pairs, to: arn) }
+    }
+}

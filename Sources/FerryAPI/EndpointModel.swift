@@ -1,0 +1,64 @@
+import FerryCore
+import Foundation
+
+/// The engines an endpoint may name, and how an endpoint becomes a connection URL.
+enum EndpointModel {
+    /// DMS engine names Ferry accepts, with their display names and Ferry engine.
+    static let engines: [(name: String, display: String, engine: EngineKind)] = [
+        ("postgres", "PostgreSQL", .postgres),
+        ("aurora-postgresql", "Amazon Aurora PostgreSQL", .postgres),
+        ("mysql", "MySQL", .mysql),
+        ("mariadb", "MariaDB", .mysql),
+        ("aurora", "Amazon Aurora MySQL", .mysql),
+        ("sqlite", "SQLite", .sqlite),
+    ]
+
+    static func engine(named name: String) throws -> (name: String, display: String, engine: EngineKind) {
+        guard let found = engines.first(where: { $0.name == name.lowercased() }) else {
+            throw DMSError.invalidParameter("EngineName '\(name)' is not supported by Ferry; use one of \(engines.map(\.name).joined(separator: ", ")).")
+        }
+        return found
+    }
+
+    static let sslModes = ["none", "require", "verify-ca", "verify-full"]
+
+    /// Checks the fields an engine needs.
+    static func validate(_ endpoint: Endpoint) throws {
+        let engine = try engine(named: endpoint.EngineName ?? "")
+        if let mode = endpoint.SslMode, !sslModes.contains(mode) {
+            throw DMSError.invalidParameter("SslMode '\(mode)' is not one of \(sslModes.joined(separator: ", ")).")
+        }
+        if let port = endpoint.Port, !(1...65535).contains(port) {
+            throw DMSError.invalidParameter("Port must be between 1 and 65535; got \(port).")
+        }
+        switch engine.engine {
+        case .sqlite:
+            guard let path = endpoint.DatabaseName, !path.isEmpty else {
+                throw DMSError.invalidParameter("DatabaseName is required for a sqlite endpoint: it is the database file's path.")
+            }
+        case .postgres, .mysql:
+            guard let server = endpoint.ServerName, !server.isEmpty else {
+                throw DMSError.invalidParameter("ServerName is required for a \(engine.name) endpoint.")
+            }
+            if engine.engine == .postgres, endpoint.DatabaseName?.isEmpty ?? true {
+                throw DMSError.invalidParameter("DatabaseName is required for a \(engine.name) endpoint.")
+            }
+        }
+    }
+
+    /// The URL Ferry connects with; `password` is the decrypted secret.
+    static func url(for endpoint: Endpoint, password: String?) throws -> ConnectionURL {
+        let engine = try engine(named: endpoint.EngineName ?? "").engine
+        switch engine {
+        case .sqlite:
+            return ConnectionURL(engine: .sqlite, host: "", database: endpoint.DatabaseName)
+        case .postgres, .mysql:
+            var parameters: [String: String] = [:]
+            if let mode = endpoint.SslMode { parameters["sslmode"] = mode == "none" ? "disable" : mode }
+            return ConnectionURL(engine: engine, user: endpoint.Username, password: password, host: endpoint.ServerName ?? "",
+                                 port: endpoint.Port ?? (engine == .postgres ? 5432 : 3306),
+                                 database: endpoint.DatabaseName?.isEmpty == false ? endpoint.DatabaseName : nil,
+                                 parameters: parameters)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import FerryCatalog
+import Foundation
+
+/// A replication instance is a named worker in this server; its class sets how many tables it loads at once.
+enum InstanceClass {
+    /// Tables (or chunks) an instance of this class loads at once.
+    static func parallelism(_ instanceClass: String) throws -> Int {
+        let parts = instanceClass.split(separator: ".")
+        guard parts.count == 3, parts[0] == "dms" else {
+            throw DMSError.invalidParameter("ReplicationInstanceClass '\(instanceClass)' is not a class such as dms.t3.medium.")
+        }
+        switch parts[2] {
+        case "micro": return 2
+        case "small": return 4
+        case "medium", "large": return 8
+        case "xlarge": return 16
+        case "2xlarge": return 24
+        default:
+            guard parts[2].hasSuffix("xlarge"), Int(parts[2].dropLast(6)) != nil else {
+                throw DMSError.invalidParameter("ReplicationInstanceClass '\(instanceClass)' has an unknown size '\(parts[2])'.")
+            }
+            return 32
+        }
+    }
+}
+
+extension DMSService {
+    func instance(_ arn: String?) throws -> ReplicationInstance {
+        guard let arn, let instance = try catalog.get(.instance, arn: arn, as: ReplicationInstance.self) else {
+            throw DMSError.notFound("Replication instance \(arn ?? "") not found.")
+        }
+        return instance
+    }
+
+    func createInstance(_ input: CreateReplicationInstanceMessage, _ context: RequestContext) throws -> CreateReplicationInstanceResponse {
+        let identifier = (input.ReplicationInstanceIdentifier ?? "").lowercased()
+        try ResourceNames.validate(identifier, field: "ReplicationInstanceIdentifier", maxLength: 63)
+        let instanceClass = input.ReplicationInstanceClass ?? ""
+        _ = try InstanceClass.parallelism(instanceClass)
+        if let storage = input.AllocatedStorage, !(5...6144).contains(storage) {
+            throw DMSError.invalidParameter("AllocatedStorage must be between 5 and 6144 GB; got \(storage).")
+        }
+        let id = input.ResourceIdentifier ?? ResourceNames.randomID()
+        let arn = ResourceNames.arn(region: context.region, account: context.account, type: "rep", id: id)
+        var instance = ReplicationInstance(
+            ReplicationInstanceIdentifier: identifier, ReplicationInstanceClass: instanceClass,
+            ReplicationInstanceStatus: "available", AllocatedStorage: input.AllocatedStorage ?? 50, InstanceCreateTime: Date(),
+            AvailabilityZone: input.AvailabilityZone ?? "\(context.region)a",
+            PreferredMaintenanceWindow: input.PreferredMaintenanceWindow ?? "sun:06:00-sun:06:30",
+            MultiAZ: input.MultiAZ ?? false, EngineVersion: input.EngineVersion ?? "3.5.3",
+            AutoMinorVersionUpgrade: input.AutoMinorVersionUpgrade ?? true, KmsKeyId: input.KmsKeyId,
+            ReplicationInstanceArn: arn, ReplicationInstancePublicIpAddress: nil,
+            ReplicationInstancePrivateIpAddress: "127.0.0.1", ReplicationInstancePrivateIpAddresses: ["127.0.0.1"],
+            PubliclyAccessible: input.PubliclyAccessible ?? false, DnsNameServers: input.DnsNameServers,
+            NetworkType: input.NetworkType ?? "IPV4")
+        // An instance is a worker inside this server: it is ready as soon as it is stored.
+        try insert(.instance, arn: arn, identifier: identifier, instance)
+        try storeTags(input.Tags, for: arn)
+        event(identifier, type: "replication-instance", "Replication application instance created.", categories: ["creation"])
+        instance.ReplicationInstanceStatus = "creating"
+        return CreateReplicationInstanceResponse(ReplicationInstance: instance)
+    }
+
+    func describeInstances(_ input: DescribeReplicationInstancesMessage) throws -> DescribeReplicationInstancesResponse {
+        let filters = try FilterSet(input.Filters, allowed: ["replication-instance-arn", "replication-instance-id", "replication-instance-class", "engine-version"])
+        let page = try Page(marker: input.Marker, maxRecords: input.MaxRecords)
+        let matching = try catalog.list(.instance, as: ReplicationInstance.self).filter { instance in
+            filters.matches { name in
+                switch name {
+                case "replication-instance-arn": return instance.ReplicationInstanceArn
+                case "replication-instance-id": return instance.ReplicationInstanceIdentifier
+                case "replication-instance-class": return instance.ReplicationInstanceClass
+                default: return instance.EngineVersion
+                }
+            }
+        }
+        if matching.isEmpty, !filters.isEmpty { throw DMSError.notFound("No replication instances found matching provided filters") }
+        let (items, marker) = page.slice(matching)
+        return DescribeReplicationInstancesResponse(Marker: marker, ReplicationInstances: items)
+    }
+
+    func modifyInstance(_ input: ModifyReplicationInstanceMessage) throws -> ModifyReplicationInstanceResponse {
+        var instance = try instance(input.ReplicationInstanceArn)
+        if let instanceClass = input.ReplicationInstanceClass {
+            _ = try InstanceClass.parallelism(instanceClass)
+            instance.ReplicationInstanceClass = instanceClass
+        }
+        if let storage = input.AllocatedStorage {
+            guard storage >= (instance.AllocatedStorage ?? 5), storage <= 6144 else {
+                throw DMSError.invalidParameter("AllocatedStorage can only grow, up to 6144 GB; got \(storage).")
+            }
+            instance.AllocatedStorage = storage
+        }
+        if let identifier = input.ReplicationInstanceIdentifier?.lowercased() {
+            try ResourceNames.validate(identifier, field: "ReplicationInstanceIdentifier", maxLength: 63)
+            instance.ReplicationInstanceIdentifier = identifier
+        }
+        instance.MultiAZ = input.MultiAZ ?? instance.MultiAZ
+        instance.EngineVersion = input.EngineVersion ?? instance.EngineVersion
+        instance.AutoMinorVersionUpgrade = input.AutoMinorVersionUpgrade ?? instance.AutoMinorVersionUpgrade
+        instance.PreferredMaintenanceWindow = input.PreferredMaintenanceWindow ?? instance.PreferredMaintenanceWindow
+        do {
+            try catalog.update(.instance, arn: instance.ReplicationInstanceArn!, identifier: instance.ReplicationInstanceIdentifier!, instance)
+        } catch CatalogError.alreadyExists {
+            throw DMSError.alreadyExists("Replication instance '\(instance.ReplicationInstanceIdentifier!)' already exists.")
+        }
+        return ModifyReplicationInstanceResponse(ReplicationInstance: instance)
+    }
+
+    func deleteInstance(_ input: DeleteReplicationInstanceMessage) throws -> DeleteReplicationInstanceResponse {
+        var instance = try instance(input.ReplicationInstanceArn)
+        let arn = instance.ReplicationInstanceArn!
+        let tasks = try catalog.list(.task, as: ReplicationTask.self).filter { $0.ReplicationInstanceArn == arn }
+        guard tasks.isEmpty else {
+            throw DMSError.invalidState("Replication instance \(instance.ReplicationInstanceIdentifier!) has replication task(s) \(tasks.compactMap(\.ReplicationTaskIdentifier).joined(separator: ", ")); delete them first.")
+        }
+        try catalog.delete(arn: arn)
+        for connection in try catalog.list(.connection, as: Connection.self) where connection.ReplicationInstanceArn == arn {
+            try catalog.delete(arn: Self.connectionKey(arn, connection.EndpointArn ?? ""))
+        }
+        event(instance.ReplicationInstanceIdentifier!, type: "replication-instance", "Replication application instance deleted.", categories: ["deletion"])
+        instance.ReplicationInstanceStatus = "deleting"
+        return DeleteReplicationInstanceResponse(ReplicationInstance: instance)
+    }
+}

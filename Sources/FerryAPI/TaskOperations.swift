@@ -1,0 +1,208 @@
+import FerryCatalog
+import FerryCore
+import FerryEngine
+import Foundation
+
+extension DMSService {
+    static let migrationTypes = ["full-load", "cdc", "full-load-and-cdc"]
+
+    func task(_ arn: String?) throws -> ReplicationTask {
+        guard let arn, let task = try catalog.get(.task, arn: arn, as: ReplicationTask.self) else {
+            throw DMSError.notFound("Replication task \(arn ?? "") not found.")
+        }
+        return task
+    }
+
+    /// Checks a migration type; CDC types wait for change data capture.
+    func validateMigrationType(_ type: String?) throws -> String {
+        guard let type, Self.migrationTypes.contains(type) else {
+            throw DMSError.invalidParameter("MigrationType must be one of \(Self.migrationTypes.joined(separator: ", ")); got '\(type ?? "")'.")
+        }
+        guard type == "full-load" else {
+            throw DMSError.invalidParameter("MigrationType \(type) needs change data capture, which this version of Ferry does not support yet; use full-load.")
+        }
+        return type
+    }
+
+    func parseMappings(_ json: String?) throws -> TableMappings {
+        do { return try TableMappings(json: json ?? "") } catch let error as FerryError {
+            throw DMSError.invalidParameter("Invalid Table Mappings document: \(error.message)")
+        }
+    }
+
+    func createTask(_ input: CreateReplicationTaskMessage, _ context: RequestContext) throws -> CreateReplicationTaskResponse {
+        let identifier = input.ReplicationTaskIdentifier ?? ""
+        try ResourceNames.validate(identifier, field: "ReplicationTaskIdentifier", maxLength: 255)
+        let source = try endpoint(input.SourceEndpointArn)
+        let target = try endpoint(input.TargetEndpointArn)
+        guard source.EndpointType == "SOURCE" else {
+            throw DMSError.invalidParameter("SourceEndpointArn \(source.EndpointIdentifier!) is a target endpoint.")
+        }
+        guard target.EndpointType == "TARGET" else {
+            throw DMSError.invalidParameter("TargetEndpointArn \(target.EndpointIdentifier!) is a source endpoint.")
+        }
+        _ = try instance(input.ReplicationInstanceArn)
+        let type = try validateMigrationType(input.MigrationType)
+        _ = try parseMappings(input.TableMappings)
+        let settings = try TaskSettings(input.ReplicationTaskSettings)
+        let id = input.ResourceIdentifier ?? ResourceNames.randomID()
+        let arn = ResourceNames.arn(region: context.region, account: context.account, type: "task", id: id)
+        var task = ReplicationTask(
+            ReplicationTaskIdentifier: identifier, SourceEndpointArn: source.EndpointArn, TargetEndpointArn: target.EndpointArn,
+            ReplicationInstanceArn: input.ReplicationInstanceArn, MigrationType: type, TableMappings: input.TableMappings,
+            ReplicationTaskSettings: settings.json, Status: "ready", ReplicationTaskCreationDate: Date(),
+            CdcStartPosition: input.CdcStartPosition, CdcStopPosition: input.CdcStopPosition, ReplicationTaskArn: arn,
+            TaskData: input.TaskData)
+        try insert(.task, arn: arn, identifier: identifier, task)
+        try storeTags(input.Tags, for: arn)
+        event(identifier, type: "replication-task", "Replication task has been created.", categories: ["creation"])
+        task.Status = "creating"
+        return CreateReplicationTaskResponse(ReplicationTask: task)
+    }
+
+    func describeTasks(_ input: DescribeReplicationTasksMessage) throws -> DescribeReplicationTasksResponse {
+        let filters = try FilterSet(input.Filters, allowed: ["replication-task-arn", "replication-task-id", "migration-type", "endpoint-arn", "replication-instance-arn"])
+        let page = try Page(marker: input.Marker, maxRecords: input.MaxRecords)
+        let matching = try catalog.list(.task, as: ReplicationTask.self).filter { task in
+            filters.filters.allSatisfy { name, values in
+                let candidates: [String?]
+                switch name {
+                case "replication-task-arn": candidates = [task.ReplicationTaskArn]
+                case "replication-task-id": candidates = [task.ReplicationTaskIdentifier]
+                case "migration-type": candidates = [task.MigrationType]
+                case "endpoint-arn": candidates = [task.SourceEndpointArn, task.TargetEndpointArn]
+                default: candidates = [task.ReplicationInstanceArn]
+                }
+                return candidates.contains { candidate in values.contains { $0 == candidate } }
+            }
+        }
+        if matching.isEmpty, !filters.isEmpty { throw DMSError.notFound("No Tasks found matching provided filters") }
+        var (items, marker) = page.slice(matching)
+        if input.WithoutSettings == true {
+            items = items.map { task in
+                var task = task
+                task.TableMappings = nil
+                task.ReplicationTaskSettings = nil
+                return task
+            }
+        }
+        return DescribeReplicationTasksResponse(Marker: marker, ReplicationTasks: items)
+    }
+
+    func modifyTask(_ input: ModifyReplicationTaskMessage) async throws -> ModifyReplicationTaskResponse {
+        let current = try task(input.ReplicationTaskArn)
+        let arn = current.ReplicationTaskArn!
+        guard ["ready", "stopped", "failed"].contains(current.Status ?? ""), !(await supervisor.isActive(arn)) else {
+            throw DMSError.invalidState("Replication Task, excluding logging severity task settings, cannot be modified while it is \(current.Status ?? "") state")
+        }
+        var task = current
+        if let identifier = input.ReplicationTaskIdentifier {
+            try ResourceNames.validate(identifier, field: "ReplicationTaskIdentifier", maxLength: 255)
+            task.ReplicationTaskIdentifier = identifier
+        }
+        if let type = input.MigrationType { task.MigrationType = try validateMigrationType(type) }
+        if let mappings = input.TableMappings {
+            _ = try parseMappings(mappings)
+            task.TableMappings = mappings
+        }
+        if let settings = input.ReplicationTaskSettings { task.ReplicationTaskSettings = try TaskSettings(settings).json }
+        task.CdcStartPosition = input.CdcStartPosition ?? task.CdcStartPosition
+        task.CdcStopPosition = input.CdcStopPosition ?? task.CdcStopPosition
+        task.TaskData = input.TaskData ?? task.TaskData
+        do {
+            try catalog.update(.task, arn: arn, identifier: task.ReplicationTaskIdentifier!, task)
+        } catch CatalogError.alreadyExists {
+            throw DMSError.alreadyExists("Replication task '\(task.ReplicationTaskIdentifier!)' already exists.")
+        }
+        event(task.ReplicationTaskIdentifier!, type: "replication-task", "Replication task has been modified.", categories: ["configuration change"])
+        task.Status = "modifying"
+        return ModifyReplicationTaskResponse(ReplicationTask: task)
+    }
+
+    func startTask(_ input: StartReplicationTaskMessage) async throws -> StartReplicationTaskResponse {
+        let current = try task(input.ReplicationTaskArn)
+        let arn = current.ReplicationTaskArn!
+        let startType = input.StartReplicationTaskType ?? ""
+        guard ["start-replication", "resume-processing", "reload-target"].contains(startType) else {
+            throw DMSError.invalidParameter("StartReplicationTaskType must be start-replication, resume-processing or reload-target; got '\(startType)'.")
+        }
+        if input.CdcStartTime != nil, input.CdcStartPosition != nil {
+            throw DMSError.invalidParameter("Specify either CdcStartTime or CdcStartPosition, not both.")
+        }
+        guard ["ready", "stopped", "failed"].contains(current.Status ?? ""), !(await supervisor.isActive(arn)) else {
+            throw DMSError.invalidState("Replication task \(current.ReplicationTaskIdentifier!) cannot be started while it is \(current.Status ?? "").")
+        }
+        if current.ReplicationTaskStartDate == nil, startType != "start-replication" {
+            throw DMSError.invalidState("Replication task \(current.ReplicationTaskIdentifier!) has never run: start it with start-replication.")
+        }
+        let settings = try TaskSettings(current.ReplicationTaskSettings)
+        let instance = try instance(current.ReplicationInstanceArn)
+        var options = FullLoadOptions(mappings: try parseMappings(current.TableMappings), prepMode: settings.prepMode,
+                                      parallelism: min(settings.maxFullLoadSubTasks, try InstanceClass.parallelism(instance.ReplicationInstanceClass ?? "")))
+        if startType == "resume-processing" {
+            let done = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)
+                .filter { $0.TableState == TableLoadState.completed.rawValue }
+                .map { TableID(schema: $0.SchemaName ?? "", name: $0.TableName ?? "") }
+            options.skipTables = Set(done)
+        }
+        let run = TaskRun(arn: arn, identifier: current.ReplicationTaskIdentifier!,
+                          source: try connectionURL(try endpoint(current.SourceEndpointArn)),
+                          target: try connectionURL(try endpoint(current.TargetEndpointArn)),
+                          options: options, fresh: startType != "resume-processing")
+        try await supervisor.start(run)
+        var task = try self.task(arn)
+        task.Status = "starting"
+        return StartReplicationTaskResponse(ReplicationTask: task)
+    }
+
+    func stopTask(_ input: StopReplicationTaskMessage) async throws -> StopReplicationTaskResponse {
+        let current = try task(input.ReplicationTaskArn)
+        guard await supervisor.isActive(current.ReplicationTaskArn!) else {
+            throw DMSError.invalidState("Replication task \(current.ReplicationTaskIdentifier!) is not running; it is \(current.Status ?? "").")
+        }
+        try await supervisor.stop(current.ReplicationTaskArn!)
+        var task = try self.task(current.ReplicationTaskArn)
+        task.Status = "stopping"
+        return StopReplicationTaskResponse(ReplicationTask: task)
+    }
+
+    func deleteTask(_ input: DeleteReplicationTaskMessage) async throws -> DeleteReplicationTaskResponse {
+        var task = try task(input.ReplicationTaskArn)
+        let arn = task.ReplicationTaskArn!
+        guard !(await supervisor.isActive(arn)) else {
+            throw DMSError.invalidState("Replication task \(task.ReplicationTaskIdentifier!) is \(task.Status ?? "running"); stop it before deleting it.")
+        }
+        try catalog.delete(arn: arn)
+        event(task.ReplicationTaskIdentifier!, type: "replication-task", "Replication task has been deleted.", categories: ["deletion"])
+        task.Status = "deleting"
+        return DeleteReplicationTaskResponse(ReplicationTask: task)
+    }
+
+    func reloadTables(_ input: ReloadTablesMessage) async throws -> ReloadTablesResponse {
+        let task = try task(input.ReplicationTaskArn)
+        if let option = input.ReloadOption, option != "data-reload" {
+            throw DMSError.invalidParameter("ReloadOption '\(option)' is not supported; Ferry reloads data (data-reload). validate-only comes with validation.")
+        }
+        let tables = (input.TablesToReload ?? []).map { TableID(schema: $0.SchemaName ?? "", name: $0.TableName ?? "") }
+        guard !tables.isEmpty else { throw DMSError.invalidParameter("TablesToReload must name at least one table.") }
+        try await supervisor.reload(task.ReplicationTaskArn!, tables: tables)
+        return ReloadTablesResponse(ReplicationTaskArn: task.ReplicationTaskArn)
+    }
+
+    func describeTableStatistics(_ input: DescribeTableStatisticsMessage) throws -> DescribeTableStatisticsResponse {
+        let task = try task(input.ReplicationTaskArn)
+        let filters = try FilterSet(input.Filters, allowed: ["schema-name", "table-name", "table-state"])
+        let page = try Page(marker: input.Marker, maxRecords: input.MaxRecords, defaultSize: 100, maximum: 500)
+        let matching = try catalog.tableStatistics(taskArn: task.ReplicationTaskArn!, as: TableStatistics.self).filter { stats in
+            filters.matches { name in
+                switch name {
+                case "schema-name": return stats.SchemaName
+                case "table-name": return stats.TableName
+                default: return stats.TableState
+                }
+            }
+        }
+        let (items, marker) = page.slice(matching)
+        return DescribeTableStatisticsResponse(ReplicationTaskArn: task.ReplicationTaskArn, TableStatistics: items, Marker: marker)
+    }
+}

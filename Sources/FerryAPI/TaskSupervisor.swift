@@ -1,0 +1,206 @@
+import FerryCatalog
+import FerryConnectors
+import FerryCore
+import FerryEngine
+import Foundation
+import Logging
+
+/// What a task run needs: where to read and write, and how.
+struct TaskRun: Sendable {
+    var arn: String
+    var identifier: String
+    var source: ConnectionURL
+    var target: ConnectionURL
+    var options: FullLoadOptions
+    /// Whether earlier table statistics are discarded (start-replication, reload-target).
+    var fresh: Bool
+}
+
+/// Runs replication tasks in this server and keeps their state in the catalog: status, stop reason,
+/// table statistics and task statistics (written every second while running), and events.
+actor TaskSupervisor {
+    let catalog: Catalog
+    let logger: Logger
+    private var running: [String: Running] = [:]
+
+    private struct Running {
+        var work: Task<Void, Never>
+        var stopRequested = false
+        var reloads: [TableID] = []
+    }
+
+    init(catalog: Catalog, logger: Logger) {
+        self.catalog = catalog
+        self.logger = logger
+    }
+
+    func isActive(_ arn: String) -> Bool { running[arn] != nil }
+
+    /// Starts a run; the task's status becomes `running` at once.
+    func start(_ run: TaskRun) throws {
+        guard running[run.arn] == nil else { throw DMSError.invalidState("Replication task \(run.identifier) is already running.") }
+        let now = Date()
+        if run.fresh { try catalog.saveTableStatistics([(schema: String, table: String, body: TableStatistics)](), taskArn: run.arn, replacing: true) }
+        _ = try catalog.modify(.task, arn: run.arn, as: ReplicationTask.self) { task in
+            task.Status = "running"
+            task.StopReason = nil
+            task.LastFailureMessage = nil
+            task.ReplicationTaskStartDate = now
+            var stats = task.ReplicationTaskStats ?? ReplicationTaskStats()
+            stats.StartDate = now
+            stats.StopDate = nil
+            stats.FullLoadStartDate = now
+            stats.FullLoadFinishDate = nil
+            if run.fresh || stats.FreshStartDate == nil { stats.FreshStartDate = now }
+            task.ReplicationTaskStats = stats
+        }
+        record(run.identifier, "Replication task has started.", ["state change"])
+        running[run.arn] = Running(work: Task { await self.execute(run, startedAt: now) })
+    }
+
+    /// Asks a running task to stop; it ends `stopped` with "Stop Reason NORMAL".
+    func stop(_ arn: String) throws {
+        guard var entry = running[arn] else { throw DMSError.invalidState("Replication task is not running.") }
+        entry.stopRequested = true
+        running[arn] = entry
+        _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) { $0.Status = "stopping" }
+        entry.work.cancel()
+    }
+
+    /// Queues tables to load again once the current pass ends.
+    func reload(_ arn: String, tables: [TableID]) throws {
+        guard var entry = running[arn] else { throw DMSError.invalidState("Replication task is not running; ReloadTables needs a running task.") }
+        entry.reloads += tables
+        running[arn] = entry
+    }
+
+    /// Stops every running task and waits for each to record that it stopped.
+    func stopAll() async {
+        for arn in running.keys { try? stop(arn) }
+        for entry in running.values { await entry.work.value }
+    }
+
+    /// After a restart, no task can still be running: those that were are marked failed with the reason.
+    func recoverAfterRestart() throws {
+        for task in try catalog.list(.task, as: ReplicationTask.self) where ["starting", "running", "stopping"].contains(task.Status ?? "") {
+            let arn = task.ReplicationTaskArn!
+            let message = "Ferry stopped while the task was \(task.Status!); start it with resume-processing to load the tables that did not finish, or reload-target to start over."
+            _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) {
+                $0.Status = "failed"
+                $0.StopReason = "Stop Reason RECOVERABLE_ERROR"
+                $0.LastFailureMessage = message
+                $0.ReplicationTaskStats?.StopDate = Date()
+            }
+            let unfinished = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self).filter {
+                $0.TableState == TableLoadState.loading.rawValue || $0.TableState == TableLoadState.queued.rawValue
+            }
+            try catalog.saveTableStatistics(unfinished.map { stats in
+                var stats = stats
+                stats.TableState = TableLoadState.cancelled.rawValue
+                return (stats.SchemaName ?? "", stats.TableName ?? "", stats)
+            }, taskArn: arn)
+            record(task.ReplicationTaskIdentifier ?? arn, "Replication task has failed. \(message)", ["failure"])
+        }
+    }
+
+    private func execute(_ run: TaskRun, startedAt: Date) async {
+        var options = run.options
+        var failure: Error?
+        while true {
+            let runner = FullLoadRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
+                                        options: options, logger: logger)
+            let monitor = Task { [catalog] in
+                while !Task.isCancelled {
+                    Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: false, catalog: catalog)
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+            do {
+                let tables = try await runner.run()
+                monitor.cancel()
+                Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: true, catalog: catalog)
+            } catch {
+                monitor.cancel()
+                Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: true, catalog: catalog)
+                failure = error
+            }
+            guard failure == nil, let entry = running[run.arn], !entry.stopRequested, !entry.reloads.isEmpty else { break }
+            // Load the tables ReloadTables asked for, and nothing else.
+            let reloads = Set(entry.reloads)
+            running[run.arn]?.reloads = []
+            let known = runner.status.snapshot().map(\.source)
+            options.skipTables = Set(known).subtracting(reloads)
+            options.prepMode = .dropAndCreate
+        }
+        finish(run, failure: failure)
+    }
+
+    private func finish(_ run: TaskRun, failure: Error?) {
+        let stopped = running[run.arn]?.stopRequested ?? false
+        running[run.arn] = nil
+        let status: String, reason: String, message: String
+        if stopped {
+            (status, reason) = ("stopped", "Stop Reason NORMAL")
+            message = "Replication task has stopped. \(reason)."
+        } else if let failure {
+            (status, reason) = ("failed", "Stop Reason FATAL_ERROR")
+            message = "Replication task has failed. \(failure)"
+        } else {
+            (status, reason) = ("stopped", "Stop Reason FULL_LOAD_ONLY_FINISHED")
+            message = "Replication task has stopped. \(reason)."
+        }
+        do {
+            _ = try catalog.modify(.task, arn: run.arn, as: ReplicationTask.self) {
+                $0.Status = status
+                $0.StopReason = reason
+                $0.LastFailureMessage = failure.map { "\($0)" }
+                $0.ReplicationTaskStats?.StopDate = Date()
+            }
+        } catch {
+            logger.error("cannot record the end of task \(run.identifier): \(error)")
+        }
+        record(run.identifier, message, [failure == nil ? "state change" : "failure"])
+    }
+
+    private func record(_ identifier: String, _ message: String, _ categories: [String]) {
+        try? catalog.addEvent(EventRecord(sourceIdentifier: identifier, sourceType: "replication-task", message: message, categories: categories))
+    }
+
+    /// Writes table statistics and the task's summary statistics.
+    static func persist(_ tables: [TableProgress], arn: String, startedAt: Date, finished: Bool, catalog: Catalog) {
+        let now = Date()
+        let rows = tables.map { table in
+            (schema: table.source.schema, table: table.source.name, body: TableStatistics(
+                SchemaName: table.source.schema, TableName: table.source.name, Inserts: 0, Deletes: 0, Updates: 0, Ddls: 0,
+                AppliedInserts: 0, AppliedDeletes: 0, AppliedUpdates: 0, AppliedDdls: 0,
+                FullLoadRows: Int(table.rowsLoaded), FullLoadCondtnlChkFailedRows: 0, FullLoadErrorRows: 0,
+                FullLoadStartTime: table.startedAt, FullLoadEndTime: table.finishedAt, FullLoadReloaded: false,
+                LastUpdateTime: now, TableState: table.state.rawValue, ValidationPendingRecords: 0, ValidationFailedRecords: 0,
+                ValidationSuspendedRecords: 0, ValidationState: "Not enabled",
+                ValidationStateDetails: table.error))
+        }
+        do {
+            try catalog.saveTableStatistics(rows, taskArn: arn)
+            let all = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)
+            let progress = tables.reduce((done: Int64(0), total: Int64(0))) { sum, table in
+                let estimate = max(table.estimatedRows, table.rowsLoaded)
+                return (sum.done + (table.state == .completed ? estimate : table.rowsLoaded), sum.total + estimate)
+            }
+            _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) { task in
+                var stats = task.ReplicationTaskStats ?? ReplicationTaskStats()
+                let states = all.map { $0.TableState ?? "" }
+                stats.TablesLoaded = states.filter { $0 == TableLoadState.completed.rawValue }.count
+                stats.TablesLoading = states.filter { $0 == TableLoadState.loading.rawValue }.count
+                stats.TablesQueued = states.filter { $0 == TableLoadState.queued.rawValue }.count
+                stats.TablesErrored = states.filter { [TableLoadState.failed, .missing].map(\.rawValue).contains($0) }.count
+                let allDone = finished && !all.isEmpty && stats.TablesLoaded == all.count
+                stats.FullLoadProgressPercent = allDone ? 100 : (progress.total > 0 ? Int(min(99, progress.done * 100 / progress.total)) : 0)
+                stats.ElapsedTimeMillis = Int(now.timeIntervalSince(startedAt) * 1000)
+                if finished { stats.FullLoadFinishDate = now }
+                task.ReplicationTaskStats = stats
+            }
+        } catch {
+            Logger(label: "ferry.tasks").error("cannot save statistics of \(arn): \(error)")
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import FerryAPI
+import FerryCatalog
+import Foundation
+import Hummingbird
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the control plane: the AWS DMS API (JSON 1.1, SigV4) over an embedded catalog.",
+        discussion: """
+        Point the AWS CLI at it: aws dms describe-endpoints --endpoint-url http://127.0.0.1:9600
+        Credentials: FERRY_ACCESS_KEY_ID and FERRY_SECRET_ACCESS_KEY define an admin key pair; without them the
+        first start generates one and prints it once. `ferry credentials` manages more.
+        """
+    )
+
+    @Option(help: "Address and port to listen on.")
+    var listen: String = "127.0.0.1:9600"
+
+    @Option(name: .customLong("data-dir"), help: "Folder for the catalog (created if missing).")
+    var dataDir: String = "ferry-data"
+
+    @Option(name: .customLong("account-id"), help: "The 12-digit account id that appears in ARNs.")
+    var accountID: String = "000000000000"
+
+    @Flag(help: "Log every request.")
+    var verbose = false
+
+    func run() async throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            Terminal.error("--listen: expected HOST:PORT such as 127.0.0.1:9600, got '\(listen)'")
+            throw ExitCode(2)
+        }
+        guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
+            Terminal.error("--account-id: expected 12 digits, got '\(accountID)'")
+            throw ExitCode(2)
+        }
+        let host = String(listen[..<colon])
+        let catalog = try Catalog(directory: URL(fileURLWithPath: dataDir))
+        try ensureCredentials(catalog)
+        let logger = CLILogging.logger(verbose: verbose, label: "ferry.api")
+        let service = DMSService(catalog: catalog, accountID: accountID, logger: logger)
+        try await service.recover()
+        let app = buildApplication(service: service, catalog: catalog, settings: ServerSettings(host: host, port: port), logger: logger)
+        Terminal.line("Ferry listening on http://\(host):\(port) (data in \(dataDir)); use --endpoint-url http://\(host):\(port)")
+        try await app.runService()
+    }
+
+    /// Stores the admin key pair from the environment, or makes one on first start and prints it once.
+    private func ensureCredentials(_ catalog: Catalog) throws {
+        let environment = ProcessInfo.processInfo.environment
+        if let id = environment["FERRY_ACCESS_KEY_ID"], let secret = environment["FERRY_SECRET_ACCESS_KEY"], !id.isEmpty, !secret.isEmpty {
+            try catalog.addCredential(accessKeyID: id, secretAccessKey: secret)
+            return
+        }
+        guard try catalog.credentialIDs().isEmpty else { return }
+        let pair = Catalog.generateKeyPair()
+        try catalog.addCredential(accessKeyID: pair.accessKeyID, secretAccessKey: pair.secretAccessKey)
+        Terminal.line("""
+            Created an admin key pair (shown only now; `ferry credentials create` makes more):
+              export AWS_ACCESS_KEY_ID=\(pair.accessKeyID)
+              export AWS_SECRET_ACCESS_KEY=\(pair.secretAccessKey)
+            """)
+    }
+}
+
+struct Credentials: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage the access key pairs `ferry serve` accepts.",
+        subcommands: [Create.self, List.self, Delete.self]
+    )
+
+    struct Options: ParsableArguments {
+        @Option(name: .customLong("data-dir"), help: "The server's data folder.")
+        var dataDir: String = "ferry-data"
+
+        func catalog() throws -> Catalog { try Catalog(directory: URL(fileURLWithPath: dataDir)) }
+    }
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key pair and print it once.")
+        @OptionGroup var options: Options
+
+        func run() throws {
+            let pair = Catalog.generateKeyPair()
+            try options.catalog().addCredential(accessKeyID: pair.accessKeyID, secretAccessKey: pair.secretAccessKey)
+            Terminal.line("AWS_ACCESS_KEY_ID=\(pair.accessKeyID)\nAWS_SECRET_ACCESS_KEY=\(pair.secretAccessKey)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List access key ids (secrets are never shown again).")
+        @OptionGroup var options: Options
+
+        func run() throws {
+            let formatter = ISO8601DateFormatter()
+            for credential in try options.catalog().credentialIDs() {
+                Terminal.line("\(credential.id)  created \(formatter.string(from: credential.created))")
+            }
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a key pair.")
+        @OptionGroup var options: Options
+        @Argument(help: "The access key id.") var accessKeyID: String
+
+        func run() throws {
+            guard try options.catalog().deleteCredential(accessKeyID) else {
+                Terminal.error("no access key \(accessKeyID)")
+                throw ExitCode(1)
+            }
+            Terminal.line("deleted \(accessKeyID)")
+        }
+    }
+}
