@@ -1,0 +1,129 @@
+@testable import FerryAPI
+import FerryCatalog
+import Foundation
+import GRDB
+import Testing
+
+@Suite("Replication tasks")
+struct TaskTests {
+    static let mappings = #"{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"main","table-name":"%"},"rule-action":"include"}]}"#
+
+    /// Creates a SQLite source with two tables, the endpoints and an instance; returns their ARNs.
+    static func setUp(_ api: APIClient, directory: URL, rows: Int = 500) async throws -> (source: String, target: String, instance: String, targetPath: String) {
+        let sourcePath = directory.appendingPathComponent("source.db").path
+        let targetPath = directory.appendingPathComponent("target.db").path
+        try await DatabaseQueue(path: sourcePath).write { db in
+            try db.execute(sql: "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+            for i in 1...rows { try db.execute(sql: "INSERT INTO items VALUES (?, ?)", arguments: [i, "item \(i)"]) }
+            try db.execute(sql: "INSERT INTO notes VALUES (1, 'hello')")
+        }
+        let source = try await api.ok("CreateEndpoint", ["EndpointIdentifier": "src", "EndpointType": "source", "EngineName": "sqlite", "DatabaseName": sourcePath])
+        let target = try await api.ok("CreateEndpoint", ["EndpointIdentifier": "dst", "EndpointType": "target", "EngineName": "sqlite", "DatabaseName": targetPath])
+        let instance = try await api.ok("CreateReplicationInstance", ["ReplicationInstanceIdentifier": "worker", "ReplicationInstanceClass": "dms.t3.small"])
+        return (source["Endpoint", "EndpointArn"] as! String, target["Endpoint", "EndpointArn"] as! String,
+                instance["ReplicationInstance", "ReplicationInstanceArn"] as! String, targetPath)
+    }
+
+    static func waitForStatus(_ api: APIClient, _ arn: String, _ wanted: String) async throws -> [String: Any] {
+        for _ in 0..<600 {
+            let tasks = try await api.ok("DescribeReplicationTasks", ["Filters": [["Name": "replication-task-arn", "Values": [arn]]]])
+            if let task = (tasks["ReplicationTasks"] as? [[String: Any]])?.first, task["Status"] as? String == wanted { return task }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("task never reached \(wanted)")
+        return [:]
+    }
+
+    @Test func fullLoadTaskRunsStopsAndReportsStatistics() async throws {
+        let fixture = try APIFixture()
+        defer { fixture.remove() }
+        try await fixture.withClient { api in
+            let arns = try await Self.setUp(api, directory: fixture.directory)
+            let created = try await api.ok("CreateReplicationTask", [
+                "ReplicationTaskIdentifier": "copy-all", "SourceEndpointArn": arns.source, "TargetEndpointArn": arns.target,
+                "ReplicationInstanceArn": arns.instance, "MigrationType": "full-load", "TableMappings": Self.mappings,
+                "ReplicationTaskSettings": #"{"FullLoadSettings": {"MaxFullLoadSubTasks": 2}}"#])
+            let arn = try #require(created["ReplicationTask", "ReplicationTaskArn"] as? String)
+            #expect(created["ReplicationTask", "Status"] as? String == "creating")
+            let settingsText = try #require(created["ReplicationTask", "ReplicationTaskSettings"] as? String)
+            let settings = try JSONSerialization.jsonObject(with: Data(settingsText.utf8)) as? [String: [String: Any]]
+            #expect(settings?["FullLoadSettings"]?["TargetTablePrepMode"] as? String == "DROP_AND_CREATE")
+            #expect(settings?["FullLoadSettings"]?["MaxFullLoadSubTasks"] as? Int == 2)
+            _ = try await Self.waitForStatus(api, arn, "ready")
+
+            #expect(await api.result("StartReplicationTask", ["ReplicationTaskArn": arn, "StartReplicationTaskType": "resume-processing"]).errorType == "InvalidResourceStateFault")
+            let started = try await api.ok("StartReplicationTask", ["ReplicationTaskArn": arn, "StartReplicationTaskType": "start-replication"])
+            #expect(started["ReplicationTask", "Status"] as? String == "starting")
+            let stopped = try await Self.waitForStatus(api, arn, "stopped")
+            #expect(stopped["StopReason"] as? String == "Stop Reason FULL_LOAD_ONLY_FINISHED")
+            let stats = stopped["ReplicationTaskStats"] as? [String: Any]
+            #expect(stats?["TablesLoaded"] as? Int == 2)
+            #expect(stats?["FullLoadProgressPercent"] as? Int == 100)
+            #expect(stats?["TablesErrored"] as? Int == 0)
+
+            let tables = try await api.ok("DescribeTableStatistics", ["ReplicationTaskArn": arn])
+            let byName = Dictionary(uniqueKeysWithValues: (tables["TableStatistics"] as? [[String: Any]] ?? []).map { ($0["TableName"] as! String, $0) })
+            #expect(byName["items"]?["FullLoadRows"] as? Int == 500)
+            #expect(byName["items"]?["TableState"] as? String == "Table completed")
+            #expect(byName["notes"]?["FullLoadRows"] as? Int == 1)
+            let copied = try await DatabaseQueue(path: arns.targetPath).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM items") }
+            #expect(copied == 500)
+
+            let filtered = try await api.ok("DescribeTableStatistics", ["ReplicationTaskArn": arn, "Filters": [["Name": "table-name", "Values": ["notes"]]]])
+            #expect((filtered["TableStatistics"] as? [Any])?.count == 1)
+            let without = try await api.ok("DescribeReplicationTasks", ["WithoutSettings": true])
+            #expect((without["ReplicationTasks"] as? [[String: Any]])?.first?["TableMappings"] == nil)
+
+            #expect(await api.result("StopReplicationTask", ["ReplicationTaskArn": arn]).errorType == "InvalidResourceStateFault")
+            #expect(await api.result("DeleteEndpoint", ["EndpointArn": arns.source]).errorType == "InvalidResourceStateFault")
+            let events = try await api.ok("DescribeEvents", ["SourceIdentifier": "copy-all", "SourceType": "replication-task"])
+            let messages = (events["Events"] as? [[String: Any]] ?? []).compactMap { $0["Message"] as? String }
+            #expect(messages.contains("Replication task has started."))
+            #expect(messages.contains("Replication task has stopped. Stop Reason FULL_LOAD_ONLY_FINISHED."))
+
+            let resumed = try await api.ok("StartReplicationTask", ["ReplicationTaskArn": arn, "StartReplicationTaskType": "resume-processing"])
+            #expect(resumed["ReplicationTask", "Status"] as? String == "starting")
+            _ = try await Self.waitForStatus(api, arn, "stopped")
+            let deleted = try await api.ok("DeleteReplicationTask", ["ReplicationTaskArn": arn])
+            #expect(deleted["ReplicationTask", "Status"] as? String == "deleting")
+            #expect(await api.result("DescribeReplicationTasks", ["Filters": [["Name": "replication-task-arn", "Values": [arn]]]]).errorType == "ResourceNotFoundFault")
+        }
+    }
+
+    @Test func createRefusesBadMappingsSettingsAndCDC() async throws {
+        let fixture = try APIFixture()
+        defer { fixture.remove() }
+        try await fixture.withClient { api in
+            let arns = try await Self.setUp(api, directory: fixture.directory, rows: 1)
+            var input: [String: Any] = ["ReplicationTaskIdentifier": "t", "SourceEndpointArn": arns.source, "TargetEndpointArn": arns.target,
+                                        "ReplicationInstanceArn": arns.instance, "MigrationType": "full-load", "TableMappings": Self.mappings]
+            input["TableMappings"] = #"{"rules":[{"rule-type":"selection","rule-id":"5","object-locator":{"schema-name":"main","table-name":"%"},"rule-action":"grab"}]}"#
+            let badMapping = try await api.call("CreateReplicationTask", input)
+            #expect(badMapping.errorType == "InvalidParameterValueException")
+            #expect(badMapping.message.contains("rule '5'.rule-action"))
+            input["TableMappings"] = Self.mappings
+            input["ReplicationTaskSettings"] = #"{"FullLoadSettings": {"MaxFullLoadSubTasks": "many"}}"#
+            #expect(await api.result("CreateReplicationTask", input).message.contains("FullLoadSettings.MaxFullLoadSubTasks: expected an integer"))
+            input["ReplicationTaskSettings"] = #"{"Colours": {}}"#
+            #expect(await api.result("CreateReplicationTask", input).message.contains("unknown section 'Colours'"))
+            input["ReplicationTaskSettings"] = nil
+            input["MigrationType"] = "full-load-and-cdc"
+            #expect(await api.result("CreateReplicationTask", input).message.contains("needs change data capture"))
+            input["MigrationType"] = "full-load"
+            input["SourceEndpointArn"] = arns.target
+            #expect(await api.result("CreateReplicationTask", input).message.contains("is a target endpoint"))
+        }
+    }
+
+    @Test func aTaskRunningWhenTheServerDiedIsMarkedFailedWithTheReason() async throws {
+        let fixture = try APIFixture()
+        defer { fixture.remove() }
+        let arn = "arn:aws:dms:us-east-1:123456789012:task:CRASHED"
+        try fixture.catalog.insert(.task, arn: arn, identifier: "crashed", ReplicationTask(ReplicationTaskIdentifier: "crashed", Status: "running", ReplicationTaskArn: arn))
+        let restarted = DMSService(catalog: try Catalog(directory: fixture.directory), accountID: "123456789012")
+        try await restarted.recover()
+        let task = try #require(try fixture.catalog.get(.task, arn: arn, as: ReplicationTask.self))
+        #expect(task.Status == "failed")
+        #expect(task.LastFailureMessage?.contains("Ferry stopped while the task was running") == true)
+    }
+}
