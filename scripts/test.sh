@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Ferry's test command: installs what is missing, starts PostgreSQL (wal_level=logical) and MariaDB
 # (ROW binlog, FULL row image) on free loopback ports in a temporary directory, runs `swift test`
-# against them, stops them by PID and exits with the tests' status. Extra arguments go to `swift test`.
+# against them, then the end-to-end tests (boto3 and the aws CLI against a real `ferry serve`), stops the
+# databases by PID and exits non-zero if any test failed. Extra arguments go to `swift test` and skip
+# the end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,10 +15,16 @@ pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
 command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
 pkg-config --exists libmariadb 2>/dev/null || missing+=(libmariadb-dev)
 pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
+python3 -c 'import boto3, pytest' 2>/dev/null && command -v aws >/dev/null || pip_missing=1
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ -n "${pip_missing:-}" ]; then
+  echo "test.sh: installing boto3, awscli and pytest"
+  python3 -m pip install -q boto3 awscli pytest
 fi
 
 source scripts/databases.sh
@@ -26,5 +34,10 @@ trap stop_databases EXIT
 set +e
 swift test "$@"
 status=$?
+if [ $# -eq 0 ]; then
+  FERRY_BIN="$(swift build --show-bin-path)/ferry" python3 -m pytest -q Tests/e2e
+  e2e=$?
+  [ $status -eq 0 ] && status=$e2e
+fi
 set -e
 exit $status
