@@ -35,7 +35,7 @@ set +e
 swift test "$@"
 status=$?
 if [ $# -eq 0 ]; then
-  FERRY_BIN="$(swift build --show-bin-path)/ferry" python3 -m pytest -q Tests/e2e
+  FERRY_BIN="$(swift build --show-bin-path)/ferry" python3 -m pytest -q -p no:cacheprovider Tests/e2e
   e2e=$?
   [ $status -eq 0 ] && status=$e2e
 fi

@@ -106,28 +106,31 @@ actor TaskSupervisor {
     private func execute(_ run: TaskRun, startedAt: Date) async {
         var options = run.options
         var failure: Error?
+        var reloaded: Set<TableID> = []
         while true {
             let runner = FullLoadRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
                                         options: options, logger: logger)
+            let reloadedSoFar = reloaded
             let monitor = Task { [catalog] in
                 while !Task.isCancelled {
-                    Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: false, catalog: catalog)
+                    Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: false, reloaded: reloadedSoFar, catalog: catalog)
                     try? await Task.sleep(for: .seconds(1))
                 }
             }
             do {
                 let tables = try await runner.run()
                 monitor.cancel()
-                Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: true, catalog: catalog)
+                Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded, catalog: catalog)
             } catch {
                 monitor.cancel()
-                Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: true, catalog: catalog)
+                Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded, catalog: catalog)
                 failure = error
             }
             guard failure == nil, let entry = running[run.arn], !entry.stopRequested, !entry.reloads.isEmpty else { break }
             // Load the tables ReloadTables asked for, and nothing else.
             let reloads = Set(entry.reloads)
             running[run.arn]?.reloads = []
+            reloaded.formUnion(reloads)
             let known = runner.status.snapshot().map(\.source)
             options.skipTables = Set(known).subtracting(reloads)
             options.prepMode = .dropAndCreate
@@ -167,14 +170,15 @@ actor TaskSupervisor {
     }
 
     /// Writes table statistics and the task's summary statistics.
-    static func persist(_ tables: [TableProgress], arn: String, startedAt: Date, finished: Bool, catalog: Catalog) {
+    /// `reloaded` marks tables loaded again at ReloadTables' request (DMS's `FullLoadReloaded`).
+    static func persist(_ tables: [TableProgress], arn: String, startedAt: Date, finished: Bool, reloaded: Set<TableID>, catalog: Catalog) {
         let now = Date()
         let rows = tables.map { table in
             (schema: table.source.schema, table: table.source.name, body: TableStatistics(
                 SchemaName: table.source.schema, TableName: table.source.name, Inserts: 0, Deletes: 0, Updates: 0, Ddls: 0,
                 AppliedInserts: 0, AppliedDeletes: 0, AppliedUpdates: 0, AppliedDdls: 0,
                 FullLoadRows: Int(table.rowsLoaded), FullLoadCondtnlChkFailedRows: 0, FullLoadErrorRows: 0,
-                FullLoadStartTime: table.startedAt, FullLoadEndTime: table.finishedAt, FullLoadReloaded: false,
+                FullLoadStartTime: table.startedAt, FullLoadEndTime: table.finishedAt, FullLoadReloaded: reloaded.contains(table.source),
                 LastUpdateTime: now, TableState: table.state.rawValue, ValidationPendingRecords: 0, ValidationFailedRecords: 0,
                 ValidationSuspendedRecords: 0, ValidationState: "Not enabled",
                 ValidationStateDetails: table.error))

@@ -127,3 +127,41 @@ struct TaskTests {
         #expect(task.LastFailureMessage?.contains("Ferry stopped while the task was running") == true)
     }
 }
+
+@Suite("Task changes while running")
+struct TaskChangeTests {
+    @Test func modifyReloadAndTagsFollowTheTaskState() async throws {
+        let fixture = try APIFixture()
+        defer { fixture.remove() }
+        try await fixture.withClient { api in
+            let arns = try await TaskTests.setUp(api, directory: fixture.directory, rows: 300_000)
+            let created = try await api.ok("CreateReplicationTask", [
+                "ReplicationTaskIdentifier": "long", "SourceEndpointArn": arns.source, "TargetEndpointArn": arns.target,
+                "ReplicationInstanceArn": arns.instance, "MigrationType": "full-load", "TableMappings": TaskTests.mappings])
+            let arn = try #require(created["ReplicationTask", "ReplicationTaskArn"] as? String)
+            #expect(await api.result("ReloadTables", ["ReplicationTaskArn": arn, "TablesToReload": [["SchemaName": "main", "TableName": "notes"]]]).errorType == "InvalidResourceStateFault")
+
+            let renamed = try await api.ok("ModifyReplicationTask", ["ReplicationTaskArn": arn, "ReplicationTaskIdentifier": "long-copy"])
+            #expect(renamed["ReplicationTask", "ReplicationTaskIdentifier"] as? String == "long-copy")
+            _ = try await api.ok("AddTagsToResource", ["ResourceArn": arn, "Tags": [["Key": "env", "Value": "test"], ["Key": "owner", "Value": "dba"]]])
+            _ = try await api.ok("RemoveTagsFromResource", ["ResourceArn": arn, "TagKeys": ["owner"]])
+            let tags = try await api.ok("ListTagsForResource", ["ResourceArn": arn])
+            #expect((tags["TagList"] as? [[String: Any]])?.compactMap { $0["Key"] as? String } == ["env"])
+            #expect(await api.result("AddTagsToResource", ["ResourceArn": "arn:aws:dms:us-east-1:1:task:NOPE", "Tags": []]).errorType == "ResourceNotFoundFault")
+
+            _ = try await api.ok("StartReplicationTask", ["ReplicationTaskArn": arn, "StartReplicationTaskType": "start-replication"])
+            let whileRunning = await api.result("ModifyReplicationTask", ["ReplicationTaskArn": arn, "ReplicationTaskIdentifier": "other"])
+            #expect(whileRunning.errorType == "InvalidResourceStateFault")
+            #expect(whileRunning.message.hasPrefix("Replication Task, excluding logging severity task settings, cannot be modified while it is"))
+            #expect(await api.result("DeleteReplicationTask", ["ReplicationTaskArn": arn]).errorType == "InvalidResourceStateFault")
+            _ = try await api.ok("ReloadTables", ["ReplicationTaskArn": arn, "TablesToReload": [["SchemaName": "main", "TableName": "notes"]]])
+            _ = try await TaskTests.waitForStatus(api, arn, "stopped")
+            let stats = try await api.ok("DescribeTableStatistics", ["ReplicationTaskArn": arn])
+            let byName = Dictionary(uniqueKeysWithValues: (stats["TableStatistics"] as? [[String: Any]] ?? []).map { ($0["TableName"] as! String, $0) })
+            #expect(byName["notes"]?["FullLoadReloaded"] as? Bool == true)
+            #expect(byName["notes"]?["TableState"] as? String == "Table completed")
+            #expect(byName["items"]?["FullLoadReloaded"] as? Bool == false)
+            #expect(byName["items"]?["FullLoadRows"] as? Int == 300_000)
+        }
+    }
+}
