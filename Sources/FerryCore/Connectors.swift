@@ -19,8 +19,9 @@ public protocol SnapshotSession: Sendable {
     /// A cheap estimate of the table's row count (catalog statistics where available).
     func estimatedRows(of table: TableSchema) throws -> Int64
 
-    /// Splits a table into chunks that can be read in parallel; one chunk when it should not be split.
-    func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int) throws -> [ReadChunk]
+    /// Splits a table into chunks of about `chunkBytes` that can be read in parallel (at most `maxChunks`);
+    /// one chunk when it should not be split.
+    func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int, chunkBytes: Int64) throws -> [ReadChunk]
 
     /// Streams the planned columns of one chunk into `pipe`, blocking while the pipe is full.
     /// Does not call `pipe.finish`; the caller does.

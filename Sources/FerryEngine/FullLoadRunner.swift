@@ -14,6 +14,8 @@ public struct FullLoadOptions: Sendable {
     public var pipeCapacity: Int
     /// Source tables not to load (already loaded by an earlier run that is being resumed).
     public var skipTables: Set<TableID> = []
+    /// Tables larger than this are split into chunks of about this size, read in parallel.
+    public var chunkBytes: Int64 = 64 << 20
 
     /// How many chunks one large table is split into: at most `parallelism`, and at most the machine's
     /// core count (but 2): each chunk runs a reader and a writer thread and a session on each server,
@@ -125,7 +127,7 @@ public struct FullLoadRunner: Sendable {
             do {
                 try target.prepare(plan, mode: options.prepMode, related: related)
                 let estimate = try session.estimatedRows(of: plan.source)
-                let chunks = try session.chunks(of: plan.source, estimatedRows: estimate, maxChunks: options.chunksPerTable)
+                let chunks = try session.chunks(of: plan.source, estimatedRows: estimate, maxChunks: options.chunksPerTable, chunkBytes: options.chunkBytes)
                 var encoding = BatchEncoding.values
                 if let native = source.nativeEncoding, target.accepts(native, for: plan) { encoding = .native(native) }
                 status.update(id) {

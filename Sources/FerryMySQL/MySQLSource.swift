@@ -1,6 +1,7 @@
 import FerryCore
+import Foundation
 
-/// Reads MySQL/MariaDB tables with streaming `SELECT`s, each table inside one consistent-snapshot transaction.
+/// Reads MySQL/MariaDB tables with streaming `SELECT`s inside consistent-snapshot transactions.
 public struct MySQLSource: SourceConnector {
     public let url: ConnectionURL
     public var engine: EngineKind { .mysql }
@@ -19,37 +20,86 @@ public struct MySQLSource: SourceConnector {
     }
 }
 
-/// Per-table consistent reads: MySQL cannot share one snapshot between connections, so each table is
-/// read whole by one connection in a `WITH CONSISTENT SNAPSHOT` transaction.
-struct MySQLSnapshot: SnapshotSession {
+/// Consistent reads of MySQL tables. MySQL cannot share one snapshot between connections, so a table is
+/// read in one snapshot: by one connection, or — for a large table with a single integer primary key —
+/// by one connection per key range, whose snapshots are all opened while `LOCK TABLES … READ` holds
+/// writers off for a moment (so every range sees the same table).
+final class MySQLSnapshot: SnapshotSession, @unchecked Sendable {
     let url: ConnectionURL
     static let batchRows = 2000
     static let batchBytes = 1 << 20
+    private let lock = NSLock()
+    /// Connections with an open snapshot, waiting for their chunk, keyed by table and chunk index.
+    private var prepared: [String: MySQLConnection] = [:]
 
-    func estimatedRows(of table: TableSchema) throws -> Int64 {
-        let conn = try MySQLConnection(url)
-        let rows = try conn.query("""
-            SELECT TABLE_ROWS FROM information_schema.TABLES
-            WHERE TABLE_SCHEMA = \(MySQLConnection.literal(table.id.schema)) AND TABLE_NAME = \(MySQLConnection.literal(table.id.name))
-            """)
-        return rows.first?[0].flatMap { Int64($0) } ?? 0
+    init(url: ConnectionURL) {
+        self.url = url
     }
 
-    func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int) throws -> [ReadChunk] {
-        [.whole]
+    func estimatedRows(of table: TableSchema) throws -> Int64 {
+        try sizes(of: table, conn: MySQLConnection(url)).rows
+    }
+
+    private func sizes(of table: TableSchema, conn: MySQLConnection) throws -> (rows: Int64, bytes: Int64) {
+        let row = try conn.query("""
+            SELECT TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES
+            WHERE TABLE_SCHEMA = \(MySQLConnection.literal(table.id.schema)) AND TABLE_NAME = \(MySQLConnection.literal(table.id.name))
+            """).first
+        return (row?[0].flatMap { Int64($0) } ?? 0, row?[1].flatMap { Int64($0) } ?? 0)
+    }
+
+    func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int, chunkBytes: Int64) throws -> [ReadChunk] {
+        guard table.primaryKey.count == 1, let key = table.column(named: table.primaryKey[0]),
+              case .integer = key.type, maxChunks > 1 else { return [.whole] }
+        let coordinator = try MySQLConnection(url)
+        let count = Int(min(Int64(maxChunks), (try sizes(of: table, conn: coordinator).bytes + chunkBytes - 1) / chunkBytes))
+        guard count > 1 else { return [.whole] }
+        let name = MySQLConnection.quote(table.id)
+        let column = MySQLConnection.quote(key.name)
+        let readers = try (0..<count).map { _ in try MySQLConnection(url) }
+        do {
+            try coordinator.execute("LOCK TABLES \(name) READ")
+        } catch {
+            return [.whole]  // No LOCK TABLES privilege: one reader keeps the table consistent.
+        }
+        defer { try? coordinator.execute("UNLOCK TABLES") }
+        for reader in readers {
+            try reader.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            try reader.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+        }
+        let bounds = try coordinator.query("SELECT MIN(\(column)), MAX(\(column)) FROM \(name)").first
+        guard let low = bounds?[0].flatMap({ Int64($0) }), let high = bounds?[1].flatMap({ Int64($0) }), high > low else {
+            return [.whole]
+        }
+        let step = (high - low) / Int64(count) + 1
+        var chunks: [ReadChunk] = []
+        for i in 0..<count {
+            var conditions: [String] = []
+            if i > 0 { conditions.append("\(column) >= \(low + Int64(i) * step)") }
+            if i < count - 1 { conditions.append("\(column) < \(low + Int64(i + 1) * step)") }
+            let chunk = ReadChunk(index: i, count: count, predicate: conditions.joined(separator: " AND "))
+            lock.withLock { prepared["\(table.id)#\(i)"] = readers[i] }
+            chunks.append(chunk)
+        }
+        return chunks
     }
 
     func read(_ plan: TablePlan, chunk: ReadChunk, encoding: BatchEncoding, into pipe: BatchPipe) throws {
-        let conn = try MySQLConnection(url)
-        try conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        try conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+        let conn: MySQLConnection
+        if let ready = lock.withLock({ prepared.removeValue(forKey: "\(plan.source.id)#\(chunk.index)") }) {
+            conn = ready
+        } else {
+            conn = try MySQLConnection(url)
+            try conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            try conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+        }
         let columns = plan.columns.map { column in
             column.source.nativeType.hasPrefix("geometry:")
                 ? "ST_AsText(\(MySQLConnection.quote(column.source.name)))"
                 : MySQLConnection.quote(column.source.name)
         }
         var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(MySQLConnection.quote(plan.source.id))"
-        if let predicate = chunk.predicate { sql += " WHERE \(predicate)" }
+        if let predicate = chunk.predicate, !predicate.isEmpty { sql += " WHERE \(predicate)" }
         let types = plan.columns.map(\.source.type)
         var batch: [[Value]] = []
         var bytes = 0
@@ -71,5 +121,7 @@ struct MySQLSnapshot: SnapshotSession {
         try conn.execute("COMMIT")
     }
 
-    func close() {}
+    func close() {
+        lock.withLock { prepared.removeAll() }
+    }
 }

@@ -24,8 +24,6 @@ final class PostgresSnapshot: SnapshotSession, @unchecked Sendable {
     private let url: ConnectionURL
     private let coordinator: PGConnection
     private let snapshotID: String
-    /// Tables larger than this are split into ctid ranges of about this size.
-    static let chunkBytes: Int64 = 64 << 20
     static let pageSize: Int64 = 8192
 
     init(url: ConnectionURL) throws {
@@ -46,9 +44,9 @@ final class PostgresSnapshot: SnapshotSession, @unchecked Sendable {
         return bytes / 100
     }
 
-    func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int) throws -> [ReadChunk] {
+    func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int, chunkBytes: Int64) throws -> [ReadChunk] {
         let bytes = Int64(try coordinator.query("SELECT pg_relation_size(\(regclass(table.id)))")[0][0] ?? "0") ?? 0
-        let count = Int(min(Int64(maxChunks), (bytes + Self.chunkBytes - 1) / Self.chunkBytes))
+        let count = Int(min(Int64(maxChunks), (bytes + chunkBytes - 1) / chunkBytes))
         guard count > 1 else { return [.whole] }
         let pages = bytes / Self.pageSize
         let step = (pages + Int64(count) - 1) / Int64(count)

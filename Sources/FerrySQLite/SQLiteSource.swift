@@ -50,7 +50,7 @@ struct SQLiteSnapshot: SnapshotSession {
         }
     }
 
-    func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int) throws -> [ReadChunk] { [.whole] }
+    func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int, chunkBytes: Int64) throws -> [ReadChunk] { [.whole] }
 
     func read(_ plan: TablePlan, chunk: ReadChunk, encoding: BatchEncoding, into pipe: BatchPipe) throws {
         let columns = plan.columns.map { SQLiteNames.quote($0.source.name) }.joined(separator: ", ")

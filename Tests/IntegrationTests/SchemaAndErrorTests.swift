@@ -1,6 +1,7 @@
 import FerryConnectors
 import FerryCore
 import FerryEngine
+import FerryMySQL
 import FerryPostgres
 import Foundation
 import Testing
@@ -206,16 +207,19 @@ struct SnapshotTests {
             ANALYZE
             """)
         let writing = ManagedFlag()
-        let writer = Task.detached {
-            let conn = try PGConnection(source.url)
-            var transactions = 0
-            while !writing.isStopped {
-                try conn.execute("BEGIN; INSERT INTO app.a (payload) VALUES ('w'); INSERT INTO app.b (payload) VALUES ('w'); COMMIT")
-                transactions += 1
+        // The writer blocks on its driver, so it gets a thread of its own, off Swift's cooperative pool.
+        let writer = Task {
+            try await BlockingWork.run("test-writer") {
+                let conn = try PGConnection(source.url)
+                var transactions = 0
+                while !writing.isStopped {
+                    try conn.execute("BEGIN; INSERT INTO app.a (payload) VALUES ('w'); INSERT INTO app.b (payload) VALUES ('w'); COMMIT")
+                    transactions += 1
+                }
+                return transactions
             }
-            return transactions
         }
-        try await Task.sleep(for: .milliseconds(200))
+        try await waitUntil { Int(try source.query("SELECT count(*) FROM app.a")[0][0] ?? "0")! > 300_050 }
         let tables = try await migrate(from: source, to: target, parallelism: 2)
         writing.stop()
         let transactions = try await writer.value
@@ -227,10 +231,59 @@ struct SnapshotTests {
     }
 }
 
-/// A stop signal shared between a test and a detached task.
+/// Polls `condition` until it holds (the writer has committed), for at most 30 seconds.
+func waitUntil(_ condition: () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while try !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("the condition never held")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+/// A stop signal shared between a test and a writer thread.
 final class ManagedFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     var isStopped: Bool { lock.withLock { stopped } }
     func stop() { lock.withLock { stopped = true } }
+}
+
+extension SnapshotTests {
+    @Test("MySQL key-range chunks open their snapshots together: rows updated together stay equal")
+    func mysqlChunksShareOneMoment() async throws {
+        let source = try TestDatabase.make(.mysql, label: "src")
+        let target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("""
+            CREATE TABLE t (id bigint PRIMARY KEY, v int NOT NULL, pad char(200));
+            INSERT INTO t SELECT seq, 0, repeat('x', 200) FROM seq_1_to_200000;
+            ANALYZE TABLE t
+            """)
+        let writing = ManagedFlag()
+        let writer = Task {
+            try await BlockingWork.run("test-writer") {
+                let conn = try MySQLConnection(source.url)
+                var updates = 0
+                while !writing.isStopped {
+                    try conn.execute("UPDATE t SET v = v + 1 WHERE id IN (1, 200000)")
+                    updates += 1
+                }
+                return updates
+            }
+        }
+        try await waitUntil { Int(try source.query("SELECT v FROM t WHERE id = 1")[0][0] ?? "0")! > 50 }
+        let tables = try await migrate(from: source, to: target, parallelism: 4, chunkBytes: 4 << 20)
+        writing.stop()
+        let updates = try await writer.value
+        let table = try #require(tables.first)
+        #expect(table.state == .completed, "\(table.error ?? "")")
+        #expect(table.chunks > 1)
+        #expect(updates > 10)
+        let rows = try target.query("SELECT count(*), (SELECT v FROM \(target.schema).t WHERE id = 1), (SELECT v FROM \(target.schema).t WHERE id = 200000) FROM \(target.schema).t")
+        #expect(rows.first?[0] == "200000")
+        #expect(rows.first?[1] == rows.first?[2], "the first and last key ranges were read at different moments: \(rows)")
+    }
 }

@@ -134,7 +134,7 @@ struct EnginePair: CustomTestStringConvertible, Sendable {
 
 /// Runs a full load from one test database to another, renaming the source schema to the target's.
 func migrate(from source: TestDatabase, to target: TestDatabase, prepMode: TargetTablePrepMode = .dropAndCreate,
-             extraRules: String = "", parallelism: Int = 4) async throws -> [TableProgress] {
+             extraRules: String = "", parallelism: Int = 4, chunkBytes: Int64 = 64 << 20) async throws -> [TableProgress] {
     let rules = """
         {"rules":[
           {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"\(source.schema)","table-name":"%"},"rule-action":"include"},
@@ -142,7 +142,8 @@ func migrate(from source: TestDatabase, to target: TestDatabase, prepMode: Targe
           \(extraRules)
         ]}
         """
-    let options = FullLoadOptions(mappings: try TableMappings(json: rules), prepMode: prepMode, parallelism: parallelism)
+    var options = FullLoadOptions(mappings: try TableMappings(json: rules), prepMode: prepMode, parallelism: parallelism)
+    options.chunkBytes = chunkBytes
     let runner = FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options)
     return try await runner.run()
 }
