@@ -3,12 +3,15 @@
 #   PG→PG:      psql "COPY t TO STDOUT" | psql "COPY t FROM STDIN" between the same two databases (the ceiling)
 #   MariaDB→PG: pgloader (Debian package)
 # Data: pgbench scale $SCALE (default 50: 5M accounts) and a 16-column table of $WIDE_ROWS rows (default 5M),
-# made in PostgreSQL and copied to MariaDB by Ferry (that copy is timed too). Prints one line per measurement
-# as `RESULT <case> <table> rows=<n> seconds=<s> rows_per_s=<r> mb_per_s=<m>` and a ratio table at the end.
+# made in PostgreSQL and copied to MariaDB by Ferry (that copy is timed too). Each PG→PG table is measured
+# $REPS times (default 3), ceiling and Ferry alternating, each after a CHECKPOINT, with autovacuum off; the
+# ratio table uses the medians. Prints one line per measurement as
+# `RESULT <case> <table> rows=<n> seconds=<s> rows_per_s=<r> mb_per_s=<m>`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${SCALE:-50}
 WIDE_ROWS=${WIDE_ROWS:-5000000}
+REPS=${REPS:-3}
 OUT=${OUT:-bench/out}
 mkdir -p "$OUT"
 command -v pgloader >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgloader >/dev/null; }
@@ -16,7 +19,7 @@ swift build -c release >/dev/null
 FERRY=$(swift build -c release --show-bin-path)/ferry
 
 source scripts/databases.sh
-start_databases
+FERRY_PG_EXTRA="-c autovacuum=off" start_databases
 trap stop_databases EXIT
 PGBIN=$(dirname "$FERRY_PG_CTL")
 PG="postgres://postgres@127.0.0.1:$FERRY_PG_PORT"
@@ -56,14 +59,19 @@ echo "== PG→PG per table: ceiling pipe vs Ferry"
 for t in $TABLES; do
   rows=$(rows_of "$t"); mb=$(size_mb "$t")
   "$PGBIN/pg_dump" -s -t "$t" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src | psql_src ceiling >/dev/null
+  mapping public "$t"
+  reps=$REPS; [ "$rows" -lt 100000 ] && reps=1
+  for rep in $(seq 1 "$reps"); do
+  psql_src ceiling -c "TRUNCATE $t" -c "CHECKPOINT" >/dev/null
   start=$(now)
   psql_src src -c "COPY $t TO STDOUT" | psql_src ceiling -c "COPY $t FROM STDIN"
   report ceiling-pg-pg "$t" "$rows" "$(elapsed "$start")" "$mb"
-  mapping public "$t"
+  psql_src ferry_dst -c "CHECKPOINT" >/dev/null
   start=$(now)
   /usr/bin/time -f "%M" -o "$OUT/rss-$t.txt" "$FERRY" migrate --source "$PG/src" --target "$PG/ferry_dst" --table-mappings "$OUT/map.json" --json > "$OUT/ferry-$t.json"
   report ferry-pg-pg "$t" "$rows" "$(elapsed "$start")" "$mb"
   echo "RSS ferry-pg-pg $t max_rss_mb=$(( $(cat "$OUT/rss-$t.txt") / 1024 ))" | tee -a "$OUT/results.txt"
+  done
 done
 
 echo "== PG→PG all tables at once"
@@ -101,15 +109,23 @@ loaded=$(psql_src from_mysql -At -c "SELECT count(*) FROM bench.pgbench_accounts
 [ "$loaded" = "$(rows_of pgbench_accounts)" ] || { echo "row count mismatch after MariaDB→PG: $loaded"; exit 1; }
 
 echo
-echo "== ratios (higher is better for Ferry)"
+echo "== ratios (medians; higher is better for Ferry)"
 awk '
-  /^RESULT/ && $5 ~ /^seconds=/ { split($5, s, "="); t[$2 "|" $3] = s[2] }
+  /^RESULT/ && $5 ~ /^seconds=/ { split($5, s, "="); k = $2 "|" $3; n[k]++; v[k, n[k]] = s[2] }
+  function median(k,   i, j, t, m) {
+    m = n[k]; if (m == 0) return 0
+    for (i = 1; i <= m; i++) a[i] = v[k, i]
+    for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+  }
   END {
-    n = split("pgbench_accounts wide pgbench_history pgbench_tellers pgbench_branches", tabs, " ")
-    for (i = 1; i <= n; i++) {
-      c = t["ceiling-pg-pg|" tabs[i]]; f = t["ferry-pg-pg|" tabs[i]]
-      if (c && f) { printf "PG→PG %-18s ceiling %7.2fs  ferry %7.2fs  ferry/ceiling speed %.2fx\n", tabs[i], c, f, c / f; sum += c }
+    split("pgbench_accounts wide pgbench_history pgbench_tellers pgbench_branches", tabs, " ")
+    for (i = 1; i <= 5; i++) {
+      c = median("ceiling-pg-pg|" tabs[i]); f = median("ferry-pg-pg|" tabs[i])
+      if (c && f) { printf "PG→PG %-18s ceiling %7.2fs  ferry %7.2fs  ferry/ceiling speed %.2fx (n=%d)\n", tabs[i], c, f, c / f, n["ferry-pg-pg|" tabs[i]]; sum += c }
     }
-    printf "PG→PG all tables: sum of ceiling pipes %.2fs, ferry all at once %.2fs: %.2fx\n", sum, t["ferry-pg-pg-all|all"], sum / t["ferry-pg-pg-all|all"]
-    printf "MariaDB→PG: pgloader %.2fs, ferry %.2fs: ferry %.2fx pgloader speed\n", t["pgloader-mysql-pg|all"], t["ferry-mysql-pg|all"], t["pgloader-mysql-pg|all"] / t["ferry-mysql-pg|all"]
+    a = median("ferry-pg-pg-all|all")
+    printf "PG→PG all tables: sum of ceiling medians %.2fs, ferry all at once %.2fs: %.2fx\n", sum, a, sum / a
+    p = median("pgloader-mysql-pg|all"); f = median("ferry-mysql-pg|all")
+    printf "MariaDB→PG: pgloader %.2fs, ferry %.2fs: ferry %.2fx pgloader speed\n", p, f, p / f
   }' "$OUT/results.txt" | tee "$OUT/ratios.txt"

@@ -2,7 +2,7 @@ import Foundation
 
 /// A DMS table-mapping document (`{"rules": [...]}`): which tables to copy and how to name them.
 ///
-/// Selection rules (include, exclude, explicit; `%`/`_` wildcards) and name transformations
+/// Selection rules (include, exclude, explicit; `%`/`_` wildcards; source filters) and name transformations
 /// (rename, case conversion, prefixes and suffixes, remove-column) are applied.
 public struct TableMappings: Sendable {
     public var selections: [SelectionRule]
@@ -111,7 +111,17 @@ public struct TableMappings: Sendable {
         guard !columns.isEmpty else {
             throw FerryError.invalidParameter("TableMappings", "the rules remove every column of \(table.id)")
         }
-        return TablePlan(source: table, target: TableID(schema: schema, name: name), columns: columns)
+        var filters: [RowFilter] = []
+        for rule in selections where rule.action != .exclude && rule.matches(table.id) {
+            for filter in rule.filters {
+                guard table.column(named: filter.column) != nil else {
+                    throw FerryError.invalidParameter("rule '\(rule.ruleID)'.filters.column-name",
+                                                      "column '\(filter.column)' does not exist in \(table.id)")
+                }
+                filters.append(filter)
+            }
+        }
+        return TablePlan(source: table, target: TableID(schema: schema, name: name), columns: columns, filters: filters)
     }
 }
 
@@ -133,14 +143,18 @@ public struct SelectionRule: Sendable {
     public var table: Wildcard
     public var action: Action
     public var loadOrder: Int
+    /// Row filters for the tables this rule selects.
+    public var filters: [RowFilter]
 
-    public init(ruleID: String, ruleName: String, schema: Wildcard, table: Wildcard, action: Action, loadOrder: Int) {
+    public init(ruleID: String, ruleName: String, schema: Wildcard, table: Wildcard, action: Action, loadOrder: Int,
+                filters: [RowFilter] = []) {
         self.ruleID = ruleID
         self.ruleName = ruleName
         self.schema = schema
         self.table = table
         self.action = action
         self.loadOrder = loadOrder
+        self.filters = filters
     }
 
     init(_ fields: JSONFields, ruleID: String) throws {
@@ -151,8 +165,11 @@ public struct SelectionRule: Sendable {
         guard let action = Action(rawValue: actionText) else {
             throw FerryError.invalidParameter("\(fields.path).rule-action", "unknown rule-action '\(actionText)' for a selection rule; expected include, exclude or explicit")
         }
-        if let filters = try fields.array("filters"), !filters.isEmpty {
-            throw FerryError.invalidParameter("\(fields.path).filters", "selection filters are not supported yet")
+        self.filters = try (fields.array("filters") ?? []).enumerated().map { index, raw in
+            try RowFilter.parse(JSONFields(raw, path: "\(fields.path).filters[\(index)]"))
+        }
+        if action == .exclude, !filters.isEmpty {
+            throw FerryError.invalidParameter("\(fields.path).filters", "filters go with include or explicit rules, not exclude")
         }
         self.ruleID = ruleID
         self.ruleName = try fields.optionalString("rule-name") ?? ruleID

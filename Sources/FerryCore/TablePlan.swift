@@ -16,11 +16,20 @@ public struct TablePlan: Hashable, Sendable {
     public var source: TableSchema
     public var target: TableID
     public var columns: [ColumnPlan]
+    /// Row filters from the selection rules, all of which a row must pass.
+    public var filters: [RowFilter]
 
-    public init(source: TableSchema, target: TableID, columns: [ColumnPlan]) {
+    public init(source: TableSchema, target: TableID, columns: [ColumnPlan], filters: [RowFilter] = []) {
         self.source = source
         self.target = target
         self.columns = columns
+        self.filters = filters
+    }
+
+    /// The filters as one SQL condition for the source's query, or nil when there are none.
+    public func filterSQL(quote: (String) -> String, literal: (String) -> String) -> String? {
+        guard !filters.isEmpty else { return nil }
+        return filters.map { $0.sql(quote: quote, literal: literal) }.joined(separator: " AND ")
     }
 
     /// A plan that keeps every column under its own name.

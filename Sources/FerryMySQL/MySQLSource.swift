@@ -99,7 +99,9 @@ final class MySQLSnapshot: SnapshotSession, @unchecked Sendable {
                 : MySQLConnection.quote(column.source.name)
         }
         var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(MySQLConnection.quote(plan.source.id))"
-        if let predicate = chunk.predicate, !predicate.isEmpty { sql += " WHERE \(predicate)" }
+        let conditions = [chunk.predicate, plan.filterSQL(quote: MySQLConnection.quote, literal: MySQLConnection.literal)]
+            .compactMap { $0 }.filter { !$0.isEmpty }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         let types = plan.columns.map(\.source.type)
         var batch: [[Value]] = []
         var bytes = 0

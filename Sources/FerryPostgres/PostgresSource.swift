@@ -63,9 +63,10 @@ final class PostgresSnapshot: SnapshotSession, @unchecked Sendable {
         try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try conn.execute("SET TRANSACTION SNAPSHOT \(PGConnection.literal(snapshotID))")
         let columns = plan.columns.map { PGConnection.quote($0.source.name) }.joined(separator: ", ")
+        let conditions = [chunk.predicate, plan.filterSQL(quote: PGConnection.quote, literal: PGConnection.literal)].compactMap { $0 }
         let sql: String
-        if let predicate = chunk.predicate {
-            sql = "COPY (SELECT \(columns) FROM \(PGConnection.quote(plan.source.id)) WHERE \(predicate)) TO STDOUT"
+        if !conditions.isEmpty {
+            sql = "COPY (SELECT \(columns) FROM \(PGConnection.quote(plan.source.id)) WHERE \(conditions.joined(separator: " AND "))) TO STDOUT"
         } else {
             sql = "COPY \(PGConnection.quote(plan.source.id)) (\(columns)) TO STDOUT"
         }

@@ -57,7 +57,9 @@ struct SQLiteSnapshot: SnapshotSession {
         let types = plan.columns.map(\.source.type)
         try SQLiteErrors.wrap(source.url) {
             try source.open().read { db in
-                let statement = try db.makeStatement(sql: "SELECT \(columns) FROM \(SQLiteNames.quote(plan.source.id.name))")
+                var sql = "SELECT \(columns) FROM \(SQLiteNames.quote(plan.source.id.name))"
+                if let filter = plan.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal) { sql += " WHERE \(filter)" }
+                let statement = try db.makeStatement(sql: sql)
                 let raw = statement.sqliteStatement
                 var batch: [[Value]] = []
                 while true {

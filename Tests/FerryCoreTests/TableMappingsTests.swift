@@ -158,3 +158,39 @@ import Testing
         }
     }
 }
+
+@Suite struct RowFilterTests {
+    static let table = TableSchema(id: TableID(schema: "s", name: "orders"), engine: .postgres,
+                                   columns: ["id", "status", "total"].map { Column(name: $0, type: .text, nativeType: "text", nullable: true) },
+                                   primaryKey: ["id"])
+
+    static func mappings(_ filters: String) throws -> TableMappings {
+        try TableMappings(json: """
+            {"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "1",
+              "object-locator": {"schema-name": "s", "table-name": "orders"}, "rule-action": "include", "filters": \(filters)}]}
+            """)
+    }
+
+    @Test func conditionsAreOredAndFiltersAnded() throws {
+        let m = try Self.mappings("""
+            [{"filter-type": "source", "column-name": "id", "filter-conditions": [{"filter-operator": "ste", "value": "10"}, {"filter-operator": "between", "start-value": 100, "end-value": 200}]},
+             {"filter-type": "source", "column-name": "status", "filter-conditions": [{"filter-operator": "notnull"}]}]
+            """)
+        let plan = try m.plan(for: Self.table)
+        let sql = plan.filterSQL(quote: { "\"\($0)\"" }, literal: { "'\($0)'" })
+        #expect(sql == #"("id" <= '10' OR "id" BETWEEN '100' AND '200') AND "status" IS NOT NULL"#)
+    }
+
+    @Test func badFiltersAreRejectedWithTheirPath() throws {
+        func message(_ filters: String) -> String {
+            do { _ = try Self.mappings(filters).plan(for: Self.table); return "no error" } catch { return "\(error)" }
+        }
+        #expect(message(#"[{"filter-type": "source", "column-name": "id", "filter-conditions": [{"filter-operator": "like", "value": "1"}]}]"#)
+            .contains("rule '1'.filters[0].filter-conditions[0].filter-operator: unknown filter-operator 'like'"))
+        #expect(message(#"[{"filter-type": "source", "column-name": "id", "filter-conditions": [{"filter-operator": "between", "start-value": "1"}]}]"#)
+            .contains("end-value: is required for filter-operator between"))
+        #expect(message(#"[{"filter-type": "source", "column-name": "nope", "filter-conditions": [{"filter-operator": "null"}]}]"#)
+            == "rule '1'.filters.column-name: column 'nope' does not exist in s.orders")
+        #expect(message(#"[{"filter-type": "source", "column-name": "id", "filter-conditions": []}]"#).contains("needs at least one condition"))
+    }
+}
