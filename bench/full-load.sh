@@ -124,8 +124,8 @@ awk '
       c = median("ceiling-pg-pg|" tabs[i]); f = median("ferry-pg-pg|" tabs[i])
       if (c && f) { printf "PG→PG %-18s ceiling %7.2fs  ferry %7.2fs  ferry/ceiling speed %.2fx (n=%d)\n", tabs[i], c, f, c / f, n["ferry-pg-pg|" tabs[i]]; sum += c }
     }
-    a = median("ferry-pg-pg-all|all")
-    printf "PG→PG all tables: sum of ceiling medians %.2fs, ferry all at once %.2fs: %.2fx\n", sum, a, sum / a
+    whole = median("ferry-pg-pg-all|all")
+    printf "PG→PG all tables: sum of ceiling medians %.2fs, ferry all at once %.2fs: %.2fx\n", sum, whole, sum / whole
     p = median("pgloader-mysql-pg|all"); f = median("ferry-mysql-pg|all")
     printf "MariaDB→PG: pgloader %.2fs, ferry %.2fs: ferry %.2fx pgloader speed\n", p, f, p / f
   }' "$OUT/results.txt" | tee "$OUT/ratios.txt"

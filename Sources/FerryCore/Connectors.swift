@@ -10,8 +10,8 @@ public protocol SourceConnector: Sendable {
     /// engine allows it (a shared exported snapshot on PostgreSQL; one snapshot per table elsewhere).
     func openSnapshot(workers: Int) throws -> any SnapshotSession
 
-    /// The native encoding this source can hand to a target of the same engine, if any.
-    var nativeEncoding: NativeEncoding? { get }
+    /// Native encodings this source can hand over for a plan without decoding values, best first.
+    func nativeEncodings(for plan: TablePlan) -> [NativeEncoding]
 }
 
 /// A consistent read of source tables.
@@ -62,12 +62,12 @@ public protocol TargetConnector: Sendable {
     /// only when a table is created; it is empty when foreign keys are not wanted.
     func prepare(_ plan: TablePlan, mode: TargetTablePrepMode, related: [TableID: TablePlan]) throws
 
-    /// Whether this target accepts the source's native encoding for this plan.
-    func accepts(_ encoding: NativeEncoding, for plan: TablePlan) -> Bool
+    /// Whether this target accepts a source's native encoding for this plan, given how its table is prepared.
+    func accepts(_ encoding: NativeEncoding, for plan: TablePlan, mode: TargetTablePrepMode) -> Bool
 
-    /// Loads every batch from `pipe` into the target table; calls `progress` with each batch's row count.
-    /// Returns the number of rows loaded.
-    func load(_ plan: TablePlan, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64
+    /// Loads every batch from `pipe`, which arrive in `encoding`, into the target table; calls `progress`
+    /// with each batch's row count. Returns the number of rows loaded.
+    func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64
 
     /// Creates the plan's secondary indexes after its data is loaded.
     func createIndexes(_ plan: TablePlan) throws

@@ -129,7 +129,9 @@ public struct FullLoadRunner: Sendable {
                 let estimate = try session.estimatedRows(of: plan.source)
                 let chunks = try session.chunks(of: plan.source, estimatedRows: estimate, maxChunks: options.chunksPerTable, chunkBytes: options.chunkBytes)
                 var encoding = BatchEncoding.values
-                if let native = source.nativeEncoding, target.accepts(native, for: plan) { encoding = .native(native) }
+                if let native = source.nativeEncodings(for: plan).first(where: { target.accepts($0, for: plan, mode: options.prepMode) }) {
+                    encoding = .native(native)
+                }
                 status.update(id) {
                     $0.estimatedRows = estimate
                     $0.chunks = chunks.count
@@ -196,7 +198,7 @@ public struct FullLoadRunner: Sendable {
                     group.addTask { [target] in
                         _ = try await BlockingWork.run("ferry-write") {
                             do {
-                                return try target.load(job.plan, from: pipe) { rows in
+                                return try target.load(job.plan, encoding: job.encoding, from: pipe) { rows in
                                     status.update(id) { $0.rowsLoaded += Int64(rows) }
                                 }
                             } catch {

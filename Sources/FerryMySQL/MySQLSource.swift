@@ -5,7 +5,7 @@ import Foundation
 public struct MySQLSource: SourceConnector {
     public let url: ConnectionURL
     public var engine: EngineKind { .mysql }
-    public var nativeEncoding: NativeEncoding? { nil }
+    public func nativeEncodings(for plan: TablePlan) -> [NativeEncoding] { [] }
 
     public init(url: ConnectionURL) {
         self.url = url

@@ -13,7 +13,7 @@ public struct MySQLTarget: TargetConnector {
 
     public func check(_ plan: TablePlan) throws {}
 
-    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan) -> Bool { false }
+    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan, mode: TargetTablePrepMode) -> Bool { false }
 
     public func prepare(_ plan: TablePlan, mode: TargetTablePrepMode, related: [TableID: TablePlan]) throws {
         let conn = try MySQLConnection(url)
@@ -69,7 +69,7 @@ public struct MySQLTarget: TargetConnector {
         try plan.requireTargetColumns(Set(rows.compactMap { $0[0] }), location: "MySQL \(url.location)")
     }
 
-    public func load(_ plan: TablePlan, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
+    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
         let conn = try MySQLConnection(url)
         try conn.execute("SET foreign_key_checks = 0")
         let header = Array("INSERT INTO \(MySQLConnection.quote(plan.target)) (\(plan.columns.map { MySQLConnection.quote($0.targetName) }.joined(separator: ", "))) VALUES ".utf8)

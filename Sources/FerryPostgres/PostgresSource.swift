@@ -4,7 +4,20 @@ import FerryCore
 public struct PostgresSource: SourceConnector {
     public let url: ConnectionURL
     public var engine: EngineKind { .postgres }
-    public var nativeEncoding: NativeEncoding? { PostgresTarget.copyText }
+    /// COPY binary when every column is a built-in type (a user type's binary form carries OIDs that
+    /// differ between servers), else COPY text.
+    public func nativeEncodings(for plan: TablePlan) -> [NativeEncoding] {
+        plan.columns.allSatisfy { Self.hasPortableBinaryForm($0.source.type) }
+            ? [PostgresTarget.copyBinary, PostgresTarget.copyText] : [PostgresTarget.copyText]
+    }
+
+    static func hasPortableBinaryForm(_ type: ColumnType) -> Bool {
+        switch type {
+        case .enumeration, .other: return false
+        case let .array(element): return hasPortableBinaryForm(element)
+        default: return true
+        }
+    }
 
     public init(url: ConnectionURL) {
         self.url = url
@@ -64,27 +77,30 @@ final class PostgresSnapshot: SnapshotSession, @unchecked Sendable {
         try conn.execute("SET TRANSACTION SNAPSHOT \(PGConnection.literal(snapshotID))")
         let columns = plan.columns.map { PGConnection.quote($0.source.name) }.joined(separator: ", ")
         let conditions = [chunk.predicate, plan.filterSQL(quote: PGConnection.quote, literal: PGConnection.literal)].compactMap { $0 }
-        let sql: String
+        var sql: String
         if !conditions.isEmpty {
             sql = "COPY (SELECT \(columns) FROM \(PGConnection.quote(plan.source.id)) WHERE \(conditions.joined(separator: " AND "))) TO STDOUT"
         } else {
             sql = "COPY \(PGConnection.quote(plan.source.id)) (\(columns)) TO STDOUT"
         }
         switch encoding {
-        case .native:
+        case let .native(format):
+            // Each COPY data message is one row; in binary format one more message carries the trailer.
+            let binary = format == PostgresTarget.copyBinary
+            if binary { sql += " (FORMAT binary)" }
             var buffer: [UInt8] = []
             buffer.reserveCapacity(Self.batchBytes + 4096)
-            var rows = 0
+            var messages = 0
             try conn.copyOut(sql) { row in
                 buffer.append(contentsOf: row)
-                rows += 1
+                messages += 1
                 if buffer.count >= Self.batchBytes {
-                    try pipe.send(.encoded(bytes: buffer, rowCount: rows))
+                    try pipe.send(.encoded(bytes: buffer, rowCount: messages))
                     buffer.removeAll(keepingCapacity: true)
-                    rows = 0
+                    messages = 0
                 }
             }
-            if rows > 0 { try pipe.send(.encoded(bytes: buffer, rowCount: rows)) }
+            if !buffer.isEmpty { try pipe.send(.encoded(bytes: buffer, rowCount: max(0, messages - (binary ? 1 : 0)))) }
         case .values:
             let types = plan.columns.map(\.source.type)
             var batch: [[Value]] = []

@@ -4,6 +4,8 @@ import FerryCore
 public struct PostgresTarget: TargetConnector {
     /// PostgreSQL's COPY text format, passed through unchanged between two PostgreSQL servers.
     public static let copyText = NativeEncoding("postgres-copy-text")
+    /// PostgreSQL's COPY binary format: cheaper for both servers, but only for identical column types.
+    public static let copyBinary = NativeEncoding("postgres-copy-binary")
 
     public let url: ConnectionURL
     public var engine: EngineKind { .postgres }
@@ -16,8 +18,11 @@ public struct PostgresTarget: TargetConnector {
         // Every neutral type has a PostgreSQL column type; values are checked as they are written.
     }
 
-    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan) -> Bool {
-        encoding == Self.copyText && plan.source.engine == .postgres
+    /// COPY text from any PostgreSQL source; COPY binary only into tables Ferry creates with the
+    /// source's own column types (drop-and-create).
+    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan, mode: TargetTablePrepMode) -> Bool {
+        guard plan.source.engine == .postgres else { return false }
+        return encoding == Self.copyText || (encoding == Self.copyBinary && mode == .dropAndCreate)
     }
 
     public func prepare(_ plan: TablePlan, mode: TargetTablePrepMode, related: [TableID: TablePlan]) throws {
@@ -96,12 +101,13 @@ public struct PostgresTarget: TargetConnector {
         try plan.requireTargetColumns(Set(rows.compactMap { $0[0] }), location: "PostgreSQL \(url.location)")
     }
 
-    public func load(_ plan: TablePlan, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
+    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
         let conn = try PGConnection(url)
         let columns = plan.columns.map { PGConnection.quote($0.targetName) }.joined(separator: ", ")
         let types = plan.columns.map(\.source.type)
         let names = plan.columns.map { "\(plan.target).\($0.targetName)" }
-        return try conn.copyIn("COPY \(PGConnection.quote(plan.target)) (\(columns)) FROM STDIN") { send in
+        let format = encoding == .native(Self.copyBinary) ? " (FORMAT binary)" : ""
+        return try conn.copyIn("COPY \(PGConnection.quote(plan.target)) (\(columns)) FROM STDIN\(format)") { send in
             var buffer: [UInt8] = []
             buffer.reserveCapacity(1 << 20)
             while let batch = try pipe.receive() {

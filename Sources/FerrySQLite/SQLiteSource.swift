@@ -7,7 +7,7 @@ import GRDBSQLite
 public struct SQLiteSource: SourceConnector {
     public let url: ConnectionURL
     public var engine: EngineKind { .sqlite }
-    public var nativeEncoding: NativeEncoding? { nil }
+    public func nativeEncodings(for plan: TablePlan) -> [NativeEncoding] { [] }
 
     public init(url: ConnectionURL) {
         self.url = url

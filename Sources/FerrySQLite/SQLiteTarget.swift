@@ -34,7 +34,7 @@ public struct SQLiteTarget: TargetConnector {
 
     public func check(_ plan: TablePlan) throws {}
 
-    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan) -> Bool { false }
+    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan, mode: TargetTablePrepMode) -> Bool { false }
 
     public func prepare(_ plan: TablePlan, mode: TargetTablePrepMode, related: [TableID: TablePlan]) throws {
         let queue = try open()
@@ -87,7 +87,7 @@ public struct SQLiteTarget: TargetConnector {
         try plan.requireTargetColumns(existing, location: "SQLite \(url.database ?? "")")
     }
 
-    public func load(_ plan: TablePlan, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
+    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
         let queue = try open()
         let columns = plan.columns.map { SQLiteNames.quote($0.targetName) }.joined(separator: ", ")
         let placeholders = Array(repeating: "?", count: plan.columns.count).joined(separator: ", ")

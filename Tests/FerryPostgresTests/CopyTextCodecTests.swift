@@ -63,3 +63,23 @@ import Testing
         #expect(PostgresTypes.literalDefault("nextval('s'::regclass)") == nil)
     }
 }
+
+@Suite struct PassthroughChoiceTests {
+    static func plan(_ types: [ColumnType]) -> TablePlan {
+        TablePlan(identity: TableSchema(id: TableID(schema: "s", name: "t"), engine: .postgres,
+                                        columns: types.enumerated().map { Column(name: "c\($0.offset)", type: $0.element, nativeType: "x", nullable: true) },
+                                        primaryKey: []))
+    }
+
+    @Test func binaryOnlyForBuiltInTypesIntoTablesFerryCreates() {
+        let source = PostgresSource(url: ConnectionURL(engine: .postgres))
+        let target = PostgresTarget(url: ConnectionURL(engine: .postgres))
+        let builtin = Self.plan([.integer(bytes: 8, unsigned: false), .array(element: .text), .json])
+        let userType = Self.plan([.integer(bytes: 4, unsigned: false), .enumeration(values: ["a"])])
+        #expect(source.nativeEncodings(for: builtin) == [PostgresTarget.copyBinary, PostgresTarget.copyText])
+        #expect(source.nativeEncodings(for: userType) == [PostgresTarget.copyText])
+        #expect(target.accepts(PostgresTarget.copyBinary, for: builtin, mode: .dropAndCreate))
+        #expect(!target.accepts(PostgresTarget.copyBinary, for: builtin, mode: .doNothing))
+        #expect(target.accepts(PostgresTarget.copyText, for: builtin, mode: .truncateBeforeLoad))
+    }
+}
