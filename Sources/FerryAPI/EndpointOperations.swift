@@ -43,19 +43,16 @@ extension DMSService {
 
     func describeEndpoints(_ input: DescribeEndpointsMessage) throws -> DescribeEndpointsResponse {
         let filters = try FilterSet(input.Filters, allowed: ["endpoint-arn", "endpoint-type", "endpoint-id", "engine-name"])
-        let page = try Page(marker: input.Marker, maxRecords: input.MaxRecords)
-        let matching = try catalog.list(.endpoint, as: Endpoint.self).filter { endpoint in
-            filters.matches { name in
-                switch name {
-                case "endpoint-arn": return endpoint.EndpointArn
-                case "endpoint-type": return endpoint.EndpointType
-                case "endpoint-id": return endpoint.EndpointIdentifier
-                default: return endpoint.EngineName
-                }
+        let (items, marker) = try describe(try catalog.list(.endpoint, as: Endpoint.self), filters: filters,
+                                           page: try Page(marker: input.Marker, maxRecords: input.MaxRecords),
+                                           noneFound: "No Endpoints found matching provided filters") { endpoint, name in
+            switch name {
+            case "endpoint-arn": return endpoint.EndpointArn
+            case "endpoint-type": return endpoint.EndpointType
+            case "endpoint-id": return endpoint.EndpointIdentifier
+            default: return endpoint.EngineName
             }
         }
-        if matching.isEmpty, !filters.isEmpty { throw DMSError.notFound("No Endpoints found matching provided filters") }
-        let (items, marker) = page.slice(matching)
         return DescribeEndpointsResponse(Marker: marker, Endpoints: items)
     }
 
@@ -181,12 +178,11 @@ extension DMSService {
 
     func describeConnections(_ input: DescribeConnectionsMessage) throws -> DescribeConnectionsResponse {
         let filters = try FilterSet(input.Filters, allowed: ["endpoint-arn", "replication-instance-arn"])
-        let page = try Page(marker: input.Marker, maxRecords: input.MaxRecords)
-        let matching = try catalog.list(.connection, as: Connection.self).filter { connection in
-            filters.matches { $0 == "endpoint-arn" ? connection.EndpointArn : connection.ReplicationInstanceArn }
+        let (items, marker) = try describe(try catalog.list(.connection, as: Connection.self), filters: filters,
+                                           page: try Page(marker: input.Marker, maxRecords: input.MaxRecords),
+                                           noneFound: "No connections found matching provided filters") { connection, name in
+            name == "endpoint-arn" ? connection.EndpointArn : connection.ReplicationInstanceArn
         }
-        if matching.isEmpty, !filters.isEmpty { throw DMSError.notFound("No connections found matching provided filters") }
-        let (items, marker) = page.slice(matching)
         return DescribeConnectionsResponse(Marker: marker, Connections: items)
     }
 

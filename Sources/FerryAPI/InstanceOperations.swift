@@ -63,19 +63,16 @@ extension DMSService {
 
     func describeInstances(_ input: DescribeReplicationInstancesMessage) throws -> DescribeReplicationInstancesResponse {
         let filters = try FilterSet(input.Filters, allowed: ["replication-instance-arn", "replication-instance-id", "replication-instance-class", "engine-version"])
-        let page = try Page(marker: input.Marker, maxRecords: input.MaxRecords)
-        let matching = try catalog.list(.instance, as: ReplicationInstance.self).filter { instance in
-            filters.matches { name in
-                switch name {
-                case "replication-instance-arn": return instance.ReplicationInstanceArn
-                case "replication-instance-id": return instance.ReplicationInstanceIdentifier
-                case "replication-instance-class": return instance.ReplicationInstanceClass
-                default: return instance.EngineVersion
-                }
+        let (items, marker) = try describe(try catalog.list(.instance, as: ReplicationInstance.self), filters: filters,
+                                           page: try Page(marker: input.Marker, maxRecords: input.MaxRecords),
+                                           noneFound: "No replication instances found matching provided filters") { instance, name in
+            switch name {
+            case "replication-instance-arn": return instance.ReplicationInstanceArn
+            case "replication-instance-id": return instance.ReplicationInstanceIdentifier
+            case "replication-instance-class": return instance.ReplicationInstanceClass
+            default: return instance.EngineVersion
             }
         }
-        if matching.isEmpty, !filters.isEmpty { throw DMSError.notFound("No replication instances found matching provided filters") }
-        let (items, marker) = page.slice(matching)
         return DescribeReplicationInstancesResponse(Marker: marker, ReplicationInstances: items)
     }
 

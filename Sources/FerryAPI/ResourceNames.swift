@@ -86,3 +86,12 @@ struct FilterSet {
         }
     }
 }
+
+/// A Describe operation's answer: the items that pass the filters, one page of them and the next marker.
+/// As in DMS, a filtered Describe that matches nothing is ResourceNotFoundFault.
+func describe<T>(_ items: [T], filters: FilterSet, page: Page, noneFound: String,
+                 value: (T, String) -> String?) throws -> (items: [T], marker: String?) {
+    let matching = items.filter { item in filters.matches { value(item, $0) } }
+    if matching.isEmpty, !filters.isEmpty { throw DMSError.notFound(noneFound) }
+    return page.slice(matching)
+}
