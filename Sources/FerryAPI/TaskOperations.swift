@@ -24,6 +24,14 @@ extension DMSService {
         return type
     }
 
+    /// Tells, as an event, which of the task's settings Ferry accepts but does not act on yet.
+    func reportUnhonoured(_ settings: TaskSettings, task identifier: String) {
+        guard !settings.unhonoured.isEmpty else { return }
+        event(identifier, type: "replication-task",
+              "ReplicationTaskSettings sets \(settings.unhonoured.joined(separator: ", ")), which Ferry accepts but does not honour yet (docs/task-settings.md).",
+              categories: ["configuration change"])
+    }
+
     func parseMappings(_ json: String?) throws -> TableMappings {
         do { return try TableMappings(json: json ?? "") } catch let error as FerryError {
             throw DMSError.invalidParameter("Invalid Table Mappings document: \(error.message)")
@@ -56,6 +64,7 @@ extension DMSService {
         try insert(.task, arn: arn, identifier: identifier, task)
         try storeTags(input.Tags, for: arn)
         event(identifier, type: "replication-task", "Replication task has been created.", categories: ["creation"])
+        reportUnhonoured(settings, task: identifier)
         task.Status = "creating"
         return CreateReplicationTaskResponse(ReplicationTask: task)
     }
@@ -105,7 +114,11 @@ extension DMSService {
             _ = try parseMappings(mappings)
             task.TableMappings = mappings
         }
-        if let settings = input.ReplicationTaskSettings { task.ReplicationTaskSettings = try TaskSettings(settings).json }
+        if let text = input.ReplicationTaskSettings {
+            let settings = try TaskSettings(text)
+            task.ReplicationTaskSettings = settings.json
+            reportUnhonoured(settings, task: task.ReplicationTaskIdentifier!)
+        }
         task.CdcStartPosition = input.CdcStartPosition ?? task.CdcStartPosition
         task.CdcStopPosition = input.CdcStopPosition ?? task.CdcStopPosition
         task.TaskData = input.TaskData ?? task.TaskData

@@ -8,6 +8,11 @@ struct TaskSettings {
     let json: String
     let prepMode: TargetTablePrepMode
     let maxFullLoadSubTasks: Int
+    /// Settings the user set that Ferry accepts but does not act on yet (`Section.Key`), sorted.
+    let unhonoured: [String]
+
+    /// The settings Ferry acts on; docs/task-settings.md lists the rest.
+    static let honoured: Set<String> = ["FullLoadSettings.TargetTablePrepMode", "FullLoadSettings.MaxFullLoadSubTasks"]
 
     static let sections = ["TargetMetadata", "FullLoadSettings", "ChangeProcessingTuning", "ChangeProcessingDdlHandlingPolicy",
                            "ErrorBehavior", "ValidationSettings", "Logging", "ControlTablesSettings", "StreamBufferSettings",
@@ -60,6 +65,7 @@ struct TaskSettings {
     /// Parses the user's settings (nil or empty means all defaults) over DMS's defaults.
     init(_ text: String?) throws {
         var effective = Self.defaults
+        var unhonoured: [String] = []
         if let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             guard let data = text.data(using: .utf8), let user = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw DMSError.invalidParameter("Invalid task settings JSON: ReplicationTaskSettings is not a JSON object.")
@@ -71,8 +77,10 @@ struct TaskSettings {
                 if let values = value as? [String: Any], var current = effective[section] as? [String: Any] {
                     current.merge(values) { _, new in new }
                     effective[section] = current
+                    unhonoured += values.keys.map { "\(section).\($0)" }.filter { !Self.honoured.contains($0) }
                 } else {
                     effective[section] = value
+                    unhonoured.append(section)
                 }
             }
         }
@@ -85,6 +93,7 @@ struct TaskSettings {
         }
         prepMode = mode
         maxFullLoadSubTasks = subTasks
+        self.unhonoured = unhonoured.sorted()
         json = String(decoding: try JSONSerialization.data(withJSONObject: effective, options: [.sortedKeys]), as: UTF8.self)
     }
 }
