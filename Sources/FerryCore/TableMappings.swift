@@ -87,6 +87,8 @@ public struct TableMappings: Sendable {
         var schema = table.id.schema
         var name = table.id.name
         var columns = table.columns.map { ColumnPlan(source: $0, targetName: $0.name) }
+        // With include-column rules, only the columns they name are copied (as DMS does).
+        var included: Set<String> = []
         for rule in transformations where rule.schema.matches(table.id.schema) {
             switch rule.target {
             case .schema:
@@ -103,11 +105,14 @@ public struct TableMappings: Sendable {
                 if rule.action == .removeColumn {
                     let removed = Set(matching.map { columns[$0].source.name })
                     columns.removeAll { removed.contains($0.source.name) }
+                } else if rule.action == .includeColumn {
+                    included.formUnion(matching.map { columns[$0].source.name })
                 } else {
                     for i in matching { columns[i].targetName = rule.apply(to: columns[i].targetName) }
                 }
             }
         }
+        if !included.isEmpty { columns.removeAll { !included.contains($0.source.name) } }
         guard !columns.isEmpty else {
             throw FerryError.invalidParameter("TableMappings", "the rules remove every column of \(table.id)")
         }
@@ -204,7 +209,7 @@ public struct SelectionRule: Sendable {
     }
 }
 
-/// A `transformation` rule that renames schemas, tables or columns, or removes a column.
+/// A `transformation` rule that renames schemas, tables or columns, or removes or includes columns.
 public struct TransformationRule: Sendable {
     public enum Target: String, Sendable { case schema, table, column }
     public enum Action: String, Sendable, CaseIterable {
@@ -218,6 +223,7 @@ public struct TransformationRule: Sendable {
         case removeSuffix = "remove-suffix"
         case replaceSuffix = "replace-suffix"
         case removeColumn = "remove-column"
+        case includeColumn = "include-column"
     }
 
     public var ruleID: String
@@ -239,8 +245,8 @@ public struct TransformationRule: Sendable {
         guard let action = Action(rawValue: actionText) else {
             throw FerryError.invalidParameter("\(fields.path).rule-action", "'\(actionText)' is not supported; expected one of \(Action.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if action == .removeColumn, target != .column {
-            throw FerryError.invalidParameter("\(fields.path).rule-action", "remove-column needs rule-target column")
+        if action == .removeColumn || action == .includeColumn, target != .column {
+            throw FerryError.invalidParameter("\(fields.path).rule-action", "\(action.rawValue) needs rule-target column")
         }
         let locator = try fields.child("object-locator")
         try locator.rejectUnknownKeys(allowed: ["schema-name", "table-name", "column-name"])
@@ -264,7 +270,7 @@ public struct TransformationRule: Sendable {
         case .replacePrefix, .replaceSuffix:
             guard value != nil else { throw FerryError.invalidParameter("\(fields.path).value", "is required for \(action.rawValue)") }
             guard oldValue != nil else { throw FerryError.invalidParameter("\(fields.path).old-value", "is required for \(action.rawValue)") }
-        case .convertLowercase, .convertUppercase, .removeColumn: break
+        case .convertLowercase, .convertUppercase, .removeColumn, .includeColumn: break
         }
     }
 
@@ -285,7 +291,7 @@ public struct TransformationRule: Sendable {
         case .replaceSuffix:
             let old = oldValue ?? ""
             return name.hasSuffix(old) ? name.dropLast(old.count) + value : name
-        case .removeColumn: return name
+        case .removeColumn, .includeColumn: return name
         }
     }
 }

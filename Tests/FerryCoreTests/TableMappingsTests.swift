@@ -194,3 +194,23 @@ import Testing
         #expect(message(#"[{"filter-type": "source", "column-name": "id", "filter-conditions": []}]"#).contains("needs at least one condition"))
     }
 }
+
+@Suite struct IncludeColumnTests {
+    @Test func onlyIncludedColumnsAreCopiedAndRenamesStillApply() throws {
+        let m = try TableMappings(json: """
+            {"rules": [
+              {"rule-type": "selection", "rule-id": "1", "rule-name": "1", "object-locator": {"schema-name": "s", "table-name": "%"}, "rule-action": "include"},
+              {"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-target": "column", "object-locator": {"schema-name": "s", "table-name": "users", "column-name": "id"}, "rule-action": "include-column"},
+              {"rule-type": "transformation", "rule-id": "3", "rule-name": "3", "rule-target": "column", "object-locator": {"schema-name": "s", "table-name": "users", "column-name": "em%"}, "rule-action": "include-column"},
+              {"rule-type": "transformation", "rule-id": "4", "rule-name": "4", "rule-target": "column", "object-locator": {"schema-name": "s", "table-name": "users", "column-name": "email"}, "rule-action": "rename", "value": "mail"}
+            ]}
+            """)
+        let users = try m.plan(for: TableMappingsTests.table("s", "users", columns: ["id", "email", "password_hash", "name"]))
+        #expect(users.columns.map(\.targetName) == ["id", "mail"])
+        let other = try m.plan(for: TableMappingsTests.table("s", "orders", columns: ["id", "total"]))
+        #expect(other.columns.map(\.targetName) == ["id", "total"])
+        #expect(throws: FerryError.self) {
+            try TableMappings(json: #"{"rules": [{"rule-type": "selection", "rule-id": "1", "object-locator": {"schema-name": "s", "table-name": "%"}, "rule-action": "include"}, {"rule-type": "transformation", "rule-id": "2", "rule-target": "table", "object-locator": {"schema-name": "s", "table-name": "t"}, "rule-action": "include-column"}]}"#)
+        }
+    }
+}
