@@ -74,11 +74,4 @@ public final class BatchPipe: @unchecked Sendable {
         if let failure { throw failure }
         return nil
     }
-
-    /// Whether the hand-over was aborted (readers use this to stop early).
-    public var isAborted: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return failure != nil && finished && queue.isEmpty
-    }
 }

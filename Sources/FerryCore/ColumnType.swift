@@ -61,12 +61,4 @@ public indirect enum ColumnType: Hashable, Sendable, CustomStringConvertible {
         case let .other(name): return name
         }
     }
-
-    /// Whether values of this type are carried as text whose meaning depends on the exact characters.
-    public var isTextual: Bool {
-        switch self {
-        case .char, .varchar, .text, .enumeration, .set, .json, .uuid, .other: return true
-        default: return false
-        }
-    }
 }

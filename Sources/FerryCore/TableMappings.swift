@@ -67,11 +67,6 @@ public struct TableMappings: Sendable {
         return included
     }
 
-    /// Whether the schema could hold selected tables (used to skip whole MySQL databases early).
-    public func mayInclude(schema: String) -> Bool {
-        selections.contains { $0.action != .exclude && $0.schema.matches(schema) }
-    }
-
     /// The highest load-order among the selection rules that pick the table (DMS loads higher values first).
     public func loadOrder(of table: TableID) -> Int {
         selections.filter { $0.action != .exclude && $0.matches(table) }.map(\.loadOrder).max() ?? 0

@@ -60,20 +60,12 @@ public final class FullLoadStatus: @unchecked Sendable {
     private let lock = NSLock()
     private var tables: [TableProgress] = []
     private var index: [TableID: Int] = [:]
-    private var messages: [String] = []
 
     public init() {}
 
     /// Every table's progress, in load order.
     public func snapshot() -> [TableProgress] {
         lock.withLock { tables }
-    }
-
-    /// Warnings and notes that concern the whole load.
-    public var notes: [String] { lock.withLock { messages } }
-
-    func note(_ message: String) {
-        lock.withLock { messages.append(message) }
     }
 
     func add(_ table: TableProgress) {

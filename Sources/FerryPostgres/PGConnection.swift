@@ -12,8 +12,8 @@ public final class PGConnection: @unchecked Sendable {
     /// UTC timestamps, round-trip floats, hex bytea.
     static let sessionOptions = "-c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex"
 
-    /// Connects; `replication` opens a logical replication connection.
-    public init(_ url: ConnectionURL, replication: Bool = false) throws {
+    /// Connects with the canonical session settings.
+    public init(_ url: ConnectionURL) throws {
         location = url.location
         var params: [(String, String)] = [
             ("host", url.host),
@@ -27,7 +27,6 @@ public final class PGConnection: @unchecked Sendable {
         if let port = url.port { params.append(("port", String(port))) }
         if let password = url.password { params.append(("password", password)) }
         if let mode = url.parameters["sslmode"] { params.append(("sslmode", mode == "none" ? "disable" : mode)) }
-        if replication { params.append(("replication", "database")) }
         let keys = params.map { strdup($0.0) }
         let values = params.map { strdup($0.1) }
         defer { keys.forEach { free($0) }; values.forEach { free($0) } }
