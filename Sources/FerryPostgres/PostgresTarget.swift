@@ -63,9 +63,10 @@ public struct PostgresTarget: TargetConnector {
             }
             enumType = try ensureEnum(TableID(schema: plan.target.schema, name: name), labels: labels, conn: conn)
         }
-        var type = PostgresTypes.ddl(for: source.type, enumTypeName: enumType)
-        if plan.source.engine == .postgres, enumType == nil, case .other = source.type { type = source.nativeType }
-        if plan.source.engine == .postgres, source.nativeType == "jsonb" { type = "jsonb" }
+        // A PostgreSQL source keeps its exact column types (as binary passthrough requires); only enum
+        // types are recreated, in the target schema.
+        let type = plan.source.engine == .postgres && enumType == nil
+            ? source.nativeType : PostgresTypes.ddl(for: source.type, enumTypeName: enumType)
         var definition = "\(PGConnection.quote(column.targetName)) \(type)"
         if !source.nullable { definition += " NOT NULL" }
         if let value = source.defaultValue, let literal = defaultLiteral(value) { definition += " DEFAULT \(literal)" }
