@@ -103,20 +103,21 @@ public struct SigV4Verifier: Sendable {
         }.sorted { $0 < $1 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
-    static func parseAmzDate(_ text: String) -> Date? {
+    /// The `X-Amz-Date` format, `20261122T115634Z`.
+    private static func amzDateFormatter() -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.date(from: text)
+        return formatter
+    }
+
+    static func parseAmzDate(_ text: String) -> Date? {
+        amzDateFormatter().date(from: text)
     }
 
     static func formatAmzDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
+        amzDateFormatter().string(from: date)
     }
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {

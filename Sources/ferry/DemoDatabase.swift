@@ -6,6 +6,10 @@ import GRDB
 enum DemoDatabase {
     static func create(at path: String, orders: Int) throws {
         let queue = try DatabaseQueue(path: path)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         let customers = max(orders / 10, 5)
         let products = max(orders / 250, 5)
         try queue.write { db in
@@ -49,7 +53,7 @@ enum DemoDatabase {
             let insertCustomer = try db.makeStatement(sql: "INSERT INTO customers VALUES (?, ?, ?, ?, ?)")
             for i in 1...customers {
                 try insertCustomer.execute(arguments: [i, "customer\(i)@example.com", names[i % names.count], countries[i % countries.count],
-                                                       timestamp(day: i % 365, second: i * 37)])
+                                                       timestamp(day: i % 365, second: i * 37, formatter)])
             }
             let insertProduct = try db.makeStatement(sql: "INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?)")
             for i in 1...products {
@@ -61,7 +65,7 @@ enum DemoDatabase {
             let insertOrder = try db.makeStatement(sql: "INSERT INTO orders VALUES (?, ?, ?, ?, ?)")
             let insertLine = try db.makeStatement(sql: "INSERT INTO order_lines VALUES (?, ?, ?, ?, ?)")
             for i in 1...orders {
-                try insertOrder.execute(arguments: [i, 1 + i % customers, timestamp(day: i % 365, second: i * 13) + ".\(String(format: "%06d", i % 1_000_000))+00",
+                try insertOrder.execute(arguments: [i, 1 + i % customers, timestamp(day: i % 365, second: i * 13, formatter) + ".\(String(format: "%06d", i % 1_000_000))+00",
                                                     ["new", "paid", "shipped"][i % 3], i % 4 == 0 ? nil : "leave at door\nring twice"])
                 for line in 1...(1 + i % 4) {
                     let product = 1 + (i * line) % products
@@ -71,12 +75,8 @@ enum DemoDatabase {
         }
     }
 
-    private static func timestamp(day: Int, second: Int) -> String {
-        let date = Date(timeIntervalSince1970: 1_704_067_200 + Double(day * 86400 + second % 86400))
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: date)
+    /// A UTC timestamp `day` days and `second` seconds into 2024.
+    private static func timestamp(day: Int, second: Int, _ formatter: DateFormatter) -> String {
+        formatter.string(from: Date(timeIntervalSince1970: 1_704_067_200 + Double(day * 86400 + second % 86400)))
     }
 }
