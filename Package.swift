@@ -25,7 +25,9 @@ let package = Package(
         .target(name: "FerryCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "FerryPostgres", dependencies: ["FerryCore", "CLibPQ"]),
         .target(name: "FerryMySQL", dependencies: ["FerryCore", "CMariaDB"]),
-        .target(name: "FerrySQLite", dependencies: ["FerryCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "FerrySQLite", dependencies: [
+            "FerryCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "FerryEngine", dependencies: ["FerryCore"]),
         .target(name: "FerryConnectors", dependencies: ["FerryCore", "FerryPostgres", "FerryMySQL", "FerrySQLite"]),
         .target(name: "FerryCatalog", dependencies: [

@@ -12,6 +12,9 @@ public protocol SourceConnector: Sendable {
 
     /// Native encodings this source can hand over for a plan without decoding values, best first.
     func nativeEncodings(for plan: TablePlan) -> [NativeEncoding]
+
+    /// Opens a connection for validation checksums (used on both sides of a validation).
+    func openChecksumSession() throws -> any ChecksumSession
 }
 
 /// A consistent read of source tables.

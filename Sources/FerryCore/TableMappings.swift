@@ -14,6 +14,14 @@ public struct TableMappings: Sendable {
                       action: .include, loadOrder: 0),
     ], transformations: [])
 
+    /// Exactly the named tables, under their own names (how Ferry reads a target's tables back).
+    public static func exactly(_ tables: [TableID]) -> TableMappings {
+        TableMappings(selections: tables.enumerated().map { index, table in
+            SelectionRule(ruleID: "\(index + 1)", ruleName: "\(table)", schema: Wildcard(literal: table.schema),
+                          table: Wildcard(literal: table.name), action: .include, loadOrder: 0)
+        }, transformations: [])
+    }
+
     public init(selections: [SelectionRule], transformations: [TransformationRule]) {
         self.selections = selections
         self.transformations = transformations

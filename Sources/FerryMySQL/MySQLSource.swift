@@ -15,6 +15,10 @@ public struct MySQLSource: SourceConnector {
         try MySQLCatalog.discover(MySQLConnection(url), database: url.database, mappings)
     }
 
+    public func openChecksumSession() throws -> any ChecksumSession {
+        try MySQLChecksumSession(url: url)
+    }
+
     public func openSnapshot(workers: Int) throws -> any SnapshotSession {
         MySQLSnapshot(url: url)
     }

@@ -27,6 +27,10 @@ public struct PostgresSource: SourceConnector {
         try PostgresCatalog.discover(PGConnection(url), mappings)
     }
 
+    public func openChecksumSession() throws -> any ChecksumSession {
+        try PostgresChecksumSession(url: url)
+    }
+
     public func openSnapshot(workers: Int) throws -> any SnapshotSession {
         try PostgresSnapshot(url: url)
     }

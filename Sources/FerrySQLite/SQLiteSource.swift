@@ -33,6 +33,10 @@ public struct SQLiteSource: SourceConnector {
         }
     }
 
+    public func openChecksumSession() throws -> any ChecksumSession {
+        SQLiteChecksumSession(source: self)
+    }
+
     public func openSnapshot(workers: Int) throws -> any SnapshotSession {
         SQLiteSnapshot(source: self)
     }
@@ -58,7 +62,8 @@ struct SQLiteSnapshot: SnapshotSession {
         try SQLiteErrors.wrap(source.url) {
             try source.open().read { db in
                 var sql = "SELECT \(columns) FROM \(SQLiteNames.quote(plan.source.id.name))"
-                if let filter = plan.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal) { sql += " WHERE \(filter)" }
+                let conditions = [chunk.predicate, plan.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal)].compactMap { $0 }
+                if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
                 let statement = try db.makeStatement(sql: sql)
                 let raw = statement.sqliteStatement
                 var batch: [[Value]] = []

@@ -4,7 +4,7 @@ import ArgumentParser
 struct Ferry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
-        abstract: "Moves databases between PostgreSQL, MySQL/MariaDB and SQLite: full load, and an AWS DMS-compatible API (`ferry serve`).",
-        subcommands: [Migrate.self, Demo.self, Serve.self, Credentials.self]
+        abstract: "Moves databases between PostgreSQL, MySQL/MariaDB and SQLite: full load, validation, and an AWS DMS-compatible API (`ferry serve`).",
+        subcommands: [Migrate.self, Validate.self, Demo.self, Serve.self, Credentials.self]
     )
 }

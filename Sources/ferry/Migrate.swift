@@ -97,14 +97,7 @@ struct Migrate: AsyncParsableCommand {
         guard (1...64).contains(parallel) else {
             throw FerryError.invalidParameter("--parallel", "must be between 1 and 64, got \(parallel)")
         }
-        var mappings = TableMappings.includeAll
-        if let tableMappings {
-            guard let text = try? String(contentsOfFile: tableMappings, encoding: .utf8) else {
-                throw FerryError.invalidParameter("--table-mappings", "cannot read file '\(tableMappings)'")
-            }
-            mappings = try TableMappings(json: text)
-        }
-        return FullLoadOptions(mappings: mappings, prepMode: prep, parallelism: parallel,
+        return FullLoadOptions(mappings: try MappingsFile.load(tableMappings), prepMode: prep, parallelism: parallel,
                                createSecondaryObjects: !noSecondaryObjects)
     }
 }

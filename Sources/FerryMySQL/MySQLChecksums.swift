@@ -1,0 +1,150 @@
+import FerryCore
+
+/// The SQL of validation checksums on MySQL/MariaDB. Pure: builds statements, runs nothing.
+enum MySQLChecksumSQL {
+    /// The canonical text of a column (CanonicalText describes the form), NULL for NULL. Text is converted
+    /// to utf8mb4 so that every engine hashes the same UTF-8 bytes.
+    static func canonical(_ column: Column) -> String {
+        let c = MySQLConnection.quote(column.name)
+        switch column.type {
+        case .boolean: return "CAST((\(c) <> 0) AS CHAR)"
+        case let .decimal(_, scale) where (scale ?? 0) > 0: return trimmedFraction("CAST(\(c) AS CHAR)")
+        case let .time(precision) where (precision ?? 0) > 0: return trimmedFraction("CAST(\(c) AS CHAR)")
+        case let .timestamp(precision) where (precision ?? 0) > 0: return trimmedFraction("CAST(\(c) AS CHAR)")
+        case let .timestampTZ(precision) where (precision ?? 0) > 0: return trimmedFraction("CAST(\(c) AS CHAR)")
+        case .binary, .varbinary, .blob: return "LOWER(HEX(\(c)))"
+        case let .bit(length, false): return "LPAD(BIN(\(c)), \(length), '0')"
+        case .char, .varchar, .text, .json, .enumeration, .set: return "CONVERT(\(c) USING utf8mb4)"
+        default:
+            return column.nativeType.hasPrefix("geometry:") ? "ST_AsText(\(c))" : "CAST(\(c) AS CHAR)"
+        }
+    }
+
+    /// `12:00:00.500000` → `12:00:00.5`, `03:04:00.000000` → `03:04:00`.
+    static func trimmedFraction(_ text: String) -> String {
+        "TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM \(text)))"
+    }
+
+    /// The concatenated texts of `columns` (canonical or as stored), with a separator and a NULL marker.
+    static func joined(_ columns: [Column], canonical: Bool) -> String {
+        "CONCAT_WS(CHAR(31), " + columns.map {
+            "COALESCE(\(canonical ? Self.canonical($0) : MySQLConnection.quote($0.name)), CHAR(30))"
+        }.joined(separator: ", ") + ")"
+    }
+
+    /// An unsigned 64-bit hash of the row. Native hashing on MariaDB joins two CRCs (CRC32C is MariaDB's);
+    /// MySQL uses MD5 for both kinds.
+    static func rowHash(_ table: ChecksumTable, mariaDB: Bool) -> String {
+        if table.hashing == .native, mariaDB {
+            let text = joined(table.columns, canonical: false)
+            return "((CRC32(\(text)) << 32) | CRC32C(\(text)))"
+        }
+        return "CAST(CONV(LEFT(MD5(\(joined(table.columns, canonical: true))), 16), 16, 10) AS UNSIGNED)"
+    }
+
+    /// The bucket number of a row.
+    static func bucket(_ table: ChecksumTable, _ partitioning: Partitioning, mariaDB: Bool) -> String {
+        switch partitioning {
+        case .whole: return "0"
+        case let .keyRanges(lower, width):
+            return "((CAST(\(MySQLConnection.quote(table.columns[table.key[0]].name)) AS SIGNED) - (\(lower))) DIV \(width))"
+        case let .keyHash(count):
+            let keyColumns = table.key.map { table.columns[$0] }
+            if table.hashing == .native, mariaDB {
+                return "(CRC32(\(joined(keyColumns, canonical: false))) % \(count))"
+            }
+            return "(CONV(LEFT(MD5(\(joined(keyColumns, canonical: true))), 8), 16, 10) % \(count))"
+        }
+    }
+
+    /// A condition selecting the rows of `buckets`.
+    static func bucketCondition(_ table: ChecksumTable, _ partitioning: Partitioning, _ buckets: [Int64], mariaDB: Bool) -> String {
+        if case .keyRanges = partitioning {
+            let key = MySQLConnection.quote(table.columns[table.key[0]].name)
+            let ranges = partitioning.keyRanges(of: buckets).map { "(\(key) >= \($0.lower) AND \(key) < \($0.upper))" }
+            return ranges.isEmpty ? "FALSE" : "(" + ranges.joined(separator: " OR ") + ")"
+        }
+        return "\(bucket(table, partitioning, mariaDB: mariaDB)) IN (" + buckets.map(String.init).joined(separator: ", ") + ")"
+    }
+
+    static func whereClause(_ conditions: [String?]) -> String {
+        let present = conditions.compactMap { $0 }
+        return present.isEmpty ? "" : " WHERE " + present.joined(separator: " AND ")
+    }
+
+    /// Per bucket: the bucket number, the row count and the exact sum of row hashes.
+    static func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?, mariaDB: Bool) -> String {
+        let restriction = buckets.map { bucketCondition(table, partitioning, $0, mariaDB: mariaDB) }
+        return "SELECT \(bucket(table, partitioning, mariaDB: mariaDB)) AS b, COUNT(*), CAST(SUM(\(rowHash(table, mariaDB: mariaDB))) AS CHAR) FROM \(MySQLConnection.quote(table.id))"
+            + whereClause([table.filterSQL(quote: MySQLConnection.quote, literal: MySQLConnection.literal), restriction]) + " GROUP BY 1"
+    }
+
+    /// The canonical text of every column of the rows in `buckets`.
+    static func rows(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64], mariaDB: Bool) -> String {
+        "SELECT " + table.columns.map(canonical).joined(separator: ", ") + " FROM \(MySQLConnection.quote(table.id))"
+            + whereClause([table.filterSQL(quote: MySQLConnection.quote, literal: MySQLConnection.literal), bucketCondition(table, partitioning, buckets, mariaDB: mariaDB)])
+    }
+
+    /// A condition selecting the rows with the given canonical keys.
+    static func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String {
+        let columns = table.key.map { table.columns[$0] }
+        func literal(_ text: String?, _ column: Column) -> String {
+            guard let text else { return "NULL" }
+            switch column.type {
+            case .binary, .varbinary, .blob: return "UNHEX(\(MySQLConnection.literal(text)))"
+            default: return MySQLConnection.literal(text)
+            }
+        }
+        let tuples = keys.map { key in
+            "(" + zip(columns, key).map { "\(MySQLConnection.quote($0.name)) = \(literal($1, $0))" }.joined(separator: " AND ") + ")"
+        }
+        return tuples.isEmpty ? "FALSE" : tuples.joined(separator: " OR ")
+    }
+}
+
+/// A validation connection to MySQL/MariaDB.
+final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
+    private let conn: MySQLConnection
+
+    init(url: ConnectionURL) throws {
+        conn = try MySQLConnection(url)
+    }
+
+    func estimatedRows(_ table: ChecksumTable) throws -> Int64 {
+        let row = try conn.query("""
+            SELECT TABLE_ROWS FROM information_schema.TABLES
+            WHERE TABLE_SCHEMA = \(MySQLConnection.literal(table.id.schema)) AND TABLE_NAME = \(MySQLConnection.literal(table.id.name))
+            """).first
+        return row?[0].flatMap { Int64($0) } ?? 0
+    }
+
+    func keyBounds(_ table: ChecksumTable) throws -> (min: Int64, max: Int64)? {
+        let key = MySQLConnection.quote(table.columns[table.key[0]].name)
+        let row = try conn.query("SELECT MIN(\(key)), MAX(\(key)) FROM \(MySQLConnection.quote(table.id))" + MySQLChecksumSQL.whereClause([table.filterSQL(quote: MySQLConnection.quote, literal: MySQLConnection.literal)])).first
+        guard let low = row?[0].flatMap({ Int64($0) }), let high = row?[1].flatMap({ Int64($0) }) else { return nil }
+        return (low, high)
+    }
+
+    func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?) throws -> [Int64: BucketChecksum] {
+        var result: [Int64: BucketChecksum] = [:]
+        let sql = MySQLChecksumSQL.checksums(table, partitioning, buckets: buckets, mariaDB: conn.isMariaDB)
+        for row in try conn.query(sql) {
+            result[Int64(row[0] ?? "0") ?? 0] = BucketChecksum(count: row[1], sum: row[2])
+        }
+        return result
+    }
+
+    func rows(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]) throws -> [CanonicalRow] {
+        try conn.query(MySQLChecksumSQL.rows(table, partitioning, buckets: buckets, mariaDB: conn.isMariaDB))
+    }
+
+    func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String {
+        MySQLChecksumSQL.keyCondition(table, keys: keys)
+    }
+
+    func deleteRows(_ table: ChecksumTable, keys: [CanonicalRow]) throws -> Int64 {
+        Int64(try conn.execute(bytes: Array("DELETE FROM \(MySQLConnection.quote(table.id)) WHERE \(keyCondition(table, keys: keys))".utf8)))
+    }
+
+    func close() {}
+}

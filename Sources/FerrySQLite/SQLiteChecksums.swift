@@ -1,0 +1,142 @@
+import Crypto
+import FerryCore
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// A validation connection to a SQLite file. SQLite runs in Ferry's process, so the canonical texts and
+/// hashes are computed here, in exactly the form the server engines compute them in SQL.
+final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
+    private let source: SQLiteSource
+
+    init(source: SQLiteSource) {
+        self.source = source
+    }
+
+    func estimatedRows(_ table: ChecksumTable) throws -> Int64 {
+        try SQLiteErrors.wrap(source.url) {
+            try source.open().read { db in
+                try Int64.fetchOne(db, sql: "SELECT count(*) FROM \(SQLiteNames.quote(table.id.name))") ?? 0
+            }
+        }
+    }
+
+    func keyBounds(_ table: ChecksumTable) throws -> (min: Int64, max: Int64)? {
+        let key = SQLiteNames.quote(table.columns[table.key[0]].name)
+        let sql = "SELECT min(\(key)), max(\(key)) FROM \(SQLiteNames.quote(table.id.name))" + Self.whereClause([table.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal)])
+        return try SQLiteErrors.wrap(source.url) {
+            try source.open().read { db in
+                guard let row = try Row.fetchOne(db, sql: sql), let low = row[0] as Int64?, let high = row[1] as Int64? else { return nil }
+                return (low, high)
+            }
+        }
+    }
+
+    func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?) throws -> [Int64: BucketChecksum] {
+        var result: [Int64: BucketChecksum] = [:]
+        try scan(table, partitioning, buckets: buckets) { bucket, row in
+            var checksum = result[bucket] ?? BucketChecksum(count: 0, sum: 0)
+            checksum.count += 1
+            checksum.sum &+= Self.hash64(Self.joined(row))
+            result[bucket] = checksum
+        }
+        return result
+    }
+
+    func rows(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]) throws -> [CanonicalRow] {
+        var rows: [CanonicalRow] = []
+        try scan(table, partitioning, buckets: buckets) { _, row in rows.append(row) }
+        return rows
+    }
+
+    func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String {
+        let columns = table.key.map { table.columns[$0] }
+        func literal(_ text: String?, _ column: FerryCore.Column) -> String {
+            guard let text else { return "NULL" }
+            switch column.type {
+            case .binary, .varbinary, .blob: return "X'\(text)'"
+            default: return SQLiteNames.literal(text)
+            }
+        }
+        let tuples = keys.map { key in
+            "(" + zip(columns, key).map { "\(SQLiteNames.quote($0.name)) = \(literal($1, $0))" }.joined(separator: " AND ") + ")"
+        }
+        return tuples.isEmpty ? "0" : tuples.joined(separator: " OR ")
+    }
+
+    func deleteRows(_ table: ChecksumTable, keys: [CanonicalRow]) throws -> Int64 {
+        let sql = "DELETE FROM \(SQLiteNames.quote(table.id.name)) WHERE \(keyCondition(table, keys: keys))"
+        return try SQLiteErrors.wrap(source.url) {
+            try DatabaseQueue(path: source.url.database ?? "").write { db in
+                try db.execute(sql: sql)
+                return Int64(db.changesCount)
+            }
+        }
+    }
+
+    func close() {}
+
+    /// Reads the canonical rows of `buckets` (every bucket when nil) and hands each to `body` with its bucket.
+    private func scan(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?,
+                      _ body: (Int64, CanonicalRow) throws -> Void) throws {
+        var conditions = [table.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal)]
+        var wanted: Set<Int64>? = buckets.map(Set.init)
+        if let buckets, case .keyRanges = partitioning {
+            let key = SQLiteNames.quote(table.columns[table.key[0]].name)
+            let ranges = partitioning.keyRanges(of: buckets).map { "(\(key) >= \($0.lower) AND \(key) < \($0.upper))" }
+            conditions.append(ranges.isEmpty ? "0" : "(" + ranges.joined(separator: " OR ") + ")")
+            wanted = nil
+        }
+        let columns = table.columns.map { SQLiteNames.quote($0.name) }.joined(separator: ", ")
+        let sql = "SELECT \(columns) FROM \(SQLiteNames.quote(table.id.name))" + Self.whereClause(conditions)
+        let types = table.columns.map(\.type)
+        try SQLiteErrors.wrap(source.url) {
+            try source.open().read { db in
+                let statement = try db.makeStatement(sql: sql)
+                let raw = statement.sqliteStatement
+                while true {
+                    let status = sqlite3_step(raw)
+                    if status == SQLITE_DONE { break }
+                    guard status == SQLITE_ROW else {
+                        throw FerryError(.database, "SQLite \(source.url.database ?? ""): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                    }
+                    var row: CanonicalRow = []
+                    row.reserveCapacity(types.count)
+                    for (i, type) in types.enumerated() {
+                        row.append(CanonicalText.of(SQLiteValues.decode(raw, column: Int32(i), as: type), as: type))
+                    }
+                    let bucket = Self.bucket(of: row, table, partitioning)
+                    if let wanted, !wanted.contains(bucket) { continue }
+                    try body(bucket, row)
+                }
+            }
+        }
+    }
+
+    static func bucket(of row: CanonicalRow, _ table: ChecksumTable, _ partitioning: Partitioning) -> Int64 {
+        switch partitioning {
+        case .whole: return 0
+        case let .keyRanges(lower, width):
+            return ((row[table.key[0]].flatMap { Int64($0) } ?? lower) &- lower) / width
+        case let .keyHash(count):
+            let digest = Array(Insecure.MD5.hash(data: Array(joined(table.key.map { row[$0] }).utf8)))
+            let prefix = digest.prefix(4).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            return Int64(prefix % UInt64(count))
+        }
+    }
+
+    /// The row's texts joined as the server engines join them: unit separator between values, record separator for NULL.
+    static func joined(_ row: CanonicalRow) -> String {
+        row.map { $0 ?? "\u{1E}" }.joined(separator: "\u{1F}")
+    }
+
+    /// The first 8 bytes of the MD5 of `text`, big-endian.
+    static func hash64(_ text: String) -> UInt64 {
+        Insecure.MD5.hash(data: Array(text.utf8)).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    }
+
+    static func whereClause(_ conditions: [String?]) -> String {
+        let present = conditions.compactMap { $0 }
+        return present.isEmpty ? "" : " WHERE " + present.joined(separator: " AND ")
+    }
+}
