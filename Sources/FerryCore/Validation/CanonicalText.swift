@@ -57,8 +57,8 @@ public enum CanonicalText {
         return String(s)
     }
 
-    /// PostgreSQL's shortest round-trip text of a double: plain notation for exponents −4 through 14,
-    /// otherwise `1.5e+20` / `1e-05`.
+    /// PostgreSQL's shortest round-trip text of a double, with MySQL's exponent sign: plain notation for
+    /// exponents −4 through 14, otherwise `1.5e20` / `1e-05`.
     public static func double(_ d: Double) -> String {
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
@@ -84,7 +84,7 @@ public enum CanonicalText {
         if exponent < -4 || exponent >= 15 {
             let rest = digits.dropFirst()
             let exp = String(abs(exponent))
-            return sign + String(digits.first!) + (rest.isEmpty ? "" : "." + rest) + "e" + (exponent < 0 ? "-" : "+") + (exp.count < 2 ? "0" + exp : exp)
+            return sign + String(digits.first!) + (rest.isEmpty ? "" : "." + rest) + "e" + (exponent < 0 ? "-" : "") + (exp.count < 2 ? "0" + exp : exp)
         }
         if exponent < 0 {
             return sign + "0." + String(repeating: "0", count: -exponent - 1) + digits
