@@ -161,7 +161,7 @@ extension DMSService {
         let run = TaskRun(arn: arn, identifier: current.ReplicationTaskIdentifier!,
                           source: try connectionURL(try endpoint(current.SourceEndpointArn)),
                           target: try connectionURL(try endpoint(current.TargetEndpointArn)),
-                          options: options, fresh: startType != "resume-processing")
+                          options: options, fresh: startType != "resume-processing", validation: settings.validation)
         try await supervisor.start(run)
         var task = try self.task(arn)
         task.Status = "starting"
@@ -193,12 +193,16 @@ extension DMSService {
 
     func reloadTables(_ input: ReloadTablesMessage) async throws -> ReloadTablesResponse {
         let task = try task(input.ReplicationTaskArn)
-        if let option = input.ReloadOption, option != "data-reload" {
-            throw DMSError.invalidParameter("ReloadOption '\(option)' is not supported; Ferry reloads data (data-reload). validate-only comes with validation.")
+        let option = input.ReloadOption ?? "data-reload"
+        guard ["data-reload", "validate-only"].contains(option) else {
+            throw DMSError.invalidParameter("ReloadOption must be data-reload or validate-only; got '\(option)'.")
+        }
+        if option == "validate-only", !(try TaskSettings(task.ReplicationTaskSettings).validation.enabled) {
+            throw DMSError.invalidParameter("ReloadOption validate-only needs ValidationSettings.EnableValidation in the task's settings.")
         }
         let tables = (input.TablesToReload ?? []).map { TableID(schema: $0.SchemaName ?? "", name: $0.TableName ?? "") }
         guard !tables.isEmpty else { throw DMSError.invalidParameter("TablesToReload must name at least one table.") }
-        try await supervisor.reload(task.ReplicationTaskArn!, tables: tables)
+        try await supervisor.reload(task.ReplicationTaskArn!, tables: tables, validateOnly: option == "validate-only")
         return ReloadTablesResponse(ReplicationTaskArn: task.ReplicationTaskArn)
     }
 

@@ -8,11 +8,13 @@ struct TaskSettings {
     let json: String
     let prepMode: TargetTablePrepMode
     let maxFullLoadSubTasks: Int
+    let validation: ValidationTaskSettings
     /// Settings the user set that Ferry accepts but does not act on yet (`Section.Key`), sorted.
     let unhonoured: [String]
 
     /// The settings Ferry acts on; docs/task-settings.md lists the rest.
-    static let honoured: Set<String> = ["FullLoadSettings.TargetTablePrepMode", "FullLoadSettings.MaxFullLoadSubTasks"]
+    static let honoured: Set<String> = Set(["FullLoadSettings.TargetTablePrepMode", "FullLoadSettings.MaxFullLoadSubTasks"])
+        .union(ValidationTaskSettings.honoured)
 
     static let sections = ["TargetMetadata", "FullLoadSettings", "ChangeProcessingTuning", "ChangeProcessingDdlHandlingPolicy",
                            "ErrorBehavior", "ValidationSettings", "Logging", "ControlTablesSettings", "StreamBufferSettings",
@@ -88,11 +90,13 @@ struct TaskSettings {
         guard let modeText = full["TargetTablePrepMode"] as? String, let mode = TargetTablePrepMode(rawValue: modeText) else {
             throw DMSError.invalidParameter("Invalid task settings JSON: FullLoadSettings.TargetTablePrepMode must be DO_NOTHING, DROP_AND_CREATE or TRUNCATE_BEFORE_LOAD; got \(full["TargetTablePrepMode"].map { "\($0)" } ?? "null").")
         }
-        guard let subTasks = full["MaxFullLoadSubTasks"] as? Int, !(full["MaxFullLoadSubTasks"] is Bool), (1...49).contains(subTasks) else {
-            throw DMSError.invalidParameter("Invalid task settings JSON: FullLoadSettings.MaxFullLoadSubTasks: expected an integer from 1 to 49; got \(full["MaxFullLoadSubTasks"].map { "\($0)" } ?? "null").")
-        }
+        let subTasks = try SettingsSection(effective, "FullLoadSettings").integer("MaxFullLoadSubTasks", in: 1...49)
         prepMode = mode
         maxFullLoadSubTasks = subTasks
+        validation = try ValidationTaskSettings(effective)
+        if validation.only, mode != .doNothing {
+            throw DMSError.invalidParameter("Invalid task settings JSON: ValidationSettings.ValidationOnly needs FullLoadSettings.TargetTablePrepMode DO_NOTHING (a validation-only task must not touch the target's tables); got \(mode.rawValue).")
+        }
         self.unhonoured = unhonoured.sorted()
         json = String(decoding: try JSONSerialization.data(withJSONObject: effective, options: [.sortedKeys]), as: UTF8.self)
     }

@@ -14,6 +14,7 @@ struct TaskRun: Sendable {
     var options: FullLoadOptions
     /// Whether earlier table statistics are discarded (start-replication, reload-target).
     var fresh: Bool
+    var validation: ValidationTaskSettings
 }
 
 /// Runs replication tasks in this server and keeps their state in the catalog: status, stop reason,
@@ -27,6 +28,7 @@ actor TaskSupervisor {
         var work: Task<Void, Never>
         var stopRequested = false
         var reloads: [TableID] = []
+        var revalidations: [TableID] = []
     }
 
     init(catalog: Catalog, logger: Logger) {
@@ -67,10 +69,10 @@ actor TaskSupervisor {
         entry.work.cancel()
     }
 
-    /// Queues tables to load again once the current pass ends.
-    func reload(_ arn: String, tables: [TableID]) throws {
+    /// Queues tables to load again (or, with `validateOnly`, to validate again) once the current pass ends.
+    func reload(_ arn: String, tables: [TableID], validateOnly: Bool = false) throws {
         guard var entry = running[arn] else { throw DMSError.invalidState("Replication task is not running; ReloadTables needs a running task.") }
-        entry.reloads += tables
+        if validateOnly { entry.revalidations += tables } else { entry.reloads += tables }
         running[arn] = entry
     }
 
@@ -104,26 +106,46 @@ actor TaskSupervisor {
     }
 
     private func execute(_ run: TaskRun, startedAt: Date) async {
+        var failure: Error?
+        if !run.validation.only {
+            failure = await load(run, startedAt: startedAt)
+        }
+        if failure == nil, run.validation.enabled {
+            let loaded = run.validation.only ? nil : completedTables(run.arn)
+            failure = await validate(run, only: loaded)
+            while failure == nil, let entry = running[run.arn], !entry.stopRequested, !entry.revalidations.isEmpty {
+                running[run.arn]?.revalidations = []
+                failure = await validate(run, only: Set(entry.revalidations))
+            }
+        }
+        finish(run, failure: failure)
+    }
+
+    /// The full load, then the loads ReloadTables asks for while it runs; returns what stopped it, if anything.
+    private func load(_ run: TaskRun, startedAt: Date) async -> Error? {
         var options = run.options
         var failure: Error?
         var reloaded: Set<TableID> = []
+        let validating = run.validation.enabled
         while true {
             let runner = FullLoadRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
                                         options: options, logger: logger)
             let reloadedSoFar = reloaded
             let monitor = Task { [catalog] in
                 while !Task.isCancelled {
-                    Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: false, reloaded: reloadedSoFar, catalog: catalog)
+                    Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: false, reloaded: reloadedSoFar,
+                                 validating: validating, catalog: catalog)
                     try? await Task.sleep(for: .seconds(1))
                 }
             }
             do {
                 let tables = try await runner.run()
                 monitor.cancel()
-                Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded, catalog: catalog)
+                Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded, validating: validating, catalog: catalog)
             } catch {
                 monitor.cancel()
-                Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded, catalog: catalog)
+                Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded,
+                             validating: validating, catalog: catalog)
                 failure = error
             }
             guard failure == nil, let entry = running[run.arn], !entry.stopRequested, !entry.reloads.isEmpty else { break }
@@ -135,7 +157,57 @@ actor TaskSupervisor {
             options.skipTables = Set(known).subtracting(reloads)
             options.prepMode = .dropAndCreate
         }
-        finish(run, failure: failure)
+        return failure
+    }
+
+    private func completedTables(_ arn: String) -> Set<TableID> {
+        let statistics = (try? catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)) ?? []
+        return Set(statistics.filter { $0.TableState == TableLoadState.completed.rawValue }
+            .map { TableID(schema: $0.SchemaName ?? "", name: $0.TableName ?? "") })
+    }
+
+    /// Validates the task's tables (or `only` these), records each table's validation statistics as it
+    /// finishes, and appends the differences to the target's failures table.
+    private func validate(_ run: TaskRun, only: Set<TableID>?) async -> Error? {
+        let runner = ValidationRunner(source: Connectors.source(for: run.source), target: Connectors.source(for: run.target),
+                                      writer: Connectors.target(for: run.target), mappings: run.options.mappings,
+                                      options: run.validation.options, logger: logger)
+        record(run.identifier, "Validation has started.", ["state change"])
+        let catalog = self.catalog
+        do {
+            let results = try await runner.run(only: only) { result in
+                Self.persistValidation([result], arn: run.arn, catalog: catalog)
+            }
+            try await ValidationFailuresTable.append(results, task: run.identifier, controlSchema: run.validation.controlSchema,
+                                                     target: runner.writer)
+            let mismatched = results.filter { !$0.matches }
+            record(run.identifier, "Validation has finished: \(results.count - mismatched.count) of \(results.count) tables match"
+                + (mismatched.isEmpty ? "." : "; \(mismatched.map { "\($0.source) (\($0.state.rawValue))" }.joined(separator: ", ")) do not."),
+                   [mismatched.isEmpty ? "state change" : "failure"])
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// Writes validation results into the tables' statistics (creating rows for validation-only tasks).
+    static func persistValidation(_ results: [TableValidation], arn: String, catalog: Catalog) {
+        let existing = (try? catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)) ?? []
+        let rows = results.map { result in
+            var stats = existing.first { $0.SchemaName == result.source.schema && $0.TableName == result.source.name }
+                ?? TableStatistics(SchemaName: result.source.schema, TableName: result.source.name)
+            stats.ValidationState = result.state.rawValue
+            stats.ValidationFailedRecords = Int(result.differenceCount)
+            stats.ValidationPendingRecords = 0
+            stats.ValidationSuspendedRecords = 0
+            stats.ValidationStateDetails = result.error
+                ?? String(format: "%lld source rows and %lld target rows compared in %.1f s", result.sourceRows, result.targetRows, result.seconds)
+            stats.LastUpdateTime = Date()
+            return (schema: result.source.schema, table: result.source.name, body: stats)
+        }
+        do { try catalog.saveTableStatistics(rows, taskArn: arn) } catch {
+            Logger(label: "ferry.tasks").error("cannot save validation statistics of \(arn): \(error)")
+        }
     }
 
     private func finish(_ run: TaskRun, failure: Error?) {
@@ -170,8 +242,10 @@ actor TaskSupervisor {
     }
 
     /// Writes table statistics and the task's summary statistics.
-    /// `reloaded` marks tables loaded again at ReloadTables' request (DMS's `FullLoadReloaded`).
-    static func persist(_ tables: [TableProgress], arn: String, startedAt: Date, finished: Bool, reloaded: Set<TableID>, catalog: Catalog) {
+    /// `reloaded` marks tables loaded again at ReloadTables' request (DMS's `FullLoadReloaded`); with
+    /// `validating`, tables wait for validation ("Pending validation") instead of "Not enabled".
+    static func persist(_ tables: [TableProgress], arn: String, startedAt: Date, finished: Bool, reloaded: Set<TableID>,
+                        validating: Bool, catalog: Catalog) {
         let now = Date()
         let rows = tables.map { table in
             (schema: table.source.schema, table: table.source.name, body: TableStatistics(
@@ -180,7 +254,8 @@ actor TaskSupervisor {
                 FullLoadRows: Int(table.rowsLoaded), FullLoadCondtnlChkFailedRows: 0, FullLoadErrorRows: 0,
                 FullLoadStartTime: table.startedAt, FullLoadEndTime: table.finishedAt, FullLoadReloaded: reloaded.contains(table.source),
                 LastUpdateTime: now, TableState: table.state.rawValue, ValidationPendingRecords: 0, ValidationFailedRecords: 0,
-                ValidationSuspendedRecords: 0, ValidationState: "Not enabled",
+                ValidationSuspendedRecords: 0,
+                ValidationState: validating ? ValidationState.pendingValidation.rawValue : ValidationState.notEnabled.rawValue,
                 ValidationStateDetails: table.error))
         }
         do {

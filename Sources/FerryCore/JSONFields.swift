@@ -36,7 +36,7 @@ struct JSONFields {
     func stringOrNumber(_ key: String) throws -> String? {
         guard let value = object[key] else { return nil }
         if let text = value as? String { return text }
-        if !(type(of: value) == Bool.self), let number = value as? NSNumber {
+        if !JSONValue.isBoolean(value), let number = value as? NSNumber {
             return number.stringValue
         }
         throw FerryError.invalidParameter("\(path).\(key)", "expected a string or a number")

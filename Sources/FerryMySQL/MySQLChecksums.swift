@@ -1,4 +1,5 @@
 import FerryCore
+import Foundation
 
 /// The SQL of validation checksums on MySQL/MariaDB. Pure: builds statements, runs nothing.
 enum MySQLChecksumSQL {
@@ -26,9 +27,14 @@ enum MySQLChecksumSQL {
     }
 
     /// The concatenated texts of `columns` (canonical or as stored), with a separator and a NULL marker.
+    /// CONCAT_WS writes integers in their canonical form itself, so those go in as they are.
     static func joined(_ columns: [Column], canonical: Bool) -> String {
-        "CONCAT_WS(CHAR(31), " + columns.map {
-            "COALESCE(\(canonical ? Self.canonical($0) : MySQLConnection.quote($0.name)), CHAR(30))"
+        "CONCAT_WS(CHAR(31), " + columns.map { column in
+            var text = MySQLConnection.quote(column.name)
+            if canonical {
+                if case .integer = column.type {} else { text = Self.canonical(column) }
+            }
+            return column.nullable ? "COALESCE(\(text), CHAR(30))" : text
         }.joined(separator: ", ") + ")"
     }
 
@@ -105,8 +111,10 @@ enum MySQLChecksumSQL {
 /// A validation connection to MySQL/MariaDB.
 final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
     private let conn: MySQLConnection
+    private let url: ConnectionURL
 
     init(url: ConnectionURL) throws {
+        self.url = url
         conn = try MySQLConnection(url)
     }
 
@@ -125,7 +133,30 @@ final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
         return (low, high)
     }
 
+    /// A MySQL query runs on one core; a whole large table is therefore checksummed as several key ranges at once.
     func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?) throws -> [Int64: BucketChecksum] {
+        let parts = ProcessInfo.processInfo.activeProcessorCount
+        guard buckets == nil, parts > 1, case let .keyRanges(lower, width) = partitioning,
+              try estimatedRows(table) >= Self.parallelScanRows, let bounds = try keyBounds(table) else {
+            return try Self.checksums(conn, table, partitioning, buckets: buckets)
+        }
+        let last = (bounds.max - lower) / width
+        let step = last / Int64(parts) + 1
+        let ranges = (0..<Int64(parts)).map { Array(($0 * step)..<min(last + 1, ($0 + 1) * step)) }
+        let results = LockedResults(count: parts)
+        DispatchQueue.concurrentPerform(iterations: parts) { index in
+            results.set(index, Result {
+                guard !ranges[index].isEmpty else { return [:] }
+                return try Self.checksums(index == 0 ? conn : MySQLConnection(url), table, partitioning, buckets: ranges[index])
+            })
+        }
+        return try results.all().reduce(into: [:]) { $0.merge($1) { a, _ in a } }
+    }
+
+    static let parallelScanRows: Int64 = 1_000_000
+
+    private static func checksums(_ conn: MySQLConnection, _ table: ChecksumTable, _ partitioning: Partitioning,
+                                  buckets: [Int64]?) throws -> [Int64: BucketChecksum] {
         var result: [Int64: BucketChecksum] = [:]
         let sql = MySQLChecksumSQL.checksums(table, partitioning, buckets: buckets, mariaDB: conn.isMariaDB)
         for row in try conn.query(sql) {
@@ -147,4 +178,22 @@ final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
     }
 
     func close() {}
+}
+
+/// Results of parallel work, one slot per task.
+private final class LockedResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<[Int64: BucketChecksum], Error>?]
+
+    init(count: Int) {
+        slots = Array(repeating: nil, count: count)
+    }
+
+    func set(_ index: Int, _ result: Result<[Int64: BucketChecksum], Error>) {
+        lock.withLock { slots[index] = result }
+    }
+
+    func all() throws -> [[Int64: BucketChecksum]] {
+        try lock.withLock { slots }.map { try $0!.get() }
+    }
 }

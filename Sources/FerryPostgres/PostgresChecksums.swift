@@ -21,8 +21,16 @@ enum PostgresChecksumSQL {
     }
 
     /// The concatenated canonical texts of `columns`, with a separator and a NULL marker no text contains.
+    /// concat_ws writes integers and plain text in their canonical form itself, so those go in as they are.
     static func joined(_ columns: [Column]) -> String {
-        "concat_ws(chr(31), " + columns.map { "coalesce(\(canonical($0)), chr(30))" }.joined(separator: ", ") + ")"
+        "concat_ws(chr(31), " + columns.map { column in
+            var text = canonical(column)
+            switch column.type {
+            case .integer, .varchar, .text: text = PGConnection.quote(column.name)
+            default: break
+            }
+            return column.nullable ? "coalesce(\(text)::text, chr(30))" : text
+        }.joined(separator: ", ") + ")"
     }
 
     /// A bigint hash of the row.
@@ -31,7 +39,8 @@ enum PostgresChecksumSQL {
         case .native:
             return "hashtextextended(ROW(" + table.columns.map { PGConnection.quote($0.name) }.joined(separator: ", ") + ")::text, 0)"
         case .canonical:
-            return "('x' || left(md5(\(joined(table.columns))), 16))::bit(64)::bigint"
+            // The first 8 bytes of the MD5 as a signed bigint (MySQL reads them unsigned; sums agree modulo 2^64).
+            return "('x' || md5(\(joined(table.columns))))::bit(128)::bit(64)::bigint"
         }
     }
 

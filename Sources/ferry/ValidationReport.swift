@@ -73,6 +73,7 @@ enum ValidationReport {
         var differenceCount: Int64
         var differences: [JSONDifference]
         var rowsFetched: Int64
+        var verdictSeconds: Double
         var seconds: Double
         var repairedRows: Int64?
         var error: String?
@@ -93,7 +94,7 @@ enum ValidationReport {
                               ? Dictionary(uniqueKeysWithValues: d.columns.indices.map { (d.columns[$0], [d.sourceValues[$0], d.targetValues[$0]]) })
                               : nil)
                       },
-                      rowsFetched: table.rowsFetched, seconds: table.seconds, repairedRows: table.repairedRows, error: table.error)
+                      rowsFetched: table.rowsFetched, verdictSeconds: table.verdictSeconds, seconds: table.seconds, repairedRows: table.repairedRows, error: table.error)
         })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

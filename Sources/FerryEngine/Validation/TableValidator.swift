@@ -24,6 +24,7 @@ public struct TableValidator: Sendable {
         let (sourceSums, targetSums) = try await sides.both { table, session in
             try session.checksums(table, partitioning, buckets: nil)
         }
+        result.verdictSeconds = Date().timeIntervalSince(started)
         result.sourceRows = sourceSums.values.reduce(0) { $0 + $1.count }
         result.targetRows = targetSums.values.reduce(0) { $0 + $1.count }
         if source.key.isEmpty {

@@ -54,6 +54,9 @@ public struct TableValidation: Sendable {
     public var differences: [RowDifference] = []
     /// Rows fetched from each side to localise differences (only hashes travel for matching ranges).
     public var rowsFetched: Int64 = 0
+    /// Seconds until the first comparison of every range said whether the table matches.
+    public var verdictSeconds: Double = 0
+    /// Seconds until every difference was localised.
     public var seconds: Double = 0
     public var error: String?
     /// Set when the table was repaired: rows deleted from and re-copied to the target.

@@ -26,8 +26,11 @@ public struct ValidationRunner: Sendable {
 
     /// Validates (and with `repair`, repairs then validates again) every selected table; `finished`
     /// is called as each table's result is known. Throws only when the source cannot be read at all.
-    public func run(repair: Bool = false, finished: @escaping @Sendable (TableValidation) -> Void = { _ in }) async throws -> [TableValidation] {
+    /// `only` limits the run to these source tables.
+    public func run(repair: Bool = false, only: Set<TableID>? = nil,
+                    finished: @escaping @Sendable (TableValidation) -> Void = { _ in }) async throws -> [TableValidation] {
         let pairs = try await BlockingWork.run("ferry-validate-discover") { [self] in try self.pairs() }
+            .filter { only?.contains($0.source.id) ?? true }
         var results: [TableValidation] = []
         try await withThrowingTaskGroup(of: TableValidation.self) { group in
             var next = 0
