@@ -68,9 +68,13 @@ public struct ValidationRunner: Sendable {
                               problem: "source table \(missing) does not exist"))
         }
         for schema in schemas {
-            var plan = try mappings.plan(for: schema)
-            plan.target = writer.normalize(plan.target)
-            plans.append(plan)
+            do {
+                var plan = try mappings.plan(for: schema)
+                plan.target = writer.normalize(plan.target)
+                plans.append(plan)
+            } catch {
+                pairs.append(Pair(source: ChecksumTable(id: schema.id, columns: [], key: [], hashing: .canonical), problem: "\(error)"))
+            }
         }
         let targets = Dictionary(try target.discover(.exactly(plans.map(\.target))).map { ($0.id, $0) }) { a, _ in a }
         for plan in plans {
