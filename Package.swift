@@ -50,7 +50,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore"]),
-        .testTarget(name: "FerryPostgresTests", dependencies: ["FerryPostgres", "FerryCore"]),
+        .testTarget(name: "FerryPostgresTests", dependencies: ["FerryPostgres", "FerryCore"], resources: [.copy("Golden")]),
         .testTarget(name: "FerryMySQLTests", dependencies: ["FerryMySQL", "FerryCore"]),
         .testTarget(name: "FerryAPITests", dependencies: [
             "FerryAPI", "FerryCatalog", "FerryCore",
