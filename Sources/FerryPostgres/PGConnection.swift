@@ -4,7 +4,7 @@ import FerryCore
 
 /// One libpq connection. Blocking; use it from one thread at a time.
 public final class PGConnection: @unchecked Sendable {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     /// `host:port/database`, for messages.
     public let location: String
 
@@ -12,8 +12,9 @@ public final class PGConnection: @unchecked Sendable {
     /// UTC timestamps, round-trip floats, hex bytea.
     static let sessionOptions = "-c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex"
 
-    /// Connects with the canonical session settings.
-    public init(_ url: ConnectionURL) throws {
+    /// Connects with the canonical session settings; with `replication`, as a logical replication
+    /// connection (`replication=database`), which also runs plain SQL.
+    public init(_ url: ConnectionURL, replication: Bool = false) throws {
         location = url.location
         var params: [(String, String)] = [
             ("host", url.host),
@@ -25,6 +26,7 @@ public final class PGConnection: @unchecked Sendable {
             ("options", Self.sessionOptions),
         ]
         if let port = url.port { params.append(("port", String(port))) }
+        if replication { params.append(("replication", "database")) }
         if let password = url.password { params.append(("password", password)) }
         if let mode = url.parameters["sslmode"] { params.append(("sslmode", mode == "none" ? "disable" : mode)) }
         let keys = params.map { strdup($0.0) }
@@ -143,7 +145,7 @@ public final class PGConnection: @unchecked Sendable {
         return copied
     }
 
-    private func check(_ result: OpaquePointer?, sql: String) throws {
+    func check(_ result: OpaquePointer?, sql: String) throws {
         let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
         switch status {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_COPY_OUT, PGRES_COPY_IN, PGRES_COPY_BOTH, PGRES_EMPTY_QUERY:

@@ -1,0 +1,41 @@
+import Foundation
+
+/// One row change read from a source's log, in source column names.
+public struct RowChange: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case insert, update, delete, truncate
+    }
+
+    public var table: TableID
+    public var kind: Kind
+    /// The columns `values` and `oldValues` hold, in order.
+    public var columns: [String]
+    /// The new row (insert, update). A nil entry is a value the log did not carry because it did not
+    /// change (PostgreSQL's unchanged TOAST): the target keeps the value it has.
+    public var values: [Value?]
+    /// The old row or old key (delete; update that changed the key), nil entries for columns not sent.
+    public var oldValues: [Value?]?
+
+    public init(table: TableID, kind: Kind, columns: [String], values: [Value?], oldValues: [Value?]? = nil) {
+        self.table = table
+        self.kind = kind
+        self.columns = columns
+        self.values = values
+        self.oldValues = oldValues
+    }
+}
+
+/// A committed source transaction: its changes in order, and where to resume after it.
+public struct ChangeTransaction: Sendable {
+    /// The source position just after this transaction's commit, in the engine's notation
+    /// (`0/16B3748` on PostgreSQL); what the target stores as applied.
+    public var position: String
+    public var commitTime: Date
+    public var changes: [RowChange]
+
+    public init(position: String, commitTime: Date, changes: [RowChange]) {
+        self.position = position
+        self.commitTime = commitTime
+        self.changes = changes
+    }
+}

@@ -1,0 +1,132 @@
+import FerryCore
+import Foundation
+
+/// Logical replication from PostgreSQL with pgoutput: creates the slot (exporting the snapshot the full
+/// load reads), streams committed transactions, and acknowledges what the target has durably applied.
+public final class PostgresChangeStream: @unchecked Sendable {
+    public let slot: String
+    public let publication: String
+    private let conn: PGConnection
+    /// Source tables by name, for decoding values into their neutral types.
+    private let schemas: [TableID: TableSchema]
+    private var relations: [UInt32: PGRelation] = [:]
+    private var flushed = LSN.zero
+    private var received = LSN.zero
+    private var lastStatus = Date.distantPast
+    private var pending: (commitTime: Date, changes: [RowChange])?
+
+    /// Opens a replication connection. Call `createSlot` (first run) or go straight to `start`.
+    public init(url: ConnectionURL, slot: String, publication: String, schemas: [TableSchema]) throws {
+        conn = try PGConnection(url, replication: true)
+        self.slot = slot
+        self.publication = publication
+        self.schemas = Dictionary(schemas.map { ($0.id, $0) }) { a, _ in a }
+    }
+
+    /// Creates the publication for `tables` (when missing) and the slot. Returns the slot's consistent
+    /// point and the exported snapshot; the snapshot stays valid until `start` is called on this stream.
+    public func createSlot(tables: [TableID]) throws -> (start: LSN, snapshot: String) {
+        let exists = try conn.query("SELECT 1 FROM pg_publication WHERE pubname = \(PGConnection.literal(publication))")
+        if exists.isEmpty {
+            let list = tables.map { PGConnection.quote($0) }.joined(separator: ", ")
+            try conn.execute("CREATE PUBLICATION \(PGConnection.quote(publication)) FOR TABLE \(list)")
+        }
+        let row = try conn.query("CREATE_REPLICATION_SLOT \(PGConnection.quote(slot)) LOGICAL pgoutput EXPORT_SNAPSHOT")[0]
+        guard let point = row[1].flatMap(LSN.init), let snapshot = row[2] else {
+            throw FerryError(.database, "PostgreSQL \(conn.location): CREATE_REPLICATION_SLOT returned no snapshot")
+        }
+        return (point, snapshot)
+    }
+
+    /// Starts streaming changes committed after `position`.
+    public func start(after position: LSN) throws {
+        flushed = position
+        received = position
+        try conn.startCopyBoth("START_REPLICATION SLOT \(PGConnection.quote(slot)) LOGICAL \(position) (proto_version '1', publication_names \(PGConnection.literal(PGConnection.quote(publication))))")
+    }
+
+    /// The next committed transaction, or nil when none completes within `timeout` seconds. Answers
+    /// keepalives and sends a status update at least every 10 seconds, so an idle slot keeps advancing.
+    public func next(timeout: Double) throws -> ChangeTransaction? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if Date().timeIntervalSince(lastStatus) >= 10 { try sendStatus() }
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0, let bytes = try conn.readCopyData(timeout: min(remaining, 1)) else {
+                if deadline.timeIntervalSinceNow <= 0 { return nil }
+                continue
+            }
+            switch try ReplicationMessage.parse(bytes) {
+            case let .keepalive(walEnd, replyRequested):
+                // Nothing received is waiting to be applied and no transaction is open, so every change
+                // before walEnd is applied: an idle slot advances (its WAL is released) through this.
+                if pending == nil, flushed == received, walEnd > received {
+                    received = walEnd
+                    flushed = walEnd
+                }
+                if replyRequested { try sendStatus() }
+            case let .xlogData(_, _, payload):
+                if let transaction = try handle(PGOutputDecoder.decode(payload)) { return transaction }
+            }
+        }
+    }
+
+    /// Records that the target has durably applied everything up to `position`; the server may release the WAL before it.
+    public func acknowledge(_ position: LSN) throws {
+        flushed = max(flushed, position)
+        try sendStatus()
+    }
+
+    private func sendStatus() throws {
+        lastStatus = Date()
+        // Flushed only moves past what the target applied when nothing is waiting to be applied.
+        try conn.sendCopyData(ReplicationMessage.statusUpdate(written: max(received, flushed), flushed: flushed, at: lastStatus))
+    }
+
+    private func handle(_ message: PGOutputMessage) throws -> ChangeTransaction? {
+        switch message {
+        case let .begin(_, commitTime, _):
+            pending = (commitTime, [])
+        case let .relation(relation):
+            relations[relation.id] = relation
+        case let .insert(id, new):
+            try append(id, .insert, new: new, old: nil)
+        case let .update(id, old, new):
+            try append(id, .update, new: new, old: old)
+        case let .delete(id, old):
+            try append(id, .delete, new: nil, old: old)
+        case let .truncate(ids, _, _):
+            for id in ids { try append(id, .truncate, new: nil, old: nil) }
+        case let .commit(_, endLSN, commitTime):
+            let changes = pending?.changes ?? []
+            pending = nil
+            received = max(received, endLSN)
+            return ChangeTransaction(position: endLSN.description, commitTime: commitTime, changes: changes)
+        case .other:
+            break
+        }
+        return nil
+    }
+
+    private func append(_ relationID: UInt32, _ kind: RowChange.Kind, new: [PGColumnValue]?, old: [PGColumnValue]?) throws {
+        guard let relation = relations[relationID] else {
+            throw FerryError(.database, "pgoutput sent a change for relation \(relationID) before describing it")
+        }
+        let table = TableID(schema: relation.schema, name: relation.name)
+        let schema = schemas[table]
+        let types = relation.columns.map { column in schema?.column(named: column.name)?.type ?? .text }
+        func values(_ tuple: [PGColumnValue]) -> [Value?] {
+            zip(tuple, types).map { value, type in
+                switch value {
+                case .null: return .null
+                case .unchangedToast: return nil
+                case let .text(text): return PostgresValueCodec.decode(Array(text.utf8), as: type)
+                }
+            }
+        }
+        let change = RowChange(table: table, kind: kind, columns: relation.columns.map(\.name),
+                               values: new.map(values) ?? [], oldValues: old.map(values))
+        if pending == nil { pending = (Date(), []) }
+        pending?.changes.append(change)
+    }
+}
