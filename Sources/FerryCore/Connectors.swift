@@ -15,6 +15,46 @@ public protocol SourceConnector: Sendable {
 
     /// Opens a connection for validation checksums (used on both sides of a validation).
     func openChecksumSession() throws -> any ChecksumSession
+
+    /// Opens change capture for a task (slot and publication names derive from `task`), or throws when
+    /// this engine cannot capture changes yet.
+    func openCapture(task: String, schemas: [TableSchema]) throws -> any ChangeCapture
+
+    /// Opens a read session on an already exported snapshot (the one change capture created), so the
+    /// full load and the change stream meet exactly.
+    func openSnapshot(workers: Int, importing snapshot: String) throws -> any SnapshotSession
+}
+
+extension SourceConnector {
+    public func openCapture(task: String, schemas: [TableSchema]) throws -> any ChangeCapture {
+        throw FerryError(.invalidParameter, "change data capture from \(engine.displayName) is not supported yet; PostgreSQL sources have it")
+    }
+
+    public func openSnapshot(workers: Int, importing snapshot: String) throws -> any SnapshotSession {
+        try openSnapshot(workers: workers)
+    }
+}
+
+/// A source's change stream for one task.
+public protocol ChangeCapture: AnyObject, Sendable {
+    /// Whether the task's capture exists on the source already (a slot, a binlog position).
+    func exists() throws -> Bool
+
+    /// Creates the capture for `tables`; returns the position the stream starts after and the snapshot
+    /// the full load must read (valid until `start`).
+    func create(tables: [TableID]) throws -> (position: String, snapshot: String?)
+
+    /// Drops the capture (slot) so that it holds nothing on the source.
+    func drop() throws
+
+    /// Starts streaming transactions committed after `position`.
+    func start(after position: String) throws
+
+    /// The next committed transaction, or nil when none arrives within `timeout` seconds.
+    func next(timeout: Double) throws -> ChangeTransaction?
+
+    /// Tells the source that the target durably applied everything up to `position`.
+    func acknowledge(_ position: String) throws
 }
 
 /// A consistent read of source tables.
@@ -77,6 +117,10 @@ public protocol TargetConnector: Sendable {
 
     /// Creates the plan's foreign keys whose referenced tables are among `loaded`.
     func createForeignKeys(_ plan: TablePlan, loaded: [TableID: TablePlan]) throws
+
+    /// Opens a connection that applies captured changes, creating the `ferry_apply_status` control table
+    /// in `controlSchema` (empty: the engine's default) when it does not exist.
+    func openApplier(controlSchema: String) throws -> any ChangeApplier
 }
 
 extension TargetConnector {

@@ -16,6 +16,8 @@ public struct FullLoadOptions: Sendable {
     public var skipTables: Set<TableID> = []
     /// Tables larger than this are split into chunks of about this size, read in parallel.
     public var chunkBytes: Int64 = 64 << 20
+    /// A snapshot exported by change capture, which the load reads instead of one of its own.
+    public var snapshot: String?
 
     /// How many chunks one large table is split into: at most `parallelism`, and at most the machine's
     /// core count (but 2): each chunk runs a reader and a writer thread and a session on each server,
@@ -67,7 +69,8 @@ public struct FullLoadRunner: Sendable {
         let plans = try await BlockingWork.run("ferry-discover") { [self] in try self.discoverPlans() }
         guard !plans.isEmpty else { return status.snapshot() }
         let session = try await BlockingWork.run("ferry-snapshot") { [source, options] in
-            try source.openSnapshot(workers: options.parallelism)
+            if let snapshot = options.snapshot { return try source.openSnapshot(workers: options.parallelism, importing: snapshot) }
+            return try source.openSnapshot(workers: options.parallelism)
         }
         defer { session.close() }
         let jobs = try await BlockingWork.run("ferry-plan") { [self] in try self.prepare(plans, session: session) }

@@ -2,6 +2,10 @@ import FerryCore
 
 /// Writes tables into MySQL/MariaDB with large multi-row `INSERT`s in strict SQL mode.
 public struct MySQLTarget: TargetConnector {
+    public func openApplier(controlSchema: String) throws -> any ChangeApplier {
+        try MySQLApplier(url: url, controlSchema: controlSchema)
+    }
+
     public let url: ConnectionURL
     public var engine: EngineKind { .mysql }
     /// Largest statement Ferry builds; a row larger than this is sent alone.

@@ -34,6 +34,14 @@ public struct PostgresSource: SourceConnector {
     public func openSnapshot(workers: Int) throws -> any SnapshotSession {
         try PostgresSnapshot(url: url)
     }
+
+    public func openSnapshot(workers: Int, importing snapshot: String) throws -> any SnapshotSession {
+        try PostgresSnapshot(url: url, importing: snapshot)
+    }
+
+    public func openCapture(task: String, schemas: [TableSchema]) throws -> any ChangeCapture {
+        PostgresCapture(url: url, task: task, schemas: schemas)
+    }
 }
 
 /// A snapshot exported by one coordinating transaction and imported by every reader.
@@ -43,11 +51,17 @@ final class PostgresSnapshot: SnapshotSession, @unchecked Sendable {
     private let snapshotID: String
     static let pageSize: Int64 = 8192
 
-    init(url: ConnectionURL) throws {
+    /// Exports a new snapshot, or imports `snapshot` (one a replication slot exported).
+    init(url: ConnectionURL, importing snapshot: String? = nil) throws {
         self.url = url
         coordinator = try PGConnection(url)
         try coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        snapshotID = try coordinator.query("SELECT pg_export_snapshot()")[0][0]!
+        if let snapshot {
+            try coordinator.execute("SET TRANSACTION SNAPSHOT \(PGConnection.literal(snapshot))")
+            snapshotID = snapshot
+        } else {
+            snapshotID = try coordinator.query("SELECT pg_export_snapshot()")[0][0]!
+        }
     }
 
     func estimatedRows(of table: TableSchema) throws -> Int64 {

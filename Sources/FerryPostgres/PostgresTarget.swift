@@ -2,6 +2,10 @@ import FerryCore
 
 /// Writes tables into PostgreSQL with `COPY … FROM STDIN`.
 public struct PostgresTarget: TargetConnector {
+    public func openApplier(controlSchema: String) throws -> any ChangeApplier {
+        try PostgresApplier(url: url, controlSchema: controlSchema)
+    }
+
     /// PostgreSQL's COPY text format, passed through unchanged between two PostgreSQL servers.
     public static let copyText = NativeEncoding("postgres-copy-text")
     /// PostgreSQL's COPY binary format: cheaper for both servers, but only for identical column types.

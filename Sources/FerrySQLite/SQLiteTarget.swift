@@ -6,6 +6,10 @@ import GRDB
 /// names and the source schema is dropped. Foreign keys are declared when the table is created,
 /// because SQLite cannot add them later; SQLite enforces them only where `PRAGMA foreign_keys` is on.
 public struct SQLiteTarget: TargetConnector {
+    public func openApplier(controlSchema: String) throws -> any ChangeApplier {
+        try SQLiteApplier(target: self)
+    }
+
     public let url: ConnectionURL
     public var engine: EngineKind { .sqlite }
     static let batchRows = 5000

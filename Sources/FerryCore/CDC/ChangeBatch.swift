@@ -1,0 +1,133 @@
+import Foundation
+
+/// Several source transactions merged into what one target transaction must do: per target table, an
+/// optional truncate, then the keys to delete, then the rows to upsert. Later changes to a key replace
+/// earlier ones, so a row inserted, updated three times and deleted in one batch costs one delete.
+/// Pure: no IO, no clock.
+public struct ChangeBatch: Sendable {
+    /// What one target table must do, in target column order (the plan's columns).
+    public struct TableChanges: Sendable, Equatable {
+        public var truncateFirst = false
+        /// Key values (in `TablePlan.targetPrimaryKey` order) of rows to delete.
+        public var deletes: [[Value]] = []
+        /// Whole rows to insert or replace; a nil entry keeps the target's value (an unchanged TOAST value).
+        public var upserts: [[Value?]] = []
+    }
+
+    private enum Final: Sendable {
+        case delete
+        case upsert([Value?])
+    }
+
+    private struct Pending: Sendable {
+        var truncateFirst = false
+        var order: [[Value]] = []
+        var finals: [[Value]: Final] = [:]
+    }
+
+    private let plans: [TableID: TablePlan]
+    private var pending: [TableID: Pending] = [:]
+    private var tableOrder: [TableID] = []
+    /// The position and commit time of the last transaction added.
+    public private(set) var position: String?
+    public private(set) var commitTime: Date?
+    public private(set) var transactionCount = 0
+    public private(set) var changeCount = 0
+    /// Per source table: inserts, updates, deletes and truncates seen (DMS's Inserts/Updates/Deletes/Ddls).
+    public private(set) var counts: [TableID: [RowChange.Kind: Int]] = [:]
+
+    /// `plans` by source table; changes to other tables are ignored.
+    public init(plans: [TableID: TablePlan]) {
+        self.plans = plans
+    }
+
+    public var isEmpty: Bool { transactionCount == 0 }
+
+    /// Adds a committed transaction. Throws when a change cannot be applied by key (a table without a
+    /// primary key, or a key the change does not carry).
+    public mutating func add(_ transaction: ChangeTransaction) throws {
+        for change in transaction.changes {
+            guard let plan = plans[change.table] else { continue }
+            counts[change.table, default: [:]][change.kind, default: 0] += 1
+            changeCount += 1
+            try add(change, plan)
+        }
+        position = transaction.position
+        commitTime = transaction.commitTime
+        transactionCount += 1
+    }
+
+    /// The merged work per target table, in the order the tables first changed.
+    public var tables: [(plan: TablePlan, changes: TableChanges)] {
+        tableOrder.compactMap { source in
+            guard let plan = plans[source], let state = pending[source] else { return nil }
+            var changes = TableChanges(truncateFirst: state.truncateFirst)
+            for key in state.order {
+                switch state.finals[key] {
+                case .delete?: changes.deletes.append(key)
+                case let .upsert(row)?: changes.upserts.append(row)
+                case nil: break
+                }
+            }
+            return (plan, changes)
+        }
+    }
+
+    private mutating func add(_ change: RowChange, _ plan: TablePlan) throws {
+        if pending[change.table] == nil {
+            pending[change.table] = Pending()
+            tableOrder.append(change.table)
+        }
+        if change.kind == .truncate {
+            pending[change.table] = Pending(truncateFirst: true)
+            return
+        }
+        guard !plan.source.primaryKey.isEmpty else {
+            throw FerryError(.schemaMismatch, "\(change.table) has no primary key: Ferry applies changes by key, so it cannot replicate this table")
+        }
+        let index = Dictionary(change.columns.enumerated().map { ($1, $0) }) { a, _ in a }
+        func row(_ values: [Value?]) -> [Value?] {
+            plan.columns.map { column in index[column.source.name].flatMap { $0 < values.count ? values[$0] : nil } }
+        }
+        func key(_ values: [Value?]) throws -> [Value] {
+            try plan.source.primaryKey.map { name in
+                guard let i = index[name], i < values.count, let value = values[i] else {
+                    throw FerryError(.dataError, "a change to \(change.table) does not carry its key column \(name)")
+                }
+                return value
+            }
+        }
+        switch change.kind {
+        case .insert, .update:
+            let newKey = try key(change.values)
+            if let old = change.oldValues, let oldKey = try? key(old), oldKey != newKey {
+                set(change.table, oldKey, .delete)
+            }
+            var merged = row(change.values)
+            if merged.contains(where: { $0 == nil }), case let .upsert(previous)? = pending[change.table]?.finals[newKey] {
+                merged = zip(merged, previous).map { $0 ?? $1 }
+            }
+            set(change.table, newKey, .upsert(merged))
+        case .delete:
+            set(change.table, try key(change.oldValues ?? change.values), .delete)
+        case .truncate:
+            break
+        }
+    }
+
+    private mutating func set(_ table: TableID, _ key: [Value], _ final: Final) {
+        if pending[table]?.finals[key] == nil { pending[table]?.order.append(key) }
+        pending[table]?.finals[key] = final
+    }
+}
+
+/// Applies change batches to a target and records, in the same target transaction, the position applied.
+public protocol ChangeApplier: AnyObject, Sendable {
+    /// The position last applied for `task`, read from the target's control table; nil when none.
+    func appliedPosition(task: String) throws -> String?
+
+    /// Applies the batch and stores its position for `task`, all in one target transaction.
+    func apply(_ batch: ChangeBatch, task: String) throws
+
+    func close()
+}

@@ -1,0 +1,135 @@
+import FerryCore
+import Foundation
+import Logging
+
+/// Settings of change data capture.
+public struct ReplicationOptions: Sendable {
+    /// The task's name: it names the source's slot and the target's row in `ferry_apply_status`.
+    public var task: String
+    /// Load the tables first (`full-load-and-cdc`) or only stream changes from now on (`cdc`).
+    public var fullLoad: Bool
+    /// Schema of `ferry_apply_status` on the target (DMS `ControlTablesSettings.ControlSchema`).
+    public var controlSchema: String = ""
+    /// How long changes gather before they are applied together (DMS `BatchApplyTimeoutMin`, seconds).
+    public var batchSeconds: Double = 1
+    /// At most this many changes go into one target transaction.
+    public var maxBatchChanges: Int = 20_000
+
+    public init(task: String, fullLoad: Bool) {
+        self.task = task
+        self.fullLoad = fullLoad
+    }
+}
+
+/// Full load and change data capture with no gap and no duplicate: the capture is created first with an
+/// exported snapshot, the load reads that snapshot, and the stream starts where the snapshot ends. Every
+/// batch of changes is applied in one target transaction together with its source position, and the
+/// source is acknowledged only after that commit; a restart resumes from the target's stored position.
+public struct ReplicationRunner: Sendable {
+    public let source: any SourceConnector
+    public let target: any TargetConnector
+    public let load: FullLoadOptions
+    public let options: ReplicationOptions
+    public let loadStatus: FullLoadStatus
+    public let status: ReplicationStatus
+    let logger: Logger
+
+    public init(source: any SourceConnector, target: any TargetConnector, load: FullLoadOptions, options: ReplicationOptions,
+                loadStatus: FullLoadStatus = FullLoadStatus(), status: ReplicationStatus = ReplicationStatus(),
+                logger: Logger = Logger(label: "ferry.cdc")) {
+        self.source = source
+        self.target = target
+        self.load = load
+        self.options = options
+        self.loadStatus = loadStatus
+        self.status = status
+        self.logger = logger
+    }
+
+    /// Runs until the task is cancelled (then returns) or something fails (then throws).
+    public func run() async throws {
+        let planner = FullLoadRunner(source: source, target: target, options: load, status: FullLoadStatus(), logger: logger)
+        let plans = try await BlockingWork.run("ferry-cdc-plan") { try planner.discoverPlans() }
+        guard !plans.isEmpty else { throw FerryError(.notFound, "no source table can be replicated") }
+        let capture = try source.openCapture(task: options.task, schemas: plans.map(\.source))
+        let applier = try await BlockingWork.run("ferry-cdc-open") { [target, options] in try target.openApplier(controlSchema: options.controlSchema) }
+        defer { applier.close() }
+        let start = try await startingPosition(capture, applier, plans)
+        status.started(at: start)
+        status.set(.changeCapture)
+        logger.info("streaming changes after \(start)")
+        let stop = StopFlag()
+        try await withTaskCancellationHandler {
+            try await BlockingWork.run("ferry-cdc-apply") { [self] in
+                try self.stream(capture, applier, plans, after: start, stop: stop)
+            }
+        } onCancel: {
+            stop.set()
+        }
+        status.set(.stopped)
+    }
+
+    /// Where the stream starts: the target's stored position when the capture still exists; otherwise
+    /// a new capture, after the full load of its snapshot (or right away in `cdc` mode).
+    private func startingPosition(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan]) async throws -> String {
+        let (applied, exists) = try await BlockingWork.run("ferry-cdc-position") { [options] in
+            (try applier.appliedPosition(task: options.task), try capture.exists())
+        }
+        if let applied, exists { return applied }
+        let created = try await BlockingWork.run("ferry-cdc-create") {
+            if exists { try capture.drop() }
+            return try capture.create(tables: plans.map(\.source.id))
+        }
+        if options.fullLoad {
+            status.set(.fullLoad)
+            var load = self.load
+            load.snapshot = created.snapshot
+            let tables = try await FullLoadRunner(source: source, target: target, options: load, status: loadStatus, logger: logger).run()
+            let unfinished = tables.filter { $0.state != .completed }
+            guard unfinished.isEmpty, !Task.isCancelled else {
+                throw FerryError(.database, "the full load did not finish (\(unfinished.map { "\($0.source): \($0.error ?? $0.state.rawValue)" }.joined(separator: "; "))); changes are not applied to an incomplete copy")
+            }
+        }
+        // The target records where the stream starts, so that a restart resumes there.
+        var start = ChangeBatch(plans: [:])
+        try start.add(ChangeTransaction(position: created.position, commitTime: Date(), changes: []))
+        let marker = start
+        try await BlockingWork.run("ferry-cdc-mark") { [options] in try applier.apply(marker, task: options.task) }
+        return created.position
+    }
+
+    /// Reads transactions, applies them in batches, acknowledges each applied batch; returns when stopped.
+    private func stream(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan],
+                        after start: String, stop: StopFlag) throws {
+        try capture.start(after: start)
+        let bySource = Dictionary(plans.map { ($0.source.id, $0) }) { a, _ in a }
+        while !stop.isSet {
+            var batch = ChangeBatch(plans: bySource)
+            let deadline = Date().addingTimeInterval(options.batchSeconds)
+            while !stop.isSet, batch.changeCount < options.maxBatchChanges {
+                let remaining = deadline.timeIntervalSinceNow
+                if remaining <= 0 { break }
+                guard let transaction = try capture.next(timeout: min(remaining, 0.5)) else { continue }
+                status.read(transaction)
+                try batch.add(transaction)
+            }
+            guard !batch.isEmpty, let position = batch.position else {
+                status.idle()
+                continue
+            }
+            let started = Date()
+            try applier.apply(batch, task: options.task)
+            try capture.acknowledge(position)
+            status.applied(batch, seconds: Date().timeIntervalSince(started))
+        }
+    }
+}
+
+/// A flag set once, from any thread.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}

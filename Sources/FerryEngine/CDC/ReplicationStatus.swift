@@ -1,0 +1,79 @@
+import FerryCore
+import Foundation
+
+/// Where a replication stands: phase, applied position, lag and per-table change counts. Shared by the
+/// runner (which writes it) and displays or the API (which read it).
+public final class ReplicationStatus: @unchecked Sendable {
+    public enum Phase: String, Sendable { case starting, fullLoad = "full load", changeCapture = "change data capture", stopped }
+
+    public struct Snapshot: Sendable {
+        public var phase: Phase
+        /// The source position applied last (what the target's control table holds).
+        public var position: String?
+        public var transactionsApplied: Int
+        public var changesApplied: Int
+        /// Changes read but not yet applied (DMS `CDCIncomingChanges`).
+        public var incomingChanges: Int
+        /// Seconds from the commit of the last change read to now (DMS `CDCLatencySource`), 0 when idle.
+        public var latencySource: Double
+        /// Seconds from the commit of the last change applied to now (DMS `CDCLatencyTarget`), 0 when idle.
+        public var latencyTarget: Double
+        /// Changes applied per second over the last batches.
+        public var changesPerSecond: Double
+        /// Per source table: inserts, updates, deletes and truncates applied.
+        public var counts: [TableID: [RowChange.Kind: Int]]
+    }
+
+    private let lock = NSLock()
+    private var phase = Phase.starting
+    private var position: String?
+    private var transactions = 0
+    private var changes = 0
+    private var incoming = 0
+    private var lastReadCommit: Date?
+    private var lastAppliedCommit: Date?
+    private var caughtUp = true
+    private var rate = 0.0
+    private var counts: [TableID: [RowChange.Kind: Int]] = [:]
+
+    public init() {}
+
+    func set(_ phase: Phase) { lock.withLock { self.phase = phase } }
+
+    func started(at position: String) { lock.withLock { self.position = position } }
+
+    func read(_ transaction: ChangeTransaction) {
+        lock.withLock {
+            incoming += transaction.changes.count
+            lastReadCommit = transaction.commitTime
+            caughtUp = false
+        }
+    }
+
+    func applied(_ batch: ChangeBatch, seconds: Double) {
+        lock.withLock {
+            position = batch.position ?? position
+            transactions += batch.transactionCount
+            changes += batch.changeCount
+            incoming = max(0, incoming - batch.changeCount)
+            lastAppliedCommit = batch.commitTime ?? lastAppliedCommit
+            rate = seconds > 0 ? Double(batch.changeCount) / seconds : rate
+            for (table, kinds) in batch.counts {
+                counts[table, default: [:]].merge(kinds, uniquingKeysWith: +)
+            }
+        }
+    }
+
+    /// Nothing arrived within a batch window: the target holds everything the source committed.
+    func idle() { lock.withLock { caughtUp = incoming == 0 } }
+
+    public func snapshot(now: Date = Date()) -> Snapshot {
+        lock.withLock {
+            Snapshot(phase: phase, position: position, transactionsApplied: transactions, changesApplied: changes,
+                     incomingChanges: incoming,
+                     latencySource: caughtUp ? 0 : max(0, lastReadCommit.map { now.timeIntervalSince($0) } ?? 0),
+                     latencyTarget: caughtUp ? 0 : max(0, lastAppliedCommit.map { now.timeIntervalSince($0) } ?? 0),
+                     changesPerSecond: rate, counts: counts)
+        }
+    }
+}

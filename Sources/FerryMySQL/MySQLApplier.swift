@@ -1,0 +1,80 @@
+import FerryCore
+import Foundation
+
+/// Applies change batches to MySQL/MariaDB: one transaction per batch holding the deletes, multi-row
+/// `INSERT … ON DUPLICATE KEY UPDATE` upserts and the task's row in `ferry_apply_status`. Foreign-key
+/// checks are off in this session, as the source already enforced them.
+final class MySQLApplier: ChangeApplier, @unchecked Sendable {
+    private let conn: MySQLConnection
+    private let status: TableID
+
+    init(url: ConnectionURL, controlSchema: String) throws {
+        conn = try MySQLConnection(url)
+        status = TableID(schema: controlSchema.isEmpty ? "awsdms_control" : controlSchema, name: ApplyStatements.statusTable)
+        try conn.execute("SET SESSION foreign_key_checks = 0")
+        try conn.execute("CREATE DATABASE IF NOT EXISTS \(MySQLConnection.quote(status.schema))")
+        try conn.execute("""
+            CREATE TABLE IF NOT EXISTS \(MySQLConnection.quote(status)) (task_name varchar(255) PRIMARY KEY,
+              source_position varchar(255) NOT NULL, source_commit_time datetime(6), applied_at datetime(6) NOT NULL)
+              ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+            """)
+    }
+
+    func appliedPosition(task: String) throws -> String? {
+        try conn.query("SELECT source_position FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(task))").first?[0] ?? nil
+    }
+
+    func apply(_ batch: ChangeBatch, task: String) throws {
+        guard let position = batch.position else { return }
+        var statements: [[UInt8]] = []
+        for (plan, changes) in batch.tables {
+            let table = MySQLConnection.quote(plan.target)
+            let key = plan.targetPrimaryKey.map(MySQLConnection.quote)
+            let keyTypes = plan.source.primaryKey.compactMap { name in plan.columns.first { $0.source.name == name }?.source.type }
+            if changes.truncateFirst { statements.append(Array("DELETE FROM \(table)".utf8)) }
+            for slice in ApplyStatements.deleteSlices(changes.deletes) {
+                var sql = Array("DELETE FROM \(table) WHERE (\(key.joined(separator: ", "))) IN (".utf8)
+                for (n, values) in slice.enumerated() {
+                    sql.append(contentsOf: (n > 0 ? ", (" : "(").utf8)
+                    for (i, (value, type)) in zip(values, keyTypes).enumerated() {
+                        if i > 0 { sql.append(contentsOf: ", ".utf8) }
+                        try MySQLLiteral.append(value, as: type, column: "\(plan.target)", to: &sql)
+                    }
+                    sql.append(UInt8(ascii: ")"))
+                }
+                sql.append(UInt8(ascii: ")"))
+                statements.append(sql)
+            }
+            for (columns, rows) in ApplyStatements.upsertGroups(changes.upserts) {
+                let names = columns.map { MySQLConnection.quote(plan.columns[$0].targetName) }
+                var sql = Array("INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES ".utf8)
+                for (n, row) in rows.enumerated() {
+                    sql.append(contentsOf: (n > 0 ? ", (" : "(").utf8)
+                    for (i, (column, value)) in zip(columns, row).enumerated() {
+                        if i > 0 { sql.append(contentsOf: ", ".utf8) }
+                        try MySQLLiteral.append(value, as: plan.columns[column].source.type, column: "\(plan.target).\(plan.columns[column].targetName)", to: &sql)
+                    }
+                    sql.append(UInt8(ascii: ")"))
+                }
+                let updates = names.map { "\($0) = VALUES(\($0))" }
+                sql.append(contentsOf: " ON DUPLICATE KEY UPDATE \(updates.joined(separator: ", "))".utf8)
+                statements.append(sql)
+            }
+        }
+        let commitTime = batch.commitTime.map { "FROM_UNIXTIME(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
+        statements.append(Array("""
+            INSERT INTO \(MySQLConnection.quote(status)) VALUES (\(MySQLConnection.literal(task)), \(MySQLConnection.literal(position)), \(commitTime), UTC_TIMESTAMP(6))
+            ON DUPLICATE KEY UPDATE source_position = VALUES(source_position), source_commit_time = VALUES(source_commit_time), applied_at = VALUES(applied_at)
+            """.utf8))
+        try conn.execute("START TRANSACTION")
+        do {
+            for statement in statements { try conn.execute(bytes: statement) }
+            try conn.execute("COMMIT")
+        } catch {
+            try? conn.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func close() {}
+}

@@ -1,0 +1,69 @@
+import FerryCore
+import Foundation
+
+/// Applies change batches to PostgreSQL: one transaction per batch holding the deletes, multi-row
+/// `INSERT … ON CONFLICT DO UPDATE` upserts and the task's row in `ferry_apply_status`.
+final class PostgresApplier: ChangeApplier, @unchecked Sendable {
+    private let conn: PGConnection
+    private let status: TableID
+
+    init(url: ConnectionURL, controlSchema: String) throws {
+        conn = try PGConnection(url)
+        status = TableID(schema: controlSchema.isEmpty ? "public" : controlSchema, name: ApplyStatements.statusTable)
+        try conn.execute("""
+            CREATE SCHEMA IF NOT EXISTS \(PGConnection.quote(status.schema));
+            CREATE TABLE IF NOT EXISTS \(PGConnection.quote(status)) (task_name varchar(255) PRIMARY KEY,
+              source_position varchar(255) NOT NULL, source_commit_time timestamptz, applied_at timestamptz NOT NULL)
+            """)
+    }
+
+    func appliedPosition(task: String) throws -> String? {
+        try conn.query("SELECT source_position FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(task))").first?[0] ?? nil
+    }
+
+    func apply(_ batch: ChangeBatch, task: String) throws {
+        guard let position = batch.position else { return }
+        var sql = "BEGIN;\n"
+        for (plan, changes) in batch.tables {
+            let table = PGConnection.quote(plan.target)
+            let key = plan.targetPrimaryKey.map(PGConnection.quote)
+            let keyTypes = plan.source.primaryKey.compactMap { name in plan.columns.first { $0.source.name == name }?.source.type }
+            if changes.truncateFirst { sql += "TRUNCATE \(table);\n" }
+            for slice in ApplyStatements.deleteSlices(changes.deletes) {
+                let tuples = try slice.map { values in "(" + (try zip(values, keyTypes).map { try literal($0, $1, plan) }).joined(separator: ", ") + ")" }
+                sql += "DELETE FROM \(table) WHERE (\(key.joined(separator: ", "))) IN (\(tuples.joined(separator: ", ")));\n"
+            }
+            for (columns, rows) in ApplyStatements.upsertGroups(changes.upserts) {
+                let names = columns.map { PGConnection.quote(plan.columns[$0].targetName) }
+                let values = try rows.map { row in
+                    "(" + (try zip(columns, row).map { try literal($1, plan.columns[$0].source.type, plan) }).joined(separator: ", ") + ")"
+                }
+                let updates = names.filter { !key.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }
+                sql += "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES \(values.joined(separator: ", ")) ON CONFLICT (\(key.joined(separator: ", "))) "
+                sql += updates.isEmpty ? "DO NOTHING;\n" : "DO UPDATE SET \(updates.joined(separator: ", "));\n"
+            }
+        }
+        let commitTime = batch.commitTime.map { "to_timestamp(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
+        sql += """
+            INSERT INTO \(PGConnection.quote(status)) VALUES (\(PGConnection.literal(task)), \(PGConnection.literal(position)), \(commitTime), now())
+            ON CONFLICT (task_name) DO UPDATE SET source_position = EXCLUDED.source_position,
+              source_commit_time = EXCLUDED.source_commit_time, applied_at = EXCLUDED.applied_at;
+            COMMIT;
+            """
+        do { try conn.execute(sql) } catch {
+            try? conn.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func close() {}
+
+    private func literal(_ value: Value, _ type: ColumnType, _ plan: TablePlan) throws -> String {
+        var bytes: [UInt8] = []
+        try PostgresValueCodec.encode(value, as: type, column: "\(plan.target)", into: &bytes)
+        guard value != .null else { return "NULL" }
+        // The COPY text form, unescaped, is the value's input text.
+        let field = CopyTextCodec.decodeRow(bytes.withUnsafeBytes { $0 })[0] ?? []
+        return PGConnection.literal(String(decoding: field, as: UTF8.self))
+    }
+}

@@ -1,0 +1,62 @@
+import FerryCore
+import Foundation
+import GRDB
+
+/// Applies change batches to a SQLite file: one transaction per batch holding the deletes, upserts
+/// (`INSERT … ON CONFLICT DO UPDATE`) and the task's row in `ferry_apply_status`.
+final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
+    private let queue: DatabaseQueue
+    private let url: ConnectionURL
+
+    init(target: SQLiteTarget) throws {
+        url = target.url
+        queue = try target.open()
+        try SQLiteErrors.wrap(url) {
+            try queue.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS \(ApplyStatements.statusTable) (task_name TEXT PRIMARY KEY,
+                      source_position TEXT NOT NULL, source_commit_time DATETIME, applied_at DATETIME NOT NULL)
+                    """)
+            }
+        }
+    }
+
+    func appliedPosition(task: String) throws -> String? {
+        try SQLiteErrors.wrap(url) {
+            try queue.read { db in
+                try String.fetchOne(db, sql: "SELECT source_position FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [task])
+            }
+        }
+    }
+
+    func apply(_ batch: ChangeBatch, task: String) throws {
+        guard let position = batch.position else { return }
+        try SQLiteErrors.wrap(url) {
+            try queue.write { db in
+                for (plan, changes) in batch.tables {
+                    let table = SQLiteNames.quote(plan.target.name)
+                    let key = plan.targetPrimaryKey.map(SQLiteNames.quote)
+                    if changes.truncateFirst { try db.execute(sql: "DELETE FROM \(table)") }
+                    let deleteSQL = "DELETE FROM \(table) WHERE " + key.map { "\($0) = ?" }.joined(separator: " AND ")
+                    for values in changes.deletes {
+                        try db.execute(sql: deleteSQL, arguments: StatementArguments(values.map(SQLiteValues.encode)))
+                    }
+                    for (columns, rows) in ApplyStatements.upsertGroups(changes.upserts, rowsPerStatement: 1) {
+                        let names = columns.map { SQLiteNames.quote(plan.columns[$0].targetName) }
+                        let updates = names.filter { !key.contains($0) }.map { "\($0) = excluded.\($0)" }
+                        let sql = "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", "))) "
+                            + "ON CONFLICT (\(key.joined(separator: ", "))) " + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET \(updates.joined(separator: ", "))")
+                        try db.execute(sql: sql, arguments: StatementArguments(rows[0].map(SQLiteValues.encode)))
+                    }
+                }
+                try db.execute(sql: """
+                    INSERT INTO \(ApplyStatements.statusTable) VALUES (?, ?, ?, datetime('now'))
+                    ON CONFLICT (task_name) DO UPDATE SET source_position = excluded.source_position,
+                      source_commit_time = excluded.source_commit_time, applied_at = excluded.applied_at
+                    """, arguments: [task, position, batch.commitTime.map { ISO8601DateFormatter().string(from: $0) }])
+            }
+        }
+    }
+
+    func close() {}
+}
