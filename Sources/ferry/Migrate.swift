@@ -19,8 +19,11 @@ struct Migrate: AsyncParsableCommand {
     @Option(help: "Target database URL.")
     var target: String
 
-    @Option(help: "full-load (full-load-and-cdc and cdc come with change data capture).")
+    @Option(help: "full-load, full-load-and-cdc (load, then keep the target in sync until stopped) or cdc (only changes from now on). Change data capture needs a PostgreSQL source.")
     var mode: String = "full-load"
+
+    @Option(help: "Names the replication for CDC modes: the source's slot and publication are ferry_<task>, and the target's ferry_apply_status row is <task>. Default: derived from the two URLs.")
+    var task: String?
 
     @Option(name: .customLong("table-mappings"), help: "A DMS table-mapping JSON file (selection and transformation rules).")
     var tableMappings: String?
@@ -48,9 +51,17 @@ struct Migrate: AsyncParsableCommand {
             sourceURL = try ConnectionURL.parse(source, field: "--source")
             targetURL = try ConnectionURL.parse(target, field: "--target")
             options = try makeOptions()
+            if mode != "full-load", sourceURL.engine != .postgres {
+                throw FerryError.invalidParameter("--mode", "change data capture from \(sourceURL.engine.displayName) is not supported yet; PostgreSQL sources have it (use --mode full-load)")
+            }
         } catch let error as FerryError {
             Terminal.error(error.message)
             throw ExitCode(2)
+        }
+        if mode != "full-load" {
+            try await Replicate.run(source: sourceURL, target: targetURL, load: options, fullLoad: mode == "full-load-and-cdc",
+                                    task: task, json: json, verbose: verbose)
+            return
         }
         let runner = FullLoadRunner(source: Connectors.source(for: sourceURL), target: Connectors.target(for: targetURL),
                                     options: options, logger: CLILogging.logger(verbose: verbose))
@@ -85,10 +96,7 @@ struct Migrate: AsyncParsableCommand {
     }
 
     private func makeOptions() throws -> FullLoadOptions {
-        guard mode == "full-load" else {
-            if ["full-load-and-cdc", "cdc"].contains(mode) {
-                throw FerryError.invalidParameter("--mode", "'\(mode)' needs change data capture, which this version of Ferry does not have yet; use full-load")
-            }
+        guard ["full-load", "full-load-and-cdc", "cdc"].contains(mode) else {
             throw FerryError.invalidParameter("--mode", "'\(mode)' is not one of full-load, full-load-and-cdc, cdc")
         }
         guard let prep = TargetTablePrepMode(flag: prepMode) else {
