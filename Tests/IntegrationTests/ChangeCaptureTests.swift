@@ -30,7 +30,8 @@ struct ChangeCaptureTests {
 
         let first = try runner(source, target, task: task)
         let running = Task { try await first.run() }
-        try await waitUntil { first.status.snapshot().changesApplied > 100 }
+        // Creating a slot waits for every open transaction on the server, and other tests share it.
+        try await waitUntil(seconds: 180) { first.status.snapshot().changesApplied > 100 }
         writing.stop()
         _ = try await writer.value
         try await converge(source, target)

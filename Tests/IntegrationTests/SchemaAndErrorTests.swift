@@ -231,9 +231,9 @@ struct SnapshotTests {
     }
 }
 
-/// Polls `condition` until it holds (the writer has committed), for at most 30 seconds.
-func waitUntil(_ condition: () throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(30)
+/// Polls `condition` until it holds (the writer has committed), for at most `seconds`.
+func waitUntil(seconds: Int = 30, _ condition: () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
     while try !condition() {
         guard ContinuousClock.now < deadline else {
             Issue.record("the condition never held")
