@@ -169,6 +169,11 @@ final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
         try conn.query(MySQLChecksumSQL.rows(table, partitioning, buckets: buckets, mariaDB: conn.isMariaDB))
     }
 
+    func rows(_ table: ChecksumTable, keys: [CanonicalRow]) throws -> [CanonicalRow] {
+        try conn.query("SELECT " + table.columns.map(MySQLChecksumSQL.canonical).joined(separator: ", ")
+            + " FROM \(MySQLConnection.quote(table.id)) WHERE \(keyCondition(table, keys: keys))")
+    }
+
     func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String {
         MySQLChecksumSQL.keyCondition(table, keys: keys)
     }

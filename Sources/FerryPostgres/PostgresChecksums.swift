@@ -140,6 +140,11 @@ final class PostgresChecksumSession: ChecksumSession, @unchecked Sendable {
         try conn.query(PostgresChecksumSQL.rows(table, partitioning, buckets: buckets))
     }
 
+    func rows(_ table: ChecksumTable, keys: [CanonicalRow]) throws -> [CanonicalRow] {
+        try conn.query("SELECT " + table.columns.map(PostgresChecksumSQL.canonical).joined(separator: ", ")
+            + " FROM \(PGConnection.quote(table.id)) WHERE \(keyCondition(table, keys: keys))")
+    }
+
     func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String {
         PostgresChecksumSQL.keyCondition(table, keys: keys)
     }

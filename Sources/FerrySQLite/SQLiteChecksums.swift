@@ -49,6 +49,12 @@ final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
         return rows
     }
 
+    func rows(_ table: ChecksumTable, keys: [CanonicalRow]) throws -> [CanonicalRow] {
+        var rows: [CanonicalRow] = []
+        try scan(table, .whole, buckets: nil, where: keyCondition(table, keys: keys)) { _, row in rows.append(row) }
+        return rows
+    }
+
     func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String {
         let columns = table.key.map { table.columns[$0] }
         func literal(_ text: String?, _ column: FerryCore.Column) -> String {
@@ -77,9 +83,9 @@ final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
     func close() {}
 
     /// Reads the canonical rows of `buckets` (every bucket when nil) and hands each to `body` with its bucket.
-    private func scan(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?,
+    private func scan(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?, where extra: String? = nil,
                       _ body: (Int64, CanonicalRow) throws -> Void) throws {
-        var conditions = [table.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal)]
+        var conditions = [table.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal), extra]
         var wanted: Set<Int64>? = buckets.map(Set.init)
         if let buckets, case .keyRanges = partitioning {
             let key = SQLiteNames.quote(table.columns[table.key[0]].name)

@@ -57,6 +57,37 @@ struct ChangeCaptureTests {
         #expect(big.first?[0] == "10")
     }
 
+    @Test("validation while CDC applies concurrent writes reports no false mismatch", arguments: [EngineKind.postgres, .mysql])
+    func validationDuringChanges(target engine: EngineKind) async throws {
+        let source = try TestDatabase.make(.postgres, label: "src")
+        let target = try TestDatabase.make(engine, label: "dst")
+        let task = "cdc-test-\(UUID().uuidString.prefix(8).lowercased())"
+        defer {
+            try? PGConnection(source.url).execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'ferry_cdc_test_%' AND NOT active AND database = current_database()")
+            source.drop()
+            target.drop()
+        }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 20000) g")
+        let replication = try runner(source, target, task: task)
+        let running = Task { try await replication.run() }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        let writing = ManagedFlag()
+        let writer = Task { try await Self.write(source, until: writing, pause: 0.002) }
+        try await waitUntil { replication.status.snapshot().changesApplied > 100 }
+
+        var options = ValidationOptions()
+        let status = replication.status
+        options.settle = { moment in try await status.waitUntilApplied(committedBefore: moment) }
+        let during = try await validate(source, target, options: options)
+        let written = replication.status.snapshot().changesApplied
+        writing.stop()
+        _ = try await writer.value
+        running.cancel()
+        try await running.value
+        #expect(!during.isEmpty && during.allSatisfy { $0.matches }, "\(summary(during))")
+        #expect(written > 100, "the writer must have been writing while validation ran")
+    }
+
     func runner(_ source: TestDatabase, _ target: TestDatabase, task: String) throws -> ReplicationRunner {
         let rules = """
             {"rules":[
@@ -71,12 +102,13 @@ struct ChangeCaptureTests {
     }
 
     /// Inserts, updates (including key changes) and deletes, each its own transaction, until stopped.
-    static func write(_ db: TestDatabase, until flag: ManagedFlag) async throws -> Int {
+    static func write(_ db: TestDatabase, until flag: ManagedFlag, pause: Double = 0) async throws -> Int {
         try await BlockingWork.run("test-writer") {
             let conn = try PGConnection(db.url)
             var n = 0
             while !flag.isStopped {
                 n += 1
+                if pause > 0 { Thread.sleep(forTimeInterval: pause) }
                 switch n % 4 {
                 case 0: try conn.execute("INSERT INTO app.items VALUES (\(100_000 + n), \(n), 'new', NULL)")
                 case 1: try conn.execute("UPDATE app.items SET counter = counter + 1, note = 'updated \(n)' WHERE id = \(n % 20_000 + 1)")

@@ -103,6 +103,9 @@ public protocol ChecksumSession: AnyObject, Sendable {
     /// The canonical rows of the given buckets, in any order.
     func rows(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]) throws -> [CanonicalRow]
 
+    /// The canonical rows with these canonical keys (those that exist).
+    func rows(_ table: ChecksumTable, keys: [CanonicalRow]) throws -> [CanonicalRow]
+
     /// A condition in this engine's SQL that selects exactly the rows with these canonical keys.
     func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String
 

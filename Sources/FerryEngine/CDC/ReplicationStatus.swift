@@ -33,6 +33,7 @@ public final class ReplicationStatus: @unchecked Sendable {
     private var lastReadCommit: Date?
     private var lastAppliedCommit: Date?
     private var caughtUp = true
+    private var lastIdle: Date?
     private var rate = 0.0
     private var counts: [TableID: [RowChange.Kind: Int]] = [:]
 
@@ -65,7 +66,26 @@ public final class ReplicationStatus: @unchecked Sendable {
     }
 
     /// Nothing arrived within a batch window: the target holds everything the source committed.
-    func idle() { lock.withLock { caughtUp = incoming == 0 } }
+    func idle() {
+        lock.withLock {
+            caughtUp = incoming == 0
+            if caughtUp { lastIdle = Date() }
+        }
+    }
+
+    /// Returns once every change committed on the source before `moment` is applied: a later commit has
+    /// been applied, or the stream has been idle since. Throws after `timeout` seconds.
+    public func waitUntilApplied(committedBefore moment: Date, timeout: Double = 300) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let passed = lock.withLock { (lastAppliedCommit.map { $0 >= moment } ?? false) || (lastIdle.map { $0 > moment } ?? false) }
+            if passed { return }
+            guard Date() < deadline else {
+                throw FerryError(.database, "change data capture did not apply the changes committed before \(moment) within \(Int(timeout)) s")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
 
     public func snapshot(now: Date = Date()) -> Snapshot {
         lock.withLock {

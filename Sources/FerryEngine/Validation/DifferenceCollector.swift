@@ -5,7 +5,7 @@ struct DifferenceCollector {
     let source: ChecksumTable
     let target: ChecksumTable
     let limit: Int
-    private(set) var count: Int64 = 0
+    var count: Int64 = 0
     private(set) var kept: [RowDifference] = []
     private(set) var rowsFetched: Int64 = 0
 

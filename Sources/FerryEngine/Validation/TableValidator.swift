@@ -57,6 +57,9 @@ public struct TableValidator: Sendable {
             }
             if !batch.isEmpty { try await compareRows(level, batch, sides, &collector) }
         }
+        if let settle = options.settle {
+            collector = try await recheck(collector, settle, sides)
+        }
         result.differenceCount = collector.count
         result.differences = collector.kept
         result.rowsFetched = collector.rowsFetched
@@ -96,6 +99,27 @@ public struct TableValidator: Sendable {
             guard !overflow, finer <= Int64(UInt32.max) else { return nil }
             return (.keyHash(count: finer), (0..<factor).map { bucket + count * $0 })
         }
+    }
+
+    /// Compares the differing rows again once the changes committed so far have been applied, until
+    /// none remain or the rounds run out.
+    private func recheck(_ found: DifferenceCollector, _ settle: @escaping @Sendable (Date) async throws -> Void,
+                         _ sides: Sides) async throws -> DifferenceCollector {
+        var collector = found
+        for _ in 0..<options.recheckRounds where collector.count > 0 {
+            try await settle(Date())
+            var again = DifferenceCollector(source: source, target: target, limit: options.failureMaxCount)
+            let keys = collector.kept.map(\.key)
+            for start in stride(from: 0, to: keys.count, by: Int(options.fetchRows)) {
+                let slice = Array(keys[start..<min(start + Int(options.fetchRows), keys.count)])
+                let (sourceRows, targetRows) = try await sides.both { table, session in try session.rows(table, keys: slice) }
+                again.compare(sourceRows, targetRows)
+            }
+            // Differences beyond those kept were not fetched again; they still count.
+            again.count += collector.count - Int64(collector.kept.count)
+            collector = again
+        }
+        return collector
     }
 
     /// Fetches the rows of `buckets` from both sides and records how they differ.

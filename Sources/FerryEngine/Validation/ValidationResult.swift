@@ -1,4 +1,5 @@
 import FerryCore
+import Foundation
 
 /// A table's validation state, spelled as DMS spells `TableStatistics.ValidationState`.
 public enum ValidationState: String, Sendable, Codable {
@@ -87,6 +88,12 @@ public struct ValidationOptions: Sendable {
     public var maxBuckets: Int64 = 1 << 20
     /// At most about this many rows are fetched from each side at once to compare row by row (DMS `PartitionSize`).
     public var fetchRows: Int64 = 10_000
+    /// While change data capture applies writes, differences may be changes in flight. When set, it is
+    /// called with a moment and returns once every change committed on the source before that moment
+    /// is applied to the target; differing rows are then fetched again and compared anew (up to
+    /// `recheckRounds` times), and only rows that still differ are reported.
+    public var settle: (@Sendable (Date) async throws -> Void)?
+    public var recheckRounds = 3
 
     public init() {}
 }
