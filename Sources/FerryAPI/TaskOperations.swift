@@ -1,4 +1,5 @@
 import FerryCatalog
+import FerryConnectors
 import FerryCore
 import FerryEngine
 import Foundation
@@ -13,13 +14,13 @@ extension DMSService {
         return task
     }
 
-    /// Checks a migration type; CDC types wait for change data capture.
-    func validateMigrationType(_ type: String?) throws -> String {
+    /// Checks a migration type; the CDC types need a source Ferry can capture changes from.
+    func validateMigrationType(_ type: String?, source: Endpoint) throws -> String {
         guard let type, Self.migrationTypes.contains(type) else {
             throw DMSError.invalidParameter("MigrationType must be one of \(Self.migrationTypes.joined(separator: ", ")); got '\(type ?? "")'.")
         }
-        guard type == "full-load" else {
-            throw DMSError.invalidParameter("MigrationType \(type) needs change data capture, which this version of Ferry does not support yet; use full-load.")
+        if type != "full-load", let engine = try? EndpointModel.engine(named: source.EngineName ?? "").engine, engine != .postgres {
+            throw DMSError.invalidParameter("MigrationType \(type) needs change data capture from the source, which Ferry has for PostgreSQL sources; \(source.EndpointIdentifier ?? "the source") is \(engine.displayName). Use full-load.")
         }
         return type
     }
@@ -50,7 +51,7 @@ extension DMSService {
             throw DMSError.invalidParameter("TargetEndpointArn \(target.EndpointIdentifier!) is a source endpoint.")
         }
         _ = try instance(input.ReplicationInstanceArn)
-        let type = try validateMigrationType(input.MigrationType)
+        let type = try validateMigrationType(input.MigrationType, source: source)
         _ = try parseMappings(input.TableMappings)
         let settings = try TaskSettings(input.ReplicationTaskSettings)
         let id = input.ResourceIdentifier ?? ResourceNames.randomID()
@@ -109,7 +110,7 @@ extension DMSService {
             try ResourceNames.validate(identifier, field: "ReplicationTaskIdentifier", maxLength: 255)
             task.ReplicationTaskIdentifier = identifier
         }
-        if let type = input.MigrationType { task.MigrationType = try validateMigrationType(type) }
+        if let type = input.MigrationType { task.MigrationType = try validateMigrationType(type, source: try endpoint(current.SourceEndpointArn)) }
         if let mappings = input.TableMappings {
             _ = try parseMappings(mappings)
             task.TableMappings = mappings
@@ -142,6 +143,9 @@ extension DMSService {
         if input.CdcStartTime != nil, input.CdcStartPosition != nil {
             throw DMSError.invalidParameter("Specify either CdcStartTime or CdcStartPosition, not both.")
         }
+        if input.CdcStartTime != nil || input.CdcStartPosition != nil || input.CdcStopPosition != nil {
+            throw DMSError.invalidParameter("CdcStartTime, CdcStartPosition and CdcStopPosition are not supported yet: a CDC task streams from where its last run stopped (or from its start).")
+        }
         guard ["ready", "stopped", "failed"].contains(current.Status ?? ""), !(await supervisor.isActive(arn)) else {
             throw DMSError.invalidState("Replication task \(current.ReplicationTaskIdentifier!) cannot be started while it is \(current.Status ?? "").")
         }
@@ -161,7 +165,8 @@ extension DMSService {
         let run = TaskRun(arn: arn, identifier: current.ReplicationTaskIdentifier!,
                           source: try connectionURL(try endpoint(current.SourceEndpointArn)),
                           target: try connectionURL(try endpoint(current.TargetEndpointArn)),
-                          options: options, fresh: startType != "resume-processing", validation: settings.validation)
+                          options: options, fresh: startType != "resume-processing", validation: settings.validation,
+                          migrationType: current.MigrationType ?? "full-load")
         try await supervisor.start(run)
         var task = try self.task(arn)
         task.Status = "starting"
@@ -184,6 +189,17 @@ extension DMSService {
         let arn = task.ReplicationTaskArn!
         guard !(await supervisor.isActive(arn)) else {
             throw DMSError.invalidState("Replication task \(task.ReplicationTaskIdentifier!) is \(task.Status ?? "running"); stop it before deleting it.")
+        }
+        if task.MigrationType != "full-load" {
+            // The slot would otherwise keep the source's WAL forever.
+            do {
+                let source = Connectors.source(for: try connectionURL(try endpoint(task.SourceEndpointArn)))
+                try source.openCapture(task: task.ReplicationTaskIdentifier!, schemas: []).drop()
+            } catch {
+                event(task.ReplicationTaskIdentifier!, type: "replication-task",
+                      "Could not drop the task's replication slot on the source: \(error). Drop slot ferry_… by hand, or it keeps the source's WAL.",
+                      categories: ["failure"])
+            }
         }
         try catalog.delete(arn: arn)
         event(task.ReplicationTaskIdentifier!, type: "replication-task", "Replication task has been deleted.", categories: ["deletion"])

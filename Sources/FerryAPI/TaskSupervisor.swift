@@ -15,6 +15,8 @@ struct TaskRun: Sendable {
     /// Whether earlier table statistics are discarded (start-replication, reload-target).
     var fresh: Bool
     var validation: ValidationTaskSettings
+    /// `full-load`, `full-load-and-cdc` or `cdc`.
+    var migrationType: String
 }
 
 /// Runs replication tasks in this server and keeps their state in the catalog: status, stop reason,
@@ -107,6 +109,11 @@ actor TaskSupervisor {
 
     private func execute(_ run: TaskRun, startedAt: Date) async {
         var failure: Error?
+        if run.migrationType != "full-load", !run.validation.only {
+            failure = await replicate(run, startedAt: startedAt)
+            finish(run, failure: failure)
+            return
+        }
         if !run.validation.only {
             failure = await load(run, startedAt: startedAt)
         }
@@ -160,6 +167,85 @@ actor TaskSupervisor {
         return failure
     }
 
+    /// Full load (for full-load-and-cdc) and change data capture until the task is stopped. Statistics are
+    /// written every second; with validation enabled, tables are validated once changes stream, each
+    /// differing row compared again after the changes committed before it are applied.
+    private func replicate(_ run: TaskRun, startedAt: Date) async -> Error? {
+        var options = ReplicationOptions(task: run.identifier, fullLoad: run.migrationType == "full-load-and-cdc")
+        options.controlSchema = run.validation.controlSchema
+        options.fresh = run.fresh
+        // A resumed stream continues from the target's position; a load that never finished starts over,
+        // so no table is skipped here.
+        var load = run.options
+        load.skipTables = []
+        let runner = ReplicationRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
+                                       load: load, options: options, logger: logger)
+        let validating = run.validation.enabled
+        let monitor = Task { [catalog] in
+            var loadRecorded = false
+            while !Task.isCancelled {
+                let status = runner.status.snapshot()
+                if status.phase == .starting || status.phase == .fullLoad {
+                    Self.persist(runner.loadStatus.snapshot(), arn: run.arn, startedAt: startedAt, finished: false, reloaded: [],
+                                 validating: validating, catalog: catalog)
+                } else {
+                    if !loadRecorded, !runner.loadStatus.snapshot().isEmpty {
+                        Self.persist(runner.loadStatus.snapshot(), arn: run.arn, startedAt: startedAt, finished: true, reloaded: [],
+                                     validating: validating, catalog: catalog)
+                    }
+                    loadRecorded = true
+                    Self.persistChanges(status, arn: run.arn, catalog: catalog)
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        let validation = Task<Error?, Never> {
+            guard validating else { return nil }
+            while runner.status.snapshot().phase != .changeCapture {
+                if Task.isCancelled { return nil }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            let status = runner.status
+            return await self.validate(run, only: nil) { moment in try await status.waitUntilApplied(committedBefore: moment) }
+        }
+        var failure: Error?
+        do { try await runner.run() } catch { failure = error }
+        monitor.cancel()
+        validation.cancel()
+        Self.persistChanges(runner.status.snapshot(), arn: run.arn, catalog: catalog)
+        if failure == nil, let error = await validation.value, !(running[run.arn]?.stopRequested ?? false) {
+            failure = error
+        }
+        return failure
+    }
+
+    /// Writes CDC counts into the tables' statistics and the applied position into RecoveryCheckpoint.
+    static func persistChanges(_ status: ReplicationStatus.Snapshot, arn: String, catalog: Catalog) {
+        let existing = (try? catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)) ?? []
+        let rows = status.counts.map { table, kinds in
+            var stats = existing.first { $0.SchemaName == table.schema && $0.TableName == table.name }
+                ?? TableStatistics(SchemaName: table.schema, TableName: table.name)
+            stats.Inserts = kinds[.insert] ?? 0
+            stats.Updates = kinds[.update] ?? 0
+            stats.Deletes = kinds[.delete] ?? 0
+            stats.Ddls = kinds[.truncate] ?? 0
+            stats.AppliedInserts = stats.Inserts
+            stats.AppliedUpdates = stats.Updates
+            stats.AppliedDeletes = stats.Deletes
+            stats.AppliedDdls = stats.Ddls
+            stats.LastUpdateTime = Date()
+            return (schema: table.schema, table: table.name, body: stats)
+        }
+        do {
+            try catalog.saveTableStatistics(rows, taskArn: arn)
+            if let position = status.position {
+                _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) { $0.RecoveryCheckpoint = position }
+            }
+        } catch {
+            Logger(label: "ferry.tasks").error("cannot save change statistics of \(arn): \(error)")
+        }
+    }
+
     private func completedTables(_ arn: String) -> Set<TableID> {
         let statistics = (try? catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)) ?? []
         return Set(statistics.filter { $0.TableState == TableLoadState.completed.rawValue }
@@ -168,10 +254,12 @@ actor TaskSupervisor {
 
     /// Validates the task's tables (or `only` these), records each table's validation statistics as it
     /// finishes, and appends the differences to the target's failures table.
-    private func validate(_ run: TaskRun, only: Set<TableID>?) async -> Error? {
+    private func validate(_ run: TaskRun, only: Set<TableID>?, settle: (@Sendable (Date) async throws -> Void)? = nil) async -> Error? {
+        var options = run.validation.options
+        options.settle = settle
         let runner = ValidationRunner(source: Connectors.source(for: run.source), target: Connectors.source(for: run.target),
                                       writer: Connectors.target(for: run.target), mappings: run.options.mappings,
-                                      options: run.validation.options, logger: logger)
+                                      options: options, logger: logger)
         record(run.identifier, "Validation has started.", ["state change"])
         let catalog = self.catalog
         do {

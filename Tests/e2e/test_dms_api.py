@@ -211,3 +211,74 @@ def test_aws_cli_full_load_postgres_to_mariadb(server):
     assert mariadb(f"SELECT count(*), sum(total) FROM `{target_schema}`.orders") == "2500\t3907812.50"
     psql(f"DROP DATABASE {source_db} WITH (FORCE)", "postgres")
     mariadb(f"DROP DATABASE `{target_schema}`")
+
+
+def test_full_load_and_cdc_task_streams_changes_stops_resumes_and_validates(server):
+    dms = client(server)
+    suffix = uuid.uuid4().hex[:8]
+    source_db = f"e2e_cdc_{suffix}"
+    psql(f"CREATE DATABASE {source_db}", "postgres")
+    psql("CREATE TABLE public.orders (id int PRIMARY KEY, status text); "
+         "INSERT INTO public.orders SELECT g, 'new' FROM generate_series(1, 1000) g", source_db)
+    sqlite_target = os.path.join(server["data_dir"], f"cdc-{suffix}.db")
+    source = dms.create_endpoint(**server_endpoint(os.environ["FERRY_TEST_POSTGRES_URL"], f"cdc-pg-{suffix}", "source", source_db))["Endpoint"]
+    target = dms.create_endpoint(EndpointIdentifier=f"cdc-lite-{suffix}", EndpointType="target", EngineName="sqlite",
+                                 DatabaseName=sqlite_target)["Endpoint"]
+    instance = dms.create_replication_instance(ReplicationInstanceIdentifier=f"cdc-worker-{suffix}",
+                                               ReplicationInstanceClass="dms.t3.medium")["ReplicationInstance"]
+    mappings = {"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "public",
+                           "object-locator": {"schema-name": "public", "table-name": "%"}, "rule-action": "include"}]}
+    task = dms.create_replication_task(ReplicationTaskIdentifier=f"cdc-{suffix}", SourceEndpointArn=source["EndpointArn"],
+                                       TargetEndpointArn=target["EndpointArn"], ReplicationInstanceArn=instance["ReplicationInstanceArn"],
+                                       MigrationType="full-load-and-cdc", TableMappings=json.dumps(mappings),
+                                       ReplicationTaskSettings=json.dumps({"ValidationSettings": {"EnableValidation": True}}))["ReplicationTask"]
+    arn = task["ReplicationTaskArn"]
+    by_arn = [{"Name": "replication-task-arn", "Values": [arn]}]
+    dms.get_waiter("replication_task_ready").wait(Filters=by_arn, WaiterConfig=FAST)
+    dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
+    dms.get_waiter("replication_task_running").wait(Filters=by_arn, WaiterConfig=FAST)
+
+    def target_rows(sql):
+        import sqlite3
+        with sqlite3.connect(sqlite_target) as db:
+            return db.execute(sql).fetchall()
+
+    def wait_for(condition, what):
+        for _ in range(300):
+            try:
+                if condition():
+                    return
+            except Exception:
+                pass
+            time.sleep(0.1)
+        state = dms.describe_replication_tasks(Filters=by_arn)["ReplicationTasks"][0]
+        raise AssertionError(f"timed out waiting for {what}: task {state['Status']}, {state.get('LastFailureMessage')}")
+
+    def statistics():
+        return {t["TableName"]: t for t in dms.describe_table_statistics(ReplicationTaskArn=arn)["TableStatistics"]}
+
+    wait_for(lambda: statistics()["orders"].get("ValidationState") == "Validated", "validation after the full load")
+    psql("INSERT INTO public.orders VALUES (1001, 'new'); UPDATE public.orders SET status = 'paid' WHERE id = 1; "
+         "DELETE FROM public.orders WHERE id = 2", source_db)
+    wait_for(lambda: target_rows("SELECT count(*), (SELECT status FROM orders WHERE id = 1) FROM orders") == [(1000, "paid")], "the changes")
+    wait_for(lambda: statistics()["orders"]["Inserts"] == 1 and statistics()["orders"]["Deletes"] == 1, "change statistics")
+    stats = statistics()["orders"]
+    assert stats["Updates"] == 1 and stats["FullLoadRows"] == 1000 and stats["TableState"] == "Table completed"
+    checkpoint = dms.describe_replication_tasks(Filters=by_arn)["ReplicationTasks"][0]["RecoveryCheckpoint"]
+    assert "/" in checkpoint
+
+    # Stopped, the task misses nothing: resume-processing applies what was written meanwhile.
+    dms.stop_replication_task(ReplicationTaskArn=arn)
+    dms.get_waiter("replication_task_stopped").wait(Filters=by_arn, WaiterConfig=FAST)
+    assert dms.describe_replication_tasks(Filters=by_arn)["ReplicationTasks"][0]["StopReason"] == "Stop Reason NORMAL"
+    psql("UPDATE public.orders SET status = 'shipped' WHERE id <= 10", source_db)
+    dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="resume-processing")
+    # Rows 1 to 10 but 2, which was deleted.
+    wait_for(lambda: target_rows("SELECT count(*) FROM orders WHERE status = 'shipped'") == [(9,)], "changes made while stopped")
+    dms.stop_replication_task(ReplicationTaskArn=arn)
+    dms.get_waiter("replication_task_stopped").wait(Filters=by_arn, WaiterConfig=FAST)
+
+    # Deleting the task drops its slot, so the source keeps no WAL for it.
+    dms.delete_replication_task(ReplicationTaskArn=arn)
+    assert psql(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ferry_cdc_{suffix}'", source_db) == "0"
+    psql(f"DROP DATABASE {source_db}", "postgres")

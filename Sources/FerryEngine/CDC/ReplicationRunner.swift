@@ -14,6 +14,8 @@ public struct ReplicationOptions: Sendable {
     public var batchSeconds: Double = 1
     /// At most this many changes go into one target transaction.
     public var maxBatchChanges: Int = 20_000
+    /// Start over (drop the capture, load again) even when the target holds a position to resume from.
+    public var fresh = false
 
     public init(task: String, fullLoad: Bool) {
         self.task = task
@@ -75,7 +77,7 @@ public struct ReplicationRunner: Sendable {
         let (applied, exists) = try await BlockingWork.run("ferry-cdc-position") { [options] in
             (try applier.appliedPosition(task: options.task), try capture.exists())
         }
-        if let applied, exists { return applied }
+        if let applied, exists, !options.fresh { return applied }
         let created = try await BlockingWork.run("ferry-cdc-create") {
             if exists { try capture.drop() }
             return try capture.create(tables: plans.map(\.source.id))
