@@ -88,6 +88,34 @@ struct ChangeCaptureTests {
         #expect(written > 100, "the writer must have been writing while validation ran")
     }
 
+    @Test("a cut replication connection is reconnected and the stream resumes without loss")
+    func reconnectsAfterACutConnection() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src")
+        let target = try TestDatabase.make(.postgres, label: "dst")
+        let task = "cdc-test-\(UUID().uuidString.prefix(8).lowercased())"
+        defer {
+            try? PGConnection(source.url).execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'ferry_cdc_test_%' AND NOT active AND database = current_database()")
+            source.drop()
+            target.drop()
+        }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 1000) g")
+        let replication = try runner(source, target, task: task)
+        let running = Task { try await replication.run() }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 100")
+        try await waitUntil { replication.status.snapshot().changesApplied >= 100 }
+        // Cut the walsender's connection, as a network failure or a server restart would.
+        let slot = "ferry_" + task.replacingOccurrences(of: "-", with: "_")
+        let terminated = try source.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '\(slot)'")
+        #expect(terminated == [["t"]], "the slot's walsender must have been running and been cut")
+        try source.execute("UPDATE app.items SET counter = 2 WHERE id > 900")
+        try source.execute("DELETE FROM app.items WHERE id BETWEEN 400 AND 409")
+        try await converge(source, target)
+        #expect(replication.status.snapshot().changesApplied >= 210)
+        running.cancel()
+        try await running.value
+    }
+
     func runner(_ source: TestDatabase, _ target: TestDatabase, task: String) throws -> ReplicationRunner {
         let rules = """
             {"rules":[

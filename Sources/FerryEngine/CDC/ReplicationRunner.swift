@@ -63,12 +63,39 @@ public struct ReplicationRunner: Sendable {
         let stop = StopFlag()
         try await withTaskCancellationHandler {
             try await BlockingWork.run("ferry-cdc-apply") { [self] in
-                try self.stream(capture, applier, plans, after: start, stop: stop)
+                try self.streamReconnecting(capture, applier, plans, after: start, stop: stop)
             }
         } onCancel: {
             stop.set()
         }
         status.set(.stopped)
+    }
+
+    /// Streams, and when a connection to either database breaks (a restart, a cut network), reconnects
+    /// with growing pauses (1 s doubling to 30 s) and resumes from the position the target holds.
+    private func streamReconnecting(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan],
+                                    after start: String, stop: StopFlag) throws {
+        var applier = applier
+        var position = start
+        var pause = 1.0
+        while true {
+            do {
+                try stream(capture, applier, plans, after: position, stop: stop)
+                return
+            } catch let error as FerryError where error.kind == .connectionFailed && !stop.isSet {
+                logger.warning("change data capture lost a connection (\(error)); reconnecting in \(Int(pause)) s")
+                let until = Date().addingTimeInterval(pause)
+                while Date() < until, !stop.isSet { Thread.sleep(forTimeInterval: 0.1) }
+                if stop.isSet { return }
+                pause = min(30, pause * 2)
+                do {
+                    applier = try target.openApplier(controlSchema: options.controlSchema)
+                    position = try applier.appliedPosition(task: options.task) ?? position
+                } catch let error as FerryError where error.kind == .connectionFailed {
+                    logger.warning("the target is not reachable yet: \(error)")
+                }
+            }
+        }
     }
 
     /// Where the stream starts: the target's stored position when the capture still exists; otherwise

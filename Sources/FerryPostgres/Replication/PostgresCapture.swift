@@ -36,9 +36,12 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
         try conn.execute("DROP PUBLICATION IF EXISTS \(PGConnection.quote(name))")
     }
 
+    /// Starts on a new replication connection each time (after a lost connection, too); the connection
+    /// that created the slot is closed here, once the full load has imported its snapshot.
     func start(after position: String) throws {
         guard let lsn = LSN(position) else { throw FerryError(.invalidParameter, "'\(position)' is not a PostgreSQL LSN (like 0/16B3748)") }
-        let stream = try self.stream ?? PostgresChangeStream(url: url, slot: name, publication: name, schemas: schemas)
+        stream = nil
+        let stream = try PostgresChangeStream(url: url, slot: name, publication: name, schemas: schemas)
         self.stream = stream
         try stream.start(after: lsn)
     }
