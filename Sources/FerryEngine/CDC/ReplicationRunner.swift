@@ -10,8 +10,9 @@ public struct ReplicationOptions: Sendable {
     public var fullLoad: Bool
     /// Schema of `ferry_apply_status` on the target (DMS `ControlTablesSettings.ControlSchema`).
     public var controlSchema: String = ""
-    /// How long changes gather before they are applied together (DMS `BatchApplyTimeoutMin`, seconds).
-    public var batchSeconds: Double = 1
+    /// How long changes gather before they are applied together, in seconds. Short enough to keep lag
+    /// low at steady rates, long enough that a backlog is applied in large merged batches.
+    public var batchSeconds: Double = 0.1
     /// At most this many changes go into one target transaction.
     public var maxBatchChanges: Int = 20_000
     /// Start over (drop the capture, load again) even when the target holds a position to resume from.

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# CDC benchmark, PostgreSQL→PostgreSQL: Ferry (release build) against native logical replication
+# (CREATE PUBLICATION / CREATE SUBSCRIPTION) between the same databases, in the same run.
+#   lag:      pgbench -N at $RATE TPS ($CLIENTS clients, $SECONDS_LAG s) while a heartbeat row is inserted every
+#             100 ms; each target stamps a heartbeat's arrival (a column default), so lag = arrival − commit.
+#             Reports p50 / p99 / max for both.
+#   catch-up: both replicas stopped; pgbench -N runs $CATCHUP_TX transactions (2 changes each); each replica
+#             is started alone and timed until a marker written last arrives. Reports changes/s.
+# Prints `RESULT …` lines.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCALE=${SCALE:-10}
+RATE=${RATE:-1000}
+CLIENTS=${CLIENTS:-4}
+SECONDS_LAG=${SECONDS_LAG:-30}
+CATCHUP_TX=${CATCHUP_TX:-500000}
+OUT=${OUT:-bench/out}
+mkdir -p "$OUT"
+swift build -c release >/dev/null
+FERRY=$(swift build -c release --show-bin-path)/ferry
+
+source scripts/databases.sh
+FERRY_PG_EXTRA="-c autovacuum=off" start_databases
+FERRY_PID=""
+cleanup() { [ -n "$FERRY_PID" ] && kill -INT "$FERRY_PID" 2>/dev/null; wait 2>/dev/null || true; stop_databases; }
+trap cleanup EXIT
+PGBIN=$(dirname "$FERRY_PG_CTL")
+PG="postgres://postgres@127.0.0.1:$FERRY_PG_PORT"
+pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
+now() { date +%s.%N; }
+: > "$OUT/cdc-results.txt"
+result() { echo "RESULT $*" | tee -a "$OUT/cdc-results.txt"; }
+
+for db in src native_dst ferry_dst; do pg postgres -c "CREATE DATABASE $db"; done
+"$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src >/dev/null 2>&1
+pg src -c "ALTER TABLE pgbench_history ADD COLUMN id bigserial PRIMARY KEY" \
+       -c "CREATE TABLE heartbeat (id bigserial PRIMARY KEY, ts timestamptz NOT NULL)"
+for db in native_dst ferry_dst; do
+  "$PGBIN/pg_dump" -s -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src | pg "$db" >/dev/null
+  pg "$db" -c "ALTER TABLE heartbeat ADD COLUMN arrived timestamptz DEFAULT clock_timestamp()"
+done
+
+echo "== initial copy: native subscription and Ferry full-load-and-cdc"
+# Within one cluster the subscription's slot must be created beforehand (PostgreSQL's documented rule).
+pg src -c "CREATE PUBLICATION native FOR ALL TABLES" -c "SELECT pg_create_logical_replication_slot('native', 'pgoutput')" >/dev/null
+pg native_dst -c "CREATE SUBSCRIPTION native CONNECTION 'host=127.0.0.1 port=$FERRY_PG_PORT dbname=src user=postgres' PUBLICATION native WITH (create_slot = false, slot_name = 'native')"
+start_ferry() {
+  "$FERRY" migrate --source "$PG/src" --target "$PG/ferry_dst" --mode full-load-and-cdc --task bench \
+    --target-table-prep-mode do-nothing --no-secondary-objects >> "$OUT/cdc-ferry.log" 2>&1 &
+  FERRY_PID=$!
+}
+stop_ferry() { kill -INT "$FERRY_PID"; wait "$FERRY_PID" || true; FERRY_PID=""; }
+start_ferry
+accounts=$(pg src -c "SELECT count(*) FROM pgbench_accounts")
+for _ in $(seq 1 600); do
+  a=$(pg native_dst -c "SELECT count(*) FROM pgbench_accounts"); b=$(pg ferry_dst -c "SELECT count(*) FROM pgbench_accounts")
+  [ "$a" = "$accounts" ] && [ "$b" = "$accounts" ] && grep -q "^cdc:" "$OUT/cdc-ferry.log" && break
+  sleep 1
+done
+echo "both replicas hold $accounts accounts and stream"
+
+echo "== lag at $RATE TPS for $SECONDS_LAG s"
+pg src -c "INSERT INTO heartbeat (ts) VALUES (clock_timestamp())"; sleep 2
+first=$(pg src -c "SELECT max(id) + 1 FROM heartbeat")
+( end=$(( $(date +%s) + SECONDS_LAG )); while [ "$(date +%s)" -lt "$end" ]; do pg src -c "INSERT INTO heartbeat (ts) VALUES (clock_timestamp())"; sleep 0.1; done ) &
+beats=$!
+"$PGBIN/pgbench" -n -N -c "$CLIENTS" -j 2 -R "$RATE" -T "$SECONDS_LAG" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src > "$OUT/pgbench-lag.txt" 2>&1
+wait "$beats"
+sleep 5
+tps=$(grep -E "^tps" "$OUT/pgbench-lag.txt" | head -1 | awk '{print $3}')
+for db in native_dst ferry_dst; do
+  stats=$(pg "$db" -c "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)::numeric, 3),
+                              round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag)::numeric, 3), round(max(lag)::numeric, 3)
+                       FROM (SELECT extract(epoch FROM arrived - ts) AS lag FROM heartbeat WHERE id >= $first) l")
+  IFS='|' read -r n p50 p99 max <<< "$stats"
+  result "lag target=$db tps=$tps heartbeats=$n p50_s=$p50 p99_s=$p99 max_s=$max"
+done
+
+echo "== catch-up: $CATCHUP_TX transactions queued while both replicas are stopped"
+stop_ferry
+pg native_dst -c "ALTER SUBSCRIPTION native DISABLE"
+"$PGBIN/pgbench" -n -N -c "$CLIENTS" -j 2 -t $((CATCHUP_TX / CLIENTS)) -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src > "$OUT/pgbench-catchup.txt" 2>&1
+marker=$(pg src -c "INSERT INTO heartbeat (ts) VALUES (clock_timestamp()) RETURNING id")
+changes=$(( CATCHUP_TX * 2 ))
+wait_marker() { for _ in $(seq 1 3000); do [ "$(pg "$1" -c "SELECT count(*) FROM heartbeat WHERE id = $marker")" = 1 ] && return; sleep 0.2; done; echo "timeout"; }
+start=$(now); pg native_dst -c "ALTER SUBSCRIPTION native ENABLE"; wait_marker native_dst
+s=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+result "catchup target=native changes=$changes seconds=$s changes_per_s=$(awk -v c="$changes" -v s="$s" 'BEGIN { printf "%.0f", c / s }')"
+start=$(now); start_ferry; wait_marker ferry_dst
+s=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+result "catchup target=ferry changes=$changes seconds=$s changes_per_s=$(awk -v c="$changes" -v s="$s" 'BEGIN { printf "%.0f", c / s }')"
+stop_ferry
+pg native_dst -c "DROP SUBSCRIPTION native"
