@@ -73,7 +73,10 @@ final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
     func deleteRows(_ table: ChecksumTable, keys: [CanonicalRow]) throws -> Int64 {
         let sql = "DELETE FROM \(SQLiteNames.quote(table.id.name)) WHERE \(keyCondition(table, keys: keys))"
         return try SQLiteErrors.wrap(source.url) {
-            try DatabaseQueue(path: source.url.database ?? "").write { db in
+            // Other tables may be repaired (written) at the same time: wait for the file's write lock.
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(300)
+            return try DatabaseQueue(path: source.url.database ?? "", configuration: configuration).write { db in
                 try db.execute(sql: sql)
                 return Int64(db.changesCount)
             }
