@@ -183,6 +183,7 @@ actor TaskSupervisor {
         let validating = run.validation.enabled
         let monitor = Task { [catalog] in
             var loadRecorded = false
+            var warned = false
             while !Task.isCancelled {
                 let status = runner.status.snapshot()
                 if status.phase == .starting || status.phase == .fullLoad {
@@ -195,6 +196,11 @@ actor TaskSupervisor {
                     }
                     loadRecorded = true
                     Self.persistChanges(status, arn: run.arn, catalog: catalog)
+                    if let warning = status.retainedWarning, !warned {
+                        try? catalog.addEvent(EventRecord(sourceIdentifier: run.identifier, sourceType: "replication-task",
+                                                          message: "Warning: \(warning).", categories: ["failure"]))
+                    }
+                    warned = status.retainedWarning != nil
                 }
                 try? await Task.sleep(for: .seconds(1))
             }

@@ -55,6 +55,9 @@ public protocol ChangeCapture: AnyObject, Sendable {
 
     /// Tells the source that the target durably applied everything up to `position`.
     func acknowledge(_ position: String) throws
+
+    /// Bytes of log the source keeps for this capture (WAL behind the slot); nil when unknown.
+    func retainedBytes() throws -> Int64?
 }
 
 /// A consistent read of source tables.

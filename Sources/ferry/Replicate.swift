@@ -41,9 +41,12 @@ enum Replicate {
             try? await Task.sleep(for: .seconds(json ? 10 : 2))
             let s = status.snapshot()
             guard s.phase == .changeCapture, !Task.isCancelled else { continue }
-            Terminal.line(String(format: "cdc: %d transactions, %d changes applied (%.0f changes/s), %d incoming, latency source %.1fs target %.1fs, position %@",
-                                 s.transactionsApplied, s.changesApplied, s.changesPerSecond, s.incomingChanges,
-                                 s.latencySource, s.latencyTarget, s.position ?? "-"))
+            var line = String(format: "cdc: %d transactions, %d changes applied (%.0f changes/s), %d incoming, latency source %.1fs target %.1fs, position %@",
+                              s.transactionsApplied, s.changesApplied, s.changesPerSecond, s.incomingChanges,
+                              s.latencySource, s.latencyTarget, s.position ?? "-")
+            if let bytes = s.retainedBytes { line += ", source keeps \(bytes / (1 << 20)) MB of WAL" }
+            Terminal.line(line)
+            if let warning = s.retainedWarning { Terminal.error("warning: \(warning)") }
         }
     }
 

@@ -99,7 +99,10 @@ struct ChangeCaptureTests {
             target.drop()
         }
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 1000) g")
-        let replication = try runner(source, target, task: task)
+        let replication = try runner(source, target, task: task) { options in
+            options.retainedBytesWarning = 0
+            options.retainedCheckSeconds = 0.2
+        }
         let running = Task { try await replication.run() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 100")
@@ -112,11 +115,15 @@ struct ChangeCaptureTests {
         try source.execute("DELETE FROM app.items WHERE id BETWEEN 400 AND 409")
         try await converge(source, target)
         #expect(replication.status.snapshot().changesApplied >= 210)
+        // The threshold is 0 bytes here, so the retained-WAL warning shows.
+        let retained = replication.status.snapshot()
+        #expect(retained.retainedBytes != nil && retained.retainedWarning?.contains("MB of log") == true)
         running.cancel()
         try await running.value
     }
 
-    func runner(_ source: TestDatabase, _ target: TestDatabase, task: String) throws -> ReplicationRunner {
+    func runner(_ source: TestDatabase, _ target: TestDatabase, task: String,
+                _ configure: (inout ReplicationOptions) -> Void = { _ in }) throws -> ReplicationRunner {
         let rules = """
             {"rules":[
               {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
@@ -125,6 +132,7 @@ struct ChangeCaptureTests {
             """
         var options = ReplicationOptions(task: task, fullLoad: true)
         options.batchSeconds = 0.2
+        configure(&options)
         return ReplicationRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
                                  load: FullLoadOptions(mappings: try TableMappings(json: rules), parallelism: 2), options: options)
     }

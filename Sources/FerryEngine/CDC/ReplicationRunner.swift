@@ -17,6 +17,11 @@ public struct ReplicationOptions: Sendable {
     public var maxBatchChanges: Int = 20_000
     /// Start over (drop the capture, load again) even when the target holds a position to resume from.
     public var fresh = false
+    /// Above this much retained source log (WAL behind the slot) a warning is logged and shown in the status:
+    /// a slot that fills the source's disk is the classic failure of logical replication.
+    public var retainedBytesWarning: Int64 = 1 << 30
+    /// How often the retained log is measured, in seconds.
+    public var retainedCheckSeconds: Double = 30
 
     public init(task: String, fullLoad: Bool) {
         self.task = task
@@ -133,7 +138,12 @@ public struct ReplicationRunner: Sendable {
                         after start: String, stop: StopFlag) throws {
         try capture.start(after: start)
         let bySource = Dictionary(plans.map { ($0.source.id, $0) }) { a, _ in a }
+        var lastRetainedCheck = Date.distantPast
         while !stop.isSet {
+            if Date().timeIntervalSince(lastRetainedCheck) >= options.retainedCheckSeconds {
+                lastRetainedCheck = Date()
+                checkRetained(capture)
+            }
             var batch = ChangeBatch(plans: bySource)
             let deadline = Date().addingTimeInterval(options.batchSeconds)
             while !stop.isSet, batch.changeCount < options.maxBatchChanges {
@@ -152,6 +162,18 @@ public struct ReplicationRunner: Sendable {
             try capture.acknowledge(position)
             status.applied(batch, seconds: Date().timeIntervalSince(started))
         }
+    }
+}
+
+extension ReplicationRunner {
+    /// Measures the log the source keeps for this capture and warns when it passes the threshold.
+    func checkRetained(_ capture: any ChangeCapture) {
+        guard let bytes = try? capture.retainedBytes() else { return }
+        let warning = bytes > options.retainedBytesWarning
+            ? "the source keeps \(bytes / (1 << 20)) MB of log for this task (more than \(options.retainedBytesWarning / (1 << 20)) MB): the target is far behind, or the task was stopped for long; the source's disk fills if this goes on"
+            : nil
+        if let warning, status.snapshot().retainedWarning == nil { logger.warning("\(warning)") }
+        status.retained(bytes, warning: warning)
     }
 }
 

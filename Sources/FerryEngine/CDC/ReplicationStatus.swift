@@ -22,6 +22,10 @@ public final class ReplicationStatus: @unchecked Sendable {
         public var changesPerSecond: Double
         /// Per source table: inserts, updates, deletes and truncates applied.
         public var counts: [TableID: [RowChange.Kind: Int]]
+        /// Bytes of log the source keeps for this task, when last measured.
+        public var retainedBytes: Int64?
+        /// Set while the retained log is above the warning threshold.
+        public var retainedWarning: String?
     }
 
     private let lock = NSLock()
@@ -36,10 +40,19 @@ public final class ReplicationStatus: @unchecked Sendable {
     private var lastIdle: Date?
     private var rate = 0.0
     private var counts: [TableID: [RowChange.Kind: Int]] = [:]
+    private var retainedBytes: Int64?
+    private var retainedWarning: String?
 
     public init() {}
 
     func set(_ phase: Phase) { lock.withLock { self.phase = phase } }
+
+    func retained(_ bytes: Int64, warning: String?) {
+        lock.withLock {
+            retainedBytes = bytes
+            retainedWarning = warning
+        }
+    }
 
     func started(at position: String) { lock.withLock { self.position = position } }
 
@@ -93,7 +106,7 @@ public final class ReplicationStatus: @unchecked Sendable {
                      incomingChanges: incoming,
                      latencySource: caughtUp ? 0 : max(0, lastReadCommit.map { now.timeIntervalSince($0) } ?? 0),
                      latencyTarget: caughtUp ? 0 : max(0, lastAppliedCommit.map { now.timeIntervalSince($0) } ?? 0),
-                     changesPerSecond: rate, counts: counts)
+                     changesPerSecond: rate, counts: counts, retainedBytes: retainedBytes, retainedWarning: retainedWarning)
         }
     }
 }

@@ -51,6 +51,11 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
         return try stream.next(timeout: timeout)
     }
 
+    func retainedBytes() throws -> Int64? {
+        let rows = try PGConnection(url).query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = \(PGConnection.literal(name))")
+        return rows.first?[0].flatMap { Int64($0) }
+    }
+
     func acknowledge(_ position: String) throws {
         guard let lsn = LSN(position) else { return }
         try stream?.acknowledge(lsn)
