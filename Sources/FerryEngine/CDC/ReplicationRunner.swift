@@ -133,12 +133,44 @@ public struct ReplicationRunner: Sendable {
         return created.position
     }
 
-    /// Reads transactions, applies them in batches, acknowledges each applied batch; returns when stopped.
+    /// Reads transactions and applies them in batches, returning when stopped. Reading and applying overlap:
+    /// an applier thread applies one batch while this thread gathers the next (at most one batch waits
+    /// between them). This thread owns the replication connection, so it also acknowledges each position
+    /// the applier has committed.
     private func stream(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan],
                         after start: String, stop: StopFlag) throws {
         try capture.start(after: start)
         let bySource = Dictionary(plans.map { ($0.source.id, $0) }) { a, _ in a }
+        let handoff = BatchHandoff()
+        let applying = Thread { [options, status] in
+            while let batch = handoff.take() {
+                let started = Date()
+                do {
+                    try applier.apply(batch, task: options.task)
+                } catch {
+                    handoff.fail(error)
+                    return
+                }
+                status.applied(batch, seconds: Date().timeIntervalSince(started))
+                handoff.committed(batch.position)
+            }
+        }
+        applying.name = "ferry-cdc-apply"
+        applying.start()
+        // Whatever ends this stream, the applier finishes its batch first: a reconnected stream must not
+        // apply older changes concurrently with it.
+        defer {
+            handoff.close()
+            try? handoff.waitUntilDrained()
+        }
+        var acknowledged: String?
         var lastRetainedCheck = Date.distantPast
+        func acknowledgeCommitted() throws {
+            if let position = handoff.committedPosition, position != acknowledged {
+                try capture.acknowledge(position)
+                acknowledged = position
+            }
+        }
         while !stop.isSet {
             if Date().timeIntervalSince(lastRetainedCheck) >= options.retainedCheckSeconds {
                 lastRetainedCheck = Date()
@@ -147,21 +179,23 @@ public struct ReplicationRunner: Sendable {
             var batch = ChangeBatch(plans: bySource)
             let deadline = Date().addingTimeInterval(options.batchSeconds)
             while !stop.isSet, batch.changeCount < options.maxBatchChanges {
+                try acknowledgeCommitted()
                 let remaining = deadline.timeIntervalSinceNow
                 if remaining <= 0 { break }
                 guard let transaction = try capture.next(timeout: min(remaining, 0.5)) else { continue }
                 status.read(transaction)
                 try batch.add(transaction)
             }
-            guard !batch.isEmpty, let position = batch.position else {
-                status.idle()
+            try handoff.check()
+            guard !batch.isEmpty else {
+                if handoff.isIdle { status.idle() }
                 continue
             }
-            let started = Date()
-            try applier.apply(batch, task: options.task)
-            try capture.acknowledge(position)
-            status.applied(batch, seconds: Date().timeIntervalSince(started))
+            try handoff.put(batch)
         }
+        handoff.close()
+        try handoff.waitUntilDrained()
+        try acknowledgeCommitted()
     }
 }
 
@@ -174,6 +208,89 @@ extension ReplicationRunner {
             : nil
         if let warning, status.snapshot().retainedWarning == nil { logger.warning("\(warning)") }
         status.retained(bytes, warning: warning)
+    }
+}
+
+/// Passes batches from the reading thread to the applying thread, one waiting at most, and the applied
+/// position or the apply's error back.
+final class BatchHandoff: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var waiting: ChangeBatch?
+    private var busy = false
+    private var closed = false
+    private var error: Error?
+    private(set) var committed: String?
+
+    /// Hands a batch over, blocking while the previous one still waits.
+    func put(_ batch: ChangeBatch) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while waiting != nil, error == nil { condition.wait() }
+        if let error { throw error }
+        waiting = batch
+        condition.broadcast()
+    }
+
+    /// The next batch for the applier; nil once closed and empty.
+    func take() -> ChangeBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        busy = false
+        condition.broadcast()
+        while waiting == nil, !closed { condition.wait() }
+        guard let batch = waiting else { return nil }
+        waiting = nil
+        busy = true
+        condition.broadcast()
+        return batch
+    }
+
+    func committed(_ position: String?) {
+        condition.lock()
+        if let position { committed = position }
+        condition.unlock()
+    }
+
+    var committedPosition: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        return committed
+    }
+
+    /// No batch waits and none is being applied.
+    var isIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting == nil && !busy
+    }
+
+    func fail(_ error: Error) {
+        condition.lock()
+        self.error = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Throws the applier's error, if it failed.
+    func check() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        if let error { throw error }
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until the applier has applied everything handed over (or failed).
+    func waitUntilDrained() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while (waiting != nil || busy), error == nil { condition.wait() }
+        if let error { throw error }
     }
 }
 
