@@ -3,6 +3,9 @@ import Foundation
 
 /// The SQL of validation checksums on MySQL/MariaDB. Pure: builds statements, runs nothing.
 enum MySQLChecksumSQL {
+    static let shared = ChecksumSQL(quote: { MySQLConnection.quote($0) }, literal: { MySQLConnection.literal($0) },
+                                    binary: { "UNHEX(\(MySQLConnection.literal($0)))" }, never: "FALSE")
+
     /// The canonical text of a column (CanonicalText describes the form), NULL for NULL. Text is converted
     /// to utf8mb4 so that every engine hashes the same UTF-8 bytes.
     static func canonical(_ column: Column) -> String {
@@ -65,46 +68,21 @@ enum MySQLChecksumSQL {
 
     /// A condition selecting the rows of `buckets`.
     static func bucketCondition(_ table: ChecksumTable, _ partitioning: Partitioning, _ buckets: [Int64], mariaDB: Bool) -> String {
-        if case .keyRanges = partitioning {
-            let key = MySQLConnection.quote(table.columns[table.key[0]].name)
-            let ranges = partitioning.keyRanges(of: buckets).map { "(\(key) >= \($0.lower) AND \(key) < \($0.upper))" }
-            return ranges.isEmpty ? "FALSE" : "(" + ranges.joined(separator: " OR ") + ")"
-        }
+        if case .keyRanges = partitioning { return shared.keyRanges(table, partitioning, buckets) }
         return "\(bucket(table, partitioning, mariaDB: mariaDB)) IN (" + buckets.map(String.init).joined(separator: ", ") + ")"
-    }
-
-    static func whereClause(_ conditions: [String?]) -> String {
-        let present = conditions.compactMap { $0 }
-        return present.isEmpty ? "" : " WHERE " + present.joined(separator: " AND ")
     }
 
     /// Per bucket: the bucket number, the row count and the exact sum of row hashes.
     static func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?, mariaDB: Bool) -> String {
         let restriction = buckets.map { bucketCondition(table, partitioning, $0, mariaDB: mariaDB) }
         return "SELECT \(bucket(table, partitioning, mariaDB: mariaDB)) AS b, COUNT(*), CAST(SUM(\(rowHash(table, mariaDB: mariaDB))) AS CHAR) FROM \(MySQLConnection.quote(table.id))"
-            + whereClause([table.filterSQL(quote: MySQLConnection.quote, literal: MySQLConnection.literal), restriction]) + " GROUP BY 1"
+            + shared.whereClause(table, restriction) + " GROUP BY 1"
     }
 
     /// The canonical text of every column of the rows in `buckets`.
     static func rows(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64], mariaDB: Bool) -> String {
         "SELECT " + table.columns.map(canonical).joined(separator: ", ") + " FROM \(MySQLConnection.quote(table.id))"
-            + whereClause([table.filterSQL(quote: MySQLConnection.quote, literal: MySQLConnection.literal), bucketCondition(table, partitioning, buckets, mariaDB: mariaDB)])
-    }
-
-    /// A condition selecting the rows with the given canonical keys.
-    static func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String {
-        let columns = table.key.map { table.columns[$0] }
-        func literal(_ text: String?, _ column: Column) -> String {
-            guard let text else { return "NULL" }
-            switch column.type {
-            case .binary, .varbinary, .blob: return "UNHEX(\(MySQLConnection.literal(text)))"
-            default: return MySQLConnection.literal(text)
-            }
-        }
-        let tuples = keys.map { key in
-            "(" + zip(columns, key).map { "\(MySQLConnection.quote($0.name)) = \(literal($1, $0))" }.joined(separator: " AND ") + ")"
-        }
-        return tuples.isEmpty ? "FALSE" : tuples.joined(separator: " OR ")
+            + shared.whereClause(table, bucketCondition(table, partitioning, buckets, mariaDB: mariaDB))
     }
 }
 
@@ -128,7 +106,7 @@ final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
 
     func keyBounds(_ table: ChecksumTable) throws -> (min: Int64, max: Int64)? {
         let key = MySQLConnection.quote(table.columns[table.key[0]].name)
-        let row = try conn.query("SELECT MIN(\(key)), MAX(\(key)) FROM \(MySQLConnection.quote(table.id))" + MySQLChecksumSQL.whereClause([table.filterSQL(quote: MySQLConnection.quote, literal: MySQLConnection.literal)])).first
+        let row = try conn.query("SELECT MIN(\(key)), MAX(\(key)) FROM \(MySQLConnection.quote(table.id))" + MySQLChecksumSQL.shared.whereClause(table)).first
         guard let low = row?[0].flatMap({ Int64($0) }), let high = row?[1].flatMap({ Int64($0) }) else { return nil }
         return (low, high)
     }
@@ -175,7 +153,7 @@ final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
     }
 
     func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String {
-        MySQLChecksumSQL.keyCondition(table, keys: keys)
+        MySQLChecksumSQL.shared.keyCondition(table, keys: keys)
     }
 
     func deleteRows(_ table: ChecksumTable, keys: [CanonicalRow]) throws -> Int64 {

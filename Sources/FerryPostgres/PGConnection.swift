@@ -207,9 +207,8 @@ struct PGServerError {
         case "42" where sqlState == "42P01" || sqlState == "3F000": kind = .notFound
         case "3F": kind = .notFound
         case "57" where sqlState == "57014": kind = .cancelled
-        // The server shut down or is starting, or a replication slot is still held by a connection that is
-        // going away: worth connecting again.
-        case "57" where ["57P01", "57P02", "57P03"].contains(sqlState), "55" where sqlState == "55006": kind = .connectionFailed
+        // The server shut down, is shutting down or is starting: worth connecting again.
+        case "57" where ["57P01", "57P02", "57P03"].contains(sqlState): kind = .connectionFailed
         default: kind = .database
         }
         return FerryError(kind, text)

@@ -2,6 +2,9 @@ import FerryCore
 
 /// The SQL of validation checksums on PostgreSQL. Pure: builds statements, runs nothing.
 enum PostgresChecksumSQL {
+    static let shared = ChecksumSQL(quote: { PGConnection.quote($0) }, literal: { PGConnection.literal($0) },
+                                    binary: { "decode(\(PGConnection.literal($0)), 'hex')" }, never: "false")
+
     /// The canonical text of a column (CanonicalText describes the form), NULL for NULL.
     static func canonical(_ column: Column) -> String {
         let c = PGConnection.quote(column.name)
@@ -61,46 +64,21 @@ enum PostgresChecksumSQL {
 
     /// A condition selecting the rows of `buckets`.
     static func bucketCondition(_ table: ChecksumTable, _ partitioning: Partitioning, _ buckets: [Int64]) -> String {
-        if case .keyRanges = partitioning {
-            let key = PGConnection.quote(table.columns[table.key[0]].name)
-            let ranges = partitioning.keyRanges(of: buckets).map { "(\(key) >= \($0.lower) AND \(key) < \($0.upper))" }
-            return ranges.isEmpty ? "false" : "(" + ranges.joined(separator: " OR ") + ")"
-        }
+        if case .keyRanges = partitioning { return shared.keyRanges(table, partitioning, buckets) }
         return "\(bucket(table, partitioning)) IN (" + buckets.map(String.init).joined(separator: ", ") + ")"
-    }
-
-    static func whereClause(_ conditions: [String?]) -> String {
-        let present = conditions.compactMap { $0 }
-        return present.isEmpty ? "" : " WHERE " + present.joined(separator: " AND ")
     }
 
     /// Per bucket: the bucket number, the row count and the exact sum of row hashes.
     static func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?) -> String {
         let restriction = buckets.map { bucketCondition(table, partitioning, $0) }
         return "SELECT \(bucket(table, partitioning)) AS b, count(*), sum(\(rowHash(table)))::text FROM \(PGConnection.quote(table.id))"
-            + whereClause([table.filterSQL(quote: PGConnection.quote, literal: PGConnection.literal), restriction]) + " GROUP BY 1"
+            + shared.whereClause(table, restriction) + " GROUP BY 1"
     }
 
     /// The canonical text of every column of the rows in `buckets`.
     static func rows(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]) -> String {
         "SELECT " + table.columns.map(canonical).joined(separator: ", ") + " FROM \(PGConnection.quote(table.id))"
-            + whereClause([table.filterSQL(quote: PGConnection.quote, literal: PGConnection.literal), bucketCondition(table, partitioning, buckets)])
-    }
-
-    /// A condition selecting the rows with the given canonical keys.
-    static func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String {
-        let columns = table.key.map { table.columns[$0] }
-        func literal(_ text: String?, _ column: Column) -> String {
-            guard let text else { return "NULL" }
-            switch column.type {
-            case .binary, .varbinary, .blob: return "decode(\(PGConnection.literal(text)), 'hex')"
-            default: return PGConnection.literal(text)
-            }
-        }
-        let tuples = keys.map { key in
-            "(" + zip(columns, key).map { "\(PGConnection.quote($0.name)) = \(literal($1, $0))" }.joined(separator: " AND ") + ")"
-        }
-        return tuples.isEmpty ? "false" : tuples.joined(separator: " OR ")
+            + shared.whereClause(table, bucketCondition(table, partitioning, buckets))
     }
 }
 
@@ -123,7 +101,7 @@ final class PostgresChecksumSession: ChecksumSession, @unchecked Sendable {
 
     func keyBounds(_ table: ChecksumTable) throws -> (min: Int64, max: Int64)? {
         let key = PGConnection.quote(table.columns[table.key[0]].name)
-        let row = try conn.query("SELECT min(\(key))::text, max(\(key))::text FROM \(PGConnection.quote(table.id))" + PostgresChecksumSQL.whereClause([table.filterSQL(quote: PGConnection.quote, literal: PGConnection.literal)]))[0]
+        let row = try conn.query("SELECT min(\(key))::text, max(\(key))::text FROM \(PGConnection.quote(table.id))" + PostgresChecksumSQL.shared.whereClause(table))[0]
         guard let low = row[0].flatMap({ Int64($0) }), let high = row[1].flatMap({ Int64($0) }) else { return nil }
         return (low, high)
     }
@@ -146,7 +124,7 @@ final class PostgresChecksumSession: ChecksumSession, @unchecked Sendable {
     }
 
     func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String {
-        PostgresChecksumSQL.keyCondition(table, keys: keys)
+        PostgresChecksumSQL.shared.keyCondition(table, keys: keys)
     }
 
     func deleteRows(_ table: ChecksumTable, keys: [CanonicalRow]) throws -> Int64 {

@@ -8,6 +8,8 @@ import GRDBSQLite
 /// hashes are computed here, in exactly the form the server engines compute them in SQL.
 final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
     private let source: SQLiteSource
+    static let sql = ChecksumSQL(quote: { SQLiteNames.quote($0) }, literal: { SQLiteNames.literal($0) },
+                                 binary: { "X'\($0)'" }, never: "0")
 
     init(source: SQLiteSource) {
         self.source = source
@@ -23,7 +25,7 @@ final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
 
     func keyBounds(_ table: ChecksumTable) throws -> (min: Int64, max: Int64)? {
         let key = SQLiteNames.quote(table.columns[table.key[0]].name)
-        let sql = "SELECT min(\(key)), max(\(key)) FROM \(SQLiteNames.quote(table.id.name))" + Self.whereClause([table.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal)])
+        let sql = "SELECT min(\(key)), max(\(key)) FROM \(SQLiteNames.quote(table.id.name))" + Self.sql.whereClause(table)
         return try SQLiteErrors.wrap(source.url) {
             try source.open().read { db in
                 guard let row = try Row.fetchOne(db, sql: sql), let low = row[0] as Int64?, let high = row[1] as Int64? else { return nil }
@@ -56,18 +58,7 @@ final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
     }
 
     func keyCondition(_ table: ChecksumTable, keys: [CanonicalRow]) -> String {
-        let columns = table.key.map { table.columns[$0] }
-        func literal(_ text: String?, _ column: FerryCore.Column) -> String {
-            guard let text else { return "NULL" }
-            switch column.type {
-            case .binary, .varbinary, .blob: return "X'\(text)'"
-            default: return SQLiteNames.literal(text)
-            }
-        }
-        let tuples = keys.map { key in
-            "(" + zip(columns, key).map { "\(SQLiteNames.quote($0.name)) = \(literal($1, $0))" }.joined(separator: " AND ") + ")"
-        }
-        return tuples.isEmpty ? "0" : tuples.joined(separator: " OR ")
+        Self.sql.keyCondition(table, keys: keys)
     }
 
     func deleteRows(_ table: ChecksumTable, keys: [CanonicalRow]) throws -> Int64 {
@@ -88,16 +79,14 @@ final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
     /// Reads the canonical rows of `buckets` (every bucket when nil) and hands each to `body` with its bucket.
     private func scan(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?, where extra: String? = nil,
                       _ body: (Int64, CanonicalRow) throws -> Void) throws {
-        var conditions = [table.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal), extra]
+        var restriction = extra
         var wanted: Set<Int64>? = buckets.map(Set.init)
         if let buckets, case .keyRanges = partitioning {
-            let key = SQLiteNames.quote(table.columns[table.key[0]].name)
-            let ranges = partitioning.keyRanges(of: buckets).map { "(\(key) >= \($0.lower) AND \(key) < \($0.upper))" }
-            conditions.append(ranges.isEmpty ? "0" : "(" + ranges.joined(separator: " OR ") + ")")
+            restriction = [extra, Self.sql.keyRanges(table, partitioning, buckets)].compactMap { $0 }.joined(separator: " AND ")
             wanted = nil
         }
         let columns = table.columns.map { SQLiteNames.quote($0.name) }.joined(separator: ", ")
-        let sql = "SELECT \(columns) FROM \(SQLiteNames.quote(table.id.name))" + Self.whereClause(conditions)
+        let sql = "SELECT \(columns) FROM \(SQLiteNames.quote(table.id.name))" + Self.sql.whereClause(table, restriction)
         let types = table.columns.map(\.type)
         try SQLiteErrors.wrap(source.url) {
             try source.open().read { db in
@@ -142,10 +131,5 @@ final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
     /// The first 8 bytes of the MD5 of `text`, big-endian.
     static func hash64(_ text: String) -> UInt64 {
         Insecure.MD5.hash(data: Array(text.utf8)).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-    }
-
-    static func whereClause(_ conditions: [String?]) -> String {
-        let present = conditions.compactMap { $0 }
-        return present.isEmpty ? "" : " WHERE " + present.joined(separator: " AND ")
     }
 }

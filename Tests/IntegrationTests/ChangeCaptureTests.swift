@@ -10,14 +10,8 @@ struct ChangeCaptureTests {
     @Test("full load and CDC under continuous writes: no gap, no duplicate; a restart resumes from the target's position",
           arguments: [EngineKind.postgres, .mysql, .sqlite])
     func handoverAndRestart(target engine: EngineKind) async throws {
-        let source = try TestDatabase.make(.postgres, label: "src")
-        let target = try TestDatabase.make(engine, label: "dst")
-        let task = "cdc-test-\(UUID().uuidString.prefix(8).lowercased())"
-        defer {
-            try? PGConnection(source.url).execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'ferry_cdc_test_%' AND NOT active AND database = current_database()")
-            source.drop()
-            target.drop()
-        }
+        let (source, target, task) = try Self.databases(target: engine)
+        defer { Self.drop(source, target) }
         try source.execute("""
             CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text);
             INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 20000) g;
@@ -59,14 +53,8 @@ struct ChangeCaptureTests {
 
     @Test("validation while CDC applies concurrent writes reports no false mismatch", arguments: [EngineKind.postgres, .mysql])
     func validationDuringChanges(target engine: EngineKind) async throws {
-        let source = try TestDatabase.make(.postgres, label: "src")
-        let target = try TestDatabase.make(engine, label: "dst")
-        let task = "cdc-test-\(UUID().uuidString.prefix(8).lowercased())"
-        defer {
-            try? PGConnection(source.url).execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'ferry_cdc_test_%' AND NOT active AND database = current_database()")
-            source.drop()
-            target.drop()
-        }
+        let (source, target, task) = try Self.databases(target: engine)
+        defer { Self.drop(source, target) }
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 20000) g")
         let replication = try runner(source, target, task: task)
         let running = Task { try await replication.run() }
@@ -90,14 +78,8 @@ struct ChangeCaptureTests {
 
     @Test("a cut replication connection is reconnected and the stream resumes without loss")
     func reconnectsAfterACutConnection() async throws {
-        let source = try TestDatabase.make(.postgres, label: "src")
-        let target = try TestDatabase.make(.postgres, label: "dst")
-        let task = "cdc-test-\(UUID().uuidString.prefix(8).lowercased())"
-        defer {
-            try? PGConnection(source.url).execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'ferry_cdc_test_%' AND NOT active AND database = current_database()")
-            source.drop()
-            target.drop()
-        }
+        let (source, target, task) = try Self.databases(target: .postgres)
+        defer { Self.drop(source, target) }
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 1000) g")
         let replication = try runner(source, target, task: task) { options in
             options.retainedBytesWarning = 0
@@ -120,6 +102,19 @@ struct ChangeCaptureTests {
         #expect(retained.retainedBytes != nil && retained.retainedWarning?.contains("MB of log") == true)
         running.cancel()
         try await running.value
+    }
+
+    /// A PostgreSQL source, a target of `engine` and a task name of their own.
+    static func databases(target engine: EngineKind) throws -> (TestDatabase, TestDatabase, String) {
+        (try TestDatabase.make(.postgres, label: "src"), try TestDatabase.make(engine, label: "dst"),
+         "cdc-test-\(UUID().uuidString.prefix(8).lowercased())")
+    }
+
+    /// Drops the databases, and first the source's slot, which would keep its database from being dropped.
+    static func drop(_ source: TestDatabase, _ target: TestDatabase) {
+        try? PGConnection(source.url).execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'ferry_cdc_test_%' AND NOT active AND database = current_database()")
+        source.drop()
+        target.drop()
     }
 
     func runner(_ source: TestDatabase, _ target: TestDatabase, task: String,

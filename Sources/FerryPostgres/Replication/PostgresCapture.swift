@@ -41,6 +41,11 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
     func start(after position: String) throws {
         guard let lsn = LSN(position) else { throw FerryError(.invalidParameter, "'\(position)' is not a PostgreSQL LSN (like 0/16B3748)") }
         stream = nil
+        // After a lost connection the server may not have noticed yet that the slot's reader is gone.
+        let active = try PGConnection(url).query("SELECT active FROM pg_replication_slots WHERE slot_name = \(PGConnection.literal(name))")
+        if active.first?[0] == "t" {
+            throw FerryError(.connectionFailed, "replication slot \(name) is still held by an earlier connection")
+        }
         let stream = try PostgresChangeStream(url: url, slot: name, publication: name, schemas: schemas)
         self.stream = stream
         try stream.start(after: lsn)
