@@ -57,6 +57,14 @@ struct TestDatabase: Sendable {
         }
     }
 
+    /// The SQLite file, opened to wait for locks as Ferry's own connections do: a WAL file's last
+    /// connection checkpoints as it closes and holds the file for that moment.
+    private func sqliteQueue() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(60)
+        return try DatabaseQueue(path: url.database!, configuration: configuration)
+    }
+
     /// Runs statements (separated by `;\n` for the server engines).
     func execute(_ sql: String) throws {
         switch engine {
@@ -67,7 +75,7 @@ struct TestDatabase: Sendable {
                 try conn.execute(statement)
             }
         case .sqlite:
-            try DatabaseQueue(path: url.database!).write { try $0.execute(sql: sql) }
+            try sqliteQueue().write { try $0.execute(sql: sql) }
         }
     }
 
@@ -77,7 +85,7 @@ struct TestDatabase: Sendable {
         case .postgres: return try PGConnection(url).query(sql)
         case .mysql: return try MySQLConnection(url).query(sql)
         case .sqlite:
-            return try DatabaseQueue(path: url.database!).read { db in
+            return try sqliteQueue().read { db in
                 try Row.fetchAll(db, sql: sql).map { row in
                     (0..<row.count).map { i -> String? in
                         let value: DatabaseValue = row[i]
