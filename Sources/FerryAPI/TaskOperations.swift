@@ -19,8 +19,8 @@ extension DMSService {
         guard let type, Self.migrationTypes.contains(type) else {
             throw DMSError.invalidParameter("MigrationType must be one of \(Self.migrationTypes.joined(separator: ", ")); got '\(type ?? "")'.")
         }
-        if type != "full-load", let engine = try? EndpointModel.engine(named: source.EngineName ?? "").engine, engine != .postgres {
-            throw DMSError.invalidParameter("MigrationType \(type) needs change data capture from the source, which Ferry has for PostgreSQL sources; \(source.EndpointIdentifier ?? "the source") is \(engine.displayName). Use full-load.")
+        if type != "full-load", let engine = try? EndpointModel.engine(named: source.EngineName ?? "").engine, engine == .sqlite {
+            throw DMSError.invalidParameter("MigrationType \(type) needs change data capture from the source, which Ferry has for PostgreSQL and MySQL/MariaDB sources; \(source.EndpointIdentifier ?? "the source") is \(engine.displayName). Use full-load.")
         }
         return type
     }

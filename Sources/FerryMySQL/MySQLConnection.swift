@@ -4,7 +4,7 @@ import Foundation
 
 /// One MariaDB Connector/C connection. Blocking; use it from one thread at a time.
 public final class MySQLConnection: @unchecked Sendable {
-    private let handle: UnsafeMutablePointer<MYSQL>
+    let handle: UnsafeMutablePointer<MYSQL>
     /// `host:port/database`, for messages.
     public let location: String
     /// The server's version string, e.g. `10.11.19-MariaDB-0+deb12u1-log`.

@@ -19,6 +19,10 @@ public struct MySQLSource: SourceConnector {
         try MySQLChecksumSession(url: url)
     }
 
+    public func openCapture(task: String, schemas: [TableSchema]) throws -> any ChangeCapture {
+        MySQLCapture(url: url, task: task, schemas: schemas)
+    }
+
     public func openSnapshot(workers: Int) throws -> any SnapshotSession {
         MySQLSnapshot(url: url)
     }

@@ -51,8 +51,8 @@ struct Migrate: AsyncParsableCommand {
             sourceURL = try ConnectionURL.parse(source, field: "--source")
             targetURL = try ConnectionURL.parse(target, field: "--target")
             options = try makeOptions()
-            if mode != "full-load", sourceURL.engine != .postgres {
-                throw FerryError.invalidParameter("--mode", "change data capture from \(sourceURL.engine.displayName) is not supported yet; PostgreSQL sources have it (use --mode full-load)")
+            if mode != "full-load", sourceURL.engine == .sqlite {
+                throw FerryError.invalidParameter("--mode", "change data capture from \(sourceURL.engine.displayName) is not supported yet; PostgreSQL and MySQL/MariaDB sources have it (use --mode full-load)")
             }
         } catch let error as FerryError {
             Terminal.error(error.message)

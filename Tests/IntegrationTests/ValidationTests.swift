@@ -142,6 +142,18 @@ func validate(_ source: TestDatabase, _ target: TestDatabase, options: Validatio
     return try await runner.run(repair: repair)
 }
 
+/// Waits until validation finds the target equal to the source (replication catches up within seconds;
+/// the limit leaves room for a busy CI machine).
+func converge(_ source: TestDatabase, _ target: TestDatabase) async throws {
+    var last: [TableValidation] = []
+    for _ in 0..<240 {
+        last = try await validate(source, target)
+        if !last.isEmpty, last.allSatisfy({ $0.matches }) { return }
+        try await Task.sleep(for: .milliseconds(500))
+    }
+    Issue.record("the target never matched the source: \(summary(last))")
+}
+
 /// The results in one line per table, for failure messages.
 func summary(_ tables: [TableValidation]) -> String {
     tables.map { "\($0.source) \($0.state.rawValue) \($0.error ?? "") \($0.differences)" }.joined(separator: "\n")

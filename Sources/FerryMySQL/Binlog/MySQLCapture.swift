@@ -1,0 +1,98 @@
+import FerryCore
+
+/// Change capture from MySQL/MariaDB for one task: the binlog, read as a replica would, from the
+/// position the target stores. Nothing is created on the source: the binlog is the server's, and the
+/// server purges it on its own schedule (`binlog_expire_logs_seconds`), so a task stopped for longer
+/// than that must reload.
+final class MySQLCapture: ChangeCapture, @unchecked Sendable {
+    private let url: ConnectionURL
+    private let schemas: [TableSchema]
+    /// The replica id this task's binlog dump uses: each reader of a server needs its own.
+    let serverID: UInt32
+    private var stream: BinlogStream?
+
+    init(url: ConnectionURL, task: String, schemas: [TableSchema]) {
+        self.url = url
+        self.schemas = schemas
+        serverID = Self.serverID(task: task)
+    }
+
+    /// A replica id derived from the task's name (FNV-1a), above 2^30 to stay clear of the ids people
+    /// give their servers.
+    static func serverID(task: String) -> UInt32 {
+        var hash: UInt32 = 2_166_136_261
+        for byte in task.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return 0x4000_0000 | (hash & 0x3fff_ffff)
+    }
+
+    /// The binlog is server-wide: whether the stored position is still on the server shows when the stream starts.
+    func exists() throws -> Bool {
+        try checkBinlogSettings(try MySQLConnection(url))
+        return true
+    }
+
+    /// The binlog position of a consistent snapshot taken now. The load's own snapshot is later, and
+    /// changes from this position on are applied as upserts and deletes by key with full row images, so
+    /// replaying the ones the load already copied converges (ARCHITECTURE §4 rule 1).
+    func create(tables: [TableID]) throws -> (position: String, snapshot: String?) {
+        let conn = try MySQLConnection(url)
+        try checkBinlogSettings(conn)
+        try conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        // MariaDB reports the binlog position that matches the snapshot exactly; MySQL only the current one.
+        let status = Dictionary(try conn.query("SHOW STATUS LIKE 'binlog_snapshot_%'").map { ($0[0] ?? "", $0[1] ?? "") }) { a, _ in a }
+        try conn.execute("COMMIT")
+        if let file = status["Binlog_snapshot_file"], !file.isEmpty, let offset = status["Binlog_snapshot_position"].flatMap(UInt64.init) {
+            return (BinlogPosition(file: file, offset: offset).description, nil)
+        }
+        guard let row = try conn.query("SHOW MASTER STATUS").first, let file = row[0], let offset = row[1].flatMap(UInt64.init) else {
+            throw FerryError(.invalidParameter, "MySQL \(url.location): SHOW MASTER STATUS returned nothing: binary logging is off")
+        }
+        return (BinlogPosition(file: file, offset: offset).description, nil)
+    }
+
+    func drop() throws {
+        stream?.stop()
+        stream = nil
+    }
+
+    /// Starts reading after `position`: by file and offset, or by GTID when the server no longer has the file.
+    func start(after position: String) throws {
+        guard let start = BinlogPosition(position) else {
+            throw FerryError(.invalidParameter, "'\(position)' is not a binlog position (like mysql-bin.000003:1234)")
+        }
+        stream?.stop()
+        stream = nil
+        do {
+            stream = try BinlogStream(url: url, position: start, byGTID: false, serverID: serverID, schemas: schemas)
+        } catch let error as FerryError where error.kind == .invalidParameter && !start.gtids.isEmpty {
+            stream = try BinlogStream(url: url, position: start, byGTID: true, serverID: serverID, schemas: schemas)
+        }
+    }
+
+    func next(timeout: Double) throws -> ChangeTransaction? {
+        guard let stream else { throw FerryError(.invalidParameter, "the change stream has not started") }
+        return try stream.next(timeout: timeout)
+    }
+
+    /// Nothing to tell the server: a replica's reading holds no binlog back.
+    func acknowledge(_ position: String) throws {}
+
+    /// The binlog is kept by the server's expiry whatever Ferry reads, so there is nothing retained for Ferry to report.
+    func retainedBytes() throws -> Int64? { nil }
+
+    /// Change capture needs the binlog on, in row format, with full row images (old and new values of every column).
+    private func checkBinlogSettings(_ conn: MySQLConnection) throws {
+        let row = try conn.query("SELECT @@log_bin, @@binlog_format, @@binlog_row_image").first ?? []
+        let settings = row.map { ($0 ?? "").uppercased() }
+        guard settings.count == 3 else { return }
+        if settings[0] != "1", settings[0] != "ON" {
+            throw FerryError(.invalidParameter, "MySQL \(url.location): binary logging is off (log_bin); change data capture reads the binlog: start the server with --log-bin --binlog-format=ROW --binlog-row-image=FULL")
+        }
+        if settings[1] != "ROW" {
+            throw FerryError(.invalidParameter, "MySQL \(url.location): binlog_format is \(settings[1]); change data capture needs ROW: SET GLOBAL binlog_format = 'ROW' (and in the server's configuration)")
+        }
+        if settings[2] != "FULL" {
+            throw FerryError(.invalidParameter, "MySQL \(url.location): binlog_row_image is \(settings[2]); change data capture needs FULL: SET GLOBAL binlog_row_image = 'FULL' (and in the server's configuration)")
+        }
+    }
+}

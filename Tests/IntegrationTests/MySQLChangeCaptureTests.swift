@@ -1,0 +1,106 @@
+import FerryConnectors
+import FerryCore
+import FerryEngine
+import FerryMySQL
+import Foundation
+import Testing
+
+@Suite("Change data capture from MySQL/MariaDB")
+struct MySQLChangeCaptureTests {
+    @Test("binlog capture under continuous writes: no gap, no duplicate; a restart resumes from the target's position",
+          arguments: [EngineKind.postgres, .mysql, .sqlite])
+    func handoverAndRestart(target engine: EngineKind) async throws {
+        let source = try TestDatabase.make(.mysql, label: "binsrc"), target = try TestDatabase.make(engine, label: "dst")
+        defer { source.drop(); target.drop() }
+        let task = "binlog-test-\(UUID().uuidString.prefix(8).lowercased())"
+        try source.execute("""
+            CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL, note varchar(200), amount decimal(12,2), seen datetime(3));
+            INSERT INTO items SELECT seq, 0, concat('row ', seq), seq / 100, '2024-05-06 07:08:09.123' FROM seq_1_to_20000
+            """)
+        let writing = ManagedFlag()
+        let writer = Task { try await Self.write(source, until: writing) }
+        try await Task.sleep(for: .milliseconds(200))
+
+        let first = try runner(source, target, task: task)
+        let running = Task { try await first.run() }
+        try await waitUntil(seconds: 180) { first.status.snapshot().changesApplied > 100 }
+        writing.stop()
+        let written = try await writer.value
+        try await converge(source, target)
+        running.cancel()
+        try await running.value
+        #expect(first.loadStatus.snapshot().first?.state == .completed)
+        #expect(written > 100)
+
+        // Changes made while Ferry is stopped are applied when it starts again, without a new full load.
+        try source.execute("UPDATE items SET counter = counter + 100, note = 'after restart' WHERE id % 7 = 0")
+        try source.execute("DELETE FROM items WHERE id BETWEEN 500 AND 520")
+        try source.execute("UPDATE items SET id = id + 1000000 WHERE id = 600")
+        let second = try runner(source, target, task: task)
+        let resumed = Task { try await second.run() }
+        try await converge(source, target)
+        resumed.cancel()
+        try await resumed.value
+        #expect(second.loadStatus.snapshot().isEmpty, "the restart must not load the tables again")
+        #expect(second.status.snapshot().changesApplied >= 2857 + 21 + 1)
+        #expect(second.status.snapshot().position?.contains("gtid=") == true)
+    }
+
+    @Test("every type of the conformance table passes through binlog row events unchanged", arguments: [EngineKind.postgres, .mysql, .sqlite])
+    func everyTypeThroughTheBinlog(target engine: EngineKind) async throws {
+        let source = try TestDatabase.make(.mysql, label: "binsrc"), target = try TestDatabase.make(engine, label: "dst")
+        let stash = try TestDatabase.make(.mysql, label: "stash")
+        defer { source.drop(); target.drop(); stash.drop() }
+        try TypeFixtures.create(in: stash)
+        let table = "\(MySQLConnection.quote(stash.schema)).all_types"
+        try source.execute("CREATE TABLE all_types LIKE \(table)")
+        let replication = try runner(source, target, task: "binlog-types-\(UUID().uuidString.prefix(8).lowercased())")
+        let running = Task { try await replication.run() }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        // Every value arrives as an insert, then as both images of updates (one moves the key), then deletes.
+        try source.execute("INSERT INTO all_types SELECT * FROM \(table)")
+        try source.execute("UPDATE all_types SET id = id + 10 WHERE id = 1")
+        try source.execute("UPDATE all_types SET c_varchar = 'changed' WHERE id IN (2, 4)")
+        try source.execute("DELETE FROM all_types WHERE id IN (3, 4)")
+        try source.execute("INSERT INTO all_types SELECT * FROM \(table) WHERE id = 3")
+        try await converge(source, target)
+        running.cancel()
+        try await running.value
+        #expect(replication.status.snapshot().changesApplied >= 8)
+    }
+
+    func runner(_ source: TestDatabase, _ target: TestDatabase, task: String) throws -> ReplicationRunner {
+        let rules = """
+            {"rules":[
+              {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"\(source.schema)","table-name":"%"},"rule-action":"include"},
+              {"rule-type":"transformation","rule-id":"2","rule-name":"schema","rule-target":"schema","object-locator":{"schema-name":"\(source.schema)"},"rule-action":"rename","value":"\(target.schema)"}
+            ]}
+            """
+        var options = ReplicationOptions(task: task, fullLoad: true)
+        options.batchSeconds = 0.2
+        return ReplicationRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
+                                 load: FullLoadOptions(mappings: try TableMappings(json: rules), parallelism: 2), options: options)
+    }
+
+    /// Inserts, updates (including key changes) and deletes, each its own transaction, until stopped.
+    static func write(_ db: TestDatabase, until flag: ManagedFlag) async throws -> Int {
+        try await BlockingWork.run("test-writer") {
+            let conn = try MySQLConnection(db.url)
+            var n = 0
+            while !flag.isStopped {
+                n += 1
+                switch n % 4 {
+                case 0: try conn.execute("INSERT INTO items VALUES (\(100_000 + n), \(n), 'new', -\(n).25, now(3))")
+                case 1: try conn.execute("UPDATE items SET counter = counter + 1, note = 'updated \(n)' WHERE id = \(n % 20_000 + 1)")
+                case 2: try conn.execute("DELETE FROM items WHERE id = \(100_000 + n - 2)")
+                default:
+                    try conn.execute("START TRANSACTION")
+                    try conn.execute("UPDATE items SET counter = counter + 1 WHERE id = \(n % 500 + 1)")
+                    try conn.execute("UPDATE items SET id = id + 200000 WHERE id = \(100_000 + n - 3)")
+                    try conn.execute("COMMIT")
+                }
+            }
+            return n
+        }
+    }
+}
