@@ -51,7 +51,7 @@ let package = Package(
         ]),
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore"]),
         .testTarget(name: "FerryPostgresTests", dependencies: ["FerryPostgres", "FerryCore"], resources: [.copy("Golden")]),
-        .testTarget(name: "FerryMySQLTests", dependencies: ["FerryMySQL", "FerryCore"]),
+        .testTarget(name: "FerryMySQLTests", dependencies: ["FerryMySQL", "FerryCore"], resources: [.copy("Golden")]),
         .testTarget(name: "FerryAPITests", dependencies: [
             "FerryAPI", "FerryCatalog", "FerryCore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

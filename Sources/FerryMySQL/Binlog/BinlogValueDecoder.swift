@@ -110,18 +110,15 @@ enum BinlogValueDecoder {
         }
     }
 
-    /// MariaDB's UUID type stores time-based (version 1) UUIDs with their segments swapped, so that they
-    /// sort by time; other UUIDs as they read.
-    static func uuid(_ stored: [UInt8]) -> String {
-        let hex = stored.map { String(format: "%02x", $0) }.joined()
-        let h = Array(hex)
-        func part(_ a: Int, _ b: Int) -> String { String(h[a..<b]) }
-        // Stored swapped: nnnnnnnnnnnn vsss Vhhh mmmm llllllll.
-        let version = h[16], variant = h[12]
-        if version == "1", "89ab".contains(variant) {
-            return [part(24, 32), part(20, 24), part(16, 20), part(12, 16), part(0, 12)].joined(separator: "-")
+    /// A UUID's 16 bytes in its text form (the binlog holds them in reading order, whatever the version).
+    static func uuid(_ bytes: [UInt8]) -> String {
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        var text = ""
+        for (index, character) in hex.enumerated() {
+            if [8, 12, 16, 20].contains(index) { text.append("-") }
+            text.append(character)
         }
-        return [part(0, 8), part(8, 12), part(12, 16), part(16, 20), part(20, 32)].joined(separator: "-")
+        return text
     }
 
     /// MySQL's packed binary DECIMAL: groups of 9 digits in 4 bytes (fewer bytes for a partial group),
