@@ -69,6 +69,28 @@ struct MySQLChangeCaptureTests {
         #expect(replication.status.snapshot().changesApplied >= 8)
     }
 
+    @Test("a killed binlog dump connection is reconnected and the stream resumes without loss")
+    func reconnectsAfterAKilledDump() async throws {
+        let source = try TestDatabase.make(.mysql, label: "binsrc"), target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL);\nINSERT INTO items SELECT seq, 0 FROM seq_1_to_1000")
+        let replication = try runner(source, target, task: "binlog-cut-\(UUID().uuidString.prefix(8).lowercased())")
+        let running = Task { try await replication.run() }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try source.execute("UPDATE items SET counter = 1 WHERE id <= 100")
+        try await waitUntil { replication.status.snapshot().changesApplied >= 100 }
+        // Kill the dump thread, as a network failure or a server restart would end it.
+        let dumps = try source.query("SELECT id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' AND DB = \(MySQLConnection.literal(source.schema))")
+        #expect(dumps.count == 1, "the task's dump connection must have been found")
+        for row in dumps { try source.execute("KILL \(row[0] ?? "0")") }
+        try source.execute("UPDATE items SET counter = 2 WHERE id > 900")
+        try source.execute("DELETE FROM items WHERE id BETWEEN 400 AND 409")
+        try await converge(source, target)
+        #expect(replication.status.snapshot().changesApplied >= 210)
+        running.cancel()
+        try await running.value
+    }
+
     func runner(_ source: TestDatabase, _ target: TestDatabase, task: String) throws -> ReplicationRunner {
         let rules = """
             {"rules":[

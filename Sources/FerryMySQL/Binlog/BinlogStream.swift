@@ -27,7 +27,7 @@ final class BinlogStream: @unchecked Sendable {
         _ = file.withCString { ferry_rpl_set_file(rpl, $0, strlen($0)) }
         ferry_rpl_set_start(rpl, UInt(byGTID ? 4 : position.offset))
         let dump = BinlogDump(conn: conn, rpl: rpl)
-        if mariadb_rpl_open(rpl) != 0 { throw Self.error(rpl, conn.location) }
+        if mariadb_rpl_open(rpl) != 0 { throw Self.error(dump, conn.location) }
         let assembler = BinlogTransactionAssembler(after: position, schemas: schemas)
         let reader = Thread { [queue, stopped, finished, location] in
             Self.read(dump, assembler, into: queue, until: stopped, location: location)
@@ -63,7 +63,7 @@ final class BinlogStream: @unchecked Sendable {
         while !stopped.isSet {
             guard let fetched = mariadb_rpl_fetch(rpl, event) else {
                 event = nil
-                if !stopped.isSet { queue.fail(error(rpl, location)) }
+                if !stopped.isSet { queue.fail(error(dump, location)) }
                 return
             }
             event = fetched
@@ -83,14 +83,19 @@ final class BinlogStream: @unchecked Sendable {
         }
     }
 
-    private static func error(_ rpl: UnsafeMutablePointer<MARIADB_RPL>, _ location: String) -> FerryError {
-        let code = mariadb_rpl_errno(rpl)
-        let text = String(cString: mariadb_rpl_error(rpl))
+    private static func error(_ dump: BinlogDump, _ location: String) -> FerryError {
+        // The reader's own error, or else the connection's (a lost connection is reported there).
+        var code = mariadb_rpl_errno(dump.rpl)
+        var text = String(cString: mariadb_rpl_error(dump.rpl))
+        if code == 0 {
+            code = mysql_errno(dump.conn.handle)
+            text = String(cString: mysql_error(dump.conn.handle))
+        }
         switch code {
         case 1236:
             return FerryError(.invalidParameter, "MySQL \(location): the binlog position is no longer on the server (\(text)); the binlog was purged before Ferry read it: reload the tables (start the task with reload-target)")
         case 2002, 2003, 2006, 2013, 2026, 2055, 0:
-            return FerryError(.connectionFailed, "MySQL \(location): the binlog stream broke: \(text) (error \(code))")
+            return FerryError(.connectionFailed, "MySQL \(location): the binlog stream broke: \(text.isEmpty ? "connection closed" : text) (error \(code))")
         default:
             return FerryError(.database, "MySQL \(location): binlog: \(text) (error \(code))")
         }
