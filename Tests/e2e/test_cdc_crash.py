@@ -79,3 +79,75 @@ def test_sigkill_during_load_and_cdc_loses_and_duplicates_nothing():
         psql(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'ferry_{task}'", source_db)
         psql(f"DROP DATABASE {source_db} WITH (FORCE)", "postgres")
         psql(f"DROP DATABASE {target_db} WITH (FORCE)", "postgres")
+
+
+def mariadb(sql, database=""):
+    url = urllib.parse.urlparse(os.environ["FERRY_TEST_MYSQL_URL"])
+    result = subprocess.run(["mariadb", "-h", url.hostname, "-P", str(url.port), "-u", url.username or "root",
+                             "--batch", "--skip-column-names", "-e", sql] + ([database] if database else []),
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"mariadb failed: {result.stderr}")
+    return result.stdout.strip()
+
+
+def mariadb_writer(database, stop, counter):
+    """The same write mix as `writer`, on MariaDB."""
+    n = 0
+    while not stop.is_set():
+        n += 1
+        mariadb(f"START TRANSACTION; INSERT INTO items VALUES ({1000000 + n}, {n}, 'new'); "
+                f"UPDATE items SET counter = counter + 1, note = 'u{n}' WHERE id = {n % 250000 + 1}; "
+                f"UPDATE items SET id = id + 2000000 WHERE id = {1000000 + n - 1}; "
+                f"DELETE FROM items WHERE id = {n % 40000 + 5000}; COMMIT", database)
+        counter[0] = n
+
+
+def test_sigkill_with_a_mariadb_source_loses_and_duplicates_nothing():
+    suffix = uuid.uuid4().hex[:8]
+    source_db, target_db, task = f"crash_src_{suffix}", f"crash_dst_{suffix}", f"crash_{suffix}"
+    mariadb(f"CREATE DATABASE {source_db}")
+    psql(f"CREATE DATABASE {target_db}", "postgres")
+    mariadb("CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL, note varchar(100)); "
+            "INSERT INTO items SELECT seq, 0, md5(seq) FROM seq_1_to_300000", source_db)
+    source_url = os.environ["FERRY_TEST_MYSQL_URL"] + "/" + source_db
+    rules = ('{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"%s",'
+             '"table-name":"%%"},"rule-action":"include"},{"rule-type":"transformation","rule-id":"2","rule-name":"schema",'
+             '"rule-target":"schema","object-locator":{"schema-name":"%s"},"rule-action":"rename","value":"public"}]}') % (source_db, source_db)
+    mappings = f"/tmp/{task}.json"
+    with open(mappings, "w") as f:
+        f.write(rules)
+    command = [os.environ["FERRY_BIN"], "migrate", "--source", source_url, "--target", pg_url(target_db),
+               "--mode", "full-load-and-cdc", "--task", task, "--table-mappings", mappings]
+    stop, written = threading.Event(), [0]
+    thread = threading.Thread(target=mariadb_writer, args=(source_db, stop, written))
+    thread.start()
+    rng = random.Random(suffix)
+    try:
+        for pause in (0.6, rng.uniform(2.5, 4), rng.uniform(2.5, 4)):
+            ferry = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(pause)
+            ferry.send_signal(signal.SIGKILL)
+            ferry.wait()
+        stop.set()
+        thread.join()
+        assert written[0] > 50, "the writer must have run throughout"
+        ferry = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        verdict = None
+        for _ in range(60):
+            time.sleep(1)
+            verdict = subprocess.run([os.environ["FERRY_BIN"], "validate", "--source", source_url, "--target", pg_url(target_db),
+                                      "--table-mappings", mappings], capture_output=True, text=True)
+            if verdict.returncode == 0:
+                break
+        ferry.send_signal(signal.SIGINT)
+        ferry.wait(timeout=60)
+        assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+        assert mariadb("SELECT count(*) FROM items", source_db) == psql("SELECT count(*) FROM public.items", target_db)
+    finally:
+        stop.set()
+        thread.join()
+        mariadb(f"DROP DATABASE IF EXISTS {source_db}")
+        psql(f"DROP DATABASE {target_db} WITH (FORCE)", "postgres")
+        if os.path.exists(mappings):
+            os.remove(mappings)
