@@ -165,7 +165,7 @@ extension DMSService {
         let run = TaskRun(arn: arn, identifier: current.ReplicationTaskIdentifier!,
                           source: try connectionURL(try endpoint(current.SourceEndpointArn)),
                           target: try connectionURL(try endpoint(current.TargetEndpointArn)),
-                          options: options, fresh: startType != "resume-processing", validation: settings.validation,
+                          options: options, fresh: startType != "resume-processing", validation: settings.validation, changes: settings.changes,
                           migrationType: current.MigrationType ?? "full-load")
         try await supervisor.start(run)
         var task = try self.task(arn)

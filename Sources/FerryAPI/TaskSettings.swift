@@ -9,12 +9,13 @@ struct TaskSettings {
     let prepMode: TargetTablePrepMode
     let maxFullLoadSubTasks: Int
     let validation: ValidationTaskSettings
+    let changes: ChangeTaskSettings
     /// Settings the user set that Ferry accepts but does not act on yet (`Section.Key`), sorted.
     let unhonoured: [String]
 
     /// The settings Ferry acts on; docs/task-settings.md lists the rest.
     static let honoured: Set<String> = Set(["FullLoadSettings.TargetTablePrepMode", "FullLoadSettings.MaxFullLoadSubTasks"])
-        .union(ValidationTaskSettings.honoured)
+        .union(ValidationTaskSettings.honoured).union(ChangeTaskSettings.honoured)
 
     static let sections = ["TargetMetadata", "FullLoadSettings", "ChangeProcessingTuning", "ChangeProcessingDdlHandlingPolicy",
                            "ErrorBehavior", "ValidationSettings", "Logging", "ControlTablesSettings", "StreamBufferSettings",
@@ -68,10 +69,12 @@ struct TaskSettings {
     init(_ text: String?) throws {
         var effective = Self.defaults
         var unhonoured: [String] = []
+        var user: [String: Any] = [:]
         if let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            guard let data = text.data(using: .utf8), let user = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            guard let data = text.data(using: .utf8), let parsed = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw DMSError.invalidParameter("Invalid task settings JSON: ReplicationTaskSettings is not a JSON object.")
             }
+            user = parsed
             for (section, value) in user {
                 guard Self.sections.contains(section) else {
                     throw DMSError.invalidParameter("Invalid task settings JSON: unknown section '\(section)'; expected one of \(Self.sections.joined(separator: ", ")).")
@@ -94,6 +97,7 @@ struct TaskSettings {
         prepMode = mode
         maxFullLoadSubTasks = subTasks
         validation = try ValidationTaskSettings(effective)
+        changes = try ChangeTaskSettings(effective, user: user)
         if validation.only, mode != .doNothing {
             throw DMSError.invalidParameter("Invalid task settings JSON: ValidationSettings.ValidationOnly needs FullLoadSettings.TargetTablePrepMode DO_NOTHING (a validation-only task must not touch the target's tables); got \(mode.rawValue).")
         }

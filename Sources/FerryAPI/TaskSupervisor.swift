@@ -15,6 +15,7 @@ struct TaskRun: Sendable {
     /// Whether earlier table statistics are discarded (start-replication, reload-target).
     var fresh: Bool
     var validation: ValidationTaskSettings
+    var changes: ChangeTaskSettings
     /// `full-load`, `full-load-and-cdc` or `cdc`.
     var migrationType: String
 }
@@ -174,6 +175,7 @@ actor TaskSupervisor {
         var options = ReplicationOptions(task: run.identifier, fullLoad: run.migrationType == "full-load-and-cdc")
         options.controlSchema = run.validation.controlSchema
         options.fresh = run.fresh
+        run.changes.apply(to: &options)
         // A resumed stream continues from the target's position; a load that never finished starts over,
         // so no table is skipped here.
         var load = run.options
@@ -184,6 +186,7 @@ actor TaskSupervisor {
         let monitor = Task { [catalog] in
             var loadRecorded = false
             var warned = false
+            var suspended: Set<TableID> = []
             while !Task.isCancelled {
                 let status = runner.status.snapshot()
                 if status.phase == .starting || status.phase == .fullLoad {
@@ -201,6 +204,12 @@ actor TaskSupervisor {
                                                           message: "Warning: \(warning).", categories: ["failure"]))
                     }
                     warned = status.retainedWarning != nil
+                    for (table, reason) in status.suspended where !suspended.contains(table) {
+                        suspended.insert(table)
+                        try? catalog.addEvent(EventRecord(sourceIdentifier: run.identifier, sourceType: "replication-task",
+                                                          message: "Table \(table) is suspended: \(reason). Its changes are no longer applied; reload the table (ReloadTables).",
+                                                          categories: ["failure"]))
+                    }
                 }
                 try? await Task.sleep(for: .seconds(1))
             }
@@ -228,18 +237,21 @@ actor TaskSupervisor {
     /// Writes CDC counts into the tables' statistics and the applied position into RecoveryCheckpoint.
     static func persistChanges(_ status: ReplicationStatus.Snapshot, arn: String, catalog: Catalog) {
         let existing = (try? catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)) ?? []
-        let rows = status.counts.map { table, kinds in
+        let tables = Set(status.counts.keys).union(status.ddls.keys).union(status.suspended.keys)
+        let rows = tables.map { table in
+            let kinds = status.counts[table] ?? [:]
             var stats = existing.first { $0.SchemaName == table.schema && $0.TableName == table.name }
                 ?? TableStatistics(SchemaName: table.schema, TableName: table.name)
             stats.Inserts = kinds[.insert] ?? 0
             stats.Updates = kinds[.update] ?? 0
             stats.Deletes = kinds[.delete] ?? 0
-            stats.Ddls = kinds[.truncate] ?? 0
+            stats.Ddls = (kinds[.truncate] ?? 0) + (status.ddls[table] ?? 0)
             stats.AppliedInserts = stats.Inserts
             stats.AppliedUpdates = stats.Updates
             stats.AppliedDeletes = stats.Deletes
             stats.AppliedDdls = stats.Ddls
             stats.LastUpdateTime = Date()
+            if status.suspended[table] != nil { stats.TableState = "Table error" }
             return (schema: table.schema, table: table.name, body: stats)
         }
         do {

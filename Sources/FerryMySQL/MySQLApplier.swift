@@ -7,8 +7,10 @@ import Foundation
 final class MySQLApplier: ChangeApplier, @unchecked Sendable {
     private let conn: MySQLConnection
     private let status: TableID
+    private let url: ConnectionURL
 
     init(url: ConnectionURL, controlSchema: String) throws {
+        self.url = url
         conn = try MySQLConnection(url)
         status = TableID(schema: controlSchema.isEmpty ? "awsdms_control" : controlSchema, name: ApplyStatements.statusTable)
         try conn.execute("SET SESSION foreign_key_checks = 0")
@@ -22,6 +24,26 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
 
     func appliedPosition(task: String) throws -> String? {
         try conn.query("SELECT source_position FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(task))").first?[0] ?? nil
+    }
+
+    /// MySQL 8 has no `ADD COLUMN IF NOT EXISTS`, so the catalog is asked first.
+    func alter(_ plan: TablePlan, _ change: SchemaChange) throws {
+        let table = MySQLConnection.quote(plan.target)
+        func exists(_ column: String) throws -> Bool {
+            try !conn.query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = \(MySQLConnection.literal(plan.target.schema)) "
+                + "AND TABLE_NAME = \(MySQLConnection.literal(plan.target.name)) AND COLUMN_NAME = \(MySQLConnection.literal(column))").isEmpty
+        }
+        switch change.kind {
+        case let .addColumn(column):
+            guard try !exists(column.name) else { return }
+            let definition = try MySQLTarget(url: url).columnDefinition(ColumnPlan(source: column, targetName: column.name), plan: plan, mariaDB: conn.isMariaDB)
+            try conn.execute("ALTER TABLE \(table) ADD COLUMN \(definition)")
+        case let .dropColumn(name):
+            guard let target = plan.targetName(ofSource: name), try exists(target) else { return }
+            try conn.execute("ALTER TABLE \(table) DROP COLUMN \(MySQLConnection.quote(target))")
+        case .unsupported:
+            break
+        }
     }
 
     func apply(_ batch: ChangeBatch, task: String) throws {

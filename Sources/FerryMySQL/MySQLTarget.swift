@@ -40,7 +40,7 @@ public struct MySQLTarget: TargetConnector {
         }
     }
 
-    private func columnDefinition(_ column: ColumnPlan, plan: TablePlan, mariaDB: Bool) throws -> String {
+    func columnDefinition(_ column: ColumnPlan, plan: TablePlan, mariaDB: Bool) throws -> String {
         let source = column.source
         let keys = [plan.source.primaryKey] + plan.source.indexes.map(\.columns)
         let key = keys.filter { $0.contains(source.name) }.max { $0.count < $1.count }

@@ -6,8 +6,10 @@ import Foundation
 final class PostgresApplier: ChangeApplier, @unchecked Sendable {
     private let conn: PGConnection
     private let status: TableID
+    private let url: ConnectionURL
 
     init(url: ConnectionURL, controlSchema: String) throws {
+        self.url = url
         conn = try PGConnection(url)
         status = TableID(schema: controlSchema.isEmpty ? "public" : controlSchema, name: ApplyStatements.statusTable)
         try conn.execute("""
@@ -19,6 +21,20 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
 
     func appliedPosition(task: String) throws -> String? {
         try conn.query("SELECT source_position FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(task))").first?[0] ?? nil
+    }
+
+    func alter(_ plan: TablePlan, _ change: SchemaChange) throws {
+        let table = PGConnection.quote(plan.target)
+        switch change.kind {
+        case let .addColumn(column):
+            let definition = try PostgresTarget(url: url).columnDefinition(ColumnPlan(source: column, targetName: column.name), plan: plan, conn: conn)
+            try conn.execute("ALTER TABLE \(table) ADD COLUMN IF NOT EXISTS \(definition)")
+        case let .dropColumn(name):
+            guard let target = plan.targetName(ofSource: name) else { return }
+            try conn.execute("ALTER TABLE \(table) DROP COLUMN IF EXISTS \(PGConnection.quote(target))")
+        case .unsupported:
+            break
+        }
     }
 
     func apply(_ batch: ChangeBatch, task: String) throws {

@@ -4,6 +4,23 @@ import FerryCore
 enum PostgresCatalog {
     static let userSchemas = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'"
 
+    /// A column added to a table while changes stream, described from its type's OID and modifier (as a
+    /// relation message gives them). It is nullable and has no default: rows already there get NULL.
+    static func column(named name: String, typeOID: UInt32, typeModifier: Int32, _ conn: PGConnection) throws -> Column {
+        let rows = try conn.query("""
+            SELECT format_type(t.oid, \(typeModifier)), t.typname, t.typtype, et.typname, et.typtype,
+                   (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = COALESCE(et.oid, t.oid))
+            FROM pg_type t LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+            WHERE t.oid = \(typeOID)
+            """)
+        guard let row = rows.first else { throw FerryError(.notFound, "PostgreSQL \(conn.location): no type with OID \(typeOID) for new column \(name)") }
+        let type = PostgresTypes.CatalogType(
+            formatted: row[0]!, typeName: row[1]!, typeType: row[2]!, typeModifier: Int(typeModifier),
+            elementName: row[3], elementType: row[4],
+            enumLabels: row[5].flatMap(ArrayLiteral.parse)?.compactMap { if case let .text(t) = $0 { t } else { nil } } ?? [])
+        return Column(name: name, type: PostgresTypes.neutral(type), nativeType: row[0]!, nullable: true)
+    }
+
     static func discover(_ conn: PGConnection, _ mappings: TableMappings) throws -> [TableSchema] {
         var tables: [TableID: TableSchema] = [:]
         var order: [TableID] = []

@@ -54,7 +54,7 @@ public struct PostgresTarget: TargetConnector {
         }
     }
 
-    private func columnDefinition(_ column: ColumnPlan, plan: TablePlan, conn: PGConnection) throws -> String {
+    func columnDefinition(_ column: ColumnPlan, plan: TablePlan, conn: PGConnection) throws -> String {
         let source = column.source
         var enumType: String?
         if let labels = PostgresTypes.enumLabels(of: source.type) {

@@ -7,8 +7,10 @@ import GRDB
 final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     private let queue: DatabaseQueue
     private let url: ConnectionURL
+    private let target: SQLiteTarget
 
     init(target: SQLiteTarget) throws {
+        self.target = target
         url = target.url
         queue = try target.open()
         try SQLiteErrors.wrap(url) {
@@ -25,6 +27,25 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
         try SQLiteErrors.wrap(url) {
             try queue.read { db in
                 try String.fetchOne(db, sql: "SELECT source_position FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [task])
+            }
+        }
+    }
+
+    func alter(_ plan: TablePlan, _ change: SchemaChange) throws {
+        let table = SQLiteNames.quote(plan.target.name)
+        try SQLiteErrors.wrap(url) {
+            try queue.write { db in
+                let existing = Set(try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))").map { $0["name"] as String })
+                switch change.kind {
+                case let .addColumn(column):
+                    guard !existing.contains(column.name) else { return }
+                    try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN " + target.columnDefinition(ColumnPlan(source: column, targetName: column.name), plan: plan))
+                case let .dropColumn(name):
+                    guard let name = plan.targetName(ofSource: name), existing.contains(name) else { return }
+                    try db.execute(sql: "ALTER TABLE \(table) DROP COLUMN \(SQLiteNames.quote(name))")
+                case .unsupported:
+                    break
+                }
             }
         }
     }

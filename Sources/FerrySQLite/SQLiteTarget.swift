@@ -59,17 +59,20 @@ public struct SQLiteTarget: TargetConnector {
         }
     }
 
-    func createStatement(_ plan: TablePlan, related: [TableID: TablePlan]) -> String {
-        var definitions = plan.columns.map { column -> String in
-            let source = column.source
-            let type = plan.source.engine == .sqlite ? source.nativeType : SQLiteTypes.ddl(for: source.type)
-            var definition = "\(SQLiteNames.quote(column.targetName)) \(type)"
-            if !source.nullable { definition += " NOT NULL" }
-            if let value = source.defaultValue, let text = value.textForm, !value.isNull {
-                definition += " DEFAULT " + (Double(text) != nil ? text : "'\(text.replacingOccurrences(of: "'", with: "''"))'")
-            }
-            return definition
+    /// One column's definition: name, type, NOT NULL and a literal default.
+    func columnDefinition(_ column: ColumnPlan, plan: TablePlan) -> String {
+        let source = column.source
+        let type = plan.source.engine == .sqlite ? source.nativeType : SQLiteTypes.ddl(for: source.type)
+        var definition = "\(SQLiteNames.quote(column.targetName)) \(type)"
+        if !source.nullable { definition += " NOT NULL" }
+        if let value = source.defaultValue, let text = value.textForm, !value.isNull {
+            definition += " DEFAULT " + (Double(text) != nil ? text : "'\(text.replacingOccurrences(of: "'", with: "''"))'")
         }
+        return definition
+    }
+
+    func createStatement(_ plan: TablePlan, related: [TableID: TablePlan]) -> String {
+        var definitions = plan.columns.map { columnDefinition($0, plan: plan) }
         let key = plan.targetPrimaryKey
         if !key.isEmpty { definitions.append("PRIMARY KEY (\(key.map(SQLiteNames.quote).joined(separator: ", ")))") }
         for foreignKey in plan.source.foreignKeys {

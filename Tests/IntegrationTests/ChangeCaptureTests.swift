@@ -104,6 +104,41 @@ struct ChangeCaptureTests {
         try await running.value
     }
 
+    @Test("added and dropped columns reach the target; a column type change suspends only its table",
+          arguments: [EngineKind.postgres, .mysql, .sqlite])
+    func columnChanges(target engine: EngineKind) async throws {
+        let (source, target, task) = try Self.databases(target: engine)
+        defer { Self.drop(source, target) }
+        try source.execute("""
+            CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text);
+            INSERT INTO app.items SELECT g, 0, 'row ' || g FROM generate_series(1, 1000) g;
+            CREATE TABLE app.other (id int PRIMARY KEY, amount int);
+            INSERT INTO app.other SELECT g, g FROM generate_series(1, 10) g
+            """)
+        let replication = try runner(source, target, task: task)
+        let running = Task { try await replication.run() }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try source.execute("ALTER TABLE app.items ADD COLUMN price numeric(10,2), ADD COLUMN seen timestamptz")
+        try source.execute("UPDATE app.items SET price = id * 1.5, seen = '2024-01-02 03:04:05+00' WHERE id <= 100")
+        try source.execute("INSERT INTO app.items VALUES (5000, 1, 'new', 9.99, now())")
+        try source.execute("ALTER TABLE app.items DROP COLUMN note")
+        try source.execute("UPDATE app.items SET counter = 7 WHERE id > 900")
+        try source.execute("ALTER TABLE app.other ALTER COLUMN amount TYPE bigint")
+        try source.execute("UPDATE app.other SET amount = amount + 1")
+        try source.execute("UPDATE app.items SET counter = 8 WHERE id <= 5")
+        try await waitUntil { replication.status.snapshot().suspended[TableID(schema: "app", name: "other")] != nil }
+        try await waitUntil { replication.status.snapshot().counts[TableID(schema: "app", name: "items")]?[.update] ?? 0 >= 205 }
+        let status = replication.status.snapshot()
+        running.cancel()
+        try await running.value
+        #expect(status.suspended[TableID(schema: "app", name: "other")]?.contains("amount changed type") == true)
+        #expect(status.ddls[TableID(schema: "app", name: "items")] == 3)
+        let columns = try target.columnNames("items")
+        #expect(columns == ["id", "counter", "price", "seen"], "the target's columns follow the source's")
+        let items = try await validate(source, target, extraRules: #",{"rule-type":"selection","rule-id":"3","rule-name":"x","object-locator":{"schema-name":"app","table-name":"other"},"rule-action":"exclude"}"#)
+        #expect(items.count == 1 && items.allSatisfy { $0.matches }, "\(summary(items))")
+    }
+
     /// A PostgreSQL source, a target of `engine` and a task name of their own.
     static func databases(target engine: EngineKind) throws -> (TestDatabase, TestDatabase, String) {
         (try TestDatabase.make(.postgres, label: "src"), try TestDatabase.make(engine, label: "dst"),

@@ -79,6 +79,18 @@ struct TestDatabase: Sendable {
         }
     }
 
+    /// The columns of one of this database's tables, in order.
+    func columnNames(_ table: String) throws -> [String] {
+        switch engine {
+        case .postgres:
+            return try query("SELECT column_name FROM information_schema.columns WHERE table_schema = '\(schema)' AND table_name = '\(table)' ORDER BY ordinal_position").map { $0[0] ?? "" }
+        case .mysql:
+            return try query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '\(schema)' AND TABLE_NAME = '\(table)' ORDER BY ORDINAL_POSITION").map { $0[0] ?? "" }
+        case .sqlite:
+            return try query("SELECT name FROM pragma_table_info('\(table)') ORDER BY cid").map { $0[0] ?? "" }
+        }
+    }
+
     /// Runs a query; every value comes back as text (nil for NULL).
     func query(_ sql: String) throws -> [[String?]] {
         switch engine {

@@ -129,5 +129,9 @@ public protocol ChangeApplier: AnyObject, Sendable {
     /// Applies the batch and stores its position for `task`, all in one target transaction.
     func apply(_ batch: ChangeBatch, task: String) throws
 
+    /// Adds a column to, or drops one from, the plan's target table; does nothing when the table already
+    /// has (or lacks) it, so that a replay converges.
+    func alter(_ plan: TablePlan, _ change: SchemaChange) throws
+
     func close()
 }

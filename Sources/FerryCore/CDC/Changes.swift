@@ -25,17 +25,48 @@ public struct RowChange: Sendable, Equatable {
     }
 }
 
+/// A change to a captured table's columns, seen in the source's log (PostgreSQL relation messages,
+/// MySQL table maps).
+public struct SchemaChange: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case addColumn(Column)
+        case dropColumn(String)
+        /// A change Ferry does not apply (a column's type changed, columns renamed): the table is suspended.
+        case unsupported(String)
+    }
+
+    public var table: TableID
+    public var kind: Kind
+
+    public init(table: TableID, kind: Kind) {
+        self.table = table
+        self.kind = kind
+    }
+
+    /// What changed, for logs and events.
+    public var description: String {
+        switch kind {
+        case let .addColumn(column): return "\(table): column \(column.name) (\(column.nativeType)) added"
+        case let .dropColumn(name): return "\(table): column \(name) dropped"
+        case let .unsupported(what): return "\(table): \(what)"
+        }
+    }
+}
+
 /// A committed source transaction: its changes in order, and where to resume after it.
 public struct ChangeTransaction: Sendable {
     /// The source position just after this transaction's commit, in the engine's notation
     /// (`0/16B3748` on PostgreSQL); what the target stores as applied.
     public var position: String
     public var commitTime: Date
+    /// Column changes that take effect before this transaction's rows (its rows have the new columns).
+    public var schemaChanges: [SchemaChange]
     public var changes: [RowChange]
 
-    public init(position: String, commitTime: Date, changes: [RowChange]) {
+    public init(position: String, commitTime: Date, schemaChanges: [SchemaChange] = [], changes: [RowChange]) {
         self.position = position
         self.commitTime = commitTime
+        self.schemaChanges = schemaChanges
         self.changes = changes
     }
 }

@@ -22,6 +22,11 @@ public struct ReplicationOptions: Sendable {
     public var retainedBytesWarning: Int64 = 1 << 30
     /// How often the retained log is measured, in seconds.
     public var retainedCheckSeconds: Double = 30
+    /// Apply added and dropped columns to the target (DMS `ChangeProcessingDdlHandlingPolicy.HandleSourceTableAltered`);
+    /// when false the target keeps its columns and new columns' values are not copied.
+    public var applySchemaChanges = true
+    /// Apply truncates (DMS `ChangeProcessingDdlHandlingPolicy.HandleSourceTableTruncated`).
+    public var applyTruncates = true
 
     public init(task: String, fullLoad: Bool) {
         self.task = task
@@ -140,7 +145,7 @@ public struct ReplicationRunner: Sendable {
     private func stream(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan],
                         after start: String, stop: StopFlag) throws {
         try capture.start(after: start)
-        let bySource = Dictionary(plans.map { ($0.source.id, $0) }) { a, _ in a }
+        var bySource = Dictionary(plans.map { ($0.source.id, $0) }) { a, _ in a }
         let handoff = BatchHandoff()
         let applying = Thread { [options, status] in
             while let batch = handoff.take() {
@@ -182,7 +187,15 @@ public struct ReplicationRunner: Sendable {
                 try acknowledgeCommitted()
                 let remaining = deadline.timeIntervalSinceNow
                 if remaining <= 0 { break }
-                guard let transaction = try capture.next(timeout: min(remaining, 0.5)) else { continue }
+                guard var transaction = try capture.next(timeout: min(remaining, 0.5)) else { continue }
+                if !options.applyTruncates { transaction.changes.removeAll { $0.kind == .truncate } }
+                if transaction.schemaChanges.contains(where: { bySource[$0.table] != nil }) {
+                    // Changes before the DDL are applied under the old columns, the rest under the new.
+                    if !batch.isEmpty { try handoff.put(batch) }
+                    try handoff.waitUntilDrained()
+                    try alter(&bySource, transaction.schemaChanges, applier)
+                    batch = ChangeBatch(plans: bySource)
+                }
                 status.read(transaction)
                 try batch.add(transaction)
             }
@@ -200,6 +213,42 @@ public struct ReplicationRunner: Sendable {
 }
 
 extension ReplicationRunner {
+    /// Applies column changes to the target and the plans: added and dropped columns (unless the task says
+    /// not to), and a suspended table for anything else, whose changes are no longer applied.
+    func alter(_ plans: inout [TableID: TablePlan], _ changes: [SchemaChange], _ applier: any ChangeApplier) throws {
+        for change in changes {
+            guard var plan = plans[change.table] else { continue }
+            status.schemaChanged(change.table)
+            switch change.kind {
+            case let .unsupported(what):
+                suspend(change.table, "\(what), which Ferry does not apply", &plans)
+                continue
+            case let .dropColumn(name) where plan.source.primaryKey.contains(name):
+                suspend(change.table, "its key column \(name) was dropped", &plans)
+                continue
+            case _ where !options.applySchemaChanges:
+                logger.info("not applied to the target (HandleSourceTableAltered is false): \(change.description)")
+                continue
+            case let .addColumn(column):
+                try applier.alter(plan, change)
+                plan.source.columns.append(column)
+                plan.columns.append(ColumnPlan(source: column, targetName: column.name))
+            case let .dropColumn(name):
+                try applier.alter(plan, change)
+                plan.source.columns.removeAll { $0.name == name }
+                plan.columns.removeAll { $0.source.name == name }
+            }
+            plans[change.table] = plan
+            logger.info("applied to the target: \(change.description)")
+        }
+    }
+
+    private func suspend(_ table: TableID, _ reason: String, _ plans: inout [TableID: TablePlan]) {
+        plans[table] = nil
+        status.suspend(table, reason: reason)
+        logger.warning("\(table) is suspended: \(reason); its changes are no longer applied until the table is reloaded")
+    }
+
     /// Measures the log the source keeps for this capture and warns when it passes the threshold.
     func checkRetained(_ capture: any ChangeCapture) {
         guard let bytes = try? capture.retainedBytes() else { return }

@@ -26,6 +26,10 @@ public final class ReplicationStatus: @unchecked Sendable {
         public var retainedBytes: Int64?
         /// Set while the retained log is above the warning threshold.
         public var retainedWarning: String?
+        /// Per source table: column changes (DDL) seen in the stream.
+        public var ddls: [TableID: Int]
+        /// Tables whose changes are no longer applied, with the reason (a DDL Ferry does not apply).
+        public var suspended: [TableID: String]
     }
 
     private let lock = NSLock()
@@ -42,8 +46,14 @@ public final class ReplicationStatus: @unchecked Sendable {
     private var counts: [TableID: [RowChange.Kind: Int]] = [:]
     private var retainedBytes: Int64?
     private var retainedWarning: String?
+    private var ddls: [TableID: Int] = [:]
+    private var suspended: [TableID: String] = [:]
 
     public init() {}
+
+    func schemaChanged(_ table: TableID) { lock.withLock { ddls[table, default: 0] += 1 } }
+
+    func suspend(_ table: TableID, reason: String) { lock.withLock { suspended[table] = reason } }
 
     func set(_ phase: Phase) { lock.withLock { self.phase = phase } }
 
@@ -106,7 +116,8 @@ public final class ReplicationStatus: @unchecked Sendable {
                      incomingChanges: incoming,
                      latencySource: caughtUp ? 0 : max(0, lastReadCommit.map { now.timeIntervalSince($0) } ?? 0),
                      latencyTarget: caughtUp ? 0 : max(0, lastAppliedCommit.map { now.timeIntervalSince($0) } ?? 0),
-                     changesPerSecond: rate, counts: counts, retainedBytes: retainedBytes, retainedWarning: retainedWarning)
+                     changesPerSecond: rate, counts: counts, retainedBytes: retainedBytes, retainedWarning: retainedWarning,
+                     ddls: ddls, suspended: suspended)
         }
     }
 }

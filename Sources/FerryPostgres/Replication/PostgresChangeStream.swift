@@ -8,16 +8,19 @@ public final class PostgresChangeStream: @unchecked Sendable {
     public let publication: String
     private let conn: PGConnection
     /// Source tables by name, for decoding values into their neutral types.
-    private let schemas: [TableID: TableSchema]
+    private var schemas: [TableID: TableSchema]
     private var relations: [UInt32: PGRelation] = [:]
     private var flushed = LSN.zero
     private var received = LSN.zero
     private var lastStatus = Date.distantPast
-    private var pending: (commitTime: Date, changes: [RowChange])?
+    private var pending: (commitTime: Date, schemaChanges: [SchemaChange], changes: [RowChange])?
+    /// For looking up the types of columns added while streaming (the replication connection is busy).
+    private let url: ConnectionURL
 
     /// Opens a replication connection. Call `createSlot` (first run) or go straight to `start`.
     public init(url: ConnectionURL, slot: String, publication: String, schemas: [TableSchema]) throws {
         conn = try PGConnection(url, replication: true)
+        self.url = url
         self.slot = slot
         self.publication = publication
         self.schemas = Dictionary(schemas.map { ($0.id, $0) }) { a, _ in a }
@@ -86,9 +89,15 @@ public final class PostgresChangeStream: @unchecked Sendable {
     private func handle(_ message: PGOutputMessage) throws -> ChangeTransaction? {
         switch message {
         case let .begin(_, commitTime, _):
-            pending = (commitTime, [])
+            pending = (commitTime, [], [])
         case let .relation(relation):
+            let previous = relations[relation.id]
             relations[relation.id] = relation
+            let changes = try schemaChanges(relation, previous: previous)
+            if !changes.isEmpty {
+                if pending == nil { pending = (Date(), [], []) }
+                pending?.schemaChanges += changes
+            }
         case let .insert(id, new):
             try append(id, .insert, new: new, old: nil)
         case let .update(id, old, new):
@@ -98,10 +107,10 @@ public final class PostgresChangeStream: @unchecked Sendable {
         case let .truncate(ids, _, _):
             for id in ids { try append(id, .truncate, new: nil, old: nil) }
         case let .commit(_, endLSN, commitTime):
-            let changes = pending?.changes ?? []
+            let changes = pending?.changes ?? [], schemaChanges = pending?.schemaChanges ?? []
             pending = nil
             received = max(received, endLSN)
-            return ChangeTransaction(position: endLSN.description, commitTime: commitTime, changes: changes)
+            return ChangeTransaction(position: endLSN.description, commitTime: commitTime, schemaChanges: schemaChanges, changes: changes)
         case .other:
             break
         }
@@ -126,7 +135,44 @@ public final class PostgresChangeStream: @unchecked Sendable {
         }
         let change = RowChange(table: table, kind: kind, columns: relation.columns.map(\.name),
                                values: new.map(values) ?? [], oldValues: old.map(values))
-        if pending == nil { pending = (Date(), []) }
+        if pending == nil { pending = (Date(), [], []) }
         pending?.changes.append(change)
+    }
+
+    /// Known columns whose type in the relation message differs from the catalog's when the task started.
+    private func changedTypes(_ relation: PGRelation, _ schema: TableSchema) throws -> [String] {
+        let known = relation.columns.filter { schema.column(named: $0.name) != nil }
+        guard !known.isEmpty else { return [] }
+        let pairs = known.map { "(\($0.typeOID)::oid, \($0.typeModifier))" }.joined(separator: ", ")
+        let formatted = try PGConnection(url).query("SELECT format_type(o, m) FROM (VALUES \(pairs)) v(o, m)").map { $0[0] ?? "" }
+        return zip(known, formatted).compactMap { column, type in
+            schema.column(named: column.name)?.nativeType == type ? nil : "column \(column.name) changed type to \(type)"
+        }
+    }
+
+    /// Compares a relation message with the table's known columns; records the new shape and returns
+    /// what changed (the types of added columns are read from the catalog).
+    private func schemaChanges(_ relation: PGRelation, previous: PGRelation?) throws -> [SchemaChange] {
+        let table = TableID(schema: relation.schema, name: relation.name)
+        guard var schema = schemas[table] else { return [] }
+        var diff = RelationDiff(relation, known: schema.columns.map(\.name), previous: previous)
+        if previous == nil {
+            // The first message for the table: its types are compared with the catalog's from the task's start.
+            diff.unsupported += try changedTypes(relation, schema)
+        }
+        guard !diff.isEmpty else { return [] }
+        var changes = diff.unsupported.map { SchemaChange(table: table, kind: .unsupported($0)) }
+        changes += diff.dropped.map { SchemaChange(table: table, kind: .dropColumn($0)) }
+        var added: [String: Column] = [:]
+        if !diff.added.isEmpty {
+            let catalog = try PGConnection(url)
+            for column in diff.added {
+                added[column.name] = try PostgresCatalog.column(named: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier, catalog)
+                changes.append(SchemaChange(table: table, kind: .addColumn(added[column.name]!)))
+            }
+        }
+        schema.columns = relation.columns.compactMap { schema.column(named: $0.name) ?? added[$0.name] }
+        schemas[table] = schema
+        return changes
     }
 }

@@ -1,0 +1,42 @@
+import FerryCore
+import FerryEngine
+
+/// The task settings that shape change processing: DDL handling and batching.
+struct ChangeTaskSettings {
+    /// `ChangeProcessingDdlHandlingPolicy.HandleSourceTableAltered`: apply added and dropped columns.
+    var applySchemaChanges: Bool
+    /// `ChangeProcessingDdlHandlingPolicy.HandleSourceTableTruncated`: apply truncates.
+    var applyTruncates: Bool
+    /// `ChangeProcessingTuning.BatchApplyTimeoutMin` when the task sets it: seconds changes gather before
+    /// they are applied. Ferry's own default (0.1 s) is lower than DMS's 1 s, for lower lag.
+    var batchSeconds: Double?
+    /// `ChangeProcessingTuning.BatchSplitSize` when above 0: at most this many changes per target transaction.
+    var maxBatchChanges: Int?
+
+    static let honoured: Set<String> = [
+        "ChangeProcessingDdlHandlingPolicy.HandleSourceTableAltered", "ChangeProcessingDdlHandlingPolicy.HandleSourceTableTruncated",
+        "ChangeProcessingTuning.BatchApplyTimeoutMin", "ChangeProcessingTuning.BatchSplitSize",
+    ]
+
+    /// Reads the settings from the effective document; `user` is the user's own document, which says
+    /// whether BatchApplyTimeoutMin was set or is DMS's default.
+    init(_ effective: [String: Any], user: [String: Any]) throws {
+        let ddl = SettingsSection(effective, "ChangeProcessingDdlHandlingPolicy")
+        applySchemaChanges = try ddl.bool("HandleSourceTableAltered")
+        applyTruncates = try ddl.bool("HandleSourceTableTruncated")
+        let tuning = SettingsSection(effective, "ChangeProcessingTuning")
+        let timeout = try tuning.integer("BatchApplyTimeoutMin", in: 0...3600)
+        let userSetTimeout = (user["ChangeProcessingTuning"] as? [String: Any])?["BatchApplyTimeoutMin"] != nil
+        batchSeconds = userSetTimeout ? max(0.05, Double(timeout)) : nil
+        let split = try tuning.integer("BatchSplitSize", in: 0...10_000_000)
+        maxBatchChanges = split > 0 ? split : nil
+    }
+
+    /// Sets these settings on a replication's options.
+    func apply(to options: inout ReplicationOptions) {
+        options.applySchemaChanges = applySchemaChanges
+        options.applyTruncates = applyTruncates
+        if let batchSeconds { options.batchSeconds = batchSeconds }
+        if let maxBatchChanges { options.maxBatchChanges = maxBatchChanges }
+    }
+}
