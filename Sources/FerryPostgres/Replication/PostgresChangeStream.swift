@@ -155,7 +155,10 @@ public final class PostgresChangeStream: @unchecked Sendable {
     private func schemaChanges(_ relation: PGRelation, previous: PGRelation?) throws -> [SchemaChange] {
         let table = TableID(schema: relation.schema, name: relation.name)
         guard var schema = schemas[table] else { return [] }
-        var diff = RelationDiff(relation, known: schema.columns.map(\.name), previous: previous)
+        func shapes(_ relation: PGRelation) -> [ColumnDiff.Shape] {
+            relation.columns.map { ColumnDiff.Shape(name: $0.name, type: "\($0.typeOID)(\($0.typeModifier))") }
+        }
+        var diff = ColumnDiff(shapes(relation), known: schema.columns.map(\.name), previous: previous.map(shapes))
         if previous == nil {
             // The first message for the table: its types are compared with the catalog's from the task's start.
             diff.unsupported += try changedTypes(relation, schema)
@@ -166,7 +169,7 @@ public final class PostgresChangeStream: @unchecked Sendable {
         var added: [String: Column] = [:]
         if !diff.added.isEmpty {
             let catalog = try PGConnection(url)
-            for column in diff.added {
+            for column in relation.columns where diff.added.contains(column.name) {
                 added[column.name] = try PostgresCatalog.column(named: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier, catalog)
                 changes.append(SchemaChange(table: table, kind: .addColumn(added[column.name]!)))
             }
