@@ -118,7 +118,7 @@ struct ChangeCaptureTests {
         let replication = try runner(source, target, task: task)
         let running = Task { try await replication.run() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
-        try source.execute("ALTER TABLE app.items ADD COLUMN price numeric(10,2), ADD COLUMN seen timestamptz")
+        try source.execute("ALTER TABLE app.items ADD COLUMN price numeric(10,2), ADD COLUMN seen timestamptz, ADD COLUMN flag boolean NOT NULL DEFAULT true")
         try source.execute("UPDATE app.items SET price = id * 1.5, seen = '2024-01-02 03:04:05+00' WHERE id <= 100")
         try source.execute("INSERT INTO app.items VALUES (5000, 1, 'new', 9.99, now())")
         try source.execute("ALTER TABLE app.items DROP COLUMN note")
@@ -132,9 +132,9 @@ struct ChangeCaptureTests {
         running.cancel()
         try await running.value
         #expect(status.suspended[TableID(schema: "app", name: "other")]?.contains("amount changed type") == true)
-        #expect(status.ddls[TableID(schema: "app", name: "items")] == 3)
+        #expect(status.ddls[TableID(schema: "app", name: "items")] == 4)
         let columns = try target.columnNames("items")
-        #expect(columns == ["id", "counter", "price", "seen"], "the target's columns follow the source's")
+        #expect(columns == ["id", "counter", "price", "seen", "flag"], "the target's columns follow the source's")
         let items = try await validate(source, target, extraRules: #",{"rule-type":"selection","rule-id":"3","rule-name":"x","object-locator":{"schema-name":"app","table-name":"other"},"rule-action":"exclude"}"#)
         #expect(items.count == 1 && items.allSatisfy { $0.matches }, "\(summary(items))")
     }

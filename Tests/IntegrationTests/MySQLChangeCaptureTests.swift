@@ -91,6 +91,38 @@ struct MySQLChangeCaptureTests {
         try await running.value
     }
 
+    @Test("added and dropped columns reach the target; a type change suspends only its table", arguments: [EngineKind.postgres, .mysql, .sqlite])
+    func columnChanges(target engine: EngineKind) async throws {
+        let source = try TestDatabase.make(.mysql, label: "binsrc"), target = try TestDatabase.make(engine, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("""
+            CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL, note varchar(100));
+            INSERT INTO items SELECT seq, 0, concat('row ', seq) FROM seq_1_to_1000;
+            CREATE TABLE other (id int PRIMARY KEY, amount int);
+            INSERT INTO other SELECT seq, seq FROM seq_1_to_10
+            """)
+        let replication = try runner(source, target, task: "binlog-ddl-\(UUID().uuidString.prefix(8).lowercased())")
+        let running = Task { try await replication.run() }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try source.execute("UPDATE other SET amount = amount + 1")
+        try source.execute("ALTER TABLE items ADD COLUMN price decimal(10,2), ADD COLUMN seen datetime(3), ADD COLUMN flags set('a','b') NOT NULL DEFAULT 'a'")
+        try source.execute("UPDATE items SET price = id * 1.5, seen = '2024-01-02 03:04:05.678', flags = 'a,b' WHERE id <= 100")
+        try source.execute("INSERT INTO items (id, counter, note, price, seen) VALUES (5000, 1, 'new', 9.99, now(3))")
+        try source.execute("ALTER TABLE items DROP COLUMN note")
+        try source.execute("UPDATE items SET counter = 7 WHERE id > 900")
+        try source.execute("ALTER TABLE other MODIFY amount bigint")
+        try source.execute("UPDATE other SET amount = amount + 1")
+        try await waitUntil { replication.status.snapshot().suspended[TableID(schema: source.schema, name: "other")] != nil }
+        try await waitUntil { replication.status.snapshot().counts[TableID(schema: source.schema, name: "items")]?[.update] ?? 0 >= 200 }
+        let status = replication.status.snapshot()
+        running.cancel()
+        try await running.value
+        #expect(status.suspended[TableID(schema: source.schema, name: "other")]?.contains("amount changed type") == true)
+        #expect(try target.columnNames("items") == ["id", "counter", "price", "seen", "flags"], "the target's columns follow the source's")
+        let items = try await validate(source, target, extraRules: #",{"rule-type":"selection","rule-id":"3","rule-name":"x","object-locator":{"schema-name":"%","table-name":"other"},"rule-action":"exclude"}"#)
+        #expect(items.count == 1 && items.allSatisfy { $0.matches }, "\(summary(items))")
+    }
+
     func runner(_ source: TestDatabase, _ target: TestDatabase, task: String) throws -> ReplicationRunner {
         let rules = """
             {"rules":[

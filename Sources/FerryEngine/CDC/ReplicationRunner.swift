@@ -229,8 +229,9 @@ extension ReplicationRunner {
             case _ where !options.applySchemaChanges:
                 logger.info("not applied to the target (HandleSourceTableAltered is false): \(change.description)")
                 continue
-            case let .addColumn(column):
-                try applier.alter(plan, change)
+            case let .addColumn(logged):
+                let column = catalogColumn(logged, of: change.table)
+                try applier.alter(plan, SchemaChange(table: change.table, kind: .addColumn(column)))
                 plan.source.columns.append(column)
                 plan.columns.append(ColumnPlan(source: column, targetName: column.name))
             case let .dropColumn(name):
@@ -241,6 +242,16 @@ extension ReplicationRunner {
             plans[change.table] = plan
             logger.info("applied to the target: \(change.description)")
         }
+    }
+
+    /// A column the log says was added, as the source's catalog describes it now: its exact type and its
+    /// default, which the rows already there got without any row change in the log. It stays nullable, so
+    /// that adding it to a target table that has rows cannot fail.
+    private func catalogColumn(_ logged: Column, of table: TableID) -> Column {
+        guard let current = try? source.discover(.exactly([table])).first?.column(named: logged.name) else { return logged }
+        var column = current
+        column.nullable = true
+        return column
     }
 
     private func suspend(_ table: TableID, _ reason: String, _ plans: inout [TableID: TablePlan]) {

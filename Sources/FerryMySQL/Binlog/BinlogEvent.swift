@@ -31,6 +31,12 @@ struct BinlogTableMap: Equatable {
     var types: [UInt8]
     /// Each column's type metadata (lengths, precision and scale, fractional digits), as the row decoder needs it.
     var metadata: [UInt16]
+    /// What `binlog_row_metadata=FULL` adds (MariaDB 10.5+, MySQL 8.0.1+); nil when the server does not send it.
+    var names: [String]? = nil
+    /// Per column: unsigned (numeric columns), binary character set (string columns), enum or set labels.
+    var unsigned: [Bool] = []
+    var binary: [Bool] = []
+    var labels: [Int: [String]] = [:]
 }
 
 /// The rows of a WRITE/UPDATE/DELETE_ROWS event, still encoded: they are decoded against the table map.
@@ -168,7 +174,10 @@ struct BinlogEventDecoder {
                 values.append(0)
             }
         }
-        return BinlogTableMap(id: id, table: TableID(schema: database, name: table), types: types, metadata: values)
+        try body.skip((count + 7) / 8) // nullable columns
+        var map = BinlogTableMap(id: id, table: TableID(schema: database, name: table), types: types, metadata: values)
+        try BinlogOptionalMetadata.read(&body, into: &map)
+        return map
     }
 
     private static func rows(_ kind: BinlogRows.Kind, version2: Bool, _ body: inout BinlogCursor) throws -> BinlogRows {

@@ -4,13 +4,15 @@ import Foundation
 /// Turns binlog events into committed transactions of row changes for the captured tables. Pure: it
 /// keeps the table maps, the open transaction and the position after the last complete one.
 struct BinlogTransactionAssembler {
-    /// The captured tables; rows of other tables are skipped.
-    let schemas: [TableID: TableSchema]
+    /// The captured tables, with the columns as the stream last described them; rows of other tables are skipped.
+    private(set) var schemas: [TableID: TableSchema]
+    /// Each table's columns as its last table map in this stream described them (with column names).
+    private var shapes: [TableID: [ColumnDiff.Shape]] = [:]
     /// The position after the last complete transaction: where a restart resumes.
     private(set) var position: BinlogPosition
     private var file: String
     private var tables: [UInt64: BinlogTableMap] = [:]
-    private var open: (gtid: GTID?, standalone: Bool, changes: [RowChange])?
+    private var open: (gtid: GTID?, standalone: Bool, schemaChanges: [SchemaChange], changes: [RowChange])?
 
     init(after position: BinlogPosition, schemas: [TableSchema]) {
         self.position = position
@@ -27,10 +29,10 @@ struct BinlogTransactionAssembler {
                 position = position.advanced(to: offset, in: file, gtid: nil)
             }
         case let .gtid(gtid, standalone):
-            open = (GTID(domain: gtid.domain, server: header.serverID, sequence: gtid.sequence), standalone, [])
+            open = (GTID(domain: gtid.domain, server: header.serverID, sequence: gtid.sequence), standalone, [], [])
         case let .query(_, sql):
             switch sql.uppercased() {
-            case "BEGIN": if open == nil { open = (nil, false, []) }
+            case "BEGIN": if open == nil { open = (nil, false, [], []) }
             case "COMMIT": return commit(header)
             default: if open?.standalone ?? true { return commit(header) }
             }
@@ -51,20 +53,40 @@ struct BinlogTransactionAssembler {
         open = nil
         position = position.advanced(to: UInt64(header.nextPosition), in: file, gtid: group?.gtid)
         return ChangeTransaction(position: position.description, commitTime: Date(timeIntervalSince1970: Double(header.timestamp)),
-                                 changes: group?.changes ?? [])
+                                 schemaChanges: group?.schemaChanges ?? [], changes: group?.changes ?? [])
     }
 
     private mutating func append(_ rows: BinlogRows) throws {
         guard let map = tables[rows.tableID] else {
             throw FerryError(.database, "the binlog sent rows for table id \(rows.tableID) before its table map")
         }
-        guard let schema = schemas[map.table] else { return }
-        let names = schema.columns.map(\.name)
-        for row in try BinlogRowImages.decode(rows, map: map, columns: schema.columns.map(\.type)) {
+        guard var schema = schemas[map.table] else { return }
+        if open == nil { open = (nil, false, [], []) }
+        var names = schema.columns.map(\.name)
+        if let mapNames = map.names {
+            // Column names in the table map: the columns are matched by name, and DDL shows as differences.
+            let shape = zip(mapNames, zip(map.types, map.metadata)).map { ColumnDiff.Shape(name: $0, type: "\($1.0):\($1.1)") }
+            let diff = ColumnDiff(shape, known: names, previous: shapes[map.table])
+            shapes[map.table] = shape
+            if !diff.isEmpty {
+                var changes = diff.unsupported.map { SchemaChange(table: map.table, kind: .unsupported($0)) }
+                changes += diff.dropped.map { SchemaChange(table: map.table, kind: .dropColumn($0)) }
+                var added: [String: Column] = [:]
+                for name in diff.added {
+                    let (type, native) = BinlogOptionalMetadata.columnType(of: map, mapNames.firstIndex(of: name)!)
+                    added[name] = Column(name: name, type: type, nativeType: native, nullable: true)
+                    changes.append(SchemaChange(table: map.table, kind: .addColumn(added[name]!)))
+                }
+                schema.columns = mapNames.compactMap { schema.column(named: $0) ?? added[$0] }
+                schemas[map.table] = schema
+                open?.schemaChanges += changes
+            }
+            names = mapNames
+        }
+        let types = names.map { schema.column(named: $0)?.type ?? .text }
+        for row in try BinlogRowImages.decode(rows, map: map, columns: types) {
             let kind: RowChange.Kind = rows.kind == .write ? .insert : rows.kind == .update ? .update : .delete
-            let change = RowChange(table: map.table, kind: kind, columns: names, values: row.after ?? [], oldValues: row.before)
-            if open == nil { open = (nil, false, []) }
-            open?.changes.append(change)
+            open?.changes.append(RowChange(table: map.table, kind: kind, columns: names, values: row.after ?? [], oldValues: row.before))
         }
     }
 }
