@@ -54,13 +54,15 @@ extension DMSService {
         let type = try validateMigrationType(input.MigrationType, source: source)
         _ = try parseMappings(input.TableMappings)
         let settings = try TaskSettings(input.ReplicationTaskSettings)
+        let bounds = try CdcBoundsInput(startTime: input.CdcStartTime, startPosition: input.CdcStartPosition,
+                                        stopPosition: input.CdcStopPosition, migrationType: type)
         let id = input.ResourceIdentifier ?? ResourceNames.randomID()
         let arn = ResourceNames.arn(region: context.region, account: context.account, type: "task", id: id)
         var task = ReplicationTask(
             ReplicationTaskIdentifier: identifier, SourceEndpointArn: source.EndpointArn, TargetEndpointArn: target.EndpointArn,
             ReplicationInstanceArn: input.ReplicationInstanceArn, MigrationType: type, TableMappings: input.TableMappings,
             ReplicationTaskSettings: settings.json, Status: "ready", ReplicationTaskCreationDate: Date(),
-            CdcStartPosition: input.CdcStartPosition, CdcStopPosition: input.CdcStopPosition, ReplicationTaskArn: arn,
+            CdcStartPosition: bounds.start, CdcStopPosition: bounds.stop, ReplicationTaskArn: arn,
             TaskData: input.TaskData)
         try insert(.task, arn: arn, identifier: identifier, task)
         try storeTags(input.Tags, for: arn)
@@ -120,8 +122,10 @@ extension DMSService {
             task.ReplicationTaskSettings = settings.json
             reportUnhonoured(settings, task: task.ReplicationTaskIdentifier!)
         }
-        task.CdcStartPosition = input.CdcStartPosition ?? task.CdcStartPosition
-        task.CdcStopPosition = input.CdcStopPosition ?? task.CdcStopPosition
+        let bounds = try CdcBoundsInput(startTime: input.CdcStartTime, startPosition: input.CdcStartPosition,
+                                        stopPosition: input.CdcStopPosition, migrationType: task.MigrationType ?? "full-load")
+        task.CdcStartPosition = bounds.start ?? task.CdcStartPosition
+        task.CdcStopPosition = bounds.stop ?? task.CdcStopPosition
         task.TaskData = input.TaskData ?? task.TaskData
         do {
             try catalog.update(.task, arn: arn, identifier: task.ReplicationTaskIdentifier!, task)
@@ -140,12 +144,8 @@ extension DMSService {
         guard ["start-replication", "resume-processing", "reload-target"].contains(startType) else {
             throw DMSError.invalidParameter("StartReplicationTaskType must be start-replication, resume-processing or reload-target; got '\(startType)'.")
         }
-        if input.CdcStartTime != nil, input.CdcStartPosition != nil {
-            throw DMSError.invalidParameter("Specify either CdcStartTime or CdcStartPosition, not both.")
-        }
-        if input.CdcStartTime != nil || input.CdcStartPosition != nil || input.CdcStopPosition != nil {
-            throw DMSError.invalidParameter("CdcStartTime, CdcStartPosition and CdcStopPosition are not supported yet: a CDC task streams from where its last run stopped (or from its start).")
-        }
+        let bounds = try CdcBoundsInput(startTime: input.CdcStartTime, startPosition: input.CdcStartPosition,
+                                        stopPosition: input.CdcStopPosition, migrationType: current.MigrationType ?? "full-load")
         guard ["ready", "stopped", "failed"].contains(current.Status ?? ""), !(await supervisor.isActive(arn)) else {
             throw DMSError.invalidState("Replication task \(current.ReplicationTaskIdentifier!) cannot be started while it is \(current.Status ?? "").")
         }
@@ -166,7 +166,15 @@ extension DMSService {
                           source: try connectionURL(try endpoint(current.SourceEndpointArn)),
                           target: try connectionURL(try endpoint(current.TargetEndpointArn)),
                           options: options, fresh: startType != "resume-processing", validation: settings.validation, changes: settings.changes,
-                          migrationType: current.MigrationType ?? "full-load")
+                          migrationType: current.MigrationType ?? "full-load",
+                          cdcStart: startType == "resume-processing" ? nil : (bounds.start ?? current.CdcStartPosition).flatMap(CdcStart.parse),
+                          cdcStop: (bounds.stop ?? current.CdcStopPosition).flatMap(CdcStop.parse))
+        if bounds.start != nil || bounds.stop != nil {
+            _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) {
+                $0.CdcStartPosition = bounds.start ?? $0.CdcStartPosition
+                $0.CdcStopPosition = bounds.stop ?? $0.CdcStopPosition
+            }
+        }
         try await supervisor.start(run)
         var task = try self.task(arn)
         task.Status = "starting"

@@ -18,6 +18,9 @@ struct TaskRun: Sendable {
     var changes: ChangeTaskSettings
     /// `full-load`, `full-load-and-cdc` or `cdc`.
     var migrationType: String
+    /// Where a `cdc` run starts (not when resuming) and where any CDC run stops.
+    var cdcStart: CdcStart?
+    var cdcStop: CdcStop?
 }
 
 /// Runs replication tasks in this server and keeps their state in the catalog: status, stop reason,
@@ -111,8 +114,8 @@ actor TaskSupervisor {
     private func execute(_ run: TaskRun, startedAt: Date) async {
         var failure: Error?
         if run.migrationType != "full-load", !run.validation.only {
-            failure = await replicate(run, startedAt: startedAt)
-            finish(run, failure: failure)
+            let (failure, stopReason) = await replicate(run, startedAt: startedAt)
+            finish(run, failure: failure, stopReason: stopReason)
             return
         }
         if !run.validation.only {
@@ -171,10 +174,12 @@ actor TaskSupervisor {
     /// Full load (for full-load-and-cdc) and change data capture until the task is stopped. Statistics are
     /// written every second; with validation enabled, tables are validated once changes stream, each
     /// differing row compared again after the changes committed before it are applied.
-    private func replicate(_ run: TaskRun, startedAt: Date) async -> Error? {
+    private func replicate(_ run: TaskRun, startedAt: Date) async -> (Error?, stopReason: String?) {
         var options = ReplicationOptions(task: run.identifier, fullLoad: run.migrationType == "full-load-and-cdc")
         options.controlSchema = run.validation.controlSchema
         options.fresh = run.fresh
+        options.start = run.cdcStart
+        options.stop = run.cdcStop
         run.changes.apply(to: &options)
         // A resumed stream continues from the target's position; a load that never finished starts over,
         // so no table is skipped here.
@@ -231,7 +236,7 @@ actor TaskSupervisor {
         if failure == nil, let error = await validation.value, !(running[run.arn]?.stopRequested ?? false) {
             failure = error
         }
-        return failure
+        return (failure, runner.status.snapshot().stopReason)
     }
 
     /// Writes CDC counts into the tables' statistics and the applied position into RecoveryCheckpoint.
@@ -316,11 +321,14 @@ actor TaskSupervisor {
         }
     }
 
-    private func finish(_ run: TaskRun, failure: Error?) {
+    private func finish(_ run: TaskRun, failure: Error?, stopReason: String? = nil) {
         let stopped = running[run.arn]?.stopRequested ?? false
         running[run.arn] = nil
         let status: String, reason: String, message: String
-        if stopped {
+        if let stopReason, failure == nil, !stopped {
+            (status, reason) = ("stopped", stopReason)
+            message = "Replication task has stopped. \(reason)."
+        } else if stopped {
             (status, reason) = ("stopped", "Stop Reason NORMAL")
             message = "Replication task has stopped. \(reason)."
         } else if let failure {

@@ -1,3 +1,4 @@
+import Foundation
 /// A database Ferry reads from. Every call blocks; the engine runs them on threads of their own.
 public protocol SourceConnector: Sendable {
     var engine: EngineKind { get }
@@ -58,6 +59,22 @@ public protocol ChangeCapture: AnyObject, Sendable {
 
     /// Bytes of log the source keeps for this capture (WAL behind the slot); nil when unknown.
     func retainedBytes() throws -> Int64?
+
+    /// Checks a start position the user gave (DMS `CdcStartPosition`): its form, and that the source still
+    /// holds the changes after it. The capture exists when this is called.
+    func checkStart(at position: String) throws
+
+    /// A position from which every change committed at or after `time` can be read (DMS `CdcStartTime`);
+    /// the changes before `time` are then skipped.
+    func position(before time: Date) throws -> String
+}
+
+extension ChangeCapture {
+    public func checkStart(at position: String) throws {}
+
+    public func position(before time: Date) throws -> String {
+        throw FerryError(.invalidParameter, "this source cannot start change data capture at a time (PostgreSQL has no way from a time to a WAL position); give a start position instead (CdcStartPosition, e.g. an LSN)")
+    }
 }
 
 /// A consistent read of source tables.

@@ -19,11 +19,17 @@ struct Migrate: AsyncParsableCommand {
     @Option(help: "Target database URL.")
     var target: String
 
-    @Option(help: "full-load, full-load-and-cdc (load, then keep the target in sync until stopped) or cdc (only changes from now on). Change data capture needs a PostgreSQL source.")
+    @Option(help: "full-load, full-load-and-cdc (load, then keep the target in sync until stopped) or cdc (only changes from now on). Change data capture needs a PostgreSQL or MySQL/MariaDB source.")
     var mode: String = "full-load"
 
     @Option(help: "Names the replication for CDC modes: the source's slot and publication are ferry_<task>, and the target's ferry_apply_status row is <task>. Default: derived from the two URLs.")
     var task: String?
+
+    @Option(name: .customLong("cdc-start-position"), help: "With --mode cdc: start at this source position (an LSN like 0/16B3748, a binlog position like mysql-bin.000003:1234, a DMS checkpoint) or time (2024-01-02T03:04:05, UTC) instead of now.")
+    var cdcStartPosition: String?
+
+    @Option(name: .customLong("cdc-stop-position"), help: "Stop by itself at server_time:2024-01-02T03:04:05 or commit_time:2024-01-02T03:04:05 (UTC), once every change committed before it is applied.")
+    var cdcStopPosition: String?
 
     @Option(name: .customLong("table-mappings"), help: "A DMS table-mapping JSON file (selection and transformation rules).")
     var tableMappings: String?
@@ -47,6 +53,8 @@ struct Migrate: AsyncParsableCommand {
         let options: FullLoadOptions
         let sourceURL: ConnectionURL
         let targetURL: ConnectionURL
+        var start: CdcStart?
+        var stop: CdcStop?
         do {
             sourceURL = try ConnectionURL.parse(source, field: "--source")
             targetURL = try ConnectionURL.parse(target, field: "--target")
@@ -54,13 +62,23 @@ struct Migrate: AsyncParsableCommand {
             if mode != "full-load", sourceURL.engine == .sqlite {
                 throw FerryError.invalidParameter("--mode", "change data capture from \(sourceURL.engine.displayName) is not supported yet; PostgreSQL and MySQL/MariaDB sources have it (use --mode full-load)")
             }
+            if let text = cdcStartPosition {
+                guard mode == "cdc" else { throw FerryError.invalidParameter("--cdc-start-position", "applies to --mode cdc (a full load starts the stream where its snapshot ends)") }
+                guard let parsed = CdcStart.parse(text) else { throw FerryError.invalidParameter("--cdc-start-position", "'\(text)' is not a position or a time") }
+                start = parsed
+            }
+            if let text = cdcStopPosition {
+                guard mode != "full-load" else { throw FerryError.invalidParameter("--cdc-stop-position", "applies to --mode cdc and full-load-and-cdc") }
+                guard let parsed = CdcStop.parse(text) else { throw FerryError.invalidParameter("--cdc-stop-position", "expected server_time:2024-01-02T03:04:05 or commit_time:2024-01-02T03:04:05; got '\(text)'") }
+                stop = parsed
+            }
         } catch let error as FerryError {
             Terminal.error(error.message)
             throw ExitCode(2)
         }
         if mode != "full-load" {
             try await Replicate.run(source: sourceURL, target: targetURL, load: options, fullLoad: mode == "full-load-and-cdc",
-                                    task: task, json: json, verbose: verbose)
+                                    task: task, bounds: (start, stop), json: json, verbose: verbose)
             return
         }
         let runner = FullLoadRunner(source: Connectors.source(for: sourceURL), target: Connectors.target(for: targetURL),

@@ -7,9 +7,13 @@ import Foundation
 /// `ferry migrate --mode full-load-and-cdc | cdc`: loads (or not), then keeps the target in sync until stopped.
 enum Replicate {
     static func run(source: ConnectionURL, target: ConnectionURL, load: FullLoadOptions, fullLoad: Bool,
-                    task: String?, json: Bool, verbose: Bool) async throws {
+                    task: String?, bounds: (start: CdcStart?, stop: CdcStop?), json: Bool, verbose: Bool) async throws {
         let name = task ?? defaultTask(source, target)
-        let options = ReplicationOptions(task: name, fullLoad: fullLoad)
+        var options = ReplicationOptions(task: name, fullLoad: fullLoad)
+        options.start = bounds.start
+        options.stop = bounds.stop
+        // A given start position starts over from there rather than resuming.
+        options.fresh = bounds.start != nil
         let runner = ReplicationRunner(source: Connectors.source(for: source), target: Connectors.target(for: target),
                                        load: load, options: options, logger: CLILogging.logger(verbose: verbose))
         Terminal.line("Ferry \(fullLoad ? "full load and " : "")change data capture: \(source) -> \(target) (task \(name); Ctrl-C stops, the same --task resumes)")
@@ -30,6 +34,10 @@ enum Replicate {
         if case let .failure(error) = result {
             Terminal.error("\(error)")
             throw ExitCode(1)
+        }
+        if let reason = final.stopReason {
+            Terminal.line("reached the stop position (\(reason)) at source position \(final.position ?? "-") after \(final.transactionsApplied) transactions (\(final.changesApplied) changes)")
+            return
         }
         Terminal.line("stopped at source position \(final.position ?? "-") after \(final.transactionsApplied) transactions (\(final.changesApplied) changes); "
             + "run the same command again to resume from there")

@@ -117,6 +117,17 @@ struct TaskTests {
             input["MigrationType"] = "full-load-and-cdc"
             #expect(await api.result("CreateReplicationTask", input).message.contains("needs change data capture"))
             input["MigrationType"] = "full-load"
+            input["CdcStopPosition"] = "commit_time:2018-02-09T12:12:12"
+            #expect(await api.result("CreateReplicationTask", input).message.contains("CdcStopPosition applies to MigrationType cdc and full-load-and-cdc"))
+            input["CdcStopPosition"] = "at noon"
+            #expect(await api.result("CreateReplicationTask", input).message.contains("CdcStopPosition: expected server_time:"))
+            input["CdcStopPosition"] = nil
+            input["CdcStartPosition"] = "0/16B3748"
+            input["CdcStartTime"] = 1_704_164_645
+            #expect(await api.result("CreateReplicationTask", input).message.contains("either CdcStartTime or CdcStartPosition"))
+            input["CdcStartTime"] = nil
+            #expect(await api.result("CreateReplicationTask", input).message.contains("apply to MigrationType cdc"))
+            input["CdcStartPosition"] = nil
             input["SourceEndpointArn"] = arns.target
             #expect(await api.result("CreateReplicationTask", input).message.contains("is a target endpoint"))
         }

@@ -139,6 +139,43 @@ struct ChangeCaptureTests {
         #expect(items.count == 1 && items.allSatisfy { $0.matches }, "\(summary(items))")
     }
 
+    @Test("a cdc run starts at a given LSN the slot still holds, and refuses one it does not")
+    func startPosition() async throws {
+        let (source, target, task) = try Self.databases(target: .postgres)
+        defer { Self.drop(source, target) }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items VALUES (1, 0, NULL, NULL)")
+        let first = try runner(source, target, task: task)
+        let running = Task { try await first.run() }
+        try await waitUntil(seconds: 180) { first.status.snapshot().phase == .changeCapture }
+        running.cancel()
+        try await running.value
+        let slot = "ferry_" + task.replacingOccurrences(of: "-", with: "_")
+        let held = try #require(try source.query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '\(slot)'").first?[0] ?? nil)
+        try source.execute("INSERT INTO app.items SELECT g, g, 'later', NULL FROM generate_series(2, 50) g")
+
+        let resumed = try runner(source, target, task: task) { options in
+            options.fullLoad = false
+            options.fresh = true
+            options.start = .position(held)
+        }
+        let again = Task { try await resumed.run() }
+        try await converge(source, target)
+        again.cancel()
+        try await again.value
+
+        let refused = try runner(source, target, task: task) { options in
+            options.fullLoad = false
+            options.fresh = true
+            options.start = .position("0/1")
+        }
+        do {
+            try await refused.run()
+            Issue.record("a start position before the slot's must be refused")
+        } catch let error as FerryError {
+            #expect(error.message.contains("is before what slot \(slot) still holds"))
+        }
+    }
+
     /// A PostgreSQL source, a target of `engine` and a task name of their own.
     static func databases(target engine: EngineKind) throws -> (TestDatabase, TestDatabase, String) {
         (try TestDatabase.make(.postgres, label: "src"), try TestDatabase.make(engine, label: "dst"),

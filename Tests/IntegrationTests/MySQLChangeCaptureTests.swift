@@ -123,7 +123,46 @@ struct MySQLChangeCaptureTests {
         #expect(items.count == 1 && items.allSatisfy { $0.matches }, "\(summary(items))")
     }
 
-    func runner(_ source: TestDatabase, _ target: TestDatabase, task: String) throws -> ReplicationRunner {
+    @Test("a cdc run starts at a given binlog position or time and stops by itself at a commit time")
+    func startAndStopPositions() async throws {
+        let source = try TestDatabase.make(.mysql, label: "binsrc"), target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL)")
+        let row = try #require(try source.query("SHOW MASTER STATUS").first)
+        let start = "\(row[0]!):\(row[1]!)"
+        // Changes made before the run starts are applied: the run starts at the position taken before them.
+        try source.execute("INSERT INTO items SELECT seq, 0 FROM seq_1_to_100")
+        try await Task.sleep(for: .milliseconds(1100))
+        let stopAt = Date()
+        try await Task.sleep(for: .milliseconds(1100))
+        try source.execute("UPDATE items SET counter = 1 WHERE id <= 10")
+        // The target table exists (a cdc run does not create tables).
+        try target.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL)")
+        let replication = try runner(source, target, task: "binlog-start-\(UUID().uuidString.prefix(8).lowercased())") { options in
+            options.fullLoad = false
+            options.start = .position(start)
+            options.stop = .commitTime(stopAt)
+        }
+        let running = Task { try await replication.run() }
+        try await running.value
+        #expect(replication.status.snapshot().stopReason == "Stop Reason STOPPED_AT_COMMIT_TIME", "the run stops by itself")
+        #expect(try target.query("SELECT count(*), sum(counter) FROM app.items") == [["100", "0"]],
+                "the inserts before the stop time are applied, the update after it is not")
+
+        // A start time reads from the oldest binlog and skips what committed before it.
+        try target.execute("DELETE FROM app.items")
+        let byTime = try runner(source, target, task: "binlog-time-\(UUID().uuidString.prefix(8).lowercased())") { options in
+            options.fullLoad = false
+            options.start = .time(stopAt)
+            options.stop = .serverTime(Date().addingTimeInterval(2))
+        }
+        try await byTime.run()
+        #expect(byTime.status.snapshot().stopReason == "Stop Reason STOPPED_AT_SERVER_TIME")
+        #expect(try target.query("SELECT count(*), sum(counter) FROM app.items") == [["10", "10"]], "only the update after the start time")
+    }
+
+    func runner(_ source: TestDatabase, _ target: TestDatabase, task: String,
+                _ configure: (inout ReplicationOptions) -> Void = { _ in }) throws -> ReplicationRunner {
         let rules = """
             {"rules":[
               {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"\(source.schema)","table-name":"%"},"rule-action":"include"},
@@ -132,6 +171,7 @@ struct MySQLChangeCaptureTests {
             """
         var options = ReplicationOptions(task: task, fullLoad: true)
         options.batchSeconds = 0.2
+        configure(&options)
         return ReplicationRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
                                  load: FullLoadOptions(mappings: try TableMappings(json: rules), parallelism: 2), options: options)
     }

@@ -27,6 +27,10 @@ public struct ReplicationOptions: Sendable {
     public var applySchemaChanges = true
     /// Apply truncates (DMS `ChangeProcessingDdlHandlingPolicy.HandleSourceTableTruncated`).
     public var applyTruncates = true
+    /// Where a `cdc` run starts instead of now (DMS `CdcStartPosition` / `CdcStartTime`); ignored when resuming.
+    public var start: CdcStart?
+    /// Where the run stops by itself (DMS `CdcStopPosition`).
+    public var stop: CdcStop?
 
     public init(task: String, fullLoad: Bool) {
         self.task = task
@@ -116,6 +120,7 @@ public struct ReplicationRunner: Sendable {
             (try applier.appliedPosition(task: options.task), try capture.exists())
         }
         if let applied, exists, !options.fresh { return applied }
+        if let start = options.start, !options.fullLoad { return try await startingPosition(capture, applier, plans, at: start, exists: exists) }
         let created = try await BlockingWork.run("ferry-cdc-create") {
             if exists { try capture.drop() }
             return try capture.create(tables: plans.map(\.source.id))
@@ -136,6 +141,27 @@ public struct ReplicationRunner: Sendable {
         let marker = start
         try await BlockingWork.run("ferry-cdc-mark") { [options] in try applier.apply(marker, task: options.task) }
         return created.position
+    }
+
+    /// The position the user gave (checked against what the source holds), or the one from which changes
+    /// at or after the start time can be read; recorded on the target so that a restart resumes there.
+    private func startingPosition(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan],
+                                  at start: CdcStart, exists: Bool) async throws -> String {
+        try await BlockingWork.run("ferry-cdc-start") { [options] in
+            if !exists { _ = try capture.create(tables: plans.map(\.source.id)) }
+            let position: String
+            switch start {
+            case let .position(given):
+                try capture.checkStart(at: given)
+                position = given
+            case let .time(time):
+                position = try capture.position(before: time)
+            }
+            var marker = ChangeBatch(plans: [:])
+            try marker.add(ChangeTransaction(position: position, commitTime: Date(), changes: []))
+            try applier.apply(marker, task: options.task)
+            return position
+        }
     }
 
     /// Reads transactions and applies them in batches, returning when stopped. Reading and applying overlap:
@@ -176,18 +202,31 @@ public struct ReplicationRunner: Sendable {
                 acknowledged = position
             }
         }
-        while !stop.isSet {
+        var reached: CdcStop?
+        while !stop.isSet, reached == nil {
             if Date().timeIntervalSince(lastRetainedCheck) >= options.retainedCheckSeconds {
                 lastRetainedCheck = Date()
                 checkRetained(capture)
             }
             var batch = ChangeBatch(plans: bySource)
             let deadline = Date().addingTimeInterval(options.batchSeconds)
-            while !stop.isSet, batch.changeCount < options.maxBatchChanges {
+            while !stop.isSet, reached == nil, batch.changeCount < options.maxBatchChanges {
                 try acknowledgeCommitted()
                 let remaining = deadline.timeIntervalSinceNow
                 if remaining <= 0 { break }
-                guard var transaction = try capture.next(timeout: min(remaining, 0.5)) else { continue }
+                guard var transaction = try capture.next(timeout: min(remaining, 0.5)) else {
+                    // Nothing more to read, and the stop moment is past: everything committed before it is read.
+                    if let bound = options.stop, Date() > bound.moment.addingTimeInterval(1) { reached = bound }
+                    continue
+                }
+                if let bound = options.stop, transaction.commitTime > bound.moment {
+                    reached = bound
+                    break
+                }
+                if case let .time(time)? = options.start, transaction.commitTime < time {
+                    transaction.changes = []
+                    transaction.schemaChanges = []
+                }
                 if !options.applyTruncates { transaction.changes.removeAll { $0.kind == .truncate } }
                 if transaction.schemaChanges.contains(where: { bySource[$0.table] != nil }) {
                     // Changes before the DDL are applied under the old columns, the rest under the new.
@@ -209,6 +248,10 @@ public struct ReplicationRunner: Sendable {
         handoff.close()
         try handoff.waitUntilDrained()
         try acknowledgeCommitted()
+        if let reached {
+            status.stopped(reason: reached.stopReason)
+            logger.info("stopped at CdcStopPosition (\(reached.stopReason))")
+        }
     }
 }
 

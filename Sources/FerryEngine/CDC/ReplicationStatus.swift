@@ -30,6 +30,8 @@ public final class ReplicationStatus: @unchecked Sendable {
         public var ddls: [TableID: Int]
         /// Tables whose changes are no longer applied, with the reason (a DDL Ferry does not apply).
         public var suspended: [TableID: String]
+        /// Set when the run stopped by itself at its CdcStopPosition: DMS's stop reason.
+        public var stopReason: String?
     }
 
     private let lock = NSLock()
@@ -48,8 +50,11 @@ public final class ReplicationStatus: @unchecked Sendable {
     private var retainedWarning: String?
     private var ddls: [TableID: Int] = [:]
     private var suspended: [TableID: String] = [:]
+    private var stopReason: String?
 
     public init() {}
+
+    func stopped(reason: String) { lock.withLock { stopReason = reason } }
 
     func schemaChanged(_ table: TableID) { lock.withLock { ddls[table, default: 0] += 1 } }
 
@@ -117,7 +122,7 @@ public final class ReplicationStatus: @unchecked Sendable {
                      latencySource: caughtUp ? 0 : max(0, lastReadCommit.map { now.timeIntervalSince($0) } ?? 0),
                      latencyTarget: caughtUp ? 0 : max(0, lastAppliedCommit.map { now.timeIntervalSince($0) } ?? 0),
                      changesPerSecond: rate, counts: counts, retainedBytes: retainedBytes, retainedWarning: retainedWarning,
-                     ddls: ddls, suspended: suspended)
+                     ddls: ddls, suspended: suspended, stopReason: stopReason)
         }
     }
 }

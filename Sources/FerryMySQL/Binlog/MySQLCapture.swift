@@ -1,4 +1,5 @@
 import FerryCore
+import Foundation
 
 /// Change capture from MySQL/MariaDB for one task: the binlog, read as a replica would, from the
 /// position the target stores. Nothing is created on the source: the binlog is the server's, and the
@@ -72,6 +73,21 @@ final class MySQLCapture: ChangeCapture, @unchecked Sendable {
     func next(timeout: Double) throws -> ChangeTransaction? {
         guard let stream else { throw FerryError(.invalidParameter, "the change stream has not started") }
         return try stream.next(timeout: timeout)
+    }
+
+    func checkStart(at position: String) throws {
+        guard BinlogPosition(position) != nil else {
+            throw FerryError(.invalidParameter, "CdcStartPosition '\(position)' is not a binlog position (like mysql-bin.000003:1234)")
+        }
+    }
+
+    /// The start of the oldest binlog the server holds: the binlog does not index time, so the changes
+    /// committed before `time` are read and skipped.
+    func position(before time: Date) throws -> String {
+        guard let first = try MySQLConnection(url).query("SHOW BINARY LOGS").first, let file = first[0] else {
+            throw FerryError(.invalidParameter, "MySQL \(url.location): the server holds no binlog (log_bin is off)")
+        }
+        return BinlogPosition(file: file, offset: 4).description
     }
 
     /// Nothing to tell the server: a replica's reading holds no binlog back.

@@ -61,6 +61,15 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
         return rows.first?[0].flatMap { Int64($0) }
     }
 
+    /// The slot must not have confirmed anything past the position: the server would silently start later.
+    func checkStart(at position: String) throws {
+        guard let lsn = LSN(position) else { throw FerryError(.invalidParameter, "CdcStartPosition '\(position)' is not a PostgreSQL LSN (like 0/16B3748)") }
+        let rows = try PGConnection(url).query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = \(PGConnection.literal(name))")
+        if let confirmed = rows.first?[0].flatMap(LSN.init), confirmed > lsn {
+            throw FerryError(.invalidParameter, "CdcStartPosition \(position) is before what slot \(name) still holds (it starts at \(confirmed)); the changes in between are gone from the source")
+        }
+    }
+
     func acknowledge(_ position: String) throws {
         guard let lsn = LSN(position) else { return }
         try stream?.acknowledge(lsn)
