@@ -93,6 +93,34 @@ struct BinlogDecoderTests {
         #expect(transactions.count == 5 && transactions.allSatisfy { $0.changes.isEmpty })
     }
 
+    @Test("table maps and rows events name their table in their first bytes, so other tables are skipped undecoded")
+    func rowsTableIDs() throws {
+        var decoder = BinlogEventDecoder()
+        var captured = BinlogTransactionAssembler(after: BinlogPosition(file: "start", offset: 4), schemas: [Self.schema])
+        var other = BinlogTransactionAssembler(after: BinlogPosition(file: "start", offset: 4), schemas: [])
+        var rowsEvents = 0
+        for bytes in try Self.events() {
+            let (header, event) = try decoder.decode(bytes)
+            let peeked = bytes.withUnsafeBufferPointer(BinlogEventDecoder.rowsTableID)
+            let named = bytes.withUnsafeBufferPointer(BinlogEventDecoder.tableMapName)
+            if case let .tableMap(map) = event {
+                #expect(named?.id == map.id && named?.table == Self.table)
+            } else {
+                #expect(named == nil)
+            }
+            if case let .rows(rows) = event {
+                rowsEvents += 1
+                #expect(peeked == rows.tableID)
+                #expect(captured.captures(tableID: rows.tableID) && !other.captures(tableID: rows.tableID))
+            } else {
+                #expect(peeked == nil)
+            }
+            _ = try captured.add(header, event)
+            _ = try other.add(header, event)
+        }
+        #expect(rowsEvents == 4)
+    }
+
     @Test("a column the task did not know is added, typed from the table map's optional metadata")
     func unknownColumnIsAdded() throws {
         var schema = Self.schema

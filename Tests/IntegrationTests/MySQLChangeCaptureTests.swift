@@ -78,7 +78,7 @@ struct MySQLChangeCaptureTests {
         let running = Task { try await replication.run() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE items SET counter = 1 WHERE id <= 100")
-        try await waitUntil { replication.status.snapshot().changesApplied >= 100 }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().changesApplied >= 100 }
         // Kill the dump thread, as a network failure or a server restart would end it.
         let dumps = try source.query("SELECT id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' AND DB = \(MySQLConnection.literal(source.schema))")
         #expect(dumps.count == 1, "the task's dump connection must have been found")
@@ -112,8 +112,8 @@ struct MySQLChangeCaptureTests {
         try source.execute("UPDATE items SET counter = 7 WHERE id > 900")
         try source.execute("ALTER TABLE other MODIFY amount bigint")
         try source.execute("UPDATE other SET amount = amount + 1")
-        try await waitUntil { replication.status.snapshot().suspended[TableID(schema: source.schema, name: "other")] != nil }
-        try await waitUntil { replication.status.snapshot().counts[TableID(schema: source.schema, name: "items")]?[.update] ?? 0 >= 200 }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().suspended[TableID(schema: source.schema, name: "other")] != nil }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().counts[TableID(schema: source.schema, name: "items")]?[.update] ?? 0 >= 200 }
         let status = replication.status.snapshot()
         running.cancel()
         try await running.value
@@ -127,38 +127,44 @@ struct MySQLChangeCaptureTests {
     func startAndStopPositions() async throws {
         let source = try TestDatabase.make(.mysql, label: "binsrc"), target = try TestDatabase.make(.postgres, label: "dst")
         defer { source.drop(); target.drop() }
-        try source.execute("CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL)")
+        // A binlog file of this test's own, begun before anything below.
+        try source.execute("FLUSH BINARY LOGS")
+        try source.execute("CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL);\nCREATE TABLE marks (id int PRIMARY KEY)")
         let row = try #require(try source.query("SHOW MASTER STATUS").first)
         let start = "\(row[0]!):\(row[1]!)"
-        // Changes made before the run starts are applied: the run starts at the position taken before them.
         try source.execute("INSERT INTO items SELECT seq, 0 FROM seq_1_to_100")
         try await Task.sleep(for: .milliseconds(1100))
-        let stopAt = Date()
+        let middle = Date()
         try await Task.sleep(for: .milliseconds(1100))
         try source.execute("UPDATE items SET counter = 1 WHERE id <= 10")
-        // The target table exists (a cdc run does not create tables).
-        try target.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL)")
-        let replication = try runner(source, target, task: "binlog-start-\(UUID().uuidString.prefix(8).lowercased())") { options in
+        try target.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL); CREATE TABLE app.marks (id int PRIMARY KEY)")
+
+        // From the position taken before the inserts, up to the update (committed after the stop time).
+        let byPosition = try runner(source, target, task: "binlog-start-\(UUID().uuidString.prefix(8).lowercased())") { options in
             options.fullLoad = false
             options.start = .position(start)
-            options.stop = .commitTime(stopAt)
+            options.stop = .commitTime(middle)
         }
-        let running = Task { try await replication.run() }
-        try await running.value
-        #expect(replication.status.snapshot().stopReason == "Stop Reason STOPPED_AT_COMMIT_TIME", "the run stops by itself")
+        try await byPosition.run()
+        #expect(byPosition.status.snapshot().stopReason == "Stop Reason STOPPED_AT_COMMIT_TIME", "the run stops by itself")
         #expect(try target.query("SELECT count(*), sum(counter) FROM app.items") == [["100", "0"]],
                 "the inserts before the stop time are applied, the update after it is not")
 
-        // A start time reads from the oldest binlog and skips what committed before it.
+        // From a time: the binlog file begun before it is read, and what committed before the time skipped.
         try target.execute("DELETE FROM app.items")
+        try await Task.sleep(for: .milliseconds(1100))
+        let end = Date()
+        try await Task.sleep(for: .milliseconds(1100))
+        try source.execute("INSERT INTO marks VALUES (1)")
         let byTime = try runner(source, target, task: "binlog-time-\(UUID().uuidString.prefix(8).lowercased())") { options in
             options.fullLoad = false
-            options.start = .time(stopAt)
-            options.stop = .serverTime(Date().addingTimeInterval(2))
+            options.start = .time(middle)
+            options.stop = .commitTime(end)
         }
         try await byTime.run()
-        #expect(byTime.status.snapshot().stopReason == "Stop Reason STOPPED_AT_SERVER_TIME")
+        #expect(byTime.status.snapshot().stopReason == "Stop Reason STOPPED_AT_COMMIT_TIME")
         #expect(try target.query("SELECT count(*), sum(counter) FROM app.items") == [["10", "10"]], "only the update after the start time")
+        #expect(try target.query("SELECT count(*) FROM app.marks") == [["0"]])
     }
 
     func runner(_ source: TestDatabase, _ target: TestDatabase, task: String,

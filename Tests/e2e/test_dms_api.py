@@ -282,3 +282,45 @@ def test_full_load_and_cdc_task_streams_changes_stops_resumes_and_validates(serv
     dms.delete_replication_task(ReplicationTaskArn=arn)
     assert psql(f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ferry_cdc_{suffix}'", source_db) == "0"
     psql(f"DROP DATABASE {source_db}", "postgres")
+
+
+def test_cdc_task_from_mariadb_stops_by_itself_at_its_stop_position(server):
+    dms = client(server)
+    suffix = uuid.uuid4().hex[:8]
+    source_db, target_db = f"e2e_bin_{suffix}", f"e2e_bin_dst_{suffix}"
+    mariadb(f"CREATE DATABASE {source_db}; CREATE TABLE {source_db}.orders (id int PRIMARY KEY, status varchar(20)); "
+            f"USE {source_db}; INSERT INTO orders SELECT seq, 'new' FROM seq_1_to_500")
+    psql(f"CREATE DATABASE {target_db}", "postgres")
+    source = dms.create_endpoint(**server_endpoint(os.environ["FERRY_TEST_MYSQL_URL"], f"bin-src-{suffix}", "source", source_db))["Endpoint"]
+    target = dms.create_endpoint(**server_endpoint(os.environ["FERRY_TEST_POSTGRES_URL"], f"bin-dst-{suffix}", "target", target_db))["Endpoint"]
+    instance = dms.create_replication_instance(ReplicationInstanceIdentifier=f"bin-worker-{suffix}",
+                                               ReplicationInstanceClass="dms.t3.medium")["ReplicationInstance"]
+    mappings = {"rules": [
+        {"rule-type": "selection", "rule-id": "1", "rule-name": "all", "object-locator": {"schema-name": source_db, "table-name": "%"},
+         "rule-action": "include"},
+        {"rule-type": "transformation", "rule-id": "2", "rule-name": "schema", "rule-target": "schema",
+         "object-locator": {"schema-name": source_db}, "rule-action": "rename", "value": "public"}]}
+    stop_at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() + 12))
+    task = dms.create_replication_task(ReplicationTaskIdentifier=f"bin-{suffix}", SourceEndpointArn=source["EndpointArn"],
+                                       TargetEndpointArn=target["EndpointArn"], ReplicationInstanceArn=instance["ReplicationInstanceArn"],
+                                       MigrationType="full-load-and-cdc", TableMappings=json.dumps(mappings),
+                                       CdcStopPosition=f"server_time:{stop_at}")["ReplicationTask"]
+    assert task["CdcStopPosition"] == f"server_time:{stop_at}"
+    arn = task["ReplicationTaskArn"]
+    by_arn = [{"Name": "replication-task-arn", "Values": [arn]}]
+    dms.get_waiter("replication_task_ready").wait(Filters=by_arn, WaiterConfig=FAST)
+    dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
+    for _ in range(100):
+        tables = dms.describe_table_statistics(ReplicationTaskArn=arn)["TableStatistics"]
+        if tables and tables[0]["FullLoadRows"] == 500:
+            break
+        time.sleep(0.1)
+    mariadb(f"UPDATE {source_db}.orders SET status = 'paid' WHERE id <= 5; DELETE FROM {source_db}.orders WHERE id = 6")
+    dms.get_waiter("replication_task_stopped").wait(Filters=by_arn, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    state = dms.describe_replication_tasks(Filters=by_arn)["ReplicationTasks"][0]
+    assert state["StopReason"] == "Stop Reason STOPPED_AT_SERVER_TIME", state
+    assert ":" in state["RecoveryCheckpoint"] and "/" not in state["RecoveryCheckpoint"], state["RecoveryCheckpoint"]
+    assert psql("SELECT count(*), count(*) FILTER (WHERE status = 'paid') FROM public.orders", target_db) == "499|5"
+    dms.delete_replication_task(ReplicationTaskArn=arn)
+    mariadb(f"DROP DATABASE {source_db}")
+    psql(f"DROP DATABASE {target_db} WITH (FORCE)", "postgres")

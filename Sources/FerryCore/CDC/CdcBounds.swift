@@ -30,9 +30,9 @@ public enum CdcStart: Equatable, Sendable {
 
 /// Where a CDC task stops (DMS `CdcStopPosition`).
 public enum CdcStop: Equatable, Sendable {
-    /// When this server's clock passes the moment, with every change committed before it applied.
+    /// When this server's clock passes the moment, once the changes read by then are applied.
     case serverTime(Date)
-    /// Before the first change committed after the moment.
+    /// At the first source transaction committed after the moment, which is not applied.
     case commitTime(Date)
 
     /// Reads `server_time:2018-02-09T12:12:12` or `commit_time:2018-02-09T12:12:12` (UTC).
@@ -42,13 +42,6 @@ public enum CdcStop: Equatable, Sendable {
             return CdcTime.parse(String(trimmed.dropFirst(prefix.count))).map(make)
         }
         return nil
-    }
-
-    /// The moment: the run stops before the first change committed after it.
-    public var moment: Date {
-        switch self {
-        case let .serverTime(date), let .commitTime(date): return date
-        }
     }
 
     /// DMS's stop reason for it.

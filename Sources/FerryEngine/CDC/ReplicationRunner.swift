@@ -214,13 +214,13 @@ public struct ReplicationRunner: Sendable {
                 try acknowledgeCommitted()
                 let remaining = deadline.timeIntervalSinceNow
                 if remaining <= 0 { break }
-                guard var transaction = try capture.next(timeout: min(remaining, 0.5)) else {
-                    // Nothing more to read, and the stop moment is past: everything committed before it is read.
-                    if let bound = options.stop, Date() > bound.moment.addingTimeInterval(1) { reached = bound }
-                    continue
+                if case let .serverTime(moment)? = options.stop, Date() >= moment {
+                    reached = options.stop
+                    break
                 }
-                if let bound = options.stop, transaction.commitTime > bound.moment {
-                    reached = bound
+                guard var transaction = try capture.next(timeout: min(remaining, 0.5)) else { continue }
+                if case let .commitTime(moment)? = options.stop, transaction.commitTime > moment {
+                    reached = options.stop
                     break
                 }
                 if case let .time(time)? = options.start, transaction.commitTime < time {

@@ -27,18 +27,32 @@ struct BinlogCursor {
 
     mutating func skip(_ count: Int) throws { _ = try take(count) }
 
-    mutating func uint8() throws -> UInt8 { try take(1).first! }
+    mutating func uint8() throws -> UInt8 {
+        guard remaining >= 1 else { _ = try take(1); return 0 }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
 
     /// An unsigned little-endian integer of `count` bytes (1 to 8).
     mutating func littleEndian(_ count: Int) throws -> UInt64 {
+        guard count <= remaining else { _ = try take(count); return 0 }
         var value: UInt64 = 0
-        for (shift, byte) in try take(count).enumerated() { value |= UInt64(byte) << (8 * UInt64(shift)) }
+        var index = count - 1
+        while index >= 0 {
+            value = value << 8 | UInt64(bytes[offset + index])
+            index -= 1
+        }
+        offset += count
         return value
     }
 
     /// An unsigned big-endian integer of `count` bytes (1 to 8).
     mutating func bigEndian(_ count: Int) throws -> UInt64 {
-        try take(count).reduce(0) { $0 << 8 | UInt64($1) }
+        guard count <= remaining else { _ = try take(count); return 0 }
+        var value: UInt64 = 0
+        for index in offset..<offset + count { value = value << 8 | UInt64(bytes[index]) }
+        offset += count
+        return value
     }
 
     /// A length-encoded integer (1, 3, 4 or 9 bytes).

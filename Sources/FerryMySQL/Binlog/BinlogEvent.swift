@@ -194,6 +194,37 @@ struct BinlogEventDecoder {
                           body: Array(try body.rest()))
     }
 
+    /// The table id of a rows event, read from its first bytes; nil for other events.
+    static func rowsTableID(_ event: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard event.count >= BinlogEventHeader.size + 6 else { return nil }
+        switch event[4] {
+        case BinlogEventType.writeRowsV1...BinlogEventType.deleteRowsV1, BinlogEventType.writeRowsV2...BinlogEventType.deleteRowsV2:
+            return tableID(event)
+        default:
+            return nil
+        }
+    }
+
+    /// The table id and name of a TABLE_MAP event, read without decoding its columns; nil for other events.
+    static func tableMapName(_ event: UnsafeBufferPointer<UInt8>) -> (id: UInt64, table: TableID)? {
+        let start = BinlogEventHeader.size + 8
+        guard event.count > start, event[4] == BinlogEventType.tableMap else { return nil }
+        let databaseLength = Int(event[start])
+        let tableStart = start + 1 + databaseLength + 1
+        guard event.count > tableStart else { return nil }
+        let tableLength = Int(event[tableStart])
+        guard event.count >= tableStart + 1 + tableLength else { return nil }
+        let database = String(decoding: UnsafeBufferPointer(rebasing: event[start + 1..<start + 1 + databaseLength]), as: UTF8.self)
+        let table = String(decoding: UnsafeBufferPointer(rebasing: event[tableStart + 1..<tableStart + 1 + tableLength]), as: UTF8.self)
+        return (tableID(event), TableID(schema: database, name: table))
+    }
+
+    private static func tableID(_ event: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var id: UInt64 = 0
+        for index in (BinlogEventHeader.size..<BinlogEventHeader.size + 6).reversed() { id = id << 8 | UInt64(event[index]) }
+        return id
+    }
+
     static func bitmap(_ body: inout BinlogCursor, _ count: Int) throws -> [Bool] {
         let bytes = Array(try body.take((count + 7) / 8))
         return (0..<count).map { bytes[$0 / 8] & (1 << UInt8($0 % 8)) != 0 }

@@ -39,6 +39,32 @@ final class BinlogStream: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// When `file` was started: the timestamp of its format description event, read with a short
+    /// non-blocking dump as replica `serverID`.
+    static func creationTime(url: ConnectionURL, file: String, serverID: UInt32) throws -> Date? {
+        let conn = try MySQLConnection(url)
+        try conn.execute("SET @master_binlog_checksum = @@global.binlog_checksum")
+        guard let rpl = ferry_rpl_init(conn.handle) else { return nil }
+        let dump = BinlogDump(conn: conn, rpl: rpl)
+        ferry_rpl_set_server_id(rpl, serverID)
+        ferry_rpl_set_flags(rpl, UInt32(MARIADB_RPL_BINLOG_DUMP_NON_BLOCK))
+        _ = file.withCString { ferry_rpl_set_file(rpl, $0, strlen($0)) }
+        ferry_rpl_set_start(rpl, 4)
+        if mariadb_rpl_open(rpl) != 0 { throw error(dump, conn.location) }
+        var decoder = BinlogEventDecoder()
+        var event: UnsafeMutablePointer<MARIADB_RPL_EVENT>?
+        defer { if let event { mariadb_free_rpl_event(event) } }
+        for _ in 0..<4 {
+            guard let fetched = mariadb_rpl_fetch(rpl, event) else { event = nil; return nil }
+            event = fetched
+            let raw = fetched.pointee
+            guard raw.raw_data_size > 1, let data = raw.raw_data else { continue }
+            let (header, decoded) = try decoder.decode([UInt8](UnsafeBufferPointer(start: data + 1, count: raw.raw_data_size - 1)))
+            if case .formatDescription = decoded, header.nextPosition != 0 { return Date(timeIntervalSince1970: Double(header.timestamp)) }
+        }
+        return nil
+    }
+
     /// The next committed transaction, or nil when none arrives within `timeout` seconds.
     func next(timeout: Double) throws -> ChangeTransaction? {
         try queue.take(timeout: timeout)
@@ -70,7 +96,12 @@ final class BinlogStream: @unchecked Sendable {
             // raw_data is the network packet: a status byte, then the event with its checksum.
             let raw = fetched.pointee
             guard raw.raw_data_size > 1, let data = raw.raw_data else { continue }
-            let bytes = [UInt8](UnsafeBufferPointer(start: data + 1, count: raw.raw_data_size - 1))
+            let event = UnsafeBufferPointer(start: data + 1, count: raw.raw_data_size - 1)
+            // The binlog holds every database's changes: rows of tables the task does not capture are
+            // skipped without being copied or decoded.
+            if let tableID = BinlogEventDecoder.rowsTableID(event), !assembler.captures(tableID: tableID) { continue }
+            if let (id, table) = BinlogEventDecoder.tableMapName(event), !assembler.captures(table, id: id) { continue }
+            let bytes = [UInt8](event)
             do {
                 let (header, decoded) = try decoder.decode(bytes)
                 if let transaction = try assembler.add(header, decoded) {

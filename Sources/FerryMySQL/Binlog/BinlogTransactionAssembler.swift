@@ -12,12 +12,29 @@ struct BinlogTransactionAssembler {
     private(set) var position: BinlogPosition
     private var file: String
     private var tables: [UInt64: BinlogTableMap] = [:]
+    /// Table ids of tables the task does not capture.
+    private var skipped: Set<UInt64> = []
     private var open: (gtid: GTID?, standalone: Bool, schemaChanges: [SchemaChange], changes: [RowChange])?
 
     init(after position: BinlogPosition, schemas: [TableSchema]) {
         self.position = position
         file = position.file
         self.schemas = Dictionary(schemas.map { ($0.id, $0) }) { a, _ in a }
+    }
+
+    /// Whether rows of this table id matter: the table is captured (or its map is unknown, which `add` reports).
+    func captures(tableID: UInt64) -> Bool {
+        if skipped.contains(tableID) { return false }
+        guard let map = tables[tableID] else { return true }
+        return schemas[map.table] != nil
+    }
+
+    /// Whether a table is captured; when it is not, its table id is remembered so that its rows are skipped.
+    mutating func captures(_ table: TableID, id: UInt64) -> Bool {
+        guard schemas[table] == nil else { return true }
+        tables[id] = nil
+        skipped.insert(id)
+        return false
     }
 
     /// Takes the next event; returns a transaction when the event completes one.
@@ -37,6 +54,7 @@ struct BinlogTransactionAssembler {
             default: if open?.standalone ?? true { return commit(header) }
             }
         case let .tableMap(map):
+            skipped.remove(map.id)
             tables[map.id] = map
         case let .rows(rows):
             try append(rows)

@@ -81,13 +81,19 @@ final class MySQLCapture: ChangeCapture, @unchecked Sendable {
         }
     }
 
-    /// The start of the oldest binlog the server holds: the binlog does not index time, so the changes
-    /// committed before `time` are read and skipped.
+    /// The start of the newest binlog file begun before `time` (the oldest when none is): the binlog does
+    /// not index time, so the changes in that file committed before `time` are read and skipped.
     func position(before time: Date) throws -> String {
-        guard let first = try MySQLConnection(url).query("SHOW BINARY LOGS").first, let file = first[0] else {
+        let files = try MySQLConnection(url).query("SHOW BINARY LOGS").compactMap { $0[0] }
+        guard let oldest = files.first else {
             throw FerryError(.invalidParameter, "MySQL \(url.location): the server holds no binlog (log_bin is off)")
         }
-        return BinlogPosition(file: file, offset: 4).description
+        for file in files.reversed() {
+            if let started = try BinlogStream.creationTime(url: url, file: file, serverID: serverID ^ 1), started <= time {
+                return BinlogPosition(file: file, offset: 4).description
+            }
+        }
+        return BinlogPosition(file: oldest, offset: 4).description
     }
 
     /// Nothing to tell the server: a replica's reading holds no binlog back.
