@@ -14,13 +14,10 @@ extension DMSService {
         return task
     }
 
-    /// Checks a migration type; the CDC types need a source Ferry can capture changes from.
-    func validateMigrationType(_ type: String?, source: Endpoint) throws -> String {
+    /// Checks a migration type: full-load, full-load-and-cdc or cdc (every source engine has change capture).
+    func validateMigrationType(_ type: String?) throws -> String {
         guard let type, Self.migrationTypes.contains(type) else {
             throw DMSError.invalidParameter("MigrationType must be one of \(Self.migrationTypes.joined(separator: ", ")); got '\(type ?? "")'.")
-        }
-        if type != "full-load", let engine = try? EndpointModel.engine(named: source.EngineName ?? "").engine, engine == .sqlite {
-            throw DMSError.invalidParameter("MigrationType \(type) needs change data capture from the source, which Ferry has for PostgreSQL and MySQL/MariaDB sources; \(source.EndpointIdentifier ?? "the source") is \(engine.displayName). Use full-load.")
         }
         return type
     }
@@ -51,7 +48,7 @@ extension DMSService {
             throw DMSError.invalidParameter("TargetEndpointArn \(target.EndpointIdentifier!) is a source endpoint.")
         }
         _ = try instance(input.ReplicationInstanceArn)
-        let type = try validateMigrationType(input.MigrationType, source: source)
+        let type = try validateMigrationType(input.MigrationType)
         _ = try parseMappings(input.TableMappings)
         let settings = try TaskSettings(input.ReplicationTaskSettings)
         let bounds = try CdcBoundsInput(startTime: input.CdcStartTime, startPosition: input.CdcStartPosition,
@@ -112,7 +109,7 @@ extension DMSService {
             try ResourceNames.validate(identifier, field: "ReplicationTaskIdentifier", maxLength: 255)
             task.ReplicationTaskIdentifier = identifier
         }
-        if let type = input.MigrationType { task.MigrationType = try validateMigrationType(type, source: try endpoint(current.SourceEndpointArn)) }
+        if let type = input.MigrationType { task.MigrationType = try validateMigrationType(type) }
         if let mappings = input.TableMappings {
             _ = try parseMappings(mappings)
             task.TableMappings = mappings

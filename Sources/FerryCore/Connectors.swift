@@ -27,10 +27,6 @@ public protocol SourceConnector: Sendable {
 }
 
 extension SourceConnector {
-    public func openCapture(task: String, schemas: [TableSchema]) throws -> any ChangeCapture {
-        throw FerryError(.invalidParameter, "change data capture from \(engine.displayName) is not supported yet; PostgreSQL and MySQL/MariaDB sources have it")
-    }
-
     public func openSnapshot(workers: Int, importing snapshot: String) throws -> any SnapshotSession {
         try openSnapshot(workers: workers)
     }

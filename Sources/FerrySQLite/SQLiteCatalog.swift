@@ -1,13 +1,15 @@
 import FerryCore
 import GRDB
 
-/// Reads table structure from `sqlite_master` and the table PRAGMAs.
+/// Reads table structure from `sqlite_master` and the table PRAGMAs. SQLite's own tables and the change
+/// tables of Ferry's trigger capture (`ferry_changes_…`) are not the user's and are never listed.
 enum SQLiteCatalog {
     static let schema = "main"
 
     static func discover(_ db: Database, _ mappings: TableMappings) throws -> [TableSchema] {
         let names = try String.fetchAll(db, sql: """
-            SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name
+            SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+              AND name NOT LIKE 'ferry\\_changes\\_%' ESCAPE '\\' ORDER BY name
             """)
         var tables: [TableSchema] = []
         for name in names {

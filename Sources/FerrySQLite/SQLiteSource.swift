@@ -13,6 +13,10 @@ public struct SQLiteSource: SourceConnector {
         self.url = url
     }
 
+    public func openCapture(task: String, schemas: [TableSchema]) throws -> any ChangeCapture {
+        SQLiteCapture(url: url, task: task, schemas: schemas)
+    }
+
     func open() throws -> DatabaseQueue {
         let path = url.database ?? ""
         guard FileManager.default.fileExists(atPath: path) else {

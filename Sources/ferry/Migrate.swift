@@ -19,7 +19,7 @@ struct Migrate: AsyncParsableCommand {
     @Option(help: "Target database URL.")
     var target: String
 
-    @Option(help: "full-load, full-load-and-cdc (load, then keep the target in sync until stopped) or cdc (only changes from now on). Change data capture needs a PostgreSQL or MySQL/MariaDB source.")
+    @Option(help: "full-load, full-load-and-cdc (load, then keep the target in sync until stopped) or cdc (only changes from now on). Change data capture reads PostgreSQL's WAL, MySQL's binlog or SQLite triggers.")
     var mode: String = "full-load"
 
     @Option(help: "Names the replication for CDC modes: the source's slot and publication are ferry_<task>, and the target's ferry_apply_status row is <task>. Default: derived from the two URLs.")
@@ -59,9 +59,6 @@ struct Migrate: AsyncParsableCommand {
             sourceURL = try ConnectionURL.parse(source, field: "--source")
             targetURL = try ConnectionURL.parse(target, field: "--target")
             options = try makeOptions()
-            if mode != "full-load", sourceURL.engine == .sqlite {
-                throw FerryError.invalidParameter("--mode", "change data capture from \(sourceURL.engine.displayName) is not supported yet; PostgreSQL and MySQL/MariaDB sources have it (use --mode full-load)")
-            }
             if let text = cdcStartPosition {
                 guard mode == "cdc" else { throw FerryError.invalidParameter("--cdc-start-position", "applies to --mode cdc (a full load starts the stream where its snapshot ends)") }
                 guard let parsed = CdcStart.parse(text) else { throw FerryError.invalidParameter("--cdc-start-position", "'\(text)' is not a position or a time") }
