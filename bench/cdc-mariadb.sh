@@ -3,16 +3,17 @@
 # MariaDB's own replication into a MariaDB replica of the same source, in the same run.
 #   load:     a pgbench -N-like transaction (UPDATE one account, INSERT one history row: 2 changes) run by a
 #             stored procedure in $CLIENTS sessions.
-#   lag:      the load at about $RATE TPS for $SECONDS_LAG s while a heartbeat row is inserted every 100 ms;
-#             each target stamps a heartbeat's arrival (a column default on PostgreSQL, a trigger on the
-#             replica, with slave_run_triggers_for_rbr), so lag = arrival − commit. Reports p50 / p99 / max.
+#   lag:      the load at each of $RATES TPS (paced) for $SECONDS_LAG s while a heartbeat row is inserted every 100 ms;
+#             each target stamps a heartbeat's arrival (a column default on PostgreSQL; on the replica a
+#             trigger, with slave_run_triggers_for_rbr, using SYSDATE(6): NOW() replays the source's time),
+#             so lag = arrival − commit. Reports p50 / p99 / max.
 #   catch-up: both stopped; $CATCHUP_TX transactions queued; each started alone and timed until a marker
 #             written last arrives. Reports changes/s.
 # Prints `RESULT …` lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
-RATE=${RATE:-1000}
+RATES=${RATES:-"500 1000 2000 4000"}
 CLIENTS=${CLIENTS:-4}
 SECONDS_LAG=${SECONDS_LAG:-30}
 CATCHUP_TX=${CATCHUP_TX:-500000}
@@ -35,6 +36,7 @@ pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:
 src() { mariadb --protocol=tcp -h 127.0.0.1 -P "$FERRY_MY_PORT" -u root -N -B bench -e "$1"; }
 now() { date +%s.%N; }
 : > "$OUT/cdc-mariadb-results.txt"
+: > "$OUT/cdc-mariadb-ferry.log"
 result() { echo "RESULT $*" | tee -a "$OUT/cdc-mariadb-results.txt"; }
 
 echo "== the native reference: a MariaDB replica of the source"
@@ -54,30 +56,38 @@ replica "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$FERRY_MY_PORT, M
 
 echo "== source: $ROWS accounts"
 mariadb --protocol=tcp -h 127.0.0.1 -P "$FERRY_MY_PORT" -u root -e "CREATE DATABASE bench"
-src "CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, filler char(84) NOT NULL DEFAULT '');
-     CREATE TABLE history (id bigint AUTO_INCREMENT PRIMARY KEY, aid int NOT NULL, delta int NOT NULL, mtime datetime(6) NOT NULL);
-     CREATE TABLE heartbeat (id bigint AUTO_INCREMENT PRIMARY KEY, ts datetime(6) NOT NULL);
-     INSERT INTO accounts (id, balance) SELECT seq, 0 FROM seq_1_to_$ROWS;
-     CREATE PROCEDURE work(n INT, pause DOUBLE)
-     BEGIN
-       DECLARE i INT DEFAULT 0;
-       WHILE i < n DO
-         START TRANSACTION;
-         UPDATE accounts SET balance = balance + 1 WHERE id = 1 + FLOOR(RAND() * $ROWS);
-         INSERT INTO history (aid, delta, mtime) VALUES (1 + FLOOR(RAND() * $ROWS), 1, now(6));
-         COMMIT;
-         IF pause > 0 THEN DO SLEEP(pause); END IF;
-         SET i = i + 1;
-       END WHILE;
-     END;
-     CREATE PROCEDURE beats(n INT)
-     BEGIN
-       DECLARE i INT DEFAULT 0;
-       WHILE i < n DO INSERT INTO heartbeat (ts) VALUES (now(6)); DO SLEEP(0.1); SET i = i + 1; END WHILE;
-     END"
+mariadb --protocol=tcp -h 127.0.0.1 -P "$FERRY_MY_PORT" -u root bench <<SQL
+CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, filler char(84) NOT NULL DEFAULT '');
+CREATE TABLE history (id bigint AUTO_INCREMENT PRIMARY KEY, aid int NOT NULL, delta int NOT NULL, mtime datetime(6) NOT NULL);
+CREATE TABLE heartbeat (id bigint AUTO_INCREMENT PRIMARY KEY, ts datetime(6) NOT NULL);
+INSERT INTO accounts (id, balance) SELECT seq, 0 FROM seq_1_to_$ROWS;
+DELIMITER //
+CREATE PROCEDURE work(n INT, pause DOUBLE)
+BEGIN
+  DECLARE i INT DEFAULT 0;
+  DECLARE a INT;
+  WHILE i < n DO
+    -- The account is drawn first: RAND() inside the WHERE clause would be drawn per row and scan the table.
+    SET a = 1 + FLOOR(RAND() * $ROWS);
+    START TRANSACTION;
+    UPDATE accounts SET balance = balance + 1 WHERE id = a;
+    INSERT INTO history (aid, delta, mtime) VALUES (a, 1, now(6));
+    COMMIT;
+    -- Paced in groups of 10: SLEEP is too coarse for one transaction's share of a second.
+    IF pause > 0 AND i % 10 = 9 THEN DO SLEEP(pause * 10); END IF;
+    SET i = i + 1;
+  END WHILE;
+END//
+CREATE PROCEDURE beats(n INT)
+BEGIN
+  DECLARE i INT DEFAULT 0;
+  WHILE i < n DO INSERT INTO heartbeat (ts) VALUES (now(6)); DO SLEEP(0.1); SET i = i + 1; END WHILE;
+END//
+DELIMITER ;
+SQL
 for _ in $(seq 1 600); do [ "$(replica "SELECT count(*) FROM bench.accounts" 2>/dev/null || echo 0)" = "$ROWS" ] && break; sleep 1; done
 replica "ALTER TABLE bench.heartbeat ADD COLUMN arrived datetime(6);
-         CREATE TRIGGER bench.stamp BEFORE INSERT ON bench.heartbeat FOR EACH ROW SET NEW.arrived = now(6)"
+         CREATE TRIGGER bench.stamp BEFORE INSERT ON bench.heartbeat FOR EACH ROW SET NEW.arrived = SYSDATE(6)"
 
 echo "== Ferry: full-load-and-cdc into PostgreSQL"
 pg postgres -c "CREATE DATABASE ferry_dst"
@@ -99,33 +109,35 @@ for _ in $(seq 1 600); do grep -q "^cdc:" "$OUT/cdc-mariadb-ferry.log" && break;
 pg ferry_dst -c "ALTER TABLE heartbeat ADD COLUMN arrived timestamptz DEFAULT clock_timestamp()"
 echo "Ferry streams; the replica holds $(replica "SELECT count(*) FROM bench.accounts") accounts"
 
-echo "== lag at about $RATE TPS for $SECONDS_LAG s"
-src "INSERT INTO heartbeat (ts) VALUES (now(6))"; sleep 2
-first=$(src "SELECT max(id) + 1 FROM heartbeat")
-before=$(src "SELECT count(*) FROM history")
-pause=$(awk -v c="$CLIENTS" -v r="$RATE" 'BEGIN { printf "%.6f", c / r }')
-per_client=$(( RATE * SECONDS_LAG / CLIENTS ))
-start=$(now)
-src "CALL beats($(( SECONDS_LAG * 10 )))" & beats=$!
-workers=()
-for _ in $(seq 1 "$CLIENTS"); do src "CALL work($per_client, $pause)" & workers+=($!); done
-for pid in "${workers[@]}"; do wait "$pid"; done
-elapsed=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
-wait "$beats"
-sleep 5
-tps=$(awk -v n="$(( $(src "SELECT count(*) FROM history") - before ))" -v s="$elapsed" 'BEGIN { printf "%.0f", n / s }')
-stats=$(pg ferry_dst -c "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)::numeric, 3),
-                                round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag)::numeric, 3), round(max(lag)::numeric, 3)
-                         FROM (SELECT extract(epoch FROM arrived - (ts AT TIME ZONE 'UTC')) AS lag FROM heartbeat WHERE id >= $first) l")
-IFS='|' read -r n p50 p99 max <<< "$stats"
-result "lag target=ferry-postgres tps=$tps heartbeats=$n p50_s=$p50 p99_s=$p99 max_s=$max"
-stats=$(replica "SELECT count(*), ROUND(AVG(lag), 3), ROUND(MAX(lag), 3) FROM
-                 (SELECT TIMESTAMPDIFF(MICROSECOND, ts, arrived) / 1e6 AS lag FROM bench.heartbeat WHERE id >= $first) l")
-IFS=$'\t' read -r n avg max <<< "$stats"
-lags=$(replica "SELECT TIMESTAMPDIFF(MICROSECOND, ts, arrived) / 1e6 FROM bench.heartbeat WHERE id >= $first ORDER BY 1")
-p50=$(echo "$lags" | awk '{ a[NR] = $1 } END { printf "%.3f", a[int(NR * 0.5) + 1] }')
-p99=$(echo "$lags" | awk '{ a[NR] = $1 } END { i = int(NR * 0.99) + 1; if (i > NR) i = NR; printf "%.3f", a[i] }')
-result "lag target=native-replica tps=$tps heartbeats=$n p50_s=$p50 p99_s=$p99 max_s=$max"
+for RATE in $RATES; do
+  echo "== lag at about $RATE TPS for $SECONDS_LAG s"
+  src "INSERT INTO heartbeat (ts) VALUES (now(6))"; sleep 2
+  first=$(src "SELECT max(id) + 1 FROM heartbeat")
+  before=$(src "SELECT count(*) FROM history")
+  pause=$(awk -v c="$CLIENTS" -v r="$RATE" 'BEGIN { printf "%.6f", c / r }')
+  per_client=$(( RATE * SECONDS_LAG / CLIENTS ))
+  start=$(now)
+  src "CALL beats($(( SECONDS_LAG * 10 )))" & beats=$!
+  workers=()
+  for _ in $(seq 1 "$CLIENTS"); do src "CALL work($per_client, $pause)" & workers+=($!); done
+  for pid in "${workers[@]}"; do wait "$pid"; done
+  elapsed=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+  wait "$beats"
+  sleep 5
+  tps=$(awk -v n="$(( $(src "SELECT count(*) FROM history") - before ))" -v s="$elapsed" 'BEGIN { printf "%.0f", n / s }')
+  stats=$(pg ferry_dst -c "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)::numeric, 3),
+                                  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag)::numeric, 3), round(max(lag)::numeric, 3)
+                           FROM (SELECT extract(epoch FROM arrived - (ts AT TIME ZONE 'UTC')) AS lag FROM heartbeat WHERE id >= $first) l")
+  IFS='|' read -r n p50 p99 max <<< "$stats"
+  result "lag target=ferry-postgres rate=$RATE tps=$tps heartbeats=$n p50_s=$p50 p99_s=$p99 max_s=$max"
+  stats=$(replica "SELECT count(*), ROUND(MAX(lag), 3) FROM
+                   (SELECT TIMESTAMPDIFF(MICROSECOND, ts, arrived) / 1e6 AS lag FROM bench.heartbeat WHERE id >= $first) l")
+  IFS=$'\t' read -r n max <<< "$stats"
+  lags=$(replica "SELECT TIMESTAMPDIFF(MICROSECOND, ts, arrived) / 1e6 FROM bench.heartbeat WHERE id >= $first ORDER BY 1")
+  p50=$(echo "$lags" | awk '{ a[NR] = $1 } END { printf "%.3f", a[int(NR * 0.5) + 1] }')
+  p99=$(echo "$lags" | awk '{ a[NR] = $1 } END { i = int(NR * 0.99) + 1; if (i > NR) i = NR; printf "%.3f", a[i] }')
+  result "lag target=native-replica rate=$RATE tps=$tps heartbeats=$n p50_s=$p50 p99_s=$p99 max_s=$max"
+done
 
 echo "== catch-up: $CATCHUP_TX transactions queued while both are stopped"
 stop_ferry
