@@ -151,10 +151,13 @@ public final class PGConnection: @unchecked Sendable {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_COPY_OUT, PGRES_COPY_IN, PGRES_COPY_BOTH, PGRES_EMPTY_QUERY:
             return
         default:
+            // A connection that is gone (the server restarted, the network broke) is worth connecting again.
+            let lost = PQstatus(handle) == CONNECTION_BAD
             guard let result else {
-                throw FerryError(.database, "PostgreSQL \(location): \(Self.trimmed(String(cString: PQerrorMessage(handle))))")
+                throw FerryError(lost ? .connectionFailed : .database, "PostgreSQL \(location): \(Self.trimmed(String(cString: PQerrorMessage(handle))))")
             }
-            throw PGServerError(result: result, location: location).ferryError
+            let error = PGServerError(result: result, location: location).ferryError
+            throw lost ? FerryError(.connectionFailed, error.message) : error
         }
     }
 

@@ -176,6 +176,34 @@ struct ChangeCaptureTests {
         }
     }
 
+    @Test("a target that drops its connections (a restart) is reconnected and the stream resumes from its position",
+          arguments: [EngineKind.postgres, .mysql])
+    func reconnectsToTheTarget(target engine: EngineKind) async throws {
+        let (source, target, task) = try Self.databases(target: engine)
+        defer { Self.drop(source, target) }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, NULL, NULL FROM generate_series(1, 1000) g")
+        let replication = try runner(source, target, task: task)
+        let running = Task { try await replication.run() }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 100")
+        try await waitUntil(seconds: 60) { replication.status.snapshot().changesApplied >= 100 }
+        // Every connection to the target database ends, as when the target server restarts.
+        if engine == .postgres {
+            let ended = try target.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            #expect(ended.first?[0] != "0", "the applier's connection must have been cut")
+        } else {
+            let sessions = try target.query("SELECT id FROM information_schema.PROCESSLIST WHERE DB = '\(target.schema)' AND id <> CONNECTION_ID()")
+            #expect(!sessions.isEmpty, "the applier's connection must have been cut")
+            for session in sessions { try target.execute("KILL \(session[0] ?? "0")") }
+        }
+        try source.execute("UPDATE app.items SET counter = 2 WHERE id > 900")
+        try source.execute("DELETE FROM app.items WHERE id BETWEEN 400 AND 409")
+        try await converge(source, target)
+        #expect(replication.status.snapshot().changesApplied >= 210)
+        running.cancel()
+        try await running.value
+    }
+
     /// A PostgreSQL source, a target of `engine` and a task name of their own.
     static func databases(target engine: EngineKind) throws -> (TestDatabase, TestDatabase, String) {
         (try TestDatabase.make(.postgres, label: "src"), try TestDatabase.make(engine, label: "dst"),
