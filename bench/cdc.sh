@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CDC benchmark, PostgreSQL→PostgreSQL: Ferry (release build) against native logical replication
 # (CREATE PUBLICATION / CREATE SUBSCRIPTION) between the same databases, in the same run.
-#   lag:      pgbench -N at $RATE TPS ($CLIENTS clients, $SECONDS_LAG s) while a heartbeat row is inserted every
+#   lag:      pgbench -N at each of $RATES TPS ($CLIENTS clients, $SECONDS_LAG s each) while a heartbeat row is inserted every
 #             100 ms; each target stamps a heartbeat's arrival (a column default), so lag = arrival − commit.
 #             Reports p50 / p99 / max for both.
 #   catch-up: both replicas stopped; pgbench -N runs $CATCHUP_TX transactions (2 changes each); each replica
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${SCALE:-10}
-RATE=${RATE:-1000}
+RATES=${RATES:-"1000 2000 4000 8000"}
 CLIENTS=${CLIENTS:-4}
 SECONDS_LAG=${SECONDS_LAG:-30}
 CATCHUP_TX=${CATCHUP_TX:-500000}
@@ -22,7 +22,7 @@ FERRY=$(swift build -c release --show-bin-path)/ferry
 source scripts/databases.sh
 FERRY_PG_EXTRA="-c autovacuum=off" start_databases
 FERRY_PID=""
-cleanup() { [ -n "$FERRY_PID" ] && kill -INT "$FERRY_PID" 2>/dev/null; wait 2>/dev/null || true; stop_databases; }
+cleanup() { [ -n "$FERRY_PID" ] && kill -INT "$FERRY_PID" 2>/dev/null && wait "$FERRY_PID" 2>/dev/null; stop_databases; }
 trap cleanup EXIT
 PGBIN=$(dirname "$FERRY_PG_CTL")
 PG="postgres://postgres@127.0.0.1:$FERRY_PG_PORT"
@@ -59,21 +59,23 @@ for _ in $(seq 1 600); do
 done
 echo "both replicas hold $accounts accounts and stream"
 
-echo "== lag at $RATE TPS for $SECONDS_LAG s"
-pg src -c "INSERT INTO heartbeat (ts) VALUES (clock_timestamp())"; sleep 2
-first=$(pg src -c "SELECT max(id) + 1 FROM heartbeat")
-( end=$(( $(date +%s) + SECONDS_LAG )); while [ "$(date +%s)" -lt "$end" ]; do pg src -c "INSERT INTO heartbeat (ts) VALUES (clock_timestamp())"; sleep 0.1; done ) &
-beats=$!
-"$PGBIN/pgbench" -n -N -c "$CLIENTS" -j 2 -R "$RATE" -T "$SECONDS_LAG" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src > "$OUT/pgbench-lag.txt" 2>&1
-wait "$beats"
-sleep 5
-tps=$(grep -E "^tps" "$OUT/pgbench-lag.txt" | head -1 | awk '{print $3}')
-for db in native_dst ferry_dst; do
-  stats=$(pg "$db" -c "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)::numeric, 3),
-                              round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag)::numeric, 3), round(max(lag)::numeric, 3)
-                       FROM (SELECT extract(epoch FROM arrived - ts) AS lag FROM heartbeat WHERE id >= $first) l")
-  IFS='|' read -r n p50 p99 max <<< "$stats"
-  result "lag target=$db tps=$tps heartbeats=$n p50_s=$p50 p99_s=$p99 max_s=$max"
+for RATE in $RATES; do
+  echo "== lag at $RATE TPS for $SECONDS_LAG s"
+  pg src -c "INSERT INTO heartbeat (ts) VALUES (clock_timestamp())"; sleep 2
+  first=$(pg src -c "SELECT max(id) + 1 FROM heartbeat")
+  ( end=$(( $(date +%s) + SECONDS_LAG )); while [ "$(date +%s)" -lt "$end" ]; do pg src -c "INSERT INTO heartbeat (ts) VALUES (clock_timestamp())"; sleep 0.1; done ) &
+  beats=$!
+  "$PGBIN/pgbench" -n -N -c "$CLIENTS" -j 2 -R "$RATE" -T "$SECONDS_LAG" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src > "$OUT/pgbench-lag-$RATE.txt" 2>&1
+  wait "$beats"
+  sleep 5
+  tps=$(grep -E "^tps" "$OUT/pgbench-lag-$RATE.txt" | head -1 | awk '{print $3}')
+  for db in native_dst ferry_dst; do
+    stats=$(pg "$db" -c "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)::numeric, 3),
+                                round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag)::numeric, 3), round(max(lag)::numeric, 3)
+                         FROM (SELECT extract(epoch FROM arrived - ts) AS lag FROM heartbeat WHERE id >= $first) l")
+    IFS='|' read -r n p50 p99 max <<< "$stats"
+    result "lag target=$db rate=$RATE tps=$tps heartbeats=$n p50_s=$p50 p99_s=$p99 max_s=$max"
+  done
 done
 
 echo "== catch-up: $CATCHUP_TX transactions queued while both replicas are stopped"
