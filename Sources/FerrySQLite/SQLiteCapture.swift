@@ -112,7 +112,8 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
             let newest = try SQLiteErrors.wrap(url) {
                 try open().read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(max(seq), 0) FROM \(SQLiteNames.quote(name))") ?? 0 }
             }
-            if newest > last { return try read(upTo: newest) }
+            // At most a part's worth of entries at once, so that memory stays bounded.
+            if newest > last { return try read(upTo: min(newest, last + Int64(ChangeTransaction.partSize))) }
             guard Date().addingTimeInterval(0.05) < deadline else { return nil }
             Thread.sleep(forTimeInterval: 0.05)
         }

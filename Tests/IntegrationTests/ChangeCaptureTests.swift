@@ -204,6 +204,24 @@ struct ChangeCaptureTests {
         try await running.value
     }
 
+    @Test("a transaction larger than a part is handed over in parts and ends equal")
+    func hugeTransactionInParts() async throws {
+        let (source, target, task) = try Self.databases(target: .postgres)
+        defer { Self.drop(source, target) }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, NULL, NULL FROM generate_series(1, 120000) g")
+        let replication = try runner(source, target, task: task)
+        let running = Task { try await replication.run() }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        let before = replication.status.snapshot().transactionsApplied
+        try source.execute("UPDATE app.items SET counter = counter + 1, note = 'one transaction'")
+        try await converge(source, target)
+        let status = replication.status.snapshot()
+        running.cancel()
+        try await running.value
+        #expect(status.changesApplied >= 120_000)
+        #expect(status.transactionsApplied - before >= 3, "120,000 changes arrive as parts of \(ChangeTransaction.partSize)")
+    }
+
     /// A PostgreSQL source, a target of `engine` and a task name of their own.
     static func databases(target engine: EngineKind) throws -> (TestDatabase, TestDatabase, String) {
         (try TestDatabase.make(.postgres, label: "src"), try TestDatabase.make(engine, label: "dst"),

@@ -167,6 +167,24 @@ struct MySQLChangeCaptureTests {
         #expect(try target.query("SELECT count(*) FROM app.marks") == [["0"]])
     }
 
+    @Test("a binlog transaction larger than a part is handed over in parts and ends equal")
+    func hugeTransactionInParts() async throws {
+        let source = try TestDatabase.make(.mysql, label: "binsrc"), target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL);\nINSERT INTO items SELECT seq, 0 FROM seq_1_to_120000")
+        let replication = try runner(source, target, task: "binlog-big-\(UUID().uuidString.prefix(8).lowercased())")
+        let running = Task { try await replication.run() }
+        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        let before = replication.status.snapshot().transactionsApplied
+        try source.execute("UPDATE items SET counter = counter + 1")
+        try await converge(source, target)
+        let status = replication.status.snapshot()
+        running.cancel()
+        try await running.value
+        #expect(status.changesApplied >= 120_000)
+        #expect(status.transactionsApplied - before >= 3, "120,000 changes arrive as parts of \(ChangeTransaction.partSize)")
+    }
+
     func runner(_ source: TestDatabase, _ target: TestDatabase, task: String,
                 _ configure: (inout ReplicationOptions) -> Void = { _ in }) throws -> ReplicationRunner {
         let rules = """

@@ -70,3 +70,11 @@ public struct ChangeTransaction: Sendable {
         self.changes = changes
     }
 }
+
+extension ChangeTransaction {
+    /// Changes a capture holds for one source transaction before handing them over as a part, so that
+    /// memory stays bounded whatever a transaction's size (ARCHITECTURE §4 rule 4). A part carries the
+    /// position of the last complete transaction: it is applied, but the position only moves past the
+    /// transaction with its last part, and a restart applies the whole transaction again, which converges.
+    public static let partSize = 50_000
+}

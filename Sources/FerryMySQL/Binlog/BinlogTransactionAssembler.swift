@@ -58,12 +58,22 @@ struct BinlogTransactionAssembler {
             tables[map.id] = map
         case let .rows(rows):
             try append(rows)
+            return takePart(header)
         case .xid:
             return commit(header)
         case .formatDescription, .heartbeat, .other:
             break
         }
         return nil
+    }
+
+    /// The open transaction's changes so far, once there are `ChangeTransaction.partSize` of them, at the
+    /// position of the last complete transaction.
+    private mutating func takePart(_ header: BinlogEventHeader) -> ChangeTransaction? {
+        guard let group = open, group.changes.count >= ChangeTransaction.partSize else { return nil }
+        open = (group.gtid, group.standalone, [], [])
+        return ChangeTransaction(position: position.description, commitTime: Date(timeIntervalSince1970: Double(header.timestamp)),
+                                 schemaChanges: group.schemaChanges, changes: group.changes)
     }
 
     private mutating func commit(_ header: BinlogEventHeader) -> ChangeTransaction {

@@ -100,10 +100,13 @@ public final class PostgresChangeStream: @unchecked Sendable {
             }
         case let .insert(id, new):
             try append(id, .insert, new: new, old: nil)
+            return takePart()
         case let .update(id, old, new):
             try append(id, .update, new: new, old: old)
+            return takePart()
         case let .delete(id, old):
             try append(id, .delete, new: nil, old: old)
+            return takePart()
         case let .truncate(ids, _, _):
             for id in ids { try append(id, .truncate, new: nil, old: nil) }
         case let .commit(_, endLSN, commitTime):
@@ -137,6 +140,14 @@ public final class PostgresChangeStream: @unchecked Sendable {
                                values: new.map(values) ?? [], oldValues: old.map(values))
         if pending == nil { pending = (Date(), [], []) }
         pending?.changes.append(change)
+    }
+
+    /// The open transaction's changes so far, once there are `ChangeTransaction.partSize` of them, at the
+    /// position of the last complete transaction.
+    private func takePart() -> ChangeTransaction? {
+        guard let open = pending, open.changes.count >= ChangeTransaction.partSize else { return nil }
+        pending = (open.commitTime, [], [])
+        return ChangeTransaction(position: received.description, commitTime: open.commitTime, schemaChanges: open.schemaChanges, changes: open.changes)
     }
 
     /// Known columns whose type in the relation message differs from the catalog's when the task started.
