@@ -28,6 +28,7 @@ public struct ChangeBatch: Sendable {
     private let plans: [TableID: TablePlan]
     private var pending: [TableID: Pending] = [:]
     private var tableOrder: [TableID] = []
+    private var layouts: [TableID: Layout] = [:]
     /// The position and commit time of the last transaction added.
     public private(set) var position: String?
     public private(set) var commitTime: Date?
@@ -85,13 +86,13 @@ public struct ChangeBatch: Sendable {
         guard !plan.source.primaryKey.isEmpty else {
             throw FerryError(.schemaMismatch, "\(change.table) has no primary key: Ferry applies changes by key, so it cannot replicate this table")
         }
-        let index = Dictionary(change.columns.enumerated().map { ($1, $0) }) { a, _ in a }
+        let layout = self.layout(of: change, plan)
         func row(_ values: [Value?]) -> [Value?] {
-            plan.columns.map { column in index[column.source.name].flatMap { $0 < values.count ? values[$0] : nil } }
+            layout.row.map { index in index.flatMap { $0 < values.count ? values[$0] : nil } }
         }
         func key(_ values: [Value?]) throws -> [Value] {
-            try plan.source.primaryKey.map { name in
-                guard let i = index[name], i < values.count, let value = values[i] else {
+            try zip(plan.source.primaryKey, layout.key).map { name, index in
+                guard let index, index < values.count, let value = values[index] else {
                     throw FerryError(.dataError, "a change to \(change.table) does not carry its key column \(name)")
                 }
                 return value
@@ -113,6 +114,23 @@ public struct ChangeBatch: Sendable {
         case .truncate:
             break
         }
+    }
+
+    /// Where a change's columns go: for each plan column and each key column, its index among the change's
+    /// columns. Worked out once per table and column list (a capture reuses the same list for its rows).
+    private struct Layout {
+        var columns: [String]
+        var row: [Int?]
+        var key: [Int?]
+    }
+
+    private mutating func layout(of change: RowChange, _ plan: TablePlan) -> Layout {
+        if let known = layouts[change.table], known.columns == change.columns { return known }
+        let index = Dictionary(change.columns.enumerated().map { ($1, $0) }) { a, _ in a }
+        let layout = Layout(columns: change.columns, row: plan.columns.map { index[$0.source.name] },
+                            key: plan.source.primaryKey.map { index[$0] })
+        layouts[change.table] = layout
+        return layout
     }
 
     private mutating func set(_ table: TableID, _ key: [Value], _ final: Final) {

@@ -9,7 +9,15 @@ public final class PostgresChangeStream: @unchecked Sendable {
     private let conn: PGConnection
     /// Source tables by name, for decoding values into their neutral types.
     private var schemas: [TableID: TableSchema]
-    private var relations: [UInt32: PGRelation] = [:]
+    private var relations: [UInt32: KnownRelation] = [:]
+
+    /// A relation message with what decoding its rows needs, worked out once per message, not per row.
+    private struct KnownRelation {
+        var relation: PGRelation
+        var table: TableID
+        var names: [String]
+        var types: [ColumnType]
+    }
     private var flushed = LSN.zero
     private var received = LSN.zero
     private var lastStatus = Date.distantPast
@@ -91,9 +99,12 @@ public final class PostgresChangeStream: @unchecked Sendable {
         case let .begin(_, commitTime, _):
             pending = (commitTime, [], [])
         case let .relation(relation):
-            let previous = relations[relation.id]
-            relations[relation.id] = relation
+            let previous = relations[relation.id]?.relation
             let changes = try schemaChanges(relation, previous: previous)
+            let table = TableID(schema: relation.schema, name: relation.name)
+            let schema = schemas[table]
+            relations[relation.id] = KnownRelation(relation: relation, table: table, names: relation.columns.map(\.name),
+                                                   types: relation.columns.map { schema?.column(named: $0.name)?.type ?? .text })
             if !changes.isEmpty {
                 if pending == nil { pending = (Date(), [], []) }
                 pending?.schemaChanges += changes
@@ -121,12 +132,10 @@ public final class PostgresChangeStream: @unchecked Sendable {
     }
 
     private func append(_ relationID: UInt32, _ kind: RowChange.Kind, new: [PGColumnValue]?, old: [PGColumnValue]?) throws {
-        guard let relation = relations[relationID] else {
+        guard let known = relations[relationID] else {
             throw FerryError(.database, "pgoutput sent a change for relation \(relationID) before describing it")
         }
-        let table = TableID(schema: relation.schema, name: relation.name)
-        let schema = schemas[table]
-        let types = relation.columns.map { column in schema?.column(named: column.name)?.type ?? .text }
+        let types = known.types
         func values(_ tuple: [PGColumnValue]) -> [Value?] {
             zip(tuple, types).map { value, type in
                 switch value {
@@ -136,7 +145,7 @@ public final class PostgresChangeStream: @unchecked Sendable {
                 }
             }
         }
-        let change = RowChange(table: table, kind: kind, columns: relation.columns.map(\.name),
+        let change = RowChange(table: known.table, kind: kind, columns: known.names,
                                values: new.map(values) ?? [], oldValues: old.map(values))
         if pending == nil { pending = (Date(), [], []) }
         pending?.changes.append(change)
