@@ -177,7 +177,20 @@ public final class PGConnection: @unchecked Sendable {
 
     /// `text` as a PostgreSQL string literal.
     public static func literal(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+        literal(utf8: text.utf8)
+    }
+
+    /// UTF-8 text as a PostgreSQL string literal, built byte by byte (quotes doubled; backslashes are plain
+    /// characters with standard_conforming_strings, PostgreSQL's default since 9.1).
+    public static func literal<Bytes: Sequence<UInt8>>(utf8 bytes: Bytes) -> String {
+        var out: [UInt8] = [0x27]
+        out.reserveCapacity(bytes.underestimatedCount + 2)
+        for byte in bytes {
+            out.append(byte)
+            if byte == 0x27 { out.append(0x27) }
+        }
+        out.append(0x27)
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

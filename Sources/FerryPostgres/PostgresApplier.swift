@@ -44,15 +44,16 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
             let table = PGConnection.quote(plan.target)
             let key = plan.targetPrimaryKey.map(PGConnection.quote)
             let keyTypes = plan.source.primaryKey.compactMap { name in plan.columns.first { $0.source.name == name }?.source.type }
+            let types = plan.columns.map(\.source.type)
             if changes.truncateFirst { sql += "TRUNCATE \(table);\n" }
             for slice in ApplyStatements.deleteSlices(changes.deletes) {
-                let tuples = try slice.map { values in "(" + (try zip(values, keyTypes).map { try literal($0, $1, plan) }).joined(separator: ", ") + ")" }
+                let tuples = try slice.map { values in "(" + (try zip(values, keyTypes).map { try literal($0, $1, table: table) }).joined(separator: ", ") + ")" }
                 sql += "DELETE FROM \(table) WHERE (\(key.joined(separator: ", "))) IN (\(tuples.joined(separator: ", ")));\n"
             }
             for (columns, rows) in ApplyStatements.upsertGroups(changes.upserts) {
                 let names = columns.map { PGConnection.quote(plan.columns[$0].targetName) }
                 let values = try rows.map { row in
-                    "(" + (try zip(columns, row).map { try literal($1, plan.columns[$0].source.type, plan) }).joined(separator: ", ") + ")"
+                    "(" + (try zip(columns, row).map { try literal($1, types[$0], table: table) }).joined(separator: ", ") + ")"
                 }
                 let updates = names.filter { !key.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }
                 sql += "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES \(values.joined(separator: ", ")) ON CONFLICT (\(key.joined(separator: ", "))) "
@@ -74,12 +75,16 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
 
     func close() {}
 
-    private func literal(_ value: Value, _ type: ColumnType, _ plan: TablePlan) throws -> String {
-        var bytes: [UInt8] = []
-        try PostgresValueCodec.encode(value, as: type, column: "\(plan.target)", into: &bytes)
-        guard value != .null else { return "NULL" }
-        // The COPY text form, unescaped, is the value's input text.
-        let field = CopyTextCodec.decodeRow(bytes.withUnsafeBytes { $0 })[0] ?? []
-        return PGConnection.literal(String(decoding: field, as: UTF8.self))
+    /// A value as a SQL literal of its column's type. `table` names the table in errors.
+    private func literal(_ value: Value, _ type: ColumnType, table: String) throws -> String {
+        switch (value, type) {
+        case (.null, _): return "NULL"
+        case let (.int(v), .integer), let (.int(v), .decimal): return String(v)
+        default:
+            var bytes: [UInt8] = []
+            try PostgresValueCodec.encode(value, as: type, column: table, into: &bytes)
+            // The COPY text form, unescaped, is the value's input text.
+            return PGConnection.literal(utf8: CopyTextCodec.decodeRow(bytes.withUnsafeBytes { $0 })[0] ?? [])
+        }
     }
 }
