@@ -55,6 +55,13 @@ enum EndpointModel {
         case .postgres, .mysql:
             var parameters: [String: String] = [:]
             if let mode = endpoint.SslMode { parameters["sslmode"] = mode == "none" ? "disable" : mode }
+            if let settings = endpoint.PostgreSQLSettings {
+                parameters["slot_name"] = settings.SlotName
+                if settings.HeartbeatEnable == true {
+                    parameters["heartbeat_seconds"] = String(max(1, settings.HeartbeatFrequency ?? 5) * 60)
+                    parameters["heartbeat_schema"] = settings.HeartbeatSchema
+                }
+            }
             return ConnectionURL(engine: engine, user: endpoint.Username, password: password, host: endpoint.ServerName ?? "",
                                  port: endpoint.Port ?? (engine == .postgres ? 5432 : 3306),
                                  database: endpoint.DatabaseName?.isEmpty == false ? endpoint.DatabaseName : nil,

@@ -63,10 +63,16 @@ public protocol ChangeCapture: AnyObject, Sendable {
     /// A position from which every change committed at or after `time` can be read (DMS `CdcStartTime`);
     /// the changes before `time` are then skipped.
     func position(before time: Date) throws -> String
+
+    /// Where a capture the user created and named (not Ferry) stands, when it exists: a `cdc` run starts
+    /// there rather than replacing it. Nil for Ferry's own captures.
+    func userCapturePosition() throws -> String?
 }
 
 extension ChangeCapture {
     public func checkStart(at position: String) throws {}
+
+    public func userCapturePosition() throws -> String? { nil }
 
     public func position(before time: Date) throws -> String {
         throw FerryError(.invalidParameter, "this source cannot start change data capture at a time (PostgreSQL has no way from a time to a WAL position); give a start position instead (CdcStartPosition, e.g. an LSN)")

@@ -156,8 +156,11 @@ public final class PGConnection: @unchecked Sendable {
             guard let result else {
                 throw FerryError(lost ? .connectionFailed : .database, "PostgreSQL \(location): \(Self.trimmed(String(cString: PQerrorMessage(handle))))")
             }
-            let error = PGServerError(result: result, location: location).ferryError
-            throw lost ? FerryError(.connectionFailed, error.message) : error
+            // A server that reported an error of its own (other than shutting down) and then closed the
+            // connection will report it again: that is not a connection to retry.
+            let report = PGServerError(result: result, location: location)
+            let error = report.ferryError
+            throw lost && report.sqlState.isEmpty ? FerryError(.connectionFailed, error.message) : error
         }
     }
 
@@ -225,6 +228,7 @@ struct PGServerError {
         case "57" where sqlState == "57014": kind = .cancelled
         // The server shut down, is shutting down or is starting: worth connecting again.
         case "57" where ["57P01", "57P02", "57P03"].contains(sqlState): kind = .connectionFailed
+        case "08": kind = .connectionFailed
         default: kind = .database
         }
         return FerryError(kind, text)

@@ -222,6 +222,35 @@ struct ChangeCaptureTests {
         #expect(status.transactionsApplied - before >= 3, "120,000 changes arrive as parts of \(ChangeTransaction.partSize)")
     }
 
+    @Test("a slot named by the endpoint is used where it stands and kept; the heartbeat writes its row")
+    func namedSlotAndHeartbeat() async throws {
+        let (source, target, task) = try Self.databases(target: .postgres)
+        let slot = "user_" + task.replacingOccurrences(of: "-", with: "_")
+        defer {
+            try? PGConnection(source.url).execute("SELECT pg_drop_replication_slot('\(slot)')")
+            Self.drop(source, target)
+        }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text)")
+        try target.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text)")
+        // As a user sets it up: the publication first (named as the slot), then the slot.
+        try source.execute("CREATE PUBLICATION \(slot) FOR TABLE app.items")
+        try source.execute("SELECT pg_create_logical_replication_slot('\(slot)', 'pgoutput')")
+        // Written after the slot was created and before Ferry starts: the slot holds it.
+        try source.execute("INSERT INTO app.items SELECT g, g, 'early', NULL FROM generate_series(1, 50) g")
+        var url = source.url
+        url.parameters["slot_name"] = slot
+        url.parameters["heartbeat_seconds"] = "0.5"
+        let named = TestDatabase(engine: .postgres, url: url, schema: source.schema)
+        let replication = try runner(named, target, task: task) { $0.fullLoad = false }
+        let running = Task { try await replication.run() }
+        try source.execute("UPDATE app.items SET counter = 0 WHERE id <= 10")
+        try await converge(source, target)
+        try await waitUntil(seconds: 30) { (try? source.query("SELECT count(*) FROM public.awsdms_heartbeat")) == [["1"]] }
+        running.cancel()
+        try await running.value
+        #expect(try source.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '\(slot)'") == [["1"]], "the user's slot is kept")
+    }
+
     /// A PostgreSQL source, a target of `engine` and a task name of their own.
     static func databases(target engine: EngineKind) throws -> (TestDatabase, TestDatabase, String) {
         (try TestDatabase.make(.postgres, label: "src"), try TestDatabase.make(engine, label: "dst"),

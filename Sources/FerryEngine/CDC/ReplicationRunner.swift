@@ -121,6 +121,10 @@ public struct ReplicationRunner: Sendable {
         }
         if let applied, exists, !options.fresh { return applied }
         if let start = options.start, !options.fullLoad { return try await startingPosition(capture, applier, plans, at: start, exists: exists) }
+        if exists, !options.fullLoad, let held = try await BlockingWork.run("ferry-cdc-held", { try capture.userCapturePosition() }) {
+            // A slot named by the user keeps its place: the stream starts where it stands.
+            return try await startingPosition(capture, applier, plans, at: .position(held), exists: true)
+        }
         let created = try await BlockingWork.run("ferry-cdc-create") {
             if exists { try capture.drop() }
             return try capture.create(tables: plans.map(\.source.id))

@@ -26,12 +26,14 @@ extension PGConnection {
                 return Array(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
             }
             if length == -1 {
-                var message = "the server ended the replication stream"
+                // The stream ended: a shutdown or a lost connection is retried; an error the server
+                // reported about the stream itself (a missing publication) is not.
+                var failure = FerryError(.connectionFailed, "PostgreSQL \(location): the server ended the replication stream")
                 while let result = PQgetResult(handle) {
                     defer { PQclear(result) }
-                    do { try check(result, sql: "START_REPLICATION") } catch { message = "\(error)" }
+                    do { try check(result, sql: "START_REPLICATION") } catch let error as FerryError { failure = error }
                 }
-                throw FerryError(.connectionFailed, message)
+                throw failure
             }
             if length == -2 { throw FerryError(.connectionFailed, "PostgreSQL \(location): \(Self.trimmed(String(cString: PQerrorMessage(handle))))") }
             if waited { return nil }

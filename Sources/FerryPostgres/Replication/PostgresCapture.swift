@@ -1,17 +1,28 @@
 import FerryCore
+import Foundation
 
 /// Change capture from PostgreSQL for one task: a pgoutput slot and a publication, both named
-/// `ferry_<task>` (lower case, other characters as `_`).
+/// `ferry_<task>` (lower case, other characters as `_`), or the slot the URL's `slot_name` names (the
+/// endpoint's `PostgreSQLSettings.SlotName`), which Ferry creates when missing and never drops. With
+/// `heartbeat_seconds`, a row in `<heartbeat_schema>.awsdms_heartbeat` is written that often, so that a
+/// database with no changes of its own still moves its slot forward.
 final class PostgresCapture: ChangeCapture, @unchecked Sendable {
     private let url: ConnectionURL
     private let name: String
+    /// Whether the slot was named by the user rather than derived from the task.
+    private let userNamed: Bool
     private let schemas: [TableSchema]
     private var stream: PostgresChangeStream?
+    private let heartbeatSeconds: Double?
+    private var lastHeartbeat = Date.distantPast
 
     init(url: ConnectionURL, task: String, schemas: [TableSchema]) {
         self.url = url
         self.schemas = schemas
-        name = Self.slotName(task: task)
+        let named = url.parameters["slot_name"].flatMap { $0.isEmpty ? nil : $0 }
+        name = named ?? Self.slotName(task: task)
+        userNamed = named != nil
+        heartbeatSeconds = url.parameters["heartbeat_seconds"].flatMap(Double.init)
     }
 
     /// The slot and publication name for a task.
@@ -24,13 +35,18 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
     }
 
     func create(tables: [TableID]) throws -> (position: String, snapshot: String?) {
+        if userNamed, try exists() {
+            throw FerryError(.invalidParameter, "PostgreSQL \(url.location): slot \(name) (the endpoint's SlotName) exists, and a full load needs the snapshot of a slot created for it: drop the slot, or run the task as cdc from the slot's position")
+        }
         let stream = try PostgresChangeStream(url: url, slot: name, publication: name, schemas: schemas)
         self.stream = stream
         let (start, snapshot) = try stream.createSlot(tables: tables)
         return (start.description, snapshot)
     }
 
+    /// Drops Ferry's own slot and publication; a slot the user named is left alone.
     func drop() throws {
+        guard !userNamed else { return }
         let conn = try PGConnection(url)
         try conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = \(PGConnection.literal(name))")
         try conn.execute("DROP PUBLICATION IF EXISTS \(PGConnection.quote(name))")
@@ -48,17 +64,55 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
         }
         let stream = try PostgresChangeStream(url: url, slot: name, publication: name, schemas: schemas)
         self.stream = stream
+        if userNamed { try ensurePublication() }
         try stream.start(after: lsn)
     }
 
     func next(timeout: Double) throws -> ChangeTransaction? {
         guard let stream else { throw FerryError(.invalidParameter, "the change stream has not started") }
+        if let every = heartbeatSeconds, Date().timeIntervalSince(lastHeartbeat) >= every {
+            lastHeartbeat = Date()
+            try beat()
+        }
         return try stream.next(timeout: timeout)
+    }
+
+    /// Writes the heartbeat row (DMS's `awsdms_heartbeat` table): WAL in this database that the slot then passes.
+    private func beat() throws {
+        let table = PGConnection.quote(url.parameters["heartbeat_schema"] ?? "public") + ".awsdms_heartbeat"
+        do {
+            try PGConnection(url).execute("""
+                CREATE TABLE IF NOT EXISTS \(table) (hb_id int PRIMARY KEY, hb_timestamp timestamptz NOT NULL);
+                INSERT INTO \(table) VALUES (1, now()) ON CONFLICT (hb_id) DO UPDATE SET hb_timestamp = now()
+                """)
+        } catch let error as FerryError {
+            throw FerryError(error.kind, "the heartbeat (HeartbeatEnable) cannot be written: \(error.message)")
+        }
+    }
+
+    /// The confirmed position of a slot the user named; nil for Ferry's own slots.
+    func userCapturePosition() throws -> String? {
+        guard userNamed else { return nil }
+        let rows = try PGConnection(url).query("SELECT confirmed_flush_lsn, plugin FROM pg_replication_slots WHERE slot_name = \(PGConnection.literal(name))")
+        guard let row = rows.first else { return nil }
+        guard row[1] == "pgoutput" else {
+            throw FerryError(.invalidParameter, "PostgreSQL \(url.location): slot \(name) uses the \(row[1] ?? "?") plugin; Ferry reads pgoutput slots (create it with pg_create_logical_replication_slot('\(name)', 'pgoutput'))")
+        }
+        return row[0]
     }
 
     func retainedBytes() throws -> Int64? {
         let rows = try PGConnection(url).query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = \(PGConnection.literal(name))")
         return rows.first?[0].flatMap { Int64($0) }
+    }
+
+    /// A slot the user created needs a publication of the same name, created before the slot: pgoutput
+    /// reads each change with the catalog as it was then, so a publication created later is not seen.
+    private func ensurePublication() throws {
+        let conn = try PGConnection(url)
+        guard try conn.query("SELECT 1 FROM pg_publication WHERE pubname = \(PGConnection.literal(name))").isEmpty else { return }
+        let list = schemas.map { PGConnection.quote($0.id) }.joined(separator: ", ")
+        throw FerryError(.invalidParameter, "PostgreSQL \(url.location): slot \(name) (the endpoint's SlotName) needs a publication named \(name), created before the slot: CREATE PUBLICATION \(PGConnection.quote(name)) FOR TABLE \(list)")
     }
 
     /// The slot must not have confirmed anything past the position: the server would silently start later.
