@@ -17,11 +17,6 @@ struct TaskSettings {
     static let honoured: Set<String> = Set(["FullLoadSettings.TargetTablePrepMode", "FullLoadSettings.MaxFullLoadSubTasks"])
         .union(ValidationTaskSettings.honoured).union(ChangeTaskSettings.honoured)
 
-    static let sections = ["TargetMetadata", "FullLoadSettings", "ChangeProcessingTuning", "ChangeProcessingDdlHandlingPolicy",
-                           "ErrorBehavior", "ValidationSettings", "Logging", "ControlTablesSettings", "StreamBufferSettings",
-                           "BeforeImageSettings", "CharacterSetSettings", "LoopbackPreventionSettings", "TTSettings",
-                           "FailTaskWhenCleanTaskResourceFailed", "PostProcessingRules"]
-
     static var defaults: [String: Any] { [
         "TargetMetadata": [
             "TargetSchema": "", "SupportLobs": true, "FullLobMode": false, "LobChunkSize": 64, "LimitedSizeLobMode": true,
@@ -75,10 +70,8 @@ struct TaskSettings {
                 throw DMSError.invalidParameter("Invalid task settings JSON: ReplicationTaskSettings is not a JSON object.")
             }
             user = parsed
+            try TaskSettingsSchema.check(user)
             for (section, value) in user {
-                guard Self.sections.contains(section) else {
-                    throw DMSError.invalidParameter("Invalid task settings JSON: unknown section '\(section)'; expected one of \(Self.sections.joined(separator: ", ")).")
-                }
                 if let values = value as? [String: Any], var current = effective[section] as? [String: Any] {
                     current.merge(values) { _, new in new }
                     effective[section] = current

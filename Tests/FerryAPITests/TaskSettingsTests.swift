@@ -1,0 +1,67 @@
+@testable import FerryAPI
+import Foundation
+import Testing
+
+@Suite("Task settings documents")
+struct TaskSettingsTests {
+    /// A whole settings document in the shape of the one in AWS's DMS user guide, every section present.
+    static let fullDocument = """
+        {
+          "TargetMetadata": {"TargetSchema": "", "SupportLobs": true, "FullLobMode": false, "LobChunkSize": 64, "LimitedSizeLobMode": true,
+            "LobMaxSize": 32, "InlineLobMaxSize": 0, "LoadMaxFileSize": 0, "ParallelLoadThreads": 0, "ParallelLoadBufferSize": 0,
+            "BatchApplyEnabled": false, "TaskRecoveryTableEnabled": false, "ParallelLoadQueuesPerThread": 0, "ParallelApplyThreads": 0,
+            "ParallelApplyBufferSize": 0, "ParallelApplyQueuesPerThread": 0},
+          "FullLoadSettings": {"TargetTablePrepMode": "DO_NOTHING", "CreatePkAfterFullLoad": false, "StopTaskCachedChangesApplied": false,
+            "StopTaskCachedChangesNotApplied": false, "MaxFullLoadSubTasks": 8, "TransactionConsistencyTimeout": 600, "CommitRate": 10000},
+          "Logging": {"EnableLogging": false, "LogComponents": [{"Id": "TRANSFORMATION", "Severity": "LOGGER_SEVERITY_DEFAULT"}],
+            "CloudWatchLogGroup": null, "CloudWatchLogStream": null},
+          "ControlTablesSettings": {"historyTimeslotInMinutes": 5, "ControlSchema": "", "HistoryTimeslotInMinutes": 5,
+            "HistoryTableEnabled": false, "SuspendedTablesTableEnabled": false, "StatusTableEnabled": false},
+          "StreamBufferSettings": {"StreamBufferCount": 3, "StreamBufferSizeInMB": 8, "CtrlStreamBufferSizeInMB": 5},
+          "ChangeProcessingDdlHandlingPolicy": {"HandleSourceTableDropped": true, "HandleSourceTableTruncated": true, "HandleSourceTableAltered": true},
+          "ErrorBehavior": {"DataErrorPolicy": "LOG_ERROR", "DataTruncationErrorPolicy": "LOG_ERROR", "DataErrorEscalationPolicy": "SUSPEND_TABLE",
+            "DataErrorEscalationCount": 0, "TableErrorPolicy": "SUSPEND_TABLE", "TableErrorEscalationPolicy": "STOP_TASK",
+            "TableErrorEscalationCount": 0, "RecoverableErrorCount": -1, "RecoverableErrorInterval": 5, "RecoverableErrorThrottling": true,
+            "RecoverableErrorThrottlingMax": 1800, "ApplyErrorDeletePolicy": "IGNORE_RECORD", "ApplyErrorInsertPolicy": "LOG_ERROR",
+            "ApplyErrorUpdatePolicy": "LOG_ERROR", "ApplyErrorEscalationPolicy": "LOG_ERROR", "ApplyErrorEscalationCount": 0,
+            "FullLoadIgnoreConflicts": true},
+          "ChangeProcessingTuning": {"BatchApplyPreserveTransaction": true, "BatchApplyTimeoutMin": 1, "BatchApplyTimeoutMax": 30,
+            "BatchApplyMemoryLimit": 500, "BatchSplitSize": 0, "MinTransactionSize": 1000, "CommitTimeout": 1, "MemoryLimitTotal": 1024,
+            "MemoryKeepTime": 60, "StatementCacheSize": 50},
+          "ValidationSettings": {"EnableValidation": true, "ValidationMode": "ROW_LEVEL", "ThreadCount": 5, "PartitionSize": 10000,
+            "FailureMaxCount": 1000, "TableFailureMaxCount": 10000, "HandleCollationDiff": false, "ValidationOnly": false},
+          "LoopbackPreventionSettings": null,
+          "CharacterSetSettings": null,
+          "BeforeImageSettings": null,
+          "FailTaskWhenCleanTaskResourceFailed": false,
+          "PostProcessingRules": null
+        }
+        """
+
+    @Test("a whole document in the DMS user guide's shape is accepted, its values taking effect")
+    func wholeDocument() throws {
+        let settings = try TaskSettings(Self.fullDocument)
+        #expect(settings.prepMode == .doNothing && settings.maxFullLoadSubTasks == 8 && settings.validation.enabled)
+        #expect(settings.changes.applySchemaChanges && settings.changes.batchSeconds == 1)
+    }
+
+    @Test("a misspelt key, a wrong type or an unknown section names its path")
+    func mistakesNameTheirPath() {
+        func message(_ text: String) -> String {
+            do {
+                _ = try TaskSettings(text)
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(message(#"{"FullLoadSettings": {"MaxFullLoadSubTask": 4}}"#).contains("FullLoadSettings.MaxFullLoadSubTask: unknown setting; FullLoadSettings takes CommitRate, CreatePkAfterFullLoad"))
+        #expect(message(#"{"ErrorBehavior": {"DataErrorPolicy": 3}}"#).contains("ErrorBehavior.DataErrorPolicy: expected a string; got 3"))
+        #expect(message(#"{"TargetMetadata": {"SupportLobs": "yes"}}"#).contains("TargetMetadata.SupportLobs: expected boolean"))
+        #expect(message(#"{"ChangeProcessingTuning": {"CommitTimeout": 1.5}}"#).contains("ChangeProcessingTuning.CommitTimeout: expected an integer"))
+        #expect(message(#"{"Logging": {"LogComponents": {}}}"#).contains("Logging.LogComponents: expected an array"))
+        #expect(message(#"{"FullLoadSettings": 3}"#).contains("FullLoadSettings: expected an object of settings"))
+        #expect(message(#"{"FailTaskWhenCleanTaskResourceFailed": "no"}"#).contains("FailTaskWhenCleanTaskResourceFailed: expected boolean"))
+        #expect(message(#"{"Colours": {}}"#).contains("unknown section 'Colours'"))
+    }
+}
