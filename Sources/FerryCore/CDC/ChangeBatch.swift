@@ -104,6 +104,14 @@ public struct ChangeBatch: Sendable {
             if let old = change.oldValues, let oldKey = try? key(old), oldKey != newKey {
                 set(change.table, oldKey, .delete)
             }
+            // A row outside the selection rules' filters is not the target's (an update may have moved it out).
+            let outside = zip(plan.filters, layout.filters).contains { filter, index in
+                filter.admits(index.flatMap { $0 < change.values.count ? change.values[$0] : nil }) == false
+            }
+            if outside {
+                set(change.table, newKey, .delete)
+                return
+            }
             var merged = row(change.values)
             if merged.contains(where: { $0 == nil }), case let .upsert(previous)? = pending[change.table]?.finals[newKey] {
                 merged = zip(merged, previous).map { $0 ?? $1 }
@@ -116,19 +124,20 @@ public struct ChangeBatch: Sendable {
         }
     }
 
-    /// Where a change's columns go: for each plan column and each key column, its index among the change's
-    /// columns. Worked out once per table and column list (a capture reuses the same list for its rows).
+    /// Where a change's columns go: for each plan column, key column and filtered column, its index among
+    /// the change's columns. Worked out once per table and column list (a capture reuses the same list for its rows).
     private struct Layout {
         var columns: [String]
         var row: [Int?]
         var key: [Int?]
+        var filters: [Int?]
     }
 
     private mutating func layout(of change: RowChange, _ plan: TablePlan) -> Layout {
         if let known = layouts[change.table], known.columns == change.columns { return known }
         let index = Dictionary(change.columns.enumerated().map { ($1, $0) }) { a, _ in a }
         let layout = Layout(columns: change.columns, row: plan.columns.map { index[$0.source.name] },
-                            key: plan.source.primaryKey.map { index[$0] })
+                            key: plan.source.primaryKey.map { index[$0] }, filters: plan.filters.map { index[$0.column] })
         layouts[change.table] = layout
         return layout
     }
