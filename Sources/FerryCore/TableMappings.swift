@@ -2,11 +2,12 @@ import Foundation
 
 /// A DMS table-mapping document (`{"rules": [...]}`): which tables to copy and how to name them.
 ///
-/// Selection rules (include, exclude, explicit; `%`/`_` wildcards; source filters) and name transformations
-/// (rename, case conversion, prefixes and suffixes, remove-column) are applied.
+/// Selection rules (include, exclude, explicit; `%`/`_` wildcards; source filters), name transformations
+/// (rename, case conversion, prefixes and suffixes, remove-column) and table settings (parallel-load) are applied.
 public struct TableMappings: Sendable {
     public var selections: [SelectionRule]
     public var transformations: [TransformationRule]
+    public var tableSettings: [TableSettingsRule] = []
 
     /// Every table of every schema, under its own name: what `ferry migrate` uses without `--table-mappings`.
     public static let includeAll = TableMappings(selections: [
@@ -40,6 +41,7 @@ public struct TableMappings: Sendable {
         }
         var selections: [SelectionRule] = []
         var transformations: [TransformationRule] = []
+        var tableSettings: [TableSettingsRule] = []
         var seenIDs: Set<String> = []
         for (index, raw) in rules.enumerated() {
             let rule = try JSONFields(raw, path: "TableMappings.rules[\(index)]")
@@ -52,8 +54,7 @@ public struct TableMappings: Sendable {
             switch try fields.string("rule-type") {
             case "selection": selections.append(try SelectionRule(fields, ruleID: ruleID))
             case "transformation": transformations.append(try TransformationRule(fields, ruleID: ruleID))
-            case "table-settings":
-                throw FerryError.invalidParameter("\(fields.path).rule-type", "table-settings rules are not supported yet")
+            case "table-settings": tableSettings.append(try TableSettingsRule(fields, ruleID: ruleID))
             case let other:
                 throw FerryError.invalidParameter("\(fields.path).rule-type", "unknown rule-type '\(other)'; expected selection, transformation or table-settings")
             }
@@ -63,6 +64,13 @@ public struct TableMappings: Sendable {
         }
         self.selections = selections
         self.transformations = transformations.sorted { RuleOrder.precedes($0.ruleID, $1.ruleID) }
+        self.tableSettings = tableSettings.sorted { RuleOrder.precedes($0.ruleID, $1.ruleID) }
+    }
+
+    /// Whether a table may be read by several readers at once: not when a table-settings rule says
+    /// `parallel-load` `none` (the last matching rule decides).
+    public func allowsParallelLoad(_ table: TableID) -> Bool {
+        tableSettings.last { $0.matches(table) && $0.parallelLoad != nil }?.parallelLoad != TableSettingsRule.ParallelLoad.none
     }
 
     /// Whether the selection rules pick this table.

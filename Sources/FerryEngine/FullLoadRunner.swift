@@ -130,7 +130,7 @@ public struct FullLoadRunner: Sendable {
             do {
                 try target.prepare(plan, mode: options.prepMode, related: related)
                 let estimate = try session.estimatedRows(of: plan.source)
-                let chunks = try session.chunks(of: plan.source, estimatedRows: estimate, maxChunks: options.chunksPerTable, chunkBytes: options.chunkBytes)
+                let chunks = try session.chunks(of: plan.source, estimatedRows: estimate, maxChunks: options.mappings.allowsParallelLoad(plan.source.id) ? options.chunksPerTable : 1, chunkBytes: options.chunkBytes)
                 var encoding = BatchEncoding.values
                 if let native = source.nativeEncodings(for: plan).first(where: { target.accepts($0, for: plan, mode: options.prepMode) }) {
                     encoding = .native(native)
