@@ -400,12 +400,3 @@ final class BatchHandoff: @unchecked Sendable {
         if let error { throw error }
     }
 }
-
-/// A flag set once, from any thread.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
-}
