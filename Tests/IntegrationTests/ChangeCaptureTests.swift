@@ -22,7 +22,7 @@ struct ChangeCaptureTests {
         let writer = Task { try await Self.write(source, until: writing) }
         try await Task.sleep(for: .milliseconds(200))
 
-        let first = try runner(source, target, task: task)
+        let first = try cdcRunner(source, target, task: task)
         let running = Task { try await first.run() }
         // Creating a slot waits for every open transaction on the server, and other tests share it.
         try await waitUntil(seconds: 180) { first.status.snapshot().changesApplied > 100 }
@@ -38,7 +38,7 @@ struct ChangeCaptureTests {
         try source.execute("DELETE FROM app.items WHERE id BETWEEN 500 AND 520")
         try source.execute("UPDATE app.items SET id = id + 1000000 WHERE id = 600")
         try source.execute("UPDATE app.items SET counter = 5 WHERE id <= 10")
-        let second = try runner(source, target, task: task)
+        let second = try cdcRunner(source, target, task: task)
         let resumed = Task { try await second.run() }
         try await converge(source, target)
         resumed.cancel()
@@ -56,7 +56,7 @@ struct ChangeCaptureTests {
         let (source, target, task) = try Self.databases(target: engine)
         defer { Self.drop(source, target) }
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 20000) g")
-        let replication = try runner(source, target, task: task)
+        let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         let writing = ManagedFlag()
@@ -81,7 +81,7 @@ struct ChangeCaptureTests {
         let (source, target, task) = try Self.databases(target: .postgres)
         defer { Self.drop(source, target) }
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 1000) g")
-        let replication = try runner(source, target, task: task) { options in
+        let replication = try cdcRunner(source, target, task: task) { options in
             options.retainedBytesWarning = 0
             options.retainedCheckSeconds = 0.2
         }
@@ -115,7 +115,7 @@ struct ChangeCaptureTests {
             CREATE TABLE app.other (id int PRIMARY KEY, amount int);
             INSERT INTO app.other SELECT g, g FROM generate_series(1, 10) g
             """)
-        let replication = try runner(source, target, task: task)
+        let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         try source.execute("ALTER TABLE app.items ADD COLUMN price numeric(10,2), ADD COLUMN seen timestamptz, ADD COLUMN flag boolean NOT NULL DEFAULT true")
@@ -144,7 +144,7 @@ struct ChangeCaptureTests {
         let (source, target, task) = try Self.databases(target: .postgres)
         defer { Self.drop(source, target) }
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items VALUES (1, 0, NULL, NULL)")
-        let first = try runner(source, target, task: task)
+        let first = try cdcRunner(source, target, task: task)
         let running = Task { try await first.run() }
         try await waitUntil(seconds: 180) { first.status.snapshot().phase == .changeCapture }
         running.cancel()
@@ -153,7 +153,7 @@ struct ChangeCaptureTests {
         let held = try #require(try source.query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '\(slot)'").first?[0] ?? nil)
         try source.execute("INSERT INTO app.items SELECT g, g, 'later', NULL FROM generate_series(2, 50) g")
 
-        let resumed = try runner(source, target, task: task) { options in
+        let resumed = try cdcRunner(source, target, task: task) { options in
             options.fullLoad = false
             options.fresh = true
             options.start = .position(held)
@@ -163,7 +163,7 @@ struct ChangeCaptureTests {
         again.cancel()
         try await again.value
 
-        let refused = try runner(source, target, task: task) { options in
+        let refused = try cdcRunner(source, target, task: task) { options in
             options.fullLoad = false
             options.fresh = true
             options.start = .position("0/1")
@@ -182,7 +182,7 @@ struct ChangeCaptureTests {
         let (source, target, task) = try Self.databases(target: engine)
         defer { Self.drop(source, target) }
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, NULL, NULL FROM generate_series(1, 1000) g")
-        let replication = try runner(source, target, task: task)
+        let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 100")
@@ -209,7 +209,7 @@ struct ChangeCaptureTests {
         let (source, target, task) = try Self.databases(target: .postgres)
         defer { Self.drop(source, target) }
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, NULL, NULL FROM generate_series(1, 120000) g")
-        let replication = try runner(source, target, task: task)
+        let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         let before = replication.status.snapshot().transactionsApplied
@@ -241,7 +241,7 @@ struct ChangeCaptureTests {
         url.parameters["slot_name"] = slot
         url.parameters["heartbeat_seconds"] = "0.5"
         let named = TestDatabase(engine: .postgres, url: url, schema: source.schema)
-        let replication = try runner(named, target, task: task) { $0.fullLoad = false }
+        let replication = try cdcRunner(named, target, task: task) { $0.fullLoad = false }
         let running = Task { try await replication.run() }
         try source.execute("UPDATE app.items SET counter = 0 WHERE id <= 10")
         try await converge(source, target)
@@ -262,21 +262,6 @@ struct ChangeCaptureTests {
         try? PGConnection(source.url).execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'ferry_cdc_test_%' AND NOT active AND database = current_database()")
         source.drop()
         target.drop()
-    }
-
-    func runner(_ source: TestDatabase, _ target: TestDatabase, task: String,
-                _ configure: (inout ReplicationOptions) -> Void = { _ in }) throws -> ReplicationRunner {
-        let rules = """
-            {"rules":[
-              {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
-              {"rule-type":"transformation","rule-id":"2","rule-name":"schema","rule-target":"schema","object-locator":{"schema-name":"app"},"rule-action":"rename","value":"\(target.schema)"}
-            ]}
-            """
-        var options = ReplicationOptions(task: task, fullLoad: true)
-        options.batchSeconds = 0.2
-        configure(&options)
-        return ReplicationRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
-                                 load: FullLoadOptions(mappings: try TableMappings(json: rules), parallelism: 2), options: options)
     }
 
     /// Inserts, updates (including key changes) and deletes, each its own transaction, until stopped.

@@ -21,7 +21,7 @@ struct MySQLChangeCaptureTests {
         let writer = Task { try await Self.write(source, until: writing) }
         try await Task.sleep(for: .milliseconds(200))
 
-        let first = try runner(source, target, task: task)
+        let first = try cdcRunner(source, target, task: task)
         let running = Task { try await first.run() }
         try await waitUntil(seconds: 180) { first.status.snapshot().changesApplied > 100 }
         writing.stop()
@@ -36,7 +36,7 @@ struct MySQLChangeCaptureTests {
         try source.execute("UPDATE items SET counter = counter + 100, note = 'after restart' WHERE id % 7 = 0")
         try source.execute("DELETE FROM items WHERE id BETWEEN 500 AND 520")
         try source.execute("UPDATE items SET id = id + 1000000 WHERE id = 600")
-        let second = try runner(source, target, task: task)
+        let second = try cdcRunner(source, target, task: task)
         let resumed = Task { try await second.run() }
         try await converge(source, target)
         resumed.cancel()
@@ -54,7 +54,7 @@ struct MySQLChangeCaptureTests {
         try TypeFixtures.create(in: stash)
         let table = "\(MySQLConnection.quote(stash.schema)).all_types"
         try source.execute("CREATE TABLE all_types LIKE \(table)")
-        let replication = try runner(source, target, task: "binlog-types-\(UUID().uuidString.prefix(8).lowercased())")
+        let replication = try cdcRunner(source, target, task: "binlog-types-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         // Every value arrives as an insert, then as both images of updates (one moves the key), then deletes.
@@ -74,7 +74,7 @@ struct MySQLChangeCaptureTests {
         let source = try TestDatabase.make(.mysql, label: "binsrc"), target = try TestDatabase.make(.postgres, label: "dst")
         defer { source.drop(); target.drop() }
         try source.execute("CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL);\nINSERT INTO items SELECT seq, 0 FROM seq_1_to_1000")
-        let replication = try runner(source, target, task: "binlog-cut-\(UUID().uuidString.prefix(8).lowercased())")
+        let replication = try cdcRunner(source, target, task: "binlog-cut-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE items SET counter = 1 WHERE id <= 100")
@@ -101,7 +101,7 @@ struct MySQLChangeCaptureTests {
             CREATE TABLE other (id int PRIMARY KEY, amount int);
             INSERT INTO other SELECT seq, seq FROM seq_1_to_10
             """)
-        let replication = try runner(source, target, task: "binlog-ddl-\(UUID().uuidString.prefix(8).lowercased())")
+        let replication = try cdcRunner(source, target, task: "binlog-ddl-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE other SET amount = amount + 1")
@@ -140,7 +140,7 @@ struct MySQLChangeCaptureTests {
         try target.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL); CREATE TABLE app.marks (id int PRIMARY KEY)")
 
         // From the position taken before the inserts, up to the update (committed after the stop time).
-        let byPosition = try runner(source, target, task: "binlog-start-\(UUID().uuidString.prefix(8).lowercased())") { options in
+        let byPosition = try cdcRunner(source, target, task: "binlog-start-\(UUID().uuidString.prefix(8).lowercased())") { options in
             options.fullLoad = false
             options.start = .position(start)
             options.stop = .commitTime(middle)
@@ -156,7 +156,7 @@ struct MySQLChangeCaptureTests {
         let end = Date()
         try await Task.sleep(for: .milliseconds(1100))
         try source.execute("INSERT INTO marks VALUES (1)")
-        let byTime = try runner(source, target, task: "binlog-time-\(UUID().uuidString.prefix(8).lowercased())") { options in
+        let byTime = try cdcRunner(source, target, task: "binlog-time-\(UUID().uuidString.prefix(8).lowercased())") { options in
             options.fullLoad = false
             options.start = .time(middle)
             options.stop = .commitTime(end)
@@ -172,7 +172,7 @@ struct MySQLChangeCaptureTests {
         let source = try TestDatabase.make(.mysql, label: "binsrc"), target = try TestDatabase.make(.postgres, label: "dst")
         defer { source.drop(); target.drop() }
         try source.execute("CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL);\nINSERT INTO items SELECT seq, 0 FROM seq_1_to_120000")
-        let replication = try runner(source, target, task: "binlog-big-\(UUID().uuidString.prefix(8).lowercased())")
+        let replication = try cdcRunner(source, target, task: "binlog-big-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         let before = replication.status.snapshot().transactionsApplied
@@ -183,21 +183,6 @@ struct MySQLChangeCaptureTests {
         try await running.value
         #expect(status.changesApplied >= 120_000)
         #expect(status.transactionsApplied - before >= 3, "120,000 changes arrive as parts of \(ChangeTransaction.partSize)")
-    }
-
-    func runner(_ source: TestDatabase, _ target: TestDatabase, task: String,
-                _ configure: (inout ReplicationOptions) -> Void = { _ in }) throws -> ReplicationRunner {
-        let rules = """
-            {"rules":[
-              {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"\(source.schema)","table-name":"%"},"rule-action":"include"},
-              {"rule-type":"transformation","rule-id":"2","rule-name":"schema","rule-target":"schema","object-locator":{"schema-name":"\(source.schema)"},"rule-action":"rename","value":"\(target.schema)"}
-            ]}
-            """
-        var options = ReplicationOptions(task: task, fullLoad: true)
-        options.batchSeconds = 0.2
-        configure(&options)
-        return ReplicationRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
-                                 load: FullLoadOptions(mappings: try TableMappings(json: rules), parallelism: 2), options: options)
     }
 
     /// Inserts, updates (including key changes) and deletes, each its own transaction, until stopped.

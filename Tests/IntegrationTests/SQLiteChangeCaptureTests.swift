@@ -21,7 +21,7 @@ struct SQLiteChangeCaptureTests {
         let task = "lite-\(UUID().uuidString.prefix(8).lowercased())"
         let writing = ManagedFlag()
         let writer = Task { try await Self.write(source, until: writing) }
-        let first = try runner(source, target, task: task)
+        let first = try cdcRunner(source, target, task: task)
         let running = Task { try await first.run() }
         try await waitUntil(seconds: 180) { first.status.snapshot().changesApplied > 100 }
         writing.stop()
@@ -35,7 +35,7 @@ struct SQLiteChangeCaptureTests {
         try source.execute("UPDATE items SET counter = counter + 100, note = 'after restart' WHERE id % 7 = 0")
         try source.execute("UPDATE items SET id = 900000 WHERE id = 600")
         try source.execute("UPDATE items SET note = 'gone soon' WHERE id = 700; DELETE FROM items WHERE id = 700")
-        let second = try runner(source, target, task: task)
+        let second = try cdcRunner(source, target, task: task)
         let resumed = Task { try await second.run() }
         try await converge(source, target)
         resumed.cancel()
@@ -43,19 +43,6 @@ struct SQLiteChangeCaptureTests {
         #expect(second.loadStatus.snapshot().isEmpty, "the restart must not load the tables again")
         let waiting = try source.query("SELECT count(*) FROM ferry_changes_\(task.replacingOccurrences(of: "-", with: "_"))")
         #expect(waiting == [["0"]], "applied entries are removed from the change table")
-    }
-
-    func runner(_ source: TestDatabase, _ target: TestDatabase, task: String) throws -> ReplicationRunner {
-        let rules = """
-            {"rules":[
-              {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"main","table-name":"%"},"rule-action":"include"},
-              {"rule-type":"transformation","rule-id":"2","rule-name":"schema","rule-target":"schema","object-locator":{"schema-name":"main"},"rule-action":"rename","value":"\(target.schema)"}
-            ]}
-            """
-        var options = ReplicationOptions(task: task, fullLoad: true)
-        options.batchSeconds = 0.2
-        return ReplicationRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
-                                 load: FullLoadOptions(mappings: try TableMappings(json: rules), parallelism: 2), options: options)
     }
 
     /// Inserts, updates (including key changes) and deletes, each its own transaction, until stopped.

@@ -38,21 +38,15 @@ def writer(database, stop, counter):
         counter[0] = n
 
 
-def test_sigkill_during_load_and_cdc_loses_and_duplicates_nothing():
-    suffix = uuid.uuid4().hex[:8]
-    source_db, target_db, task = f"crash_src_{suffix}", f"crash_dst_{suffix}", f"crash_{suffix}"
-    psql(f"CREATE DATABASE {source_db}", "postgres")
-    psql(f"CREATE DATABASE {target_db}", "postgres")
-    psql("CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
-         "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 300000) g", source_db)
-    command = [os.environ["FERRY_BIN"], "migrate", "--source", pg_url(source_db), "--target", pg_url(target_db),
-               "--mode", "full-load-and-cdc", "--task", task]
+def kill_and_recover(command, validate, write, seed):
+    """Runs `write(stop, counter)` in a thread while `command` (a ferry migrate) is killed with SIGKILL three
+    times, first during the full load, then during CDC; then runs it once more until `validate` (a ferry
+    validate command) passes or 60 s pass, stops it, and returns the last verdict."""
     stop, written = threading.Event(), [0]
-    thread = threading.Thread(target=writer, args=(source_db, stop, written))
+    thread = threading.Thread(target=write, args=(stop, written))
     thread.start()
-    rng = random.Random(suffix)
+    rng = random.Random(seed)
     try:
-        # The first kill lands during the full load, the next ones during CDC.
         for pause in (0.6, rng.uniform(2.5, 4), rng.uniform(2.5, 4)):
             ferry = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(pause)
@@ -65,17 +59,32 @@ def test_sigkill_during_load_and_cdc_loses_and_duplicates_nothing():
         verdict = None
         for _ in range(60):
             time.sleep(1)
-            verdict = subprocess.run([os.environ["FERRY_BIN"], "validate", "--source", pg_url(source_db), "--target", pg_url(target_db)],
-                                     capture_output=True, text=True)
+            verdict = subprocess.run(validate, capture_output=True, text=True)
             if verdict.returncode == 0:
                 break
         ferry.send_signal(signal.SIGINT)
         ferry.wait(timeout=60)
-        assert verdict.returncode == 0, verdict.stdout + verdict.stderr
-        assert psql("SELECT count(*) FROM public.items", source_db) == psql("SELECT count(*) FROM public.items", target_db)
+        return verdict
     finally:
         stop.set()
         thread.join()
+
+
+def test_sigkill_during_load_and_cdc_loses_and_duplicates_nothing():
+    suffix = uuid.uuid4().hex[:8]
+    source_db, target_db, task = f"crash_src_{suffix}", f"crash_dst_{suffix}", f"crash_{suffix}"
+    psql(f"CREATE DATABASE {source_db}", "postgres")
+    psql(f"CREATE DATABASE {target_db}", "postgres")
+    psql("CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
+         "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 300000) g", source_db)
+    command = [os.environ["FERRY_BIN"], "migrate", "--source", pg_url(source_db), "--target", pg_url(target_db),
+               "--mode", "full-load-and-cdc", "--task", task]
+    validate = [os.environ["FERRY_BIN"], "validate", "--source", pg_url(source_db), "--target", pg_url(target_db)]
+    try:
+        verdict = kill_and_recover(command, validate, lambda stop, counter: writer(source_db, stop, counter), suffix)
+        assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+        assert psql("SELECT count(*) FROM public.items", source_db) == psql("SELECT count(*) FROM public.items", target_db)
+    finally:
         psql(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'ferry_{task}'", source_db)
         psql(f"DROP DATABASE {source_db} WITH (FORCE)", "postgres")
         psql(f"DROP DATABASE {target_db} WITH (FORCE)", "postgres")
@@ -119,34 +128,12 @@ def test_sigkill_with_a_mariadb_source_loses_and_duplicates_nothing():
         f.write(rules)
     command = [os.environ["FERRY_BIN"], "migrate", "--source", source_url, "--target", pg_url(target_db),
                "--mode", "full-load-and-cdc", "--task", task, "--table-mappings", mappings]
-    stop, written = threading.Event(), [0]
-    thread = threading.Thread(target=mariadb_writer, args=(source_db, stop, written))
-    thread.start()
-    rng = random.Random(suffix)
+    validate = [os.environ["FERRY_BIN"], "validate", "--source", source_url, "--target", pg_url(target_db), "--table-mappings", mappings]
     try:
-        for pause in (0.6, rng.uniform(2.5, 4), rng.uniform(2.5, 4)):
-            ferry = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(pause)
-            ferry.send_signal(signal.SIGKILL)
-            ferry.wait()
-        stop.set()
-        thread.join()
-        assert written[0] > 50, "the writer must have run throughout"
-        ferry = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        verdict = None
-        for _ in range(60):
-            time.sleep(1)
-            verdict = subprocess.run([os.environ["FERRY_BIN"], "validate", "--source", source_url, "--target", pg_url(target_db),
-                                      "--table-mappings", mappings], capture_output=True, text=True)
-            if verdict.returncode == 0:
-                break
-        ferry.send_signal(signal.SIGINT)
-        ferry.wait(timeout=60)
+        verdict = kill_and_recover(command, validate, lambda stop, counter: mariadb_writer(source_db, stop, counter), suffix)
         assert verdict.returncode == 0, verdict.stdout + verdict.stderr
         assert mariadb("SELECT count(*) FROM items", source_db) == psql("SELECT count(*) FROM public.items", target_db)
     finally:
-        stop.set()
-        thread.join()
         mariadb(f"DROP DATABASE IF EXISTS {source_db}")
         psql(f"DROP DATABASE {target_db} WITH (FORCE)", "postgres")
         if os.path.exists(mappings):

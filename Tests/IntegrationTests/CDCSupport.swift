@@ -1,0 +1,20 @@
+import FerryConnectors
+import FerryCore
+import FerryEngine
+
+/// A replication of every table of `source`'s schema into `target`'s schema (full load and CDC, a 0.2 s
+/// batch window), with `configure` adjusting the options.
+func cdcRunner(_ source: TestDatabase, _ target: TestDatabase, task: String,
+               _ configure: (inout ReplicationOptions) -> Void = { _ in }) throws -> ReplicationRunner {
+    let rules = """
+        {"rules":[
+          {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"\(source.schema)","table-name":"%"},"rule-action":"include"},
+          {"rule-type":"transformation","rule-id":"2","rule-name":"schema","rule-target":"schema","object-locator":{"schema-name":"\(source.schema)"},"rule-action":"rename","value":"\(target.schema)"}
+        ]}
+        """
+    var options = ReplicationOptions(task: task, fullLoad: true)
+    options.batchSeconds = 0.2
+    configure(&options)
+    return ReplicationRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
+                             load: FullLoadOptions(mappings: try TableMappings(json: rules), parallelism: 2), options: options)
+}
