@@ -22,8 +22,9 @@ public final class PostgresChangeStream: @unchecked Sendable {
     private var received = LSN.zero
     private var lastStatus = Date.distantPast
     private var pending: (commitTime: Date, schemaChanges: [SchemaChange], changes: [RowChange])?
-    /// For looking up the types of columns added while streaming (the replication connection is busy).
+    /// For looking up column types in relation messages (the replication connection is busy streaming).
     private let url: ConnectionURL
+    private var catalogConnection: PGConnection?
 
     /// Opens a replication connection. Call `createSlot` (first run) or go straight to `start`.
     public init(url: ConnectionURL, slot: String, publication: String, schemas: [TableSchema]) throws {
@@ -159,12 +160,20 @@ public final class PostgresChangeStream: @unchecked Sendable {
         return ChangeTransaction(position: received.description, commitTime: open.commitTime, schemaChanges: open.schemaChanges, changes: open.changes)
     }
 
+    /// A plain connection to the source's catalog, opened once when a relation message first needs it.
+    private func catalog() throws -> PGConnection {
+        if let catalogConnection { return catalogConnection }
+        let conn = try PGConnection(url)
+        catalogConnection = conn
+        return conn
+    }
+
     /// Known columns whose type in the relation message differs from the catalog's when the task started.
     private func changedTypes(_ relation: PGRelation, _ schema: TableSchema) throws -> [String] {
         let known = relation.columns.filter { schema.column(named: $0.name) != nil }
         guard !known.isEmpty else { return [] }
         let pairs = known.map { "(\($0.typeOID)::oid, \($0.typeModifier))" }.joined(separator: ", ")
-        let formatted = try PGConnection(url).query("SELECT format_type(o, m) FROM (VALUES \(pairs)) v(o, m)").map { $0[0] ?? "" }
+        let formatted = try catalog().query("SELECT format_type(o, m) FROM (VALUES \(pairs)) v(o, m)").map { $0[0] ?? "" }
         return zip(known, formatted).compactMap { column, type in
             schema.column(named: column.name)?.nativeType == type ? nil : "column \(column.name) changed type to \(type)"
         }
@@ -188,7 +197,7 @@ public final class PostgresChangeStream: @unchecked Sendable {
         changes += diff.dropped.map { SchemaChange(table: table, kind: .dropColumn($0)) }
         var added: [String: Column] = [:]
         if !diff.added.isEmpty {
-            let catalog = try PGConnection(url)
+            let catalog = try catalog()
             for column in relation.columns where diff.added.contains(column.name) {
                 added[column.name] = try PostgresCatalog.column(named: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier, catalog)
                 changes.append(SchemaChange(table: table, kind: .addColumn(added[column.name]!)))
