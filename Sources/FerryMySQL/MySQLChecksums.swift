@@ -30,15 +30,26 @@ enum MySQLChecksumSQL {
     }
 
     /// The concatenated texts of `columns` (canonical or as stored), with a separator and a NULL marker.
-    /// CONCAT_WS writes integers in their canonical form itself, so those go in as they are.
-    static func joined(_ columns: [Column], canonical: Bool) -> String {
+    /// CONCAT_WS writes integers in their canonical form itself, so those go in as they are. With
+    /// `capped`, a value longer than KeyOrderDigest's limit is replaced by its MD5.
+    static func joined(_ columns: [Column], canonical: Bool, capped: Bool = false) -> String {
         "CONCAT_WS(CHAR(31), " + columns.map { column in
             var text = MySQLConnection.quote(column.name)
             if canonical {
                 if case .integer = column.type {} else { text = Self.canonical(column) }
             }
+            if capped, KeyOrderDigest.mayBeLong(column.type) {
+                text = "IF(LENGTH(\(text)) > \(KeyOrderDigest.longValueBytes), MD5(\(text)), \(text))"
+            }
             return column.nullable ? "COALESCE(\(text), CHAR(30))" : text
         }.joined(separator: ", ") + ")"
+    }
+
+    /// The KeyOrderDigest of a key-range bucket, as an unsigned decimal. GROUP_CONCAT is bounded by the
+    /// session's group_concat_max_len: a bucket beyond it is cut, no longer matches, and is split finer.
+    static func keyOrderDigest(_ table: ChecksumTable) -> String {
+        let key = MySQLConnection.quote(table.columns[table.key[0]].name)
+        return "CONV(LEFT(MD5(GROUP_CONCAT(\(joined(table.columns, canonical: true, capped: true)) ORDER BY \(key) SEPARATOR 0x1D)), 16), 16, 10)"
     }
 
     /// An unsigned 64-bit hash of the row. Native hashing on MariaDB joins two CRCs (CRC32C is MariaDB's);
@@ -72,10 +83,11 @@ enum MySQLChecksumSQL {
         return "\(bucket(table, partitioning, mariaDB: mariaDB)) IN (" + buckets.map(String.init).joined(separator: ", ") + ")"
     }
 
-    /// Per bucket: the bucket number, the row count and the exact sum of row hashes.
+    /// Per bucket: the bucket number, the row count and the exact sum of row hashes (or the key-order digest).
     static func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?, mariaDB: Bool) -> String {
         let restriction = buckets.map { bucketCondition(table, partitioning, $0, mariaDB: mariaDB) }
-        return "SELECT \(bucket(table, partitioning, mariaDB: mariaDB)) AS b, COUNT(*), CAST(SUM(\(rowHash(table, mariaDB: mariaDB))) AS CHAR) FROM \(MySQLConnection.quote(table.id))"
+        let summary = table.digestsInKeyOrder(partitioning) ? keyOrderDigest(table) : "CAST(SUM(\(rowHash(table, mariaDB: mariaDB))) AS CHAR)"
+        return "SELECT \(bucket(table, partitioning, mariaDB: mariaDB)) AS b, COUNT(*), \(summary) FROM \(MySQLConnection.quote(table.id))"
             + shared.whereClause(table, restriction) + " GROUP BY 1"
     }
 
@@ -93,8 +105,17 @@ final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
 
     init(url: ConnectionURL) throws {
         self.url = url
-        conn = try MySQLConnection(url)
+        conn = try Self.open(url)
     }
+
+    /// A connection whose GROUP_CONCAT holds a whole bucket of KeyOrderDigest rows.
+    private static func open(_ url: ConnectionURL) throws -> MySQLConnection {
+        let conn = try MySQLConnection(url)
+        try conn.execute("SET SESSION group_concat_max_len = \(groupConcatBytes)")
+        return conn
+    }
+
+    static let groupConcatBytes = 64 << 20
 
     func estimatedRows(_ table: ChecksumTable) throws -> Int64 {
         let row = try conn.query("""
@@ -125,7 +146,7 @@ final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: parts) { index in
             results.set(index, Result {
                 guard !ranges[index].isEmpty else { return [:] }
-                return try Self.checksums(index == 0 ? conn : MySQLConnection(url), table, partitioning, buckets: ranges[index])
+                return try Self.checksums(index == 0 ? conn : Self.open(url), table, partitioning, buckets: ranges[index])
             })
         }
         return try results.all().reduce(into: [:]) { $0.merge($1) { a, _ in a } }

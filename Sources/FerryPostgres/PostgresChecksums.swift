@@ -25,15 +25,25 @@ enum PostgresChecksumSQL {
 
     /// The concatenated canonical texts of `columns`, with a separator and a NULL marker no text contains.
     /// concat_ws writes integers and plain text in their canonical form itself, so those go in as they are.
-    static func joined(_ columns: [Column]) -> String {
+    /// With `capped`, a value longer than KeyOrderDigest's limit is replaced by its MD5.
+    static func joined(_ columns: [Column], capped: Bool = false) -> String {
         "concat_ws(chr(31), " + columns.map { column in
             var text = canonical(column)
             switch column.type {
             case .integer, .varchar, .text: text = PGConnection.quote(column.name)
             default: break
             }
+            if capped, KeyOrderDigest.mayBeLong(column.type) {
+                text = "CASE WHEN octet_length(\(text)::text) > \(KeyOrderDigest.longValueBytes) THEN md5(\(text)::text) ELSE \(text)::text END"
+            }
             return column.nullable ? "coalesce(\(text)::text, chr(30))" : text
         }.joined(separator: ", ") + ")"
+    }
+
+    /// The KeyOrderDigest of a key-range bucket: the first 8 bytes of the MD5 as a signed bigint.
+    static func keyOrderDigest(_ table: ChecksumTable) -> String {
+        let key = PGConnection.quote(table.columns[table.key[0]].name)
+        return "('x' || left(md5(string_agg(\(joined(table.columns, capped: true)), chr(29) ORDER BY \(key))), 16))::bit(64)::bigint::text"
     }
 
     /// A bigint hash of the row.
@@ -68,10 +78,11 @@ enum PostgresChecksumSQL {
         return "\(bucket(table, partitioning)) IN (" + buckets.map(String.init).joined(separator: ", ") + ")"
     }
 
-    /// Per bucket: the bucket number, the row count and the exact sum of row hashes.
+    /// Per bucket: the bucket number, the row count and the exact sum of row hashes (or the key-order digest).
     static func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?) -> String {
         let restriction = buckets.map { bucketCondition(table, partitioning, $0) }
-        return "SELECT \(bucket(table, partitioning)) AS b, count(*), sum(\(rowHash(table)))::text FROM \(PGConnection.quote(table.id))"
+        let summary = table.digestsInKeyOrder(partitioning) ? keyOrderDigest(table) : "sum(\(rowHash(table)))::text"
+        return "SELECT \(bucket(table, partitioning)) AS b, count(*), \(summary) FROM \(PGConnection.quote(table.id))"
             + shared.whereClause(table, restriction) + " GROUP BY 1"
     }
 

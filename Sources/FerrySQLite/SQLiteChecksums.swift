@@ -36,12 +36,26 @@ final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
 
     func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?) throws -> [Int64: BucketChecksum] {
         var result: [Int64: BucketChecksum] = [:]
-        try scan(table, partitioning, buckets: buckets) { bucket, row in
-            var checksum = result[bucket] ?? BucketChecksum(count: 0, sum: 0)
-            checksum.count += 1
-            checksum.sum &+= Self.hash64(Self.joined(row))
-            result[bucket] = checksum
+        guard table.digestsInKeyOrder(partitioning) else {
+            try scan(table, partitioning, buckets: buckets) { bucket, row in
+                var checksum = result[bucket] ?? BucketChecksum(count: 0, sum: 0)
+                checksum.count += 1
+                checksum.sum &+= Self.hash64(Self.joined(row))
+                result[bucket] = checksum
+            }
+            return result
         }
+        // Rows come in key order, so each bucket's rows are contiguous: one digest is open at a time.
+        var open: (bucket: Int64, digest: KeyOrderDigester)?
+        try scan(table, partitioning, buckets: buckets, inKeyOrder: true) { bucket, row in
+            if let current = open, current.bucket != bucket {
+                result[current.bucket] = current.digest.checksum
+                open = nil
+            }
+            if open == nil { open = (bucket, KeyOrderDigester()) }
+            open?.digest.add(row)
+        }
+        if let current = open { result[current.bucket] = current.digest.checksum }
         return result
     }
 
@@ -78,7 +92,7 @@ final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
 
     /// Reads the canonical rows of `buckets` (every bucket when nil) and hands each to `body` with its bucket.
     private func scan(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?, where extra: String? = nil,
-                      _ body: (Int64, CanonicalRow) throws -> Void) throws {
+                      inKeyOrder: Bool = false, _ body: (Int64, CanonicalRow) throws -> Void) throws {
         var restriction = extra
         var wanted: Set<Int64>? = buckets.map(Set.init)
         if let buckets, case .keyRanges = partitioning {
@@ -86,7 +100,8 @@ final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
             wanted = nil
         }
         let columns = table.columns.map { SQLiteNames.quote($0.name) }.joined(separator: ", ")
-        let sql = "SELECT \(columns) FROM \(SQLiteNames.quote(table.id.name))" + Self.sql.whereClause(table, restriction)
+        let order = inKeyOrder ? " ORDER BY " + table.key.map { SQLiteNames.quote(table.columns[$0].name) }.joined(separator: ", ") : ""
+        let sql = "SELECT \(columns) FROM \(SQLiteNames.quote(table.id.name))" + Self.sql.whereClause(table, restriction) + order
         let types = table.columns.map(\.type)
         try SQLiteErrors.wrap(source.url) {
             try source.open().read { db in
@@ -131,5 +146,30 @@ final class SQLiteChecksumSession: ChecksumSession, @unchecked Sendable {
     /// The first 8 bytes of the MD5 of `text`, big-endian.
     static func hash64(_ text: String) -> UInt64 {
         Insecure.MD5.hash(data: Array(text.utf8)).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    }
+}
+
+/// Computes a ``KeyOrderDigest`` from a bucket's canonical rows, given in ascending key order.
+struct KeyOrderDigester {
+    private var md5 = Insecure.MD5()
+    private var count: Int64 = 0
+
+    mutating func add(_ row: CanonicalRow) {
+        if count > 0 { md5.update(data: Array(KeyOrderDigest.rowSeparator.utf8)) }
+        count += 1
+        md5.update(data: Array(Self.text(of: row).utf8))
+    }
+
+    var checksum: BucketChecksum {
+        BucketChecksum(count: count, sum: md5.finalize().prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    }
+
+    /// One row's text: values joined by 0x1F, NULL as 0x1E, a value longer than the limit as its MD5 in hex.
+    static func text(of row: CanonicalRow) -> String {
+        row.map { value -> String in
+            guard let value else { return "\u{1E}" }
+            guard value.utf8.count > KeyOrderDigest.longValueBytes else { return value }
+            return Insecure.MD5.hash(data: Array(value.utf8)).map { String(format: "%02x", $0) }.joined()
+        }.joined(separator: "\u{1F}")
     }
 }
