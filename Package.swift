@@ -22,7 +22,10 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
-        .target(name: "FerryCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "FerryCore", dependencies: [
+            .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "FerryPostgres", dependencies: ["FerryCore", "CLibPQ"]),
         .target(name: "FerryMySQL", dependencies: ["FerryCore", "CMariaDB"]),
         .target(name: "FerrySQLite", dependencies: [

@@ -8,12 +8,13 @@
 # Cases, applied to the target in turn and undone afterwards: none; one changed row; 1,000 scattered
 # changed rows; a gap of 10,000 contiguous missing keys. Pairs: pg-pg and mariadb-pg.
 # Prints `RESULT case=… pair=… tool=… seconds=… verdict_seconds=… differences=…` lines and a ratio table.
-# RELADIFF_TIMEOUT (default 900 s) bounds each reladiff run.
+# RELADIFF_TIMEOUT (default 900 s) bounds each reladiff run. PAIRS (default "pg-pg mariadb-pg") picks the pairs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${SCALE:-100}
 OUT=${OUT:-bench/out}
 RELADIFF_TIMEOUT=${RELADIFF_TIMEOUT:-900}
+PAIRS=${PAIRS:-pg-pg mariadb-pg}
 mkdir -p "$OUT"
 swift build -c release >/dev/null
 FERRY=$(swift build -c release --show-bin-path)/ferry
@@ -94,7 +95,7 @@ reladiff() { # case pair
 }
 
 measure() { # case
-  for pair in pg-pg mariadb-pg; do
+  for pair in $PAIRS; do
     ceiling "$1" "$pair"
     ferry "$1" "$pair"
     reladiff "$1" "$pair"

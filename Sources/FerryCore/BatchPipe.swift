@@ -12,13 +12,20 @@ public final class BatchPipe: @unchecked Sendable {
     private let capacity: Int
     private var finished = false
     private var failure: Error?
+    private let transform: (@Sendable ([[Value]]) throws -> [[Value]])?
 
-    public init(capacity: Int = 4) {
+    /// `transform`, when given, rewrites each batch of decoded rows on the producer's thread as it is sent.
+    public init(capacity: Int = 4, transform: (@Sendable ([[Value]]) throws -> [[Value]])? = nil) {
         self.capacity = max(1, capacity)
+        self.transform = transform
     }
 
     /// Hands a batch over, waiting while the pipe is full. Throws the consumer's error once it gave up.
     public func send(_ batch: RowBatch) throws {
+        var batch = batch
+        if let transform, case let .rows(rows) = batch {
+            batch = .rows(try transform(rows))
+        }
         condition.lock()
         defer { condition.unlock() }
         while queue.count - head >= capacity, failure == nil {

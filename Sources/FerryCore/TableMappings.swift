@@ -2,8 +2,9 @@ import Foundation
 
 /// A DMS table-mapping document (`{"rules": [...]}`): which tables to copy and how to name them.
 ///
-/// Selection rules (include, exclude, explicit; `%`/`_` wildcards; source filters), name transformations
-/// (rename, case conversion, prefixes and suffixes, remove-column) and table settings (parallel-load) are applied.
+/// Selection rules (include, exclude, explicit; `%`/`_` wildcards; source filters), transformations
+/// (renames, case conversion, prefixes and suffixes, remove-column, include-column, add-column with an
+/// expression, change-data-type, define-primary-key, data masking) and table settings are applied.
 public struct TableMappings: Sendable {
     public var selections: [SelectionRule]
     public var transformations: [TransformationRule]
@@ -100,25 +101,48 @@ public struct TableMappings: Sendable {
         var columns = table.columns.map { ColumnPlan(source: $0, targetName: $0.name) }
         // With include-column rules, only the columns they name are copied (as DMS does).
         var included: Set<String> = []
+        var computed: [ComputedColumn] = []
+        var definedKey: DefinedKey?
         for rule in transformations where rule.schema.matches(table.id.schema) {
             switch rule.target {
             case .schema:
                 schema = rule.apply(to: schema)
             case .table:
-                if rule.table?.matches(table.id.name) ?? true { name = rule.apply(to: name) }
+                guard rule.table?.matches(table.id.name) ?? true else { continue }
+                if let key = rule.primaryKey {
+                    definedKey = try Self.resolve(key, rule: rule, in: table, columns: columns)
+                } else {
+                    name = rule.apply(to: name)
+                }
             case .column:
                 guard rule.table?.matches(table.id.name) ?? true else { continue }
+                if rule.action == .addColumn, let type = rule.dataType, let value = rule.value {
+                    guard !columns.contains(where: { $0.targetName == value }), !computed.contains(where: { $0.name == value }) else {
+                        throw FerryError.invalidParameter("rule '\(rule.ruleID)'.value", "\(table.id) already has a column '\(value)'")
+                    }
+                    computed.append(ComputedColumn(ruleID: rule.ruleID, name: value, type: type, expression: rule.expression ?? "NULL"))
+                    continue
+                }
                 let matching = columns.indices.filter { rule.column?.matches(columns[$0].source.name) ?? true }
                 if let pattern = rule.column, pattern.isExact, matching.isEmpty {
                     throw FerryError.invalidParameter("rule '\(rule.ruleID)'.object-locator.column-name",
                                                       "column '\(pattern)' does not exist in \(table.id)")
                 }
-                if rule.action == .removeColumn {
+                switch rule.action {
+                case .removeColumn:
                     let removed = Set(matching.map { columns[$0].source.name })
                     columns.removeAll { removed.contains($0.source.name) }
-                } else if rule.action == .includeColumn {
+                case .includeColumn:
                     included.formUnion(matching.map { columns[$0].source.name })
-                } else {
+                case .changeDataType:
+                    for i in matching { columns[i].targetType = rule.dataType }
+                case .dataMaskingDigitsMask, .dataMaskingDigitsRandomize, .dataMaskingHashMask:
+                    if let key = matching.first(where: { table.primaryKey.contains(columns[$0].source.name) }) {
+                        throw FerryError.invalidParameter("rule '\(rule.ruleID)'.object-locator.column-name",
+                                                          "'\(columns[key].source.name)' is part of the primary key of \(table.id); masking it would break applying changes by key")
+                    }
+                    for i in matching { columns[i].masking = rule.masking }
+                default:
                     for i in matching { columns[i].targetName = rule.apply(to: columns[i].targetName) }
                 }
             }
@@ -137,7 +161,22 @@ public struct TableMappings: Sendable {
                 filters.append(filter)
             }
         }
-        return TablePlan(source: table, target: TableID(schema: schema, name: name), columns: columns, filters: filters)
+        let plan = TablePlan(source: table, target: TableID(schema: schema, name: name), columns: columns, filters: filters,
+                             computed: computed, definedKey: definedKey)
+        if !computed.isEmpty { _ = try RowTransformer(plan: plan) }
+        return plan
+    }
+
+    /// A define-primary-key rule's columns as source names; each may be given by its target or source name.
+    private static func resolve(_ key: DefinedKey, rule: TransformationRule, in table: TableSchema, columns: [ColumnPlan]) throws -> DefinedKey {
+        var resolved = key
+        resolved.columns = try key.columns.map { name in
+            guard let column = columns.first(where: { $0.targetName == name }) ?? columns.first(where: { $0.source.name == name }) else {
+                throw FerryError.invalidParameter("rule '\(rule.ruleID)'.primary-key-def.columns", "column '\(name)' is not a column of \(table.id) that the task copies")
+            }
+            return column.source.name
+        }
+        return resolved
     }
 }
 
@@ -220,7 +259,8 @@ public struct SelectionRule: Sendable {
     }
 }
 
-/// A `transformation` rule that renames schemas, tables or columns, or removes or includes columns.
+/// A `transformation` rule: renames schemas, tables or columns; removes, includes, adds, retypes or masks
+/// columns; or defines a table's key.
 public struct TransformationRule: Sendable {
     public enum Target: String, Sendable { case schema, table, column }
     public enum Action: String, Sendable, CaseIterable {
@@ -235,6 +275,21 @@ public struct TransformationRule: Sendable {
         case replaceSuffix = "replace-suffix"
         case removeColumn = "remove-column"
         case includeColumn = "include-column"
+        case addColumn = "add-column"
+        case changeDataType = "change-data-type"
+        case definePrimaryKey = "define-primary-key"
+        case dataMaskingDigitsMask = "data-masking-digits-mask"
+        case dataMaskingDigitsRandomize = "data-masking-digits-randomize"
+        case dataMaskingHashMask = "data-masking-hash-mask"
+
+        /// Actions that act on the columns of a table rather than on a name.
+        var isColumnAction: Bool {
+            switch self {
+            case .removeColumn, .includeColumn, .addColumn, .changeDataType, .dataMaskingDigitsMask,
+                 .dataMaskingDigitsRandomize, .dataMaskingHashMask: return true
+            default: return false
+            }
+        }
     }
 
     public var ruleID: String
@@ -245,9 +300,18 @@ public struct TransformationRule: Sendable {
     public var action: Action
     public var value: String?
     public var oldValue: String?
+    /// The add-column expression (SQLite syntax over `$column` references).
+    public var expression: String?
+    /// The type of an added or retyped column.
+    public var dataType: ColumnType?
+    /// The key of a define-primary-key rule (column names as given).
+    public var primaryKey: DefinedKey?
+    /// The mask of a data-masking rule.
+    public var masking: DataMasking?
 
     init(_ fields: JSONFields, ruleID: String) throws {
-        try fields.rejectUnknownKeys(allowed: ["rule-type", "rule-id", "rule-name", "rule-target", "object-locator", "rule-action", "value", "old-value"])
+        try fields.rejectUnknownKeys(allowed: ["rule-type", "rule-id", "rule-name", "rule-target", "object-locator", "rule-action", "value",
+                                               "old-value", "expression", "data-type", "primary-key-def"])
         let targetText = try fields.string("rule-target")
         guard let target = Target(rawValue: targetText) else {
             throw FerryError.invalidParameter("\(fields.path).rule-target", "'\(targetText)' is not supported; expected schema, table or column")
@@ -256,33 +320,87 @@ public struct TransformationRule: Sendable {
         guard let action = Action(rawValue: actionText) else {
             throw FerryError.invalidParameter("\(fields.path).rule-action", "'\(actionText)' is not supported; expected one of \(Action.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if action == .removeColumn || action == .includeColumn, target != .column {
+        if action.isColumnAction, target != .column {
             throw FerryError.invalidParameter("\(fields.path).rule-action", "\(action.rawValue) needs rule-target column")
+        }
+        if action == .definePrimaryKey, target != .table {
+            throw FerryError.invalidParameter("\(fields.path).rule-action", "define-primary-key needs rule-target table")
         }
         let locator = try fields.child("object-locator")
         try locator.rejectUnknownKeys(allowed: ["schema-name", "table-name", "column-name"])
         self.ruleID = ruleID
         self.target = target
         self.action = action
-        self.schema = try SelectionRule.pattern(locator, "schema-name")
-        self.table = locator.has("table-name") ? try SelectionRule.pattern(locator, "table-name") : nil
+        if action == .definePrimaryKey {
+            // A key belongs to one table: its names are taken literally.
+            self.schema = Wildcard(literal: try locator.string("schema-name"))
+            self.table = Wildcard(literal: try locator.string("table-name"))
+        } else {
+            self.schema = try SelectionRule.pattern(locator, "schema-name")
+            self.table = locator.has("table-name") ? try SelectionRule.pattern(locator, "table-name") : nil
+        }
         self.column = locator.has("column-name") ? try SelectionRule.pattern(locator, "column-name") : nil
         if target != .schema, table == nil {
             throw FerryError.invalidParameter("\(locator.path).table-name", "is required for rule-target \(target.rawValue)")
         }
-        if target == .column, column == nil {
+        if target == .column, column == nil, action != .addColumn {
             throw FerryError.invalidParameter("\(locator.path).column-name", "is required for rule-target column")
         }
         self.value = try fields.optionalString("value")
         self.oldValue = try fields.optionalString("old-value")
+        self.expression = try fields.optionalString("expression")
+        self.dataType = fields.has("data-type") ? try DMSDataType.parse(fields.child("data-type")) : nil
+        func require<T>(_ value: T?, _ field: String) throws {
+            guard value != nil else { throw FerryError.invalidParameter("\(fields.path).\(field)", "is required for \(action.rawValue)") }
+        }
         switch action {
         case .rename, .addPrefix, .removePrefix, .addSuffix, .removeSuffix:
-            guard value != nil else { throw FerryError.invalidParameter("\(fields.path).value", "is required for \(action.rawValue)") }
+            try require(value, "value")
         case .replacePrefix, .replaceSuffix:
-            guard value != nil else { throw FerryError.invalidParameter("\(fields.path).value", "is required for \(action.rawValue)") }
-            guard oldValue != nil else { throw FerryError.invalidParameter("\(fields.path).old-value", "is required for \(action.rawValue)") }
+            try require(value, "value")
+            try require(oldValue, "old-value")
+        case .addColumn:
+            try require(value, "value")
+            try require(dataType, "data-type")
+            if let expression {
+                // Parsed now so that a bad expression is refused with the document; references are checked per table.
+                _ = try SQLiteExpression(expression, field: "\(fields.path).expression")
+            }
+        case .changeDataType:
+            try require(dataType, "data-type")
+        case .definePrimaryKey:
+            self.primaryKey = try Self.key(fields.child("primary-key-def"))
+        case .dataMaskingDigitsMask:
+            try require(value, "value")
+            guard let mask = value, mask.count == 1, let character = mask.first, character.isASCII, !character.isWhitespace,
+                  character.asciiValue.map({ $0 >= 0x21 && $0 <= 0x7E }) == true else {
+                throw FerryError.invalidParameter("\(fields.path).value", "must be one printable ASCII character that is not a space")
+            }
+            self.masking = .digitsMask(character)
+        case .dataMaskingDigitsRandomize:
+            self.masking = .digitsRandomize
+        case .dataMaskingHashMask:
+            self.masking = .hashMask
         case .convertLowercase, .convertUppercase, .removeColumn, .includeColumn: break
         }
+    }
+
+    private static func key(_ fields: JSONFields) throws -> DefinedKey {
+        try fields.rejectUnknownKeys(allowed: ["name", "origin", "columns"])
+        let originText = try fields.optionalString("origin") ?? DefinedKey.Origin.primaryKey.rawValue
+        guard let origin = DefinedKey.Origin(rawValue: originText) else {
+            throw FerryError.invalidParameter("\(fields.path).origin", "'\(originText)' is not an origin; expected primary-key or unique-index")
+        }
+        guard let list = try fields.array("columns"), !list.isEmpty else {
+            throw FerryError.invalidParameter("\(fields.path).columns", "is required: a list of column names")
+        }
+        let columns = try list.enumerated().map { index, value -> String in
+            guard let name = value as? String, !name.isEmpty else {
+                throw FerryError.invalidParameter("\(fields.path).columns[\(index)]", "expected a column name")
+            }
+            return name
+        }
+        return DefinedKey(name: try fields.string("name"), origin: origin, columns: columns)
     }
 
     /// The name after this rule.
@@ -302,7 +420,7 @@ public struct TransformationRule: Sendable {
         case .replaceSuffix:
             let old = oldValue ?? ""
             return name.hasSuffix(old) ? name.dropLast(old.count) + value : name
-        case .removeColumn, .includeColumn: return name
+        default: return name
         }
     }
 }

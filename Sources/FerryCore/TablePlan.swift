@@ -4,10 +4,58 @@ public struct ColumnPlan: Hashable, Sendable {
     public var source: Column
     /// The column's name in the target table.
     public var targetName: String
+    /// The target column's type when a change-data-type rule sets it.
+    public var targetType: ColumnType?
+    /// How the column's values are masked on the way (a data-masking rule).
+    public var masking: DataMasking?
 
-    public init(source: Column, targetName: String) {
+    public init(source: Column, targetName: String, targetType: ColumnType? = nil, masking: DataMasking? = nil) {
         self.source = source
         self.targetName = targetName
+        self.targetType = targetType
+        self.masking = masking
+    }
+
+    /// The type the target column gets and its values are written as.
+    public var writtenType: ColumnType {
+        if let targetType { return targetType }
+        if let masking { return masking.writtenType(for: source.type) }
+        return source.type
+    }
+}
+
+/// A column an add-column rule adds: its value is an expression over the row (``RowTransformer``).
+public struct ComputedColumn: Hashable, Sendable {
+    public var ruleID: String
+    public var name: String
+    public var type: ColumnType
+    /// DMS's expression: SQLite syntax with `$column` and `$AR_…` references.
+    public var expression: String
+
+    public init(ruleID: String, name: String, type: ColumnType, expression: String) {
+        self.ruleID = ruleID
+        self.name = name
+        self.type = type
+        self.expression = expression
+    }
+}
+
+/// A key a define-primary-key rule gives the target table.
+public struct DefinedKey: Hashable, Sendable {
+    public enum Origin: String, Hashable, Sendable {
+        case primaryKey = "primary-key"
+        case uniqueIndex = "unique-index"
+    }
+
+    public var name: String
+    public var origin: Origin
+    /// Source column names, in key order.
+    public var columns: [String]
+
+    public init(name: String, origin: Origin, columns: [String]) {
+        self.name = name
+        self.origin = origin
+        self.columns = columns
     }
 }
 
@@ -18,12 +66,59 @@ public struct TablePlan: Hashable, Sendable {
     public var columns: [ColumnPlan]
     /// Row filters from the selection rules, all of which a row must pass.
     public var filters: [RowFilter]
+    /// Columns added by add-column rules, after the source's columns.
+    public var computed: [ComputedColumn]
+    /// The key a define-primary-key rule sets, replacing the source's.
+    public var definedKey: DefinedKey?
 
-    public init(source: TableSchema, target: TableID, columns: [ColumnPlan], filters: [RowFilter] = []) {
+    public init(source: TableSchema, target: TableID, columns: [ColumnPlan], filters: [RowFilter] = [],
+                computed: [ComputedColumn] = [], definedKey: DefinedKey? = nil) {
         self.source = source
         self.target = target
         self.columns = columns
         self.filters = filters
+        self.computed = computed
+        self.definedKey = definedKey
+    }
+
+    /// Whether values change on the way (masking, computed columns, changed types): rows must then be
+    /// decoded and transformed, never passed through in a native encoding.
+    public var transformsValues: Bool {
+        !computed.isEmpty || columns.contains { $0.masking != nil || $0.targetType != nil }
+    }
+
+    /// Source names of the columns changes are applied by: a defined primary key, else the source's.
+    public var keyNames: [String] {
+        if let definedKey, definedKey.origin == .primaryKey { return definedKey.columns }
+        return source.primaryKey
+    }
+
+    /// The plan as the target sees it: each column with the type it is written as, the computed columns
+    /// appended, and a defined key in place of the source's. Readers use the plan itself; writers this.
+    public var written: TablePlan {
+        guard transformsValues || definedKey != nil else { return self }
+        var plan = self
+        plan.columns = columns.map { column in
+            var written = column
+            if column.writtenType != column.source.type {
+                written.source.type = column.writtenType
+                written.source.nativeType = ""
+                written.source.defaultValue = nil
+            }
+            written.targetType = nil
+            written.masking = nil
+            return written
+        }
+        plan.columns += computed.map {
+            ColumnPlan(source: Column(name: $0.name, type: $0.type, nativeType: "", nullable: true), targetName: $0.name)
+        }
+        plan.source.primaryKey = keyNames
+        if let definedKey, definedKey.origin == .uniqueIndex {
+            plan.source.indexes.append(IndexDefinition(name: definedKey.name, columns: definedKey.columns, unique: true))
+        }
+        plan.computed = []
+        plan.definedKey = nil
+        return plan
     }
 
     /// The filters as one SQL condition for the source's query, or nil when there are none.
@@ -40,7 +135,7 @@ public struct TablePlan: Hashable, Sendable {
 
     /// Target names of the primary-key columns (only those the plan keeps).
     public var targetPrimaryKey: [String] {
-        source.primaryKey.compactMap(targetName(ofSource:))
+        keyNames.compactMap(targetName(ofSource:))
     }
 
     /// Checks an existing target table (given by its column names; empty when it does not exist)
@@ -49,7 +144,7 @@ public struct TablePlan: Hashable, Sendable {
         guard !existing.isEmpty else {
             throw FerryError(.notFound, "target table \(target) does not exist in \(location); use target table prep mode drop-and-create to create it")
         }
-        let missing = columns.map(\.targetName).filter { !existing.contains($0) }
+        let missing = (columns.map(\.targetName) + computed.map(\.name)).filter { !existing.contains($0) }
         guard missing.isEmpty else {
             throw FerryError(.schemaMismatch, "target table \(target) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")) (it has \(existing.sorted().joined(separator: ", ")))")
         }

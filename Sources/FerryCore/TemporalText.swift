@@ -1,4 +1,5 @@
 import Foundation
+
 /// Conversions between the textual forms of temporal values.
 public enum TemporalText {
     /// A timestamp with an offset (`2024-01-02 03:04:05.5+02`, `…Z`, `…-03:30`) as UTC without an offset
@@ -55,6 +56,14 @@ public enum TemporalText {
         var out = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2)) \(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
         if timeAndFraction.count == 2 { out += "." + timeAndFraction[1] }
         return out
+    }
+
+    /// A moment as UTC text with microseconds: `2024-05-01 12:00:00.250000`.
+    public static func utcText(of date: Date) -> String {
+        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+        let seconds = Int(micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000)
+        let fraction = Int(micros - Int64(seconds) * 1_000_000)
+        return (shift("1970-01-01 00:00:00", bySeconds: seconds) ?? "") + "." + pad(fraction, 6)
     }
 
     private static func pad(_ n: Int, _ width: Int) -> String {

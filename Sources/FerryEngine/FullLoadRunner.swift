@@ -102,7 +102,7 @@ public struct FullLoadRunner: Sendable {
                 if let other = targets[plan.target] {
                     throw FerryError(.invalidParameter, "both \(other) and \(schema.id) would load into \(plan.target); add a rename rule")
                 }
-                try target.check(plan)
+                try target.check(plan.written)
                 targets[plan.target] = schema.id
                 plans.append(plan)
                 status.add(TableProgress(source: schema.id, target: plan.target))
@@ -122,17 +122,18 @@ public struct FullLoadRunner: Sendable {
     func prepare(_ plans: [TablePlan], session: any SnapshotSession) throws -> [Job] {
         var related: [TableID: TablePlan] = [:]
         if options.createSecondaryObjects {
-            for plan in plans { related[plan.source.id] = plan }
+            for plan in plans { related[plan.source.id] = plan.written }
         }
         var jobs: [Job] = []
         for plan in plans {
             let id = plan.source.id
             do {
-                try target.prepare(plan, mode: options.prepMode, related: related)
+                try target.prepare(plan.written, mode: options.prepMode, related: related)
                 let estimate = try session.estimatedRows(of: plan.source)
                 let chunks = try session.chunks(of: plan.source, estimatedRows: estimate, maxChunks: options.mappings.allowsParallelLoad(plan.source.id) ? options.chunksPerTable : 1, chunkBytes: options.chunkBytes)
                 var encoding = BatchEncoding.values
-                if let native = source.nativeEncodings(for: plan).first(where: { target.accepts($0, for: plan, mode: options.prepMode) }) {
+                if !plan.transformsValues,
+                   let native = source.nativeEncodings(for: plan).first(where: { target.accepts($0, for: plan, mode: options.prepMode) }) {
                     encoding = .native(native)
                 }
                 status.update(id) {
@@ -182,7 +183,13 @@ public struct FullLoadRunner: Sendable {
             $0.state = .loading
         }
         logger.debug("copying \(id) chunk \(job.chunk.index + 1)/\(job.chunk.count)")
-        let pipe = BatchPipe(capacity: options.pipeCapacity)
+        let pipe: BatchPipe
+        do {
+            pipe = BatchPipe(capacity: options.pipeCapacity, transform: try Self.transform(for: job.plan))
+        } catch {
+            fail(id, error)
+            return
+        }
         let status = self.status
         do {
             try await withTaskCancellationHandler {
@@ -201,7 +208,7 @@ public struct FullLoadRunner: Sendable {
                     group.addTask { [target] in
                         _ = try await BlockingWork.run("ferry-write") {
                             do {
-                                return try target.load(job.plan, encoding: job.encoding, from: pipe) { rows in
+                                return try target.load(job.plan.written, encoding: job.encoding, from: pipe) { rows in
                                     status.update(id) { $0.rowsLoaded += Int64(rows) }
                                 }
                             } catch {
@@ -235,7 +242,7 @@ public struct FullLoadRunner: Sendable {
         guard tableDone else { return }
         if options.createSecondaryObjects {
             do {
-                try await BlockingWork.run("ferry-index") { [target] in try target.createIndexes(job.plan) }
+                try await BlockingWork.run("ferry-index") { [target] in try target.createIndexes(job.plan.written) }
             } catch {
                 status.update(id) { $0.warnings.append("secondary indexes: \(error)") }
             }
@@ -247,10 +254,18 @@ public struct FullLoadRunner: Sendable {
         logger.info("loaded \(id) into \(job.plan.target)")
     }
 
+    /// The transform a chunk's rows go through on the reader's thread (masking, computed columns), if any.
+    static func transform(for plan: TablePlan) throws -> (@Sendable ([[Value]]) throws -> [[Value]])? {
+        guard RowTransformer.needed(for: plan) else { return nil }
+        let transformer = try RowTransformer(plan: plan)
+        let header = ChangeHeader.fullLoad()
+        return { rows in try transformer.apply(rows: rows, header: header) }
+    }
+
     private func createForeignKeys(_ plans: [TablePlan]) async {
         let completed = status.snapshot().filter { $0.state == .completed }.map(\.source)
         var loaded: [TableID: TablePlan] = [:]
-        for plan in plans where completed.contains(plan.source.id) { loaded[plan.source.id] = plan }
+        for plan in plans where completed.contains(plan.source.id) { loaded[plan.source.id] = plan.written }
         let referenceable = loaded
         for plan in loaded.values.sorted(by: { $0.source.id < $1.source.id }) where !plan.source.foreignKeys.isEmpty {
             do {

@@ -45,7 +45,7 @@ public struct MySQLTarget: TargetConnector {
         let keys = [plan.source.primaryKey] + plan.source.indexes.map(\.columns)
         let key = keys.filter { $0.contains(source.name) }.max { $0.count < $1.count }
         let type: String
-        if plan.source.engine == .mysql, !source.nativeType.hasPrefix("geometry:") {
+        if plan.source.engine == .mysql, !source.nativeType.isEmpty, !source.nativeType.hasPrefix("geometry:") {
             type = source.nativeType
         } else {
             type = MySQLTypes.ddl(for: source.type, isKey: key != nil, keyColumns: key?.count ?? 1, mariaDB: mariaDB)

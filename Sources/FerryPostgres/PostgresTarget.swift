@@ -68,8 +68,8 @@ public struct PostgresTarget: TargetConnector {
             enumType = try ensureEnum(TableID(schema: plan.target.schema, name: name), labels: labels, conn: conn)
         }
         // A PostgreSQL source keeps its exact column types (as binary passthrough requires); only enum
-        // types are recreated, in the target schema.
-        let type = plan.source.engine == .postgres && enumType == nil
+        // types are recreated, in the target schema. A column a rule retyped has no native type.
+        let type = plan.source.engine == .postgres && enumType == nil && !source.nativeType.isEmpty
             ? source.nativeType : PostgresTypes.ddl(for: source.type, enumTypeName: enumType)
         var definition = "\(PGConnection.quote(column.targetName)) \(type)"
         if !source.nullable { definition += " NOT NULL" }

@@ -62,7 +62,7 @@ public struct SQLiteTarget: TargetConnector {
     /// One column's definition: name, type, NOT NULL and a literal default.
     func columnDefinition(_ column: ColumnPlan, plan: TablePlan) -> String {
         let source = column.source
-        let type = plan.source.engine == .sqlite ? source.nativeType : SQLiteTypes.ddl(for: source.type)
+        let type = plan.source.engine == .sqlite && !source.nativeType.isEmpty ? source.nativeType : SQLiteTypes.ddl(for: source.type)
         var definition = "\(SQLiteNames.quote(column.targetName)) \(type)"
         if !source.nullable { definition += " NOT NULL" }
         if let value = source.defaultValue, let text = value.textForm, !value.isNull {

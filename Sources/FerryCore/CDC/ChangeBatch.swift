@@ -5,7 +5,7 @@ import Foundation
 /// earlier ones, so a row inserted, updated three times and deleted in one batch costs one delete.
 /// Pure: no IO, no clock.
 public struct ChangeBatch: Sendable {
-    /// What one target table must do, in target column order (the plan's columns).
+    /// What one target table must do, in target column order (the written plan's columns).
     public struct TableChanges: Sendable, Equatable {
         public var truncateFirst = false
         /// Key values (in `TablePlan.targetPrimaryKey` order) of rows to delete.
@@ -16,7 +16,8 @@ public struct ChangeBatch: Sendable {
 
     private enum Final: Sendable {
         case delete
-        case upsert([Value?])
+        /// The row as read (later partial rows merge into it) and as written.
+        case upsert(read: [Value?], written: [Value?])
     }
 
     private struct Pending: Sendable {
@@ -26,6 +27,7 @@ public struct ChangeBatch: Sendable {
     }
 
     private let plans: [TableID: TablePlan]
+    private let transformers: [TableID: RowTransformer]
     private var pending: [TableID: Pending] = [:]
     private var tableOrder: [TableID] = []
     private var layouts: [TableID: Layout] = [:]
@@ -37,9 +39,11 @@ public struct ChangeBatch: Sendable {
     /// Per source table: inserts, updates, deletes and truncates seen (DMS's Inserts/Updates/Deletes/Ddls).
     public private(set) var counts: [TableID: [RowChange.Kind: Int]] = [:]
 
-    /// `plans` by source table; changes to other tables are ignored.
-    public init(plans: [TableID: TablePlan]) {
+    /// `plans` by source table; changes to other tables are ignored. `transformers` (by source table)
+    /// turn rows into their written form (``TablePlan/written``).
+    public init(plans: [TableID: TablePlan], transformers: [TableID: RowTransformer] = [:]) {
         self.plans = plans
+        self.transformers = transformers
     }
 
     public var isEmpty: Bool { transactionCount == 0 }
@@ -51,14 +55,14 @@ public struct ChangeBatch: Sendable {
             guard let plan = plans[change.table] else { continue }
             counts[change.table, default: [:]][change.kind, default: 0] += 1
             changeCount += 1
-            try add(change, plan)
+            try add(change, plan, transaction)
         }
         position = transaction.position
         commitTime = transaction.commitTime
         transactionCount += 1
     }
 
-    /// The merged work per target table, in the order the tables first changed.
+    /// The merged work per target table, in the order the tables first changed, with the written plan.
     public var tables: [(plan: TablePlan, changes: TableChanges)] {
         tableOrder.compactMap { source in
             guard let plan = plans[source], let state = pending[source] else { return nil }
@@ -66,15 +70,15 @@ public struct ChangeBatch: Sendable {
             for key in state.order {
                 switch state.finals[key] {
                 case .delete?: changes.deletes.append(key)
-                case let .upsert(row)?: changes.upserts.append(row)
+                case let .upsert(_, written)?: changes.upserts.append(written)
                 case nil: break
                 }
             }
-            return (plan, changes)
+            return (plan.written, changes)
         }
     }
 
-    private mutating func add(_ change: RowChange, _ plan: TablePlan) throws {
+    private mutating func add(_ change: RowChange, _ plan: TablePlan, _ transaction: ChangeTransaction) throws {
         if pending[change.table] == nil {
             pending[change.table] = Pending()
             tableOrder.append(change.table)
@@ -83,7 +87,7 @@ public struct ChangeBatch: Sendable {
             pending[change.table] = Pending(truncateFirst: true)
             return
         }
-        guard !plan.source.primaryKey.isEmpty else {
+        guard !plan.keyNames.isEmpty else {
             throw FerryError(.schemaMismatch, "\(change.table) has no primary key: Ferry applies changes by key, so it cannot replicate this table")
         }
         let layout = self.layout(of: change, plan)
@@ -91,7 +95,7 @@ public struct ChangeBatch: Sendable {
             layout.row.map { index in index.flatMap { $0 < values.count ? values[$0] : nil } }
         }
         func key(_ values: [Value?]) throws -> [Value] {
-            try zip(plan.source.primaryKey, layout.key).map { name, index in
+            try zip(plan.keyNames, layout.key).map { name, index in
                 guard let index, index < values.count, let value = values[index] else {
                     throw FerryError(.dataError, "a change to \(change.table) does not carry its key column \(name)")
                 }
@@ -113,10 +117,16 @@ public struct ChangeBatch: Sendable {
                 return
             }
             var merged = row(change.values)
-            if merged.contains(where: { $0 == nil }), case let .upsert(previous)? = pending[change.table]?.finals[newKey] {
+            if merged.contains(where: { $0 == nil }), case let .upsert(previous, _)? = pending[change.table]?.finals[newKey] {
                 merged = zip(merged, previous).map { $0 ?? $1 }
             }
-            set(change.table, newKey, .upsert(merged))
+            var written = merged
+            if let transformer = transformers[change.table] {
+                let header = ChangeHeader(operation: change.kind == .insert ? "INSERT" : "UPDATE",
+                                          commitTime: transaction.commitTime, streamPosition: transaction.position)
+                written = try transformer.apply(merged, header: header)
+            }
+            set(change.table, newKey, .upsert(read: merged, written: written))
         case .delete:
             set(change.table, try key(change.oldValues ?? change.values), .delete)
         case .truncate:
@@ -137,7 +147,7 @@ public struct ChangeBatch: Sendable {
         if let known = layouts[change.table], known.columns == change.columns { return known }
         let index = Dictionary(change.columns.enumerated().map { ($1, $0) }) { a, _ in a }
         let layout = Layout(columns: change.columns, row: plan.columns.map { index[$0.source.name] },
-                            key: plan.source.primaryKey.map { index[$0] }, filters: plan.filters.map { index[$0.column] })
+                            key: plan.keyNames.map { index[$0] }, filters: plan.filters.map { index[$0.column] })
         layouts[change.table] = layout
         return layout
     }

@@ -176,6 +176,7 @@ public struct ReplicationRunner: Sendable {
                         after start: String, stop: StopFlag) throws {
         try capture.start(after: start)
         var bySource = Dictionary(plans.map { ($0.source.id, $0) }) { a, _ in a }
+        var transformers = transformers(for: &bySource)
         let handoff = BatchHandoff()
         let applying = Thread { [options, status] in
             while let batch = handoff.take() {
@@ -212,7 +213,7 @@ public struct ReplicationRunner: Sendable {
                 lastRetainedCheck = Date()
                 checkRetained(capture)
             }
-            var batch = ChangeBatch(plans: bySource)
+            var batch = ChangeBatch(plans: bySource, transformers: transformers)
             let deadline = Date().addingTimeInterval(options.batchSeconds)
             while !stop.isSet, reached == nil, batch.changeCount < options.maxBatchChanges {
                 try acknowledgeCommitted()
@@ -237,7 +238,8 @@ public struct ReplicationRunner: Sendable {
                     if !batch.isEmpty { try handoff.put(batch) }
                     try handoff.waitUntilDrained()
                     try alter(&bySource, transaction.schemaChanges, applier)
-                    batch = ChangeBatch(plans: bySource)
+                    transformers = self.transformers(for: &bySource)
+                    batch = ChangeBatch(plans: bySource, transformers: transformers)
                 }
                 status.read(transaction)
                 try batch.add(transaction)
@@ -270,7 +272,7 @@ extension ReplicationRunner {
             case let .unsupported(what):
                 suspend(change.table, "\(what), which Ferry does not apply", &plans)
                 continue
-            case let .dropColumn(name) where plan.source.primaryKey.contains(name):
+            case let .dropColumn(name) where plan.keyNames.contains(name):
                 suspend(change.table, "its key column \(name) was dropped", &plans)
                 continue
             case _ where !options.applySchemaChanges:
@@ -289,6 +291,20 @@ extension ReplicationRunner {
             plans[change.table] = plan
             logger.info("applied to the target: \(change.description)")
         }
+    }
+
+    /// A row transformer per table that masks or computes columns. A table whose expressions no longer
+    /// compile (a column they read was dropped) is suspended.
+    func transformers(for plans: inout [TableID: TablePlan]) -> [TableID: RowTransformer] {
+        var transformers: [TableID: RowTransformer] = [:]
+        for (table, plan) in plans where RowTransformer.needed(for: plan) {
+            do {
+                transformers[table] = try RowTransformer(plan: plan)
+            } catch {
+                suspend(table, "\(error)", &plans)
+            }
+        }
+        return transformers
     }
 
     /// A column the log says was added, as the source's catalog describes it now: its exact type and its

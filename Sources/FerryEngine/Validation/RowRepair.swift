@@ -12,7 +12,7 @@ struct RowRepair: Sendable {
 
     /// Repairs the rows of `differences`; returns the number of rows re-copied from the source.
     func repair(_ differences: [RowDifference], sourceSession: any ChecksumSession, targetSession: any ChecksumSession) async throws -> Int64 {
-        try await BlockingWork.run("ferry-repair-check") { [writer, plan] in try writer.prepare(plan, mode: .doNothing, related: [:]) }
+        try await BlockingWork.run("ferry-repair-check") { [writer, plan] in try writer.prepare(plan.written, mode: .doNothing, related: [:]) }
         var copied: Int64 = 0
         var start = 0
         while start < differences.count {
@@ -30,7 +30,7 @@ struct RowRepair: Sendable {
     }
 
     private func copy(_ chunk: ReadChunk) async throws -> Int64 {
-        let pipe = BatchPipe(capacity: 4)
+        let pipe = BatchPipe(capacity: 4, transform: try FullLoadRunner.transform(for: plan))
         let snapshot = try await BlockingWork.run("ferry-repair-open") { [source] in try source.openSnapshot(workers: 1) }
         defer { snapshot.close() }
         async let read: Void = BlockingWork.run("ferry-repair-read") { [plan] in
@@ -43,7 +43,7 @@ struct RowRepair: Sendable {
             }
         }
         async let written = BlockingWork.run("ferry-repair-write") { [writer, plan] in
-            do { return try writer.load(plan, encoding: .values, from: pipe) { _ in } } catch {
+            do { return try writer.load(plan.written, encoding: .values, from: pipe) { _ in } } catch {
                 pipe.abort(error)
                 throw error
             }

@@ -83,18 +83,20 @@ public struct ValidationRunner: Sendable {
         return pairs
     }
 
-    /// Lines up the plan's columns on both sides; both sides hash natively only when the engines and
-    /// every column's native type agree.
+    /// Lines up the plan's unmasked columns on both sides; both sides hash natively only when the engines
+    /// and every column's native type agree.
     static func pair(_ plan: TablePlan, target schema: TableSchema?, sameEngine: Bool) -> Pair {
-        let sourceColumns = plan.columns.map(\.source)
-        let key = plan.source.primaryKey.compactMap { name in sourceColumns.firstIndex { $0.name == name } }
-        let usableKey = key.count == plan.source.primaryKey.count ? key : []
+        // Masked columns differ by design; computed columns have no source value to compare with.
+        let compared = plan.columns.filter { $0.masking == nil }
+        let sourceColumns = compared.map(\.source)
+        let key = plan.keyNames.compactMap { name in sourceColumns.firstIndex { $0.name == name } }
+        let usableKey = key.count == plan.keyNames.count ? key : []
         var source = ChecksumTable(id: plan.source.id, columns: sourceColumns, key: usableKey, filters: plan.filters, hashing: .canonical)
         guard let schema else {
             return Pair(plan: plan, source: source, problem: "target table \(plan.target) does not exist")
         }
         var targetColumns: [Column] = []
-        for column in plan.columns {
+        for column in compared {
             guard let match = schema.column(named: column.targetName) else {
                 return Pair(plan: plan, source: source, problem: "target table \(plan.target) has no column '\(column.targetName)'")
             }
