@@ -3,13 +3,14 @@ import FerryCore
 import FerryEngine
 
 /// A replication of every table of `source`'s schema into `target`'s schema (full load and CDC, a 0.2 s
-/// batch window), with `configure` adjusting the options.
-func cdcRunner(_ source: TestDatabase, _ target: TestDatabase, task: String,
+/// batch window), with `extraRules` appended to the mapping and `configure` adjusting the options.
+func cdcRunner(_ source: TestDatabase, _ target: TestDatabase, task: String, extraRules: String = "",
                _ configure: (inout ReplicationOptions) -> Void = { _ in }) throws -> ReplicationRunner {
     let rules = """
         {"rules":[
           {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"\(source.schema)","table-name":"%"},"rule-action":"include"},
           {"rule-type":"transformation","rule-id":"2","rule-name":"schema","rule-target":"schema","object-locator":{"schema-name":"\(source.schema)"},"rule-action":"rename","value":"\(target.schema)"}
+          \(extraRules)
         ]}
         """
     var options = ReplicationOptions(task: task, fullLoad: true)

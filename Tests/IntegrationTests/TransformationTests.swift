@@ -1,0 +1,136 @@
+import Crypto
+import FerryConnectors
+import FerryCore
+import FerryEngine
+import Foundation
+import Testing
+
+@Suite("Transformation rules over real servers")
+struct TransformationTests {
+    /// add-column expressions over columns, headers and metadata; masking; change-data-type — in the load and in CDC.
+    static let rules = """
+        ,{"rule-type":"transformation","rule-id":"10","rule-name":"full","rule-target":"column","object-locator":{"schema-name":"%","table-name":"people"},
+          "rule-action":"add-column","value":"full_name","expression":"$first_name||' '||upper($last_name)","data-type":{"type":"string","length":100}}
+        ,{"rule-type":"transformation","rule-id":"11","rule-name":"op","rule-target":"column","object-locator":{"schema-name":"%","table-name":"people"},
+          "rule-action":"add-column","value":"op","expression":"$AR_H_OPERATION","data-type":{"type":"string","length":10}}
+        ,{"rule-type":"transformation","rule-id":"12","rule-name":"next","rule-target":"column","object-locator":{"schema-name":"%","table-name":"people"},
+          "rule-action":"add-column","value":"age_next","expression":"$age + 1","data-type":{"type":"int4"}}
+        ,{"rule-type":"transformation","rule-id":"13","rule-name":"src","rule-target":"column","object-locator":{"schema-name":"%","table-name":"people"},
+          "rule-action":"add-column","value":"origin","expression":"$AR_M_SOURCE_TABLE_NAME","data-type":{"type":"string","length":30}}
+        ,{"rule-type":"transformation","rule-id":"14","rule-name":"mask","rule-target":"column","object-locator":{"schema-name":"%","table-name":"people","column-name":"passport"},
+          "rule-action":"data-masking-digits-mask","value":"#"}
+        ,{"rule-type":"transformation","rule-id":"15","rule-name":"hash","rule-target":"column","object-locator":{"schema-name":"%","table-name":"people","column-name":"card"},
+          "rule-action":"data-masking-hash-mask"}
+        ,{"rule-type":"transformation","rule-id":"16","rule-name":"type","rule-target":"column","object-locator":{"schema-name":"%","table-name":"people","column-name":"age"},
+          "rule-action":"change-data-type","data-type":{"type":"int8"}}
+        ,{"rule-type":"transformation","rule-id":"17","rule-name":"key","rule-target":"table","object-locator":{"schema-name":"SCHEMA_NAME","table-name":"events"},
+          "rule-action":"define-primary-key","primary-key-def":{"name":"events_pk","origin":"primary-key","columns":["code"]}}
+        """
+
+    @Test("computed, masked and retyped columns in the full load and in CDC; a defined primary key",
+          arguments: [EnginePair(source: .postgres, target: .mysql), EnginePair(source: .mysql, target: .postgres),
+                      EnginePair(source: .postgres, target: .postgres), EnginePair(source: .sqlite, target: .sqlite),
+                      EnginePair(source: .sqlite, target: .mysql)])
+    func transformedReplication(pair: EnginePair) async throws {
+        let source = try TestDatabase.make(pair.source, label: "src"), target = try TestDatabase.make(pair.target, label: "dst")
+        defer { source.drop(); target.drop() }
+        let people = source.qualified("people"), events = source.qualified("events")
+        let varchar = pair.source == .sqlite ? "TEXT" : "varchar(40)"
+        // SQLite captures changes by each table's own key: there the defined key replaces a wider one.
+        let eventsKey = pair.source == .sqlite ? ", PRIMARY KEY (code, note)" : ""
+        try source.execute("""
+            CREATE TABLE \(people) (id int PRIMARY KEY, first_name \(varchar), last_name \(varchar), passport \(varchar), card \(varchar), age int);
+            INSERT INTO \(people) VALUES (1, 'Ada', 'Lovelace', 'C6BGJ56669K', '4111 1111', 36), (2, 'Alan', 'Turing', NULL, NULL, NULL);
+            CREATE TABLE \(events) (code \(varchar) NOT NULL, note \(varchar) NOT NULL\(eventsKey));
+            INSERT INTO \(events) VALUES ('a', 'first'), ('b', 'second')
+            """)
+        if pair.source == .postgres { try source.execute("ALTER TABLE \(events) REPLICA IDENTITY FULL") }
+        let task = "tr-\(UUID().uuidString.prefix(8).lowercased())"
+        let rules = Self.rules.replacingOccurrences(of: "SCHEMA_NAME", with: source.schema)
+        let runner = try cdcRunner(source, target, task: task, extraRules: rules)
+        let ended = ManagedFlag()
+        let running = Task {
+            defer { ended.stop() }
+            try await runner.run()
+        }
+        try await waitUntil(seconds: 120) { runner.status.snapshot().phase == .changeCapture || ended.isStopped }
+        if ended.isStopped { try await running.value }
+        let loaded = runner.loadStatus.snapshot()
+        try #require(loaded.count == 2 && loaded.allSatisfy { $0.state == .completed }, "\(loaded.map { "\($0.source) \($0.state) \($0.error ?? "")" })")
+        #expect(loaded.first { $0.source.name == "people" }?.passthrough == false, "computed columns need decoded rows")
+
+        try source.execute("INSERT INTO \(people) VALUES (3, 'Grace', 'Hopper', 'X1', '5500', 85)")
+        try source.execute("UPDATE \(people) SET age = 37 WHERE id = 1")
+        try waitForRow(target, "SELECT op FROM \(target.qualified("people")) WHERE id = 3", equals: "INSERT")
+        try await waitUntil(seconds: 120) {
+            try target.query("SELECT op FROM \(target.qualified("people")) WHERE id = 1") == [["UPDATE"]]
+        }
+        running.cancel()
+        try await running.value
+
+        let rows = try target.query("SELECT id, full_name, op, age_next, origin, passport, card, age FROM \(target.qualified("people")) ORDER BY id")
+        let cardHash = SHA256.hash(data: Array("4111 1111".utf8)).map { String(format: "%02x", $0) }.joined()
+        #expect(rows == [
+            ["1", "Ada LOVELACE", "UPDATE", "38", "people", "C#BGJ#####K", cardHash, "37"],
+            ["2", "Alan TURING", "INSERT", nil, "people", nil, nil, nil],
+            ["3", "Grace HOPPER", "INSERT", "86", "people", "X#",
+             SHA256.hash(data: Array("5500".utf8)).map { String(format: "%02x", $0) }.joined(), "85"],
+        ])
+        #expect(try target.columnType("people", "age").lowercased().contains(pair.target == .sqlite ? "int" : "big"))
+        #expect(try target.primaryKeyColumns("events") == ["code"])
+        // Validation leaves masked and computed columns out, and compares the rest.
+        let validation = try await validate(source, target, extraRules: rules)
+        #expect(validation.allSatisfy { $0.matches }, "\(summary(validation))")
+    }
+
+    @Test("mistakes in transformation rules name the rule, the field and the reason")
+    func ruleErrors() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src"), target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE app.people (id int PRIMARY KEY, name text)")
+        let missing = #",{"rule-type":"transformation","rule-id":"9","rule-name":"x","rule-target":"column","object-locator":{"schema-name":"app","table-name":"people"},"rule-action":"add-column","value":"y","expression":"$nope || 'x'","data-type":{"type":"string","length":5}}"#
+        let progress = try await migrate(from: source, to: target, extraRules: missing)
+        let error = progress.first?.error ?? ""
+        #expect(progress.first?.state == .failed)
+        #expect(error.contains("rule '9'.expression") && error.contains("'nope'"), "\(error)")
+    }
+}
+
+/// Waits until `sql` returns exactly one row holding `value`.
+func waitForRow(_ db: TestDatabase, _ sql: String, equals value: String, seconds: Double = 120) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try db.query(sql) == [[value]] { return }
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+    Issue.record("\(sql) did not return \(value) within \(seconds) s")
+}
+
+extension TestDatabase {
+    /// A column's type as the database names it.
+    func columnType(_ table: String, _ column: String) throws -> String {
+        switch engine {
+        case .postgres:
+            return try query("SELECT data_type FROM information_schema.columns WHERE table_schema = '\(schema)' AND table_name = '\(table)' AND column_name = '\(column)'").first?[0] ?? ""
+        case .mysql:
+            return try query("SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '\(schema)' AND TABLE_NAME = '\(table)' AND COLUMN_NAME = '\(column)'").first?[0] ?? ""
+        case .sqlite:
+            return try query("SELECT type FROM pragma_table_info('\(table)') WHERE name = '\(column)'").first?[0] ?? ""
+        }
+    }
+
+    /// The primary-key columns of a table, in key order.
+    func primaryKeyColumns(_ table: String) throws -> [String] {
+        switch engine {
+        case .postgres:
+            return try query("""
+                SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                WHERE i.indrelid = '\(schema).\(table)'::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)
+                """).map { $0[0] ?? "" }
+        case .mysql:
+            return try query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = '\(schema)' AND TABLE_NAME = '\(table)' AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION").map { $0[0] ?? "" }
+        case .sqlite:
+            return try query("SELECT name FROM pragma_table_info('\(table)') WHERE pk > 0 ORDER BY pk").map { $0[0] ?? "" }
+        }
+    }
+}
