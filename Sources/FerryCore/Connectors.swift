@@ -88,6 +88,10 @@ public protocol SnapshotSession: Sendable {
     /// one chunk when it should not be split.
     func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int, chunkBytes: Int64) throws -> [ReadChunk]
 
+    /// One chunk per segment of a `ranges` parallel-load rule, in this engine's SQL, all read in the same
+    /// snapshot; one whole chunk where the engine cannot give several readers one snapshot.
+    func chunks(of table: TableSchema, segments: RangeSegments) throws -> [ReadChunk]
+
     /// Streams the planned columns of one chunk into `pipe`, blocking while the pipe is full.
     /// Does not call `pipe.finish`; the caller does.
     func read(_ plan: TablePlan, chunk: ReadChunk, encoding: BatchEncoding, into pipe: BatchPipe) throws

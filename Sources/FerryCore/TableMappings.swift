@@ -68,10 +68,9 @@ public struct TableMappings: Sendable {
         self.tableSettings = tableSettings.sorted { RuleOrder.precedes($0.ruleID, $1.ruleID) }
     }
 
-    /// Whether a table may be read by several readers at once: not when a table-settings rule says
-    /// `parallel-load` `none` (the last matching rule decides).
-    public func allowsParallelLoad(_ table: TableID) -> Bool {
-        tableSettings.last { $0.matches(table) && $0.parallelLoad != nil }?.parallelLoad != TableSettingsRule.ParallelLoad.none
+    /// The table-settings rule that decides how a table is read in parallel (the last one that names it).
+    public func parallelLoad(of table: TableID) -> (ruleID: String, load: TableSettingsRule.ParallelLoad)? {
+        tableSettings.last { $0.matches(table) && $0.parallelLoad != nil }.flatMap { rule in rule.parallelLoad.map { (rule.ruleID, $0) } }
     }
 
     /// Whether the selection rules pick this table.

@@ -1,11 +1,15 @@
+import Foundation
+
 /// A `table-settings` rule: how the tables it names are loaded. Ferry acts on `parallel-load` types
-/// `partitions-auto` (large tables split into ranges read at once: Ferry's default) and `none` (one reader
-/// for the whole table), and on `lob-settings` mode `unlimited` (every LOB copied whole, as Ferry always
-/// does). The other forms are refused by name rather than ignored.
+/// `partitions-auto` (large tables split into ranges read at once: Ferry's default), `ranges` (the
+/// user's segments, ``RangeSegments``) and `none` (one reader for the whole table), and on `lob-settings`
+/// mode `unlimited` (every LOB copied whole, as Ferry always does). The other forms are refused by name
+/// rather than ignored.
 public struct TableSettingsRule: Sendable {
-    public enum ParallelLoad: String, Sendable {
-        case auto = "partitions-auto"
+    public enum ParallelLoad: Hashable, Sendable {
+        case auto
         case none
+        case ranges(RangeSegments)
     }
 
     public var ruleID: String
@@ -23,14 +27,21 @@ public struct TableSettingsRule: Sendable {
         if fields.has("parallel-load") {
             let parallel = try fields.child("parallel-load")
             let type = try parallel.string("type")
-            guard let value = ParallelLoad(rawValue: type) else {
-                let known = ["partitions-list", "ranges", "subpartitions-auto", "subpartitions-list"].contains(type)
-                throw FerryError.invalidParameter("\(parallel.path).type", known
-                    ? "'\(type)' is not supported yet; Ferry takes partitions-auto (it splits large tables into key or row ranges itself) or none (one reader per table)"
-                    : "unknown parallel-load type '\(type)'; expected partitions-auto, partitions-list, ranges or none")
+            switch type {
+            case "partitions-auto":
+                try parallel.rejectUnknownKeys(allowed: ["type"])
+                parallelLoad = .auto
+            case "none":
+                try parallel.rejectUnknownKeys(allowed: ["type"])
+                parallelLoad = ParallelLoad.none
+            case "ranges":
+                try parallel.rejectUnknownKeys(allowed: ["type", "columns", "boundaries"])
+                parallelLoad = .ranges(try Self.ranges(parallel))
+            case "partitions-list", "subpartitions-auto", "subpartitions-list":
+                throw FerryError.invalidParameter("\(parallel.path).type", "'\(type)' is not supported yet; Ferry takes partitions-auto (it splits large tables into key or row ranges itself), ranges or none")
+            default:
+                throw FerryError.invalidParameter("\(parallel.path).type", "unknown parallel-load type '\(type)'; expected partitions-auto, partitions-list, ranges or none")
             }
-            try parallel.rejectUnknownKeys(allowed: ["type"])
-            parallelLoad = value
         }
         if fields.has("lob-settings") {
             let lob = try fields.child("lob-settings")
@@ -42,6 +53,34 @@ public struct TableSettingsRule: Sendable {
                     : "unknown lob-settings mode '\(mode)'; expected limited, unlimited or none")
             }
         }
+    }
+
+    /// Reads `columns` (1 to 10 names) and `boundaries` (one value per column in each).
+    private static func ranges(_ fields: JSONFields) throws -> RangeSegments {
+        guard let list = try fields.array("columns"), (1...10).contains(list.count) else {
+            throw FerryError.invalidParameter("\(fields.path).columns", "is required: 1 to 10 column names")
+        }
+        let columns = try list.enumerated().map { index, value -> String in
+            guard let name = value as? String, !name.isEmpty else {
+                throw FerryError.invalidParameter("\(fields.path).columns[\(index)]", "expected a column name")
+            }
+            return name
+        }
+        guard let rows = try fields.array("boundaries"), !rows.isEmpty else {
+            throw FerryError.invalidParameter("\(fields.path).boundaries", "is required: a list of upper bounds, one value per column in each")
+        }
+        let boundaries = try rows.enumerated().map { index, row -> [String] in
+            let path = "\(fields.path).boundaries[\(index)]"
+            guard let values = row as? [Any], values.count == columns.count else {
+                throw FerryError.invalidParameter(path, "expected \(columns.count) value\(columns.count == 1 ? "" : "s"), one per column")
+            }
+            return try values.map { value in
+                if let text = value as? String { return text }
+                if !JSONValue.isBoolean(value), let number = value as? NSNumber { return number.stringValue }
+                throw FerryError.invalidParameter(path, "expected strings or numbers")
+            }
+        }
+        return RangeSegments(columns: columns, boundaries: boundaries)
     }
 
     public func matches(_ table: TableID) -> Bool {

@@ -130,7 +130,7 @@ public struct FullLoadRunner: Sendable {
             do {
                 try target.prepare(plan.written, mode: options.prepMode, related: related)
                 let estimate = try session.estimatedRows(of: plan.source)
-                let chunks = try session.chunks(of: plan.source, estimatedRows: estimate, maxChunks: options.mappings.allowsParallelLoad(plan.source.id) ? options.chunksPerTable : 1, chunkBytes: options.chunkBytes)
+                let chunks = try chunks(of: plan.source, estimate: estimate, session: session)
                 var encoding = BatchEncoding.values
                 if !plan.transformsValues,
                    let native = source.nativeEncodings(for: plan).first(where: { target.accepts($0, for: plan, mode: options.prepMode) }) {
@@ -148,6 +148,21 @@ public struct FullLoadRunner: Sendable {
             }
         }
         return jobs.sorted { ($0.order, $0.estimatedRows, $1.chunk.index) > ($1.order, $1.estimatedRows, $0.chunk.index) }
+    }
+
+    /// The table's chunks: the segments of a `ranges` rule, one chunk under `none`, else the source's own split.
+    private func chunks(of table: TableSchema, estimate: Int64, session: any SnapshotSession) throws -> [ReadChunk] {
+        switch options.mappings.parallelLoad(of: table.id) {
+        case let (ruleID, .ranges(segments))?:
+            for name in segments.columns where table.column(named: name) == nil {
+                throw FerryError.invalidParameter("rule '\(ruleID)'.parallel-load.columns", "column '\(name)' does not exist in \(table.id)")
+            }
+            return try session.chunks(of: table, segments: segments)
+        case (_, .none)?:
+            return [.whole]
+        default:
+            return try session.chunks(of: table, estimatedRows: estimate, maxChunks: options.chunksPerTable, chunkBytes: options.chunkBytes)
+        }
     }
 
     private func runJobs(_ jobs: [Job], session: any SnapshotSession) async {

@@ -62,34 +62,46 @@ final class MySQLSnapshot: SnapshotSession, @unchecked Sendable {
         let coordinator = try MySQLConnection(url)
         let count = Int(min(Int64(maxChunks), (try sizes(of: table, conn: coordinator).bytes + chunkBytes - 1) / chunkBytes))
         guard count > 1 else { return [.whole] }
-        let name = MySQLConnection.quote(table.id)
         let column = MySQLConnection.quote(key.name)
-        let readers = try (0..<count).map { _ in try MySQLConnection(url) }
+        let bounds = try coordinator.query("SELECT MIN(\(column)), MAX(\(column)) FROM \(MySQLConnection.quote(table.id))").first
+        guard let low = bounds?[0].flatMap({ Int64($0) }), let high = bounds?[1].flatMap({ Int64($0) }), high > low else {
+            return [.whole]
+        }
+        let step = (high - low) / Int64(count) + 1
+        let predicates = (0..<count).map { i in
+            var conditions: [String] = []
+            if i > 0 { conditions.append("\(column) >= \(low + Int64(i) * step)") }
+            if i < count - 1 { conditions.append("\(column) < \(low + Int64(i + 1) * step)") }
+            return conditions.joined(separator: " AND ")
+        }
+        return try prepareReaders(table, predicates, coordinator: coordinator)
+    }
+
+    func chunks(of table: TableSchema, segments: RangeSegments) throws -> [ReadChunk] {
+        try prepareReaders(table, segments.predicates(quote: MySQLConnection.quote, literal: MySQLConnection.literal),
+                           coordinator: MySQLConnection(url))
+    }
+
+    /// One chunk per predicate, each with a reader whose snapshot was opened while `LOCK TABLES … READ` held
+    /// writers off, so that all of them see the same table. Rows that move between ranges while the load
+    /// runs are therefore read exactly once. Without the LOCK TABLES privilege, one reader reads it all.
+    private func prepareReaders(_ table: TableSchema, _ predicates: [String], coordinator: MySQLConnection) throws -> [ReadChunk] {
+        let name = MySQLConnection.quote(table.id)
+        let readers = try predicates.map { _ in try MySQLConnection(url) }
         do {
             try coordinator.execute("LOCK TABLES \(name) READ")
         } catch {
-            return [.whole]  // No LOCK TABLES privilege: one reader keeps the table consistent.
+            return [.whole]
         }
         defer { try? coordinator.execute("UNLOCK TABLES") }
         for reader in readers {
             try reader.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             try reader.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
         }
-        let bounds = try coordinator.query("SELECT MIN(\(column)), MAX(\(column)) FROM \(name)").first
-        guard let low = bounds?[0].flatMap({ Int64($0) }), let high = bounds?[1].flatMap({ Int64($0) }), high > low else {
-            return [.whole]
-        }
-        let step = (high - low) / Int64(count) + 1
-        var chunks: [ReadChunk] = []
-        for i in 0..<count {
-            var conditions: [String] = []
-            if i > 0 { conditions.append("\(column) >= \(low + Int64(i) * step)") }
-            if i < count - 1 { conditions.append("\(column) < \(low + Int64(i + 1) * step)") }
-            let chunk = ReadChunk(index: i, count: count, predicate: conditions.joined(separator: " AND "))
+        return predicates.enumerated().map { i, predicate in
             lock.withLock { prepared["\(table.id)#\(i)"] = readers[i] }
-            chunks.append(chunk)
+            return ReadChunk(index: i, count: predicates.count, predicate: predicate)
         }
-        return chunks
     }
 
     func read(_ plan: TablePlan, chunk: ReadChunk, encoding: BatchEncoding, into pipe: BatchPipe) throws {

@@ -89,6 +89,10 @@ final class PostgresSnapshot: SnapshotSession, @unchecked Sendable {
         }
     }
 
+    func chunks(of table: TableSchema, segments: RangeSegments) throws -> [ReadChunk] {
+        segments.chunks(quote: PGConnection.quote, literal: PGConnection.literal)
+    }
+
     func read(_ plan: TablePlan, chunk: ReadChunk, encoding: BatchEncoding, into pipe: BatchPipe) throws {
         let conn = try PGConnection(url)
         try conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

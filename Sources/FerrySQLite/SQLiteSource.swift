@@ -60,6 +60,9 @@ struct SQLiteSnapshot: SnapshotSession {
 
     func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int, chunkBytes: Int64) throws -> [ReadChunk] { [.whole] }
 
+    /// Each SQLite read is a snapshot of its own, so ranges would not see one state of the file: one reader.
+    func chunks(of table: TableSchema, segments: RangeSegments) throws -> [ReadChunk] { [.whole] }
+
     func read(_ plan: TablePlan, chunk: ReadChunk, encoding: BatchEncoding, into pipe: BatchPipe) throws {
         let columns = plan.columns.map { SQLiteNames.quote($0.source.name) }.joined(separator: ", ")
         let types = plan.columns.map(\.source.type)

@@ -134,3 +134,32 @@ extension TestDatabase {
         }
     }
 }
+
+@Suite("parallel-load ranges over real servers")
+struct RangeLoadTests {
+    @Test("every row lands once, rows with NULLs in range columns included; a missing column fails the table by rule",
+          arguments: [EngineKind.postgres, .mysql, .sqlite])
+    func rangesLoadEveryRowOnce(source engine: EngineKind) async throws {
+        let source = try TestDatabase.make(engine, label: "src"), target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        let people = source.qualified("people")
+        let rows = (1...600).map { n in "(\(n), \(n % 13 == 0 ? "NULL" : "'\(["adams", "cohen", "lee", "smith", "young"][n % 5])'"), \(n % 7 == 0 ? "NULL" : String(n % 10)))" }
+        try source.execute("""
+            CREATE TABLE \(people) (id int PRIMARY KEY, last_name varchar(20), grp int);
+            INSERT INTO \(people) VALUES \(rows.joined(separator: ", "))
+            """)
+        let rule = #",{"rule-type":"table-settings","rule-id":"7","rule-name":"r","object-locator":{"schema-name":"SCHEMA_NAME","table-name":"people"},"parallel-load":{"type":"ranges","columns":["last_name","grp"],"boundaries":[["cohen",5],["smith","0"]]}}"#
+        let progress = try await migrate(from: source, to: target, extraRules: rule.replacingOccurrences(of: "SCHEMA_NAME", with: source.schema))
+        let table = try #require(progress.first)
+        #expect(table.state == .completed, "\(table.error ?? "")")
+        #expect(table.chunks == (engine == .sqlite ? 1 : 4))
+        #expect(try target.query("SELECT count(*), count(DISTINCT id) FROM \(target.qualified("people"))") == [["600", "600"]])
+        let validation = try await validate(source, target)
+        #expect(validation.allSatisfy { $0.matches }, "\(summary(validation))")
+
+        let missing = #",{"rule-type":"table-settings","rule-id":"8","rule-name":"r","object-locator":{"schema-name":"SCHEMA_NAME","table-name":"people"},"parallel-load":{"type":"ranges","columns":["nope"],"boundaries":[["1"]]}}"#
+        let failed = try await migrate(from: source, to: target, extraRules: missing.replacingOccurrences(of: "SCHEMA_NAME", with: source.schema))
+        #expect(failed.first?.state == .failed)
+        #expect(failed.first?.error == "rule '8'.parallel-load.columns: column 'nope' does not exist in \(source.schema).people")
+    }
+}
