@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "FerryCore", "FerryEngine", "FerryConnectors", "FerryPostgres", "FerryMySQL", "FerrySQLite",
             .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], resources: [.copy("Corpus")]),
     ],
     swiftLanguageModes: [.v6]
 )
