@@ -10,12 +10,13 @@ struct TaskSettings {
     let maxFullLoadSubTasks: Int
     let validation: ValidationTaskSettings
     let changes: ChangeTaskSettings
+    let errors: ErrorTaskSettings
     /// Settings the user set that Ferry accepts but does not act on yet (`Section.Key`), sorted.
     let unhonoured: [String]
 
     /// The settings Ferry acts on; docs/task-settings.md lists the rest.
     static let honoured: Set<String> = Set(["FullLoadSettings.TargetTablePrepMode", "FullLoadSettings.MaxFullLoadSubTasks"])
-        .union(ValidationTaskSettings.honoured).union(ChangeTaskSettings.honoured)
+        .union(ValidationTaskSettings.honoured).union(ChangeTaskSettings.honoured).union(ErrorTaskSettings.honoured)
 
     static var defaults: [String: Any] { [
         "TargetMetadata": [
@@ -91,6 +92,7 @@ struct TaskSettings {
         maxFullLoadSubTasks = subTasks
         validation = try ValidationTaskSettings(effective)
         changes = try ChangeTaskSettings(effective, user: user)
+        errors = try ErrorTaskSettings(effective)
         if validation.only, mode != .doNothing {
             throw DMSError.invalidParameter("Invalid task settings JSON: ValidationSettings.ValidationOnly needs FullLoadSettings.TargetTablePrepMode DO_NOTHING (a validation-only task must not touch the target's tables); got \(mode.rawValue).")
         }

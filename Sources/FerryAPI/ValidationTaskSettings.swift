@@ -61,6 +61,13 @@ struct SettingsSection {
         return value
     }
 
+    func choice(_ key: String, of allowed: [String]) throws -> String {
+        guard let value = values[key] as? String, allowed.contains(value) else {
+            throw typeError(key, allowed.count == 1 ? allowed[0] : "one of \(allowed.joined(separator: ", "))")
+        }
+        return value
+    }
+
     private func typeError(_ key: String, _ expected: String) -> DMSError {
         DMSError.invalidParameter("Invalid task settings JSON: \(name).\(key): expected \(expected); got \(values[key].map { "\($0)" } ?? "null").")
     }

@@ -18,6 +18,9 @@ public struct FullLoadOptions: Sendable {
     public var chunkBytes: Int64 = 64 << 20
     /// A snapshot exported by change capture, which the load reads instead of one of its own.
     public var snapshot: String?
+    /// When set, the load stops once this many tables have failed, and `run` throws (DMS `ErrorBehavior`
+    /// `TableErrorPolicy` STOP_TASK, or `TableErrorEscalationCount`); otherwise the other tables go on.
+    public var tableErrorLimit: Int?
 
     /// How many chunks one large table is split into: at most `parallelism`, and at most the machine's
     /// core count (but 2): each chunk runs a reader and a writer thread and a session on each server,
@@ -38,7 +41,7 @@ public struct FullLoadOptions: Sendable {
 
 /// Copies every selected table from a source to a target: discovery, table preparation, parallel
 /// chunked copies, then indexes and foreign keys. A table that fails is marked failed with its
-/// error and the others go on.
+/// error and the others go on, unless `tableErrorLimit` says to stop.
 public struct FullLoadRunner: Sendable {
     public let source: any SourceConnector
     public let target: any TargetConnector
@@ -63,8 +66,9 @@ public struct FullLoadRunner: Sendable {
         var estimatedRows: Int64
     }
 
-    /// Runs the load and returns every table's outcome. Throws only when nothing can start
-    /// (the source cannot be read or no table matches); per-table failures are in the result.
+    /// Runs the load and returns every table's outcome. Throws when nothing can start (the source cannot
+    /// be read or no table matches) or when `tableErrorLimit` tables failed; otherwise per-table failures
+    /// are in the result.
     public func run() async throws -> [TableProgress] {
         let plans = try await BlockingWork.run("ferry-discover") { [self] in try self.discoverPlans() }
         guard !plans.isEmpty else { return status.snapshot() }
@@ -75,10 +79,20 @@ public struct FullLoadRunner: Sendable {
         defer { session.close() }
         let jobs = try await BlockingWork.run("ferry-plan") { [self] in try self.prepare(plans, session: session) }
         await runJobs(jobs, session: session)
+        if let stopped = tableErrorStop() { throw stopped }
         if options.createSecondaryObjects {
             await createForeignKeys(plans)
         }
         return status.snapshot()
+    }
+
+    /// The error that stops the load once `tableErrorLimit` tables failed, naming them; nil before.
+    func tableErrorStop() -> FerryError? {
+        guard let limit = options.tableErrorLimit else { return nil }
+        let failed = status.snapshot().filter { $0.state == .failed }
+        guard failed.count >= limit else { return nil }
+        return FerryError(.dataError, "the load stopped after \(failed.count) table error\(failed.count == 1 ? "" : "s") (ErrorBehavior stops the task at \(limit)): "
+            + failed.map { "\($0.source): \($0.error ?? "failed")" }.joined(separator: "; "))
     }
 
     /// Discovers the source tables and turns each into a plan; records tables that cannot be planned.
@@ -169,12 +183,16 @@ public struct FullLoadRunner: Sendable {
         await withTaskGroup(of: Void.self) { group in
             var pending = jobs[...]
             var running = 0
-            while running < options.parallelism, let job = pending.popFirst() {
+            while running < options.parallelism, tableErrorStop() == nil, let job = pending.popFirst() {
                 group.addTask { await self.copy(job, session: session) }
                 running += 1
             }
             while await group.next() != nil {
                 if Task.isCancelled { break }
+                if tableErrorStop() != nil {
+                    group.cancelAll()
+                    break
+                }
                 if let job = pending.popFirst() {
                     group.addTask { await self.copy(job, session: session) }
                 }

@@ -63,5 +63,15 @@ struct TaskSettingsTests {
         #expect(message(#"{"FullLoadSettings": 3}"#).contains("FullLoadSettings: expected an object of settings"))
         #expect(message(#"{"FailTaskWhenCleanTaskResourceFailed": "no"}"#).contains("FailTaskWhenCleanTaskResourceFailed: expected boolean"))
         #expect(message(#"{"Colours": {}}"#).contains("unknown section 'Colours'"))
+        #expect(message(#"{"ErrorBehavior": {"TableErrorPolicy": "STOP"}}"#)
+            .contains("ErrorBehavior.TableErrorPolicy: expected one of SUSPEND_TABLE, STOP_TASK; got STOP"))
+    }
+
+    @Test("TableErrorPolicy and its escalation decide how many failed tables stop the task")
+    func tableErrorPolicy() throws {
+        #expect(try TaskSettings(nil).errors.tableErrorLimit == nil, "DMS's default suspends the table and goes on")
+        #expect(try TaskSettings(#"{"ErrorBehavior": {"TableErrorPolicy": "STOP_TASK"}}"#).errors.tableErrorLimit == 1)
+        #expect(try TaskSettings(#"{"ErrorBehavior": {"TableErrorEscalationCount": 3}}"#).errors.tableErrorLimit == 3)
+        #expect(try TaskSettings(#"{"ErrorBehavior": {"TableErrorPolicy": "STOP_TASK"}}"#).unhonoured.isEmpty)
     }
 }

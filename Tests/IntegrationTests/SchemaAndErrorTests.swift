@@ -68,6 +68,34 @@ struct SchemaAndErrorTests {
         #expect(bad.error?.contains("\(target.schema).bad.v: MySQL cannot store NaN") == true, "\(bad.error ?? "")")
     }
 
+    @Test("with a table error limit the load stops and says which tables failed; without one the others go on")
+    func tableErrorLimit() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src")
+        let target = try TestDatabase.make(.mysql, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("""
+            CREATE TABLE app.bad (id int PRIMARY KEY, v double precision);
+            INSERT INTO app.bad VALUES (1, 'NaN');
+            CREATE TABLE app.good (id int PRIMARY KEY, v text);
+            INSERT INTO app.good VALUES (1, 'fine')
+            """)
+        let mappings = try TableMappings(json: """
+            {"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"bad","object-locator":{"schema-name":"app","table-name":"bad"},"rule-action":"include","load-order":2},
+            {"rule-type":"selection","rule-id":"2","rule-name":"good","object-locator":{"schema-name":"app","table-name":"good"},"rule-action":"include","load-order":1},
+            {"rule-type":"transformation","rule-id":"3","rule-name":"s","rule-target":"schema","object-locator":{"schema-name":"app"},"rule-action":"rename","value":"\(target.schema)"}]}
+            """)
+        var options = FullLoadOptions(mappings: mappings, parallelism: 1)
+        options.tableErrorLimit = 1
+        let runner = FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options)
+        let error = await #expect(throws: FerryError.self) { try await runner.run() }
+        #expect(error?.message.hasPrefix("the load stopped after 1 table error (ErrorBehavior stops the task at 1): app.bad:") == true, "\(error?.message ?? "")")
+        #expect(runner.status.snapshot().first { $0.source.name == "good" }?.state == .cancelled, "the next table does not start")
+
+        options.tableErrorLimit = nil
+        let tables = try await FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options).run()
+        #expect(tables.first { $0.source.name == "good" }?.state == .completed)
+    }
+
     @Test("a NUL character cannot enter PostgreSQL text and is reported, never dropped")
     func nulIntoPostgres() async throws {
         let source = try TestDatabase.make(.sqlite, label: "src")

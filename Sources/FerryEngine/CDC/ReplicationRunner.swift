@@ -31,6 +31,9 @@ public struct ReplicationOptions: Sendable {
     public var start: CdcStart?
     /// Where the run stops by itself (DMS `CdcStopPosition`).
     public var stop: CdcStop?
+    /// A table that cannot go on (a change Ferry does not apply) stops the run instead of being suspended
+    /// (DMS `ErrorBehavior.TableErrorPolicy` STOP_TASK).
+    public var stopOnTableError = false
 
     public init(task: String, fullLoad: Bool) {
         self.task = task
@@ -176,7 +179,7 @@ public struct ReplicationRunner: Sendable {
                         after start: String, stop: StopFlag) throws {
         try capture.start(after: start)
         var bySource = Dictionary(plans.map { ($0.source.id, $0) }) { a, _ in a }
-        var transformers = transformers(for: &bySource)
+        var transformers = try transformers(for: &bySource)
         let handoff = BatchHandoff()
         let applying = Thread { [options, status] in
             while let batch = handoff.take() {
@@ -238,7 +241,7 @@ public struct ReplicationRunner: Sendable {
                     if !batch.isEmpty { try handoff.put(batch) }
                     try handoff.waitUntilDrained()
                     try alter(&bySource, transaction.schemaChanges, applier)
-                    transformers = self.transformers(for: &bySource)
+                    transformers = try self.transformers(for: &bySource)
                     batch = ChangeBatch(plans: bySource, transformers: transformers)
                 }
                 status.read(transaction)
@@ -270,10 +273,10 @@ extension ReplicationRunner {
             status.schemaChanged(change.table)
             switch change.kind {
             case let .unsupported(what):
-                suspend(change.table, "\(what), which Ferry does not apply", &plans)
+                try suspend(change.table, "\(what), which Ferry does not apply", &plans)
                 continue
             case let .dropColumn(name) where plan.keyNames.contains(name):
-                suspend(change.table, "its key column \(name) was dropped", &plans)
+                try suspend(change.table, "its key column \(name) was dropped", &plans)
                 continue
             case _ where !options.applySchemaChanges:
                 logger.info("not applied to the target (HandleSourceTableAltered is false): \(change.description)")
@@ -295,13 +298,13 @@ extension ReplicationRunner {
 
     /// A row transformer per table that masks or computes columns. A table whose expressions no longer
     /// compile (a column they read was dropped) is suspended.
-    func transformers(for plans: inout [TableID: TablePlan]) -> [TableID: RowTransformer] {
+    func transformers(for plans: inout [TableID: TablePlan]) throws -> [TableID: RowTransformer] {
         var transformers: [TableID: RowTransformer] = [:]
         for (table, plan) in plans where RowTransformer.needed(for: plan) {
             do {
                 transformers[table] = try RowTransformer(plan: plan)
             } catch {
-                suspend(table, "\(error)", &plans)
+                try suspend(table, "\(error)", &plans)
             }
         }
         return transformers
@@ -317,7 +320,11 @@ extension ReplicationRunner {
         return column
     }
 
-    private func suspend(_ table: TableID, _ reason: String, _ plans: inout [TableID: TablePlan]) {
+    /// Stops applying a table's changes, or with `stopOnTableError` stops the run.
+    private func suspend(_ table: TableID, _ reason: String, _ plans: inout [TableID: TablePlan]) throws {
+        if options.stopOnTableError {
+            throw FerryError(.schemaMismatch, "\(table): \(reason); ErrorBehavior.TableErrorPolicy STOP_TASK stops the task")
+        }
         plans[table] = nil
         status.suspend(table, reason: reason)
         logger.warning("\(table) is suspended: \(reason); its changes are no longer applied until the table is reloaded")
