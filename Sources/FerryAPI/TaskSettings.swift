@@ -11,12 +11,15 @@ struct TaskSettings {
     let validation: ValidationTaskSettings
     let changes: ChangeTaskSettings
     let errors: ErrorTaskSettings
+    let lobs: LobTaskSettings
     /// Settings the user set that Ferry accepts but does not act on yet (`Section.Key`), sorted.
     let unhonoured: [String]
+    /// Every setting the user's document sets (`Section.Key`, or the section when it is not an object).
+    let userKeys: [String]
 
     /// The settings Ferry acts on; docs/task-settings.md lists the rest.
     static let honoured: Set<String> = Set(["FullLoadSettings.TargetTablePrepMode", "FullLoadSettings.MaxFullLoadSubTasks"])
-        .union(ValidationTaskSettings.honoured).union(ChangeTaskSettings.honoured).union(ErrorTaskSettings.honoured)
+        .union(ValidationTaskSettings.honoured).union(ChangeTaskSettings.honoured).union(ErrorTaskSettings.honoured).union(LobTaskSettings.honoured)
 
     static var defaults: [String: Any] { [
         "TargetMetadata": [
@@ -64,7 +67,7 @@ struct TaskSettings {
     /// Parses the user's settings (nil or empty means all defaults) over DMS's defaults.
     init(_ text: String?) throws {
         var effective = Self.defaults
-        var unhonoured: [String] = []
+        var userKeys: [String] = []
         var user: [String: Any] = [:]
         if let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             guard let data = text.data(using: .utf8), let parsed = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -76,10 +79,10 @@ struct TaskSettings {
                 if let values = value as? [String: Any], var current = effective[section] as? [String: Any] {
                     current.merge(values) { _, new in new }
                     effective[section] = current
-                    unhonoured += values.keys.map { "\(section).\($0)" }.filter { !Self.honoured.contains($0) }
+                    userKeys += values.keys.map { "\(section).\($0)" }
                 } else {
                     effective[section] = value
-                    unhonoured.append(section)
+                    userKeys.append(section)
                 }
             }
         }
@@ -93,10 +96,12 @@ struct TaskSettings {
         validation = try ValidationTaskSettings(effective)
         changes = try ChangeTaskSettings(effective, user: user)
         errors = try ErrorTaskSettings(effective)
+        lobs = try LobTaskSettings(effective, user: user)
         if validation.only, mode != .doNothing {
             throw DMSError.invalidParameter("Invalid task settings JSON: ValidationSettings.ValidationOnly needs FullLoadSettings.TargetTablePrepMode DO_NOTHING (a validation-only task must not touch the target's tables); got \(mode.rawValue).")
         }
-        self.unhonoured = unhonoured.sorted()
+        self.userKeys = userKeys.sorted()
+        self.unhonoured = self.userKeys.filter { !Self.honoured.contains($0) }
         json = String(decoding: try JSONSerialization.data(withJSONObject: effective, options: [.sortedKeys]), as: UTF8.self)
     }
 }

@@ -68,6 +68,11 @@ public struct TableMappings: Sendable {
         self.tableSettings = tableSettings.sorted { RuleOrder.precedes($0.ruleID, $1.ruleID) }
     }
 
+    /// The LOB mode a table-settings rule gives a table (the last one that names it), if any.
+    public func lobMode(of table: TableID) -> TableSettingsRule.LobMode? {
+        tableSettings.last { $0.matches(table) && $0.lob != nil }?.lob
+    }
+
     /// The table-settings rule that decides how a table is read in parallel (the last one that names it).
     public func parallelLoad(of table: TableID) -> (ruleID: String, load: TableSettingsRule.ParallelLoad)? {
         tableSettings.last { $0.matches(table) && $0.parallelLoad != nil }.flatMap { rule in rule.parallelLoad.map { (rule.ruleID, $0) } }

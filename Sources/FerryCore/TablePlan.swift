@@ -70,6 +70,8 @@ public struct TablePlan: Hashable, Sendable {
     public var computed: [ComputedColumn]
     /// The key a define-primary-key rule sets, replacing the source's.
     public var definedKey: DefinedKey?
+    /// Limited LOB mode: text and binary LOBs above this size are cut (and counted), or fail the table.
+    public var lobLimit: LobLimit?
 
     public init(source: TableSchema, target: TableID, columns: [ColumnPlan], filters: [RowFilter] = [],
                 computed: [ComputedColumn] = [], definedKey: DefinedKey? = nil) {
@@ -81,10 +83,15 @@ public struct TablePlan: Hashable, Sendable {
         self.definedKey = definedKey
     }
 
-    /// Whether values change on the way (masking, computed columns, changed types): rows must then be
-    /// decoded and transformed, never passed through in a native encoding.
+    /// Whether values change on the way (masking, computed columns, changed types, a LOB limit): rows must
+    /// then be decoded and transformed, never passed through in a native encoding.
     public var transformsValues: Bool {
-        !computed.isEmpty || columns.contains { $0.masking != nil || $0.targetType != nil }
+        !computed.isEmpty || columns.contains { $0.masking != nil || $0.targetType != nil } || limitsLobs
+    }
+
+    /// Whether a LOB limit applies to any of the plan's columns.
+    public var limitsLobs: Bool {
+        lobLimit != nil && columns.contains { LobLimit.applies(to: $0.source.type) }
     }
 
     /// Source names of the columns changes are applied by: a defined primary key, else the source's.

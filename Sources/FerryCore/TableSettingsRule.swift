@@ -2,9 +2,9 @@ import Foundation
 
 /// A `table-settings` rule: how the tables it names are loaded. Ferry acts on `parallel-load` types
 /// `partitions-auto` (large tables split into ranges read at once: Ferry's default), `ranges` (the
-/// user's segments, ``RangeSegments``) and `none` (one reader for the whole table), and on `lob-settings`
-/// mode `unlimited` (every LOB copied whole, as Ferry always does). The other forms are refused by name
-/// rather than ignored.
+/// user's segments, ``RangeSegments``) and `none` (one reader for the whole table), and on every
+/// `lob-settings` mode: `unlimited` (every LOB copied whole), `limited` (``LobLimit``) and `none` (the
+/// task's LOB settings). The other forms are refused by name rather than ignored.
 public struct TableSettingsRule: Sendable {
     public enum ParallelLoad: Hashable, Sendable {
         case auto
@@ -12,10 +12,20 @@ public struct TableSettingsRule: Sendable {
         case ranges(RangeSegments)
     }
 
+    /// A `lob-settings` mode.
+    public enum LobMode: Hashable, Sendable {
+        case unlimited
+        /// LOBs above this many KB are cut (`bulk-max-size`).
+        case limited(kilobytes: Int)
+        /// The task's LOB settings apply.
+        case none
+    }
+
     public var ruleID: String
     public var schema: Wildcard
     public var table: Wildcard
     public var parallelLoad: ParallelLoad?
+    public var lob: LobMode?
 
     init(_ fields: JSONFields, ruleID: String) throws {
         try fields.rejectUnknownKeys(allowed: ["rule-type", "rule-id", "rule-name", "object-locator", "parallel-load", "lob-settings"])
@@ -46,11 +56,16 @@ public struct TableSettingsRule: Sendable {
         if fields.has("lob-settings") {
             let lob = try fields.child("lob-settings")
             try lob.rejectUnknownKeys(allowed: ["mode", "bulk-max-size"])
-            let mode = try lob.string("mode")
-            guard mode == "unlimited" else {
-                throw FerryError.invalidParameter("\(lob.path).mode", ["limited", "none"].contains(mode)
-                    ? "'\(mode)' is not supported yet: Ferry copies every LOB whole and never truncates one (mode unlimited)"
-                    : "unknown lob-settings mode '\(mode)'; expected limited, unlimited or none")
+            switch try lob.string("mode") {
+            case "unlimited": self.lob = .unlimited
+            case "none": self.lob = LobMode.none
+            case "limited":
+                guard let text = try lob.stringOrNumber("bulk-max-size"), let size = Int(text), size > 0 else {
+                    throw FerryError.invalidParameter("\(lob.path).bulk-max-size", "is required for mode limited: the largest LOB to copy whole, in KB (above 0)")
+                }
+                self.lob = .limited(kilobytes: size)
+            case let mode:
+                throw FerryError.invalidParameter("\(lob.path).mode", "unknown lob-settings mode '\(mode)'; expected limited, unlimited or none")
             }
         }
     }

@@ -18,6 +18,12 @@ public struct FullLoadOptions: Sendable {
     public var chunkBytes: Int64 = 64 << 20
     /// A snapshot exported by change capture, which the load reads instead of one of its own.
     public var snapshot: String?
+    /// The task's limited LOB mode (DMS `TargetMetadata.LimitedSizeLobMode` with `LobMaxSize`); nil copies every
+    /// LOB whole. A table-settings rule's `lob-settings` overrides it for its tables.
+    public var lobLimit: LobLimit?
+    /// Whether a LOB over a table-settings rule's `limited` size fails its table instead of being cut
+    /// (DMS `ErrorBehavior.DataTruncationErrorPolicy` SUSPEND_TABLE or STOP_TASK).
+    public var lobTruncationFailsTable = false
     /// When set, the load stops once this many tables have failed, and `run` throws (DMS `ErrorBehavior`
     /// `TableErrorPolicy` STOP_TASK, or `TableErrorEscalationCount`); otherwise the other tables go on.
     public var tableErrorLimit: Int?
@@ -113,6 +119,7 @@ public struct FullLoadRunner: Sendable {
             do {
                 var plan = try options.mappings.plan(for: schema)
                 plan.target = target.normalize(plan.target)
+                plan.lobLimit = lobLimit(of: schema.id)
                 if let other = targets[plan.target] {
                     throw FerryError(.invalidParameter, "both \(other) and \(schema.id) would load into \(plan.target); add a rename rule")
                 }
@@ -217,8 +224,10 @@ public struct FullLoadRunner: Sendable {
         }
         logger.debug("copying \(id) chunk \(job.chunk.index + 1)/\(job.chunk.count)")
         let pipe: BatchPipe
+        let transformer: RowTransformer?
         do {
-            pipe = BatchPipe(capacity: options.pipeCapacity, transform: try Self.transform(for: job.plan))
+            transformer = try Self.transformer(for: job.plan)
+            pipe = BatchPipe(capacity: options.pipeCapacity, transform: transformer?.batchTransform(header: .fullLoad()))
         } catch {
             fail(id, error)
             return
@@ -269,6 +278,7 @@ public struct FullLoadRunner: Sendable {
         }
         var tableDone = false
         status.update(id) {
+            for (column, count) in transformer?.cutValues ?? [:] { $0.cutLobs[column, default: 0] += count }
             $0.chunksDone += 1
             tableDone = $0.chunksDone == $0.chunks && $0.state == .loading
         }
@@ -283,16 +293,26 @@ public struct FullLoadRunner: Sendable {
         status.update(id) {
             $0.state = .completed
             $0.finishedAt = Date()
+            for (column, count) in $0.cutLobs.sorted(by: { $0.key < $1.key }) {
+                $0.warnings.append("\(count) value\(count == 1 ? "" : "s") of \(id).\(column) exceeded the LOB limit of \(job.plan.lobLimit.map { $0.bytes / 1024 } ?? 0) KB and \(count == 1 ? "was" : "were") cut to it (limited LOB mode)")
+            }
         }
         logger.info("loaded \(id) into \(job.plan.target)")
     }
 
-    /// The transform a chunk's rows go through on the reader's thread (masking, computed columns), if any.
-    static func transform(for plan: TablePlan) throws -> (@Sendable ([[Value]]) throws -> [[Value]])? {
-        guard RowTransformer.needed(for: plan) else { return nil }
-        let transformer = try RowTransformer(plan: plan)
-        let header = ChangeHeader.fullLoad()
-        return { rows in try transformer.apply(rows: rows, header: header) }
+    /// The LOB limit of a table: its table-settings rule's `lob-settings`, else the task's.
+    func lobLimit(of table: TableID) -> LobLimit? {
+        switch options.mappings.lobMode(of: table) {
+        case .unlimited?: return nil
+        case let .limited(kilobytes)?: return .kilobytes(kilobytes, failsTable: options.lobTruncationFailsTable)
+        case .none?, nil: return options.lobLimit
+        }
+    }
+
+    /// The transformer a chunk's rows go through on the reader's thread (LOB limit, masking, computed
+    /// columns), if the plan needs one.
+    static func transformer(for plan: TablePlan) throws -> RowTransformer? {
+        RowTransformer.needed(for: plan) ? try RowTransformer(plan: plan) : nil
     }
 
     private func createForeignKeys(_ plans: [TablePlan]) async {

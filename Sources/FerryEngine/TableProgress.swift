@@ -27,6 +27,8 @@ public struct TableProgress: Sendable, Codable {
     public var finishedAt: Date?
     public var error: String?
     public var warnings: [String]
+    /// Per column: LOB values cut to the table's LOB limit (limited LOB mode).
+    public var cutLobs: [String: Int] = [:]
     /// Whether rows passed through in the engines' shared native format without decoding.
     public var passthrough: Bool
 

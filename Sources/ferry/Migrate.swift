@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryAPI
 import FerryConnectors
 import FerryCore
 import FerryEngine
@@ -34,11 +35,14 @@ struct Migrate: AsyncParsableCommand {
     @Option(name: .customLong("table-mappings"), help: "A DMS table-mapping JSON file (selection and transformation rules).")
     var tableMappings: String?
 
-    @Option(name: .customLong("target-table-prep-mode"), help: "drop-and-create, truncate-before-load or do-nothing.")
-    var prepMode: String = "drop-and-create"
+    @Option(name: .customLong("task-settings"), help: "A DMS ReplicationTaskSettings JSON file, checked as the API checks it: TargetTablePrepMode, MaxFullLoadSubTasks, LOB limits, ErrorBehavior's table and truncation policies, DDL handling and batching take effect; the flags below override it.")
+    var taskSettings: String?
 
-    @Option(help: "Tables (or chunks of large tables) loaded at once.")
-    var parallel: Int = 8
+    @Option(name: .customLong("target-table-prep-mode"), help: "drop-and-create (default), truncate-before-load or do-nothing.")
+    var prepMode: String?
+
+    @Option(help: "Tables (or chunks of large tables) loaded at once (default 8).")
+    var parallel: Int?
 
     @Flag(name: .customLong("no-secondary-objects"), help: "Do not create secondary indexes and foreign keys after the data.")
     var noSecondaryObjects = false
@@ -51,6 +55,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let options: FullLoadOptions
+        let settings: MigrationTaskSettings?
         let sourceURL: ConnectionURL
         let targetURL: ConnectionURL
         var start: CdcStart?
@@ -58,7 +63,11 @@ struct Migrate: AsyncParsableCommand {
         do {
             sourceURL = try ConnectionURL.parse(source, field: "--source")
             targetURL = try ConnectionURL.parse(target, field: "--target")
-            options = try makeOptions()
+            settings = try taskSettings.map(Self.readSettings)
+            options = try makeOptions(settings)
+            if let unhonoured = settings?.unhonoured, !unhonoured.isEmpty {
+                Terminal.warning("--task-settings sets \(unhonoured.joined(separator: ", ")), which ferry migrate accepts but does not act on (docs/task-settings.md)")
+            }
             if let text = cdcStartPosition {
                 guard mode == "cdc" else { throw FerryError.invalidParameter("--cdc-start-position", "applies to --mode cdc (a full load starts the stream where its snapshot ends)") }
                 guard let parsed = CdcStart.parse(text) else { throw FerryError.invalidParameter("--cdc-start-position", "'\(text)' is not a position or a time") }
@@ -74,7 +83,7 @@ struct Migrate: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if mode != "full-load" {
-            try await Replicate.run(source: sourceURL, target: targetURL, load: options, fullLoad: mode == "full-load-and-cdc",
+            try await Replicate.run(source: sourceURL, target: targetURL, load: options, settings: settings, fullLoad: mode == "full-load-and-cdc",
                                     task: task, bounds: (start, stop), json: json, verbose: verbose)
             return
         }
@@ -110,17 +119,32 @@ struct Migrate: AsyncParsableCommand {
         if !tables.allSatisfy({ $0.state == .completed }) || tables.isEmpty { throw ExitCode(1) }
     }
 
-    private func makeOptions() throws -> FullLoadOptions {
+    /// The load's options: defaults, then the task settings file, then the flags given.
+    private func makeOptions(_ settings: MigrationTaskSettings?) throws -> FullLoadOptions {
         guard ["full-load", "full-load-and-cdc", "cdc"].contains(mode) else {
             throw FerryError.invalidParameter("--mode", "'\(mode)' is not one of full-load, full-load-and-cdc, cdc")
         }
-        guard let prep = TargetTablePrepMode(flag: prepMode) else {
-            throw FerryError.invalidParameter("--target-table-prep-mode", "'\(prepMode)' is not one of drop-and-create, truncate-before-load, do-nothing")
+        var options = FullLoadOptions(mappings: try MappingsFile.load(tableMappings), createSecondaryObjects: !noSecondaryObjects)
+        settings?.apply(to: &options)
+        if let prepMode {
+            guard let prep = TargetTablePrepMode(flag: prepMode) else {
+                throw FerryError.invalidParameter("--target-table-prep-mode", "'\(prepMode)' is not one of drop-and-create, truncate-before-load, do-nothing")
+            }
+            options.prepMode = prep
         }
-        guard (1...64).contains(parallel) else {
-            throw FerryError.invalidParameter("--parallel", "must be between 1 and 64, got \(parallel)")
+        if let parallel {
+            guard (1...64).contains(parallel) else {
+                throw FerryError.invalidParameter("--parallel", "must be between 1 and 64, got \(parallel)")
+            }
+            options.parallelism = parallel
         }
-        return FullLoadOptions(mappings: try MappingsFile.load(tableMappings), prepMode: prep, parallelism: parallel,
-                               createSecondaryObjects: !noSecondaryObjects)
+        return options
+    }
+
+    private static func readSettings(_ path: String) throws -> MigrationTaskSettings {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw FerryError.invalidParameter("--task-settings", "cannot read file '\(path)'")
+        }
+        return try MigrationTaskSettings(json: text)
     }
 }

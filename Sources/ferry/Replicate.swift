@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryAPI
 import FerryConnectors
 import FerryCore
 import FerryEngine
@@ -6,10 +7,11 @@ import Foundation
 
 /// `ferry migrate --mode full-load-and-cdc | cdc`: loads (or not), then keeps the target in sync until stopped.
 enum Replicate {
-    static func run(source: ConnectionURL, target: ConnectionURL, load: FullLoadOptions, fullLoad: Bool,
+    static func run(source: ConnectionURL, target: ConnectionURL, load: FullLoadOptions, settings: MigrationTaskSettings?, fullLoad: Bool,
                     task: String?, bounds: (start: CdcStart?, stop: CdcStop?), json: Bool, verbose: Bool) async throws {
         let name = task ?? defaultTask(source, target)
         var options = ReplicationOptions(task: name, fullLoad: fullLoad)
+        settings?.apply(to: &options)
         options.start = bounds.start
         options.stop = bounds.stop
         // A given start position starts over from there rather than resuming.

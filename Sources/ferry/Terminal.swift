@@ -16,6 +16,10 @@ enum Terminal {
     static func error(_ text: String) {
         FileHandle.standardError.write(Data(("error: " + text + "\n").utf8))
     }
+
+    static func warning(_ text: String) {
+        FileHandle.standardError.write(Data(("warning: " + text + "\n").utf8))
+    }
 }
 
 /// Turns Ctrl-C (SIGINT) and SIGTERM into a call to `onInterrupt`, once.

@@ -67,6 +67,17 @@ struct TaskSettingsTests {
             .contains("ErrorBehavior.TableErrorPolicy: expected one of SUSPEND_TABLE, STOP_TASK; got STOP"))
     }
 
+    @Test("a LOB limit applies only when the task asks for one; DataTruncationErrorPolicy decides what a long LOB does")
+    func lobSettings() throws {
+        #expect(try TaskSettings(nil).lobs.limit == nil, "DMS's 32 KB default would cut LOBs silently")
+        #expect(try TaskSettings(Self.fullDocument).lobs.limit == .kilobytes(32), "a document that sets limited mode gets it, as in DMS")
+        #expect(try TaskSettings(#"{"TargetMetadata": {"LobMaxSize": 64}}"#).lobs.limit == .kilobytes(64))
+        #expect(try TaskSettings(#"{"TargetMetadata": {"LimitedSizeLobMode": true, "FullLobMode": true}}"#).lobs.limit == nil)
+        let strict = try TaskSettings(#"{"TargetMetadata": {"LobMaxSize": 8}, "ErrorBehavior": {"DataTruncationErrorPolicy": "STOP_TASK"}}"#).lobs
+        #expect(strict.limit == .kilobytes(8, failsTable: true) && strict.stopsTask)
+        #expect(throws: DMSError.self) { try TaskSettings(#"{"ErrorBehavior": {"DataTruncationErrorPolicy": "IGNORE_RECORD"}}"#) }
+    }
+
     @Test("TableErrorPolicy and its escalation decide how many failed tables stop the task")
     func tableErrorPolicy() throws {
         #expect(try TaskSettings(nil).errors.tableErrorLimit == nil, "DMS's default suspends the table and goes on")

@@ -12,7 +12,7 @@ struct TableSettingsRuleTests {
             """)
     }
 
-    @Test("parallel-load: the last rule naming a table decides; partitions-auto, none, ranges and lob-settings unlimited are accepted")
+    @Test("parallel-load: the last rule naming a table decides; partitions-auto, none and ranges are accepted")
     func parallelLoad() throws {
         let mappings = try Self.mappings("""
             {"rule-type": "table-settings", "rule-id": "2", "rule-name": "auto", "object-locator": {"schema-name": "app", "table-name": "%"},
@@ -60,8 +60,8 @@ struct TableSettingsRuleTests {
             == "rule '2'.parallel-load.columns: is required: 1 to 10 column names")
         #expect(message(#"{"rule-type": "table-settings", "rule-id": "2", "object-locator": {"schema-name": "app", "table-name": "t"}, "parallel-load": {"type": "shards"}}"#)
             .contains("unknown parallel-load type 'shards'"))
-        #expect(message(#"{"rule-type": "table-settings", "rule-id": "2", "object-locator": {"schema-name": "app", "table-name": "t"}, "lob-settings": {"mode": "limited", "bulk-max-size": "16"}}"#)
-            .contains("rule '2'.lob-settings.mode: 'limited' is not supported yet: Ferry copies every LOB whole"))
+        #expect(message(#"{"rule-type": "table-settings", "rule-id": "2", "object-locator": {"schema-name": "app", "table-name": "t"}, "lob-settings": {"mode": "partial"}}"#)
+            == "rule '2'.lob-settings.mode: unknown lob-settings mode 'partial'; expected limited, unlimited or none")
         #expect(message(#"{"rule-type": "table-settings", "rule-id": "2", "object-locator": {"schema-name": "app", "table-name": "t"}, "parallel-load": {"type": "none"}, "colour": 1}"#)
             .contains("colour"))
     }

@@ -142,3 +142,51 @@ import Testing
         #expect(try Self.mappings(keyRule(#"{"name": "k", "columns": ["phone"]}"#, table: "%")).plan(for: Self.people).definedKey == nil)
     }
 }
+
+@Suite struct LobLimitTests {
+    @Test func textIsCutAtACharacterBoundaryAndBinaryAtTheByte() {
+        let limit = LobLimit(bytes: 5)
+        #expect(limit.cut(.text("abcdef")) == .text("abcde"))
+        #expect(limit.cut(.text("abcd€")) == .text("abcd"), "the 3-byte € does not fit in the fifth byte")
+        #expect(limit.cut(.text("abc")) == nil)
+        #expect(limit.cut(.bytes([1, 2, 3, 4, 5, 6])) == .bytes([1, 2, 3, 4, 5]))
+        #expect(limit.cut(.int(123_456_789)) == nil)
+        #expect(LobLimit.kilobytes(32).bytes == 32_768)
+        #expect(LobLimit.applies(to: .text) && LobLimit.applies(to: .blob) && !LobLimit.applies(to: .json))
+    }
+
+    @Test func aTransformerCountsWhatItCutsOrFailsTheTable() throws {
+        let table = TableSchema(id: TableID(schema: "s", name: "docs"), engine: .postgres,
+                                columns: [Column(name: "id", type: .integer(bytes: 4, unsigned: false), nativeType: "integer", nullable: false),
+                                          Column(name: "body", type: .text, nativeType: "text", nullable: true),
+                                          Column(name: "title", type: .varchar(length: 10), nativeType: "varchar(10)", nullable: true)],
+                                primaryKey: ["id"])
+        var plan = TablePlan(identity: table)
+        #expect(!plan.transformsValues)
+        plan.lobLimit = LobLimit(bytes: 4)
+        #expect(plan.transformsValues && RowTransformer.needed(for: plan))
+        let transformer = try RowTransformer(plan: plan)
+        let rows = try transformer.apply(rows: [[.int(1), .text("long text"), .text("long title")], [.int(2), .text("ok"), .null]], header: .fullLoad())
+        #expect(rows == [[.int(1), .text("long"), .text("long title")], [.int(2), .text("ok"), .null]], "only LOB columns are limited")
+        #expect(transformer.cutValues == ["body": 1])
+
+        plan.lobLimit = LobLimit(bytes: 4, failsTable: true)
+        let strict = try RowTransformer(plan: plan)
+        #expect(throws: FerryError.self) { try strict.apply(rows: [[.int(1), .text("long text"), .null]], header: .fullLoad()) }
+    }
+
+    @Test func lobSettingsModesParse() throws {
+        func mode(_ settings: String) throws -> TableSettingsRule.LobMode? {
+            try TableMappings(json: """
+                {"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "1", "object-locator": {"schema-name": "s", "table-name": "%"}, "rule-action": "include"},
+                {"rule-type": "table-settings", "rule-id": "2", "rule-name": "2", "object-locator": {"schema-name": "s", "table-name": "docs"}, "lob-settings": \(settings)}]}
+                """).lobMode(of: TableID(schema: "s", name: "docs"))
+        }
+        #expect(try mode(#"{"mode": "limited", "bulk-max-size": "16"}"#) == .limited(kilobytes: 16))
+        #expect(try mode(#"{"mode": "limited", "bulk-max-size": 8}"#) == .limited(kilobytes: 8))
+        #expect(try mode(#"{"mode": "none"}"#) == TableSettingsRule.LobMode.none)
+        #expect(try mode(#"{"mode": "unlimited", "bulk-max-size": "0"}"#) == .unlimited)
+        #expect(TransformRulesTests.message { _ = try mode(#"{"mode": "limited"}"#) }
+            .hasPrefix("rule '2'.lob-settings.bulk-max-size: is required for mode limited"))
+    }
+}

@@ -163,3 +163,32 @@ struct RangeLoadTests {
         #expect(failed.first?.error == "rule '8'.parallel-load.columns: column 'nope' does not exist in \(source.schema).people")
     }
 }
+
+@Suite("Limited LOB mode over real servers")
+struct LobLimitLoadTests {
+    @Test("LOBs over a limited size are cut, counted and reported per column; under the strict policy the table fails")
+    func limitedLobs() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src"), target = try TestDatabase.make(.mysql, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("""
+            CREATE TABLE app.docs (id int PRIMARY KEY, body text, data bytea, title varchar(2000));
+            INSERT INTO app.docs VALUES (1, repeat('é', 700), decode(repeat('ab', 3000), 'hex'), repeat('t', 1500)), (2, 'short', '\\x00', 'short')
+            """)
+        let rule = #",{"rule-type":"table-settings","rule-id":"5","rule-name":"lob","object-locator":{"schema-name":"app","table-name":"docs"},"lob-settings":{"mode":"limited","bulk-max-size":"1"}}"#
+        let tables = try await migrate(from: source, to: target, extraRules: rule)
+        let docs = try #require(tables.first)
+        #expect(docs.state == .completed, "\(docs.error ?? "")")
+        #expect(docs.cutLobs == ["body": 1, "data": 1])
+        #expect(docs.warnings.contains("1 value of app.docs.body exceeded the LOB limit of 1 KB and was cut to it (limited LOB mode)"), "\(docs.warnings)")
+        #expect(try target.query("SELECT id, LENGTH(body), LENGTH(data), LENGTH(title) FROM docs ORDER BY id") == [["1", "1024", "1024", "1500"], ["2", "5", "1", "5"]])
+
+        var options = FullLoadOptions(mappings: try TableMappings(json: """
+            {"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
+            {"rule-type":"transformation","rule-id":"2","rule-name":"s","rule-target":"schema","object-locator":{"schema-name":"app"},"rule-action":"rename","value":"\(target.schema)"}\(rule)]}
+            """))
+        options.lobTruncationFailsTable = true
+        let strict = try await FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options).run()
+        #expect(strict.first?.state == .failed)
+        #expect(strict.first?.error?.contains("app.docs.body holds a value over the LOB limit of 1 KB") == true, "\(strict.first?.error ?? "")")
+    }
+}

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Turns rows as a source reads them (one value per plan column) into rows as the target writes them
-/// (``TablePlan/written``): masks the masked columns and appends each computed column's value.
-/// Serialised by a lock; give each thread its own for speed.
+/// (``TablePlan/written``): cuts LOBs over the plan's ``LobLimit`` (counting them), masks the masked
+/// columns and appends each computed column's value. Serialised by a lock; give each thread its own for speed.
 public final class RowTransformer: @unchecked Sendable {
     /// Where an expression parameter's value comes from.
     enum Argument {
@@ -19,12 +19,21 @@ public final class RowTransformer: @unchecked Sendable {
 
     private let masks: [(index: Int, masking: DataMasking)]
     private let computed: [Computed]
+    private let lobLimit: LobLimit?
+    private let lobColumns: [(index: Int, name: String)]
+    private let table: TableID
+    private var cut: [String: Int] = [:]
     private let lock = NSLock()
 
     /// Compiles the plan's expressions; a reference to a column the plan does not read, or to an unknown
     /// header, is an error naming the rule.
     public init(plan: TablePlan) throws {
         masks = plan.columns.enumerated().compactMap { index, column in column.masking.map { (index, $0) } }
+        lobLimit = plan.lobLimit
+        lobColumns = plan.lobLimit == nil ? [] : plan.columns.enumerated().compactMap { index, column in
+            LobLimit.applies(to: column.source.type) ? (index, column.source.name) : nil
+        }
+        table = plan.source.id
         computed = try plan.computed.map { column in
             let field = "rule '\(column.ruleID)'.expression"
             let expression = try SQLiteExpression(column.expression, field: field)
@@ -50,7 +59,12 @@ public final class RowTransformer: @unchecked Sendable {
 
     /// Whether the plan needs a transformer at all.
     public static func needed(for plan: TablePlan) -> Bool {
-        !plan.computed.isEmpty || plan.columns.contains { $0.masking != nil }
+        !plan.computed.isEmpty || plan.columns.contains { $0.masking != nil } || plan.limitsLobs
+    }
+
+    /// How many values of each column were cut to the LOB limit so far.
+    public var cutValues: [String: Int] {
+        lock.withLock { cut }
     }
 
     /// One row in write form. A nil value (a column the change did not carry) stays nil, and so does a
@@ -58,6 +72,16 @@ public final class RowTransformer: @unchecked Sendable {
     public func apply(_ row: [Value?], header: ChangeHeader) throws -> [Value?] {
         try lock.withLock {
             var out = row
+            if let lobLimit {
+                for (index, name) in lobColumns where index < out.count {
+                    guard let value = out[index], let shorter = lobLimit.cut(value) else { continue }
+                    if lobLimit.failsTable {
+                        throw FerryError(.dataError, "\(table).\(name) holds a value over the LOB limit of \(lobLimit.bytes / 1024) KB, and DataTruncationErrorPolicy does not allow cutting it")
+                    }
+                    out[index] = shorter
+                    cut[name, default: 0] += 1
+                }
+            }
             for (index, masking) in masks where index < out.count {
                 out[index] = out[index].map(masking.mask)
             }
@@ -82,6 +106,11 @@ public final class RowTransformer: @unchecked Sendable {
             }
             return out
         }
+    }
+
+    /// `apply(rows:header:)` as a pipe's transform.
+    public func batchTransform(header: ChangeHeader) -> @Sendable ([[Value]]) throws -> [[Value]] {
+        { rows in try self.apply(rows: rows, header: header) }
     }
 
     /// A batch of full-load rows in write form.

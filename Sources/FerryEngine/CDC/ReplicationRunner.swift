@@ -247,6 +247,9 @@ public struct ReplicationRunner: Sendable {
                 status.read(transaction)
                 try batch.add(transaction)
             }
+            for (table, transformer) in transformers where !transformer.cutValues.isEmpty {
+                status.lobsCut(table, transformer.cutValues)
+            }
             try handoff.check()
             guard !batch.isEmpty else {
                 if handoff.isIdle { status.idle() }

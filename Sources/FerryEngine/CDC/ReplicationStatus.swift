@@ -32,6 +32,8 @@ public final class ReplicationStatus: @unchecked Sendable {
         public var suspended: [TableID: String]
         /// Set when the run stopped by itself at its CdcStopPosition: DMS's stop reason.
         public var stopReason: String?
+        /// Per source table and column: LOB values in changes cut to the table's LOB limit.
+        public var cutLobs: [TableID: [String: Int]] = [:]
     }
 
     private let lock = NSLock()
@@ -51,8 +53,11 @@ public final class ReplicationStatus: @unchecked Sendable {
     private var ddls: [TableID: Int] = [:]
     private var suspended: [TableID: String] = [:]
     private var stopReason: String?
+    private var cutLobs: [TableID: [String: Int]] = [:]
 
     public init() {}
+
+    func lobsCut(_ table: TableID, _ columns: [String: Int]) { lock.withLock { cutLobs[table] = columns } }
 
     func stopped(reason: String) { lock.withLock { stopReason = reason } }
 
@@ -122,7 +127,7 @@ public final class ReplicationStatus: @unchecked Sendable {
                      latencySource: caughtUp ? 0 : max(0, lastReadCommit.map { now.timeIntervalSince($0) } ?? 0),
                      latencyTarget: caughtUp ? 0 : max(0, lastAppliedCommit.map { now.timeIntervalSince($0) } ?? 0),
                      changesPerSecond: rate, counts: counts, retainedBytes: retainedBytes, retainedWarning: retainedWarning,
-                     ddls: ddls, suspended: suspended, stopReason: stopReason)
+                     ddls: ddls, suspended: suspended, stopReason: stopReason, cutLobs: cutLobs)
         }
     }
 }

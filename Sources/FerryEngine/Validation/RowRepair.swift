@@ -30,7 +30,7 @@ struct RowRepair: Sendable {
     }
 
     private func copy(_ chunk: ReadChunk) async throws -> Int64 {
-        let pipe = BatchPipe(capacity: 4, transform: try FullLoadRunner.transform(for: plan))
+        let pipe = BatchPipe(capacity: 4, transform: try FullLoadRunner.transformer(for: plan)?.batchTransform(header: .fullLoad()))
         let snapshot = try await BlockingWork.run("ferry-repair-open") { [source] in try source.openSnapshot(workers: 1) }
         defer { snapshot.close() }
         async let read: Void = BlockingWork.run("ferry-repair-read") { [plan] in

@@ -1,0 +1,43 @@
+import FerryCore
+import FerryEngine
+
+/// The LOB settings Ferry acts on. DMS's defaults (limited LOB mode, 32 KB) would cut every larger LOB, so
+/// Ferry applies a limit only when the task sets `TargetMetadata.LimitedSizeLobMode` or `LobMaxSize` itself;
+/// otherwise every LOB is copied whole.
+struct LobTaskSettings {
+    /// The task's LOB limit, if it asks for one.
+    var limit: LobLimit?
+    /// `ErrorBehavior.DataTruncationErrorPolicy` SUSPEND_TABLE or STOP_TASK: a LOB over a limit fails its table.
+    var failsTable: Bool
+    /// `DataTruncationErrorPolicy` STOP_TASK: that failure also stops the task.
+    var stopsTask: Bool
+
+    static let honoured: Set<String> = [
+        "TargetMetadata.LimitedSizeLobMode", "TargetMetadata.LobMaxSize", "TargetMetadata.FullLobMode",
+        "ErrorBehavior.DataTruncationErrorPolicy",
+    ]
+
+    init(_ effective: [String: Any], user: [String: Any]) throws {
+        let metadata = SettingsSection(effective, "TargetMetadata")
+        let limited = try metadata.bool("LimitedSizeLobMode")
+        let full = try metadata.bool("FullLobMode")
+        let size = try metadata.integer("LobMaxSize", in: 1...10_485_760)
+        let set = user["TargetMetadata"] as? [String: Any] ?? [:]
+        let policy = try SettingsSection(effective, "ErrorBehavior")
+            .choice("DataTruncationErrorPolicy", of: ["LOG_ERROR", "IGNORE_RECORD", "SUSPEND_TABLE", "STOP_TASK"])
+        guard policy != "IGNORE_RECORD" else {
+            throw DMSError.invalidParameter("Invalid task settings JSON: ErrorBehavior.DataTruncationErrorPolicy: IGNORE_RECORD is not supported: Ferry does not drop rows; use LOG_ERROR (cut the LOB and count it), SUSPEND_TABLE or STOP_TASK.")
+        }
+        failsTable = policy == "SUSPEND_TABLE" || policy == "STOP_TASK"
+        stopsTask = policy == "STOP_TASK"
+        let asked = set["LimitedSizeLobMode"] != nil || set["LobMaxSize"] != nil
+        limit = asked && limited && !full ? .kilobytes(size, failsTable: failsTable) : nil
+    }
+
+    /// Sets these settings on a full load's options (a replication takes its plans from there).
+    func apply(to load: inout FullLoadOptions) {
+        load.lobLimit = limit
+        load.lobTruncationFailsTable = failsTable
+        if stopsTask { load.tableErrorLimit = 1 }
+    }
+}
