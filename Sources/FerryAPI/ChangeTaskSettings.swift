@@ -1,7 +1,7 @@
 import FerryCore
 import FerryEngine
 
-/// The task settings that shape change processing: DDL handling and batching.
+/// The task settings that shape change processing: DDL handling, batching, and stopping after the load.
 struct ChangeTaskSettings {
     /// `ChangeProcessingDdlHandlingPolicy.HandleSourceTableAltered`: apply added and dropped columns.
     var applySchemaChanges: Bool
@@ -12,10 +12,13 @@ struct ChangeTaskSettings {
     var batchSeconds: Double?
     /// `ChangeProcessingTuning.BatchSplitSize` when above 0: at most this many changes per target transaction.
     var maxBatchChanges: Int?
+    /// `FullLoadSettings.StopTaskCachedChangesNotApplied`: stop after the full load, before applying changes.
+    var stopAfterLoad: Bool
 
     static let honoured: Set<String> = [
         "ChangeProcessingDdlHandlingPolicy.HandleSourceTableAltered", "ChangeProcessingDdlHandlingPolicy.HandleSourceTableTruncated",
         "ChangeProcessingTuning.BatchApplyTimeoutMin", "ChangeProcessingTuning.BatchSplitSize",
+        "FullLoadSettings.StopTaskCachedChangesNotApplied",
     ]
 
     /// Reads the settings from the effective document; `user` is the user's own document, which says
@@ -30,6 +33,7 @@ struct ChangeTaskSettings {
         batchSeconds = userSetTimeout ? max(0.05, Double(timeout)) : nil
         let split = try tuning.integer("BatchSplitSize", in: 0...10_000_000)
         maxBatchChanges = split > 0 ? split : nil
+        stopAfterLoad = try SettingsSection(effective, "FullLoadSettings").bool("StopTaskCachedChangesNotApplied")
     }
 
     /// Sets these settings on a replication's options.
@@ -38,5 +42,6 @@ struct ChangeTaskSettings {
         options.applyTruncates = applyTruncates
         if let batchSeconds { options.batchSeconds = batchSeconds }
         if let maxBatchChanges { options.maxBatchChanges = maxBatchChanges }
+        options.stopAfterLoad = stopAfterLoad
     }
 }

@@ -33,7 +33,7 @@ struct TransformationTests {
                       EnginePair(source: .sqlite, target: .mysql)])
     func transformedReplication(pair: EnginePair) async throws {
         let source = try TestDatabase.make(pair.source, label: "src"), target = try TestDatabase.make(pair.target, label: "dst")
-        defer { source.drop(); target.drop() }
+        defer { ChangeCaptureTests.drop(source, target) }
         let people = source.qualified("people"), events = source.qualified("events")
         let varchar = pair.source == .sqlite ? "TEXT" : "varchar(40)"
         // SQLite captures changes by each table's own key: there the defined key replaces a wider one.
@@ -45,7 +45,7 @@ struct TransformationTests {
             INSERT INTO \(events) VALUES ('a', 'first'), ('b', 'second')
             """)
         if pair.source == .postgres { try source.execute("ALTER TABLE \(events) REPLICA IDENTITY FULL") }
-        let task = "tr-\(UUID().uuidString.prefix(8).lowercased())"
+        let task = "cdc-test-\(UUID().uuidString.prefix(8).lowercased())"
         let rules = Self.rules.replacingOccurrences(of: "SCHEMA_NAME", with: source.schema)
         let runner = try cdcRunner(source, target, task: task, extraRules: rules)
         let ended = ManagedFlag()

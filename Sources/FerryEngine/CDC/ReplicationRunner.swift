@@ -34,6 +34,10 @@ public struct ReplicationOptions: Sendable {
     /// A table that cannot go on (a change Ferry does not apply) stops the run instead of being suspended
     /// (DMS `ErrorBehavior.TableErrorPolicy` STOP_TASK).
     public var stopOnTableError = false
+    /// Stop once the full load is done, before any change is applied (DMS
+    /// `FullLoadSettings.StopTaskCachedChangesNotApplied`), for example to build indexes on the target; the
+    /// next run resumes from where the load's snapshot ended.
+    public var stopAfterLoad = false
 
     public init(task: String, fullLoad: Bool) {
         self.task = task
@@ -76,6 +80,12 @@ public struct ReplicationRunner: Sendable {
         defer { applier.close() }
         let start = try await startingPosition(capture, applier, plans)
         status.started(at: start)
+        if options.stopAfterLoad, !loadStatus.snapshot().isEmpty {
+            status.stopped(reason: Self.stoppedAfterLoad)
+            status.set(.stopped)
+            logger.info("stopped after the full load (StopTaskCachedChangesNotApplied); the next run applies the changes from \(start)")
+            return
+        }
         status.set(.changeCapture)
         logger.info("streaming changes after \(start)")
         let stop = StopFlag()
@@ -88,6 +98,9 @@ public struct ReplicationRunner: Sendable {
         }
         status.set(.stopped)
     }
+
+    /// DMS's stop reason for a run that stops after its full load.
+    public static let stoppedAfterLoad = "Stop Reason STOPPED_AFTER_FULL_LOAD"
 
     /// Streams, and when a connection to either database breaks (a restart, a cut network), reconnects
     /// with growing pauses (1 s doubling to 30 s) and resumes from the position the target holds.
