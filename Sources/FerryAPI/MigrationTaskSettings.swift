@@ -4,46 +4,32 @@ import FerryEngine
 /// A DMS `ReplicationTaskSettings` document for `ferry migrate --task-settings`: checked exactly as the API
 /// checks it, and applied to a full load's and a replication's options.
 public struct MigrationTaskSettings: Sendable {
-    private let prepMode: TargetTablePrepMode
-    private let parallelism: Int
-    private let controlSchema: String
-    private let changes: ChangeTaskSettings
-    private let errors: ErrorTaskSettings
-    private let lobs: LobTaskSettings
+    private let settings: TaskSettings
     /// Keys the document sets that `ferry migrate` accepts but does not act on (`Section.Key`).
     public let unhonoured: [String]
 
     /// Parses the document; a mistake is an error naming the setting's path.
     public init(json: String) throws {
-        let settings: TaskSettings
         do {
             settings = try TaskSettings(json)
         } catch let error as DMSError {
             throw FerryError.invalidParameter("--task-settings", error.message.replacingOccurrences(of: "Invalid task settings JSON: ", with: ""))
         }
-        prepMode = settings.prepMode
-        parallelism = settings.maxFullLoadSubTasks
-        controlSchema = settings.validation.controlSchema
-        changes = settings.changes
-        errors = settings.errors
-        lobs = settings.lobs
         // Validation is `ferry validate`'s work on the command line; the control schema is used.
         let used = TaskSettings.honoured.subtracting(ValidationTaskSettings.honoured).union(["ControlTablesSettings.ControlSchema"])
         unhonoured = settings.userKeys.filter { !used.contains($0) }
     }
 
-    /// The load's prep mode, parallelism, table-error limit and LOB limit.
+    /// The load's prep mode, parallelism, key timing, table-error limit and LOB limit.
     public func apply(to load: inout FullLoadOptions) {
-        load.prepMode = prepMode
-        load.parallelism = parallelism
-        errors.apply(to: &load)
-        lobs.apply(to: &load)
+        settings.apply(to: &load)
+        load.parallelism = settings.maxFullLoadSubTasks
     }
 
     /// DDL handling, batching, the control schema and the table-error policy of change processing.
     public func apply(to replication: inout ReplicationOptions) {
-        changes.apply(to: &replication)
-        replication.controlSchema = controlSchema
-        replication.stopOnTableError = errors.tableErrorLimit != nil
+        settings.changes.apply(to: &replication)
+        replication.controlSchema = settings.validation.controlSchema
+        replication.stopOnTableError = settings.errors.tableErrorLimit != nil
     }
 }

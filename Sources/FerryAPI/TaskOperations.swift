@@ -153,8 +153,7 @@ extension DMSService {
         let instance = try instance(current.ReplicationInstanceArn)
         var options = FullLoadOptions(mappings: try parseMappings(current.TableMappings), prepMode: settings.prepMode,
                                       parallelism: min(settings.maxFullLoadSubTasks, try InstanceClass.parallelism(instance.ReplicationInstanceClass ?? "")))
-        settings.errors.apply(to: &options)
-        settings.lobs.apply(to: &options)
+        settings.apply(to: &options)
         if startType == "resume-processing" {
             let done = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)
                 .filter { $0.TableState == TableLoadState.completed.rawValue }

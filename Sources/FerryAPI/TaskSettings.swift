@@ -1,13 +1,24 @@
 import FerryCore
+import FerryEngine
 import Foundation
 
 /// DMS `ReplicationTaskSettings`: the effective document (DMS's defaults with the user's values merged
 /// in, as DescribeReplicationTasks returns it) and the values Ferry honours.
 struct TaskSettings {
+    /// The load's options as these settings shape them (the mappings and parallelism come from the caller).
+    func apply(to options: inout FullLoadOptions) {
+        options.prepMode = prepMode
+        options.primaryKeyAfterLoad = primaryKeyAfterLoad
+        errors.apply(to: &options)
+        lobs.apply(to: &options)
+    }
+
     /// The effective settings as JSON text.
     let json: String
     let prepMode: TargetTablePrepMode
     let maxFullLoadSubTasks: Int
+    /// `FullLoadSettings.CreatePkAfterFullLoad`.
+    let primaryKeyAfterLoad: Bool
     let validation: ValidationTaskSettings
     let changes: ChangeTaskSettings
     let errors: ErrorTaskSettings
@@ -18,7 +29,8 @@ struct TaskSettings {
     let userKeys: [String]
 
     /// The settings Ferry acts on; docs/task-settings.md lists the rest.
-    static let honoured: Set<String> = Set(["FullLoadSettings.TargetTablePrepMode", "FullLoadSettings.MaxFullLoadSubTasks"])
+    static let honoured: Set<String> = Set(["FullLoadSettings.TargetTablePrepMode", "FullLoadSettings.MaxFullLoadSubTasks",
+                                            "FullLoadSettings.CreatePkAfterFullLoad"])
         .union(ValidationTaskSettings.honoured).union(ChangeTaskSettings.honoured).union(ErrorTaskSettings.honoured).union(LobTaskSettings.honoured)
 
     static var defaults: [String: Any] { [
@@ -93,6 +105,7 @@ struct TaskSettings {
         let subTasks = try SettingsSection(effective, "FullLoadSettings").integer("MaxFullLoadSubTasks", in: 1...49)
         prepMode = mode
         maxFullLoadSubTasks = subTasks
+        primaryKeyAfterLoad = try SettingsSection(effective, "FullLoadSettings").bool("CreatePkAfterFullLoad")
         validation = try ValidationTaskSettings(effective)
         changes = try ChangeTaskSettings(effective, user: user)
         errors = try ErrorTaskSettings(effective)

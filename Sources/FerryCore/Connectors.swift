@@ -141,6 +141,9 @@ public protocol TargetConnector: Sendable {
     /// Creates the plan's secondary indexes after its data is loaded.
     func createIndexes(_ plan: TablePlan) throws
 
+    /// Adds the primary key to a table created without it (``TablePlan/primaryKeyAfterLoad``).
+    func addPrimaryKey(_ plan: TablePlan) throws
+
     /// Creates the plan's foreign keys whose referenced tables are among `loaded`.
     func createForeignKeys(_ plan: TablePlan, loaded: [TableID: TablePlan]) throws
 
@@ -151,4 +154,7 @@ public protocol TargetConnector: Sendable {
 
 extension TargetConnector {
     public func normalize(_ table: TableID) -> TableID { table }
+
+    /// Targets that cannot add a key to an existing table create it with the table: nothing to do.
+    public func addPrimaryKey(_ plan: TablePlan) throws {}
 }

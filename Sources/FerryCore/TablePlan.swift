@@ -72,6 +72,10 @@ public struct TablePlan: Hashable, Sendable {
     public var definedKey: DefinedKey?
     /// Limited LOB mode: text and binary LOBs above this size are cut (and counted), or fail the table.
     public var lobLimit: LobLimit?
+    /// The target table is created without its primary key, which ``TargetConnector/addPrimaryKey(_:)`` adds
+    /// once the rows are in (DMS `FullLoadSettings.CreatePkAfterFullLoad`): loading without the key's
+    /// index is faster. Targets that cannot add a key later create it with the table.
+    public var primaryKeyAfterLoad = false
 
     public init(source: TableSchema, target: TableID, columns: [ColumnPlan], filters: [RowFilter] = [],
                 computed: [ComputedColumn] = [], definedKey: DefinedKey? = nil) {

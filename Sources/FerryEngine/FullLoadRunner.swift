@@ -18,6 +18,9 @@ public struct FullLoadOptions: Sendable {
     public var chunkBytes: Int64 = 64 << 20
     /// A snapshot exported by change capture, which the load reads instead of one of its own.
     public var snapshot: String?
+    /// Create each target table's primary key after its rows are loaded (DMS
+    /// `FullLoadSettings.CreatePkAfterFullLoad`); only tables the load creates (drop-and-create).
+    public var primaryKeyAfterLoad = false
     /// The task's limited LOB mode (DMS `TargetMetadata.LimitedSizeLobMode` with `LobMaxSize`); nil copies every
     /// LOB whole. A table-settings rule's `lob-settings` overrides it for its tables.
     public var lobLimit: LobLimit?
@@ -120,6 +123,7 @@ public struct FullLoadRunner: Sendable {
                 var plan = try options.mappings.plan(for: schema)
                 plan.target = target.normalize(plan.target)
                 plan.lobLimit = lobLimit(of: schema.id)
+                plan.primaryKeyAfterLoad = options.primaryKeyAfterLoad && options.prepMode == .dropAndCreate
                 if let other = targets[plan.target] {
                     throw FerryError(.invalidParameter, "both \(other) and \(schema.id) would load into \(plan.target); add a rename rule")
                 }
@@ -283,6 +287,12 @@ public struct FullLoadRunner: Sendable {
             tableDone = $0.chunksDone == $0.chunks && $0.state == .loading
         }
         guard tableDone else { return }
+        do {
+            try await BlockingWork.run("ferry-key") { [target] in try target.addPrimaryKey(job.plan.written) }
+        } catch {
+            fail(id, FerryError(.database, "the rows loaded, but adding the primary key afterwards (CreatePkAfterFullLoad) failed: \(error)"))
+            return
+        }
         if options.createSecondaryObjects {
             do {
                 try await BlockingWork.run("ferry-index") { [target] in try target.createIndexes(job.plan.written) }

@@ -29,7 +29,7 @@ public struct MySQLTarget: TargetConnector {
             try conn.execute("DROP TABLE IF EXISTS \(table)")
             var definitions = try plan.columns.map { try columnDefinition($0, plan: plan, mariaDB: conn.isMariaDB) }
             let key = plan.targetPrimaryKey
-            if !key.isEmpty { definitions.append("PRIMARY KEY (\(key.map(MySQLConnection.quote).joined(separator: ", ")))") }
+            if !key.isEmpty, !plan.primaryKeyAfterLoad { definitions.append("PRIMARY KEY (\(key.map(MySQLConnection.quote).joined(separator: ", ")))") }
             try conn.execute("CREATE TABLE \(table) (\n  \(definitions.joined(separator: ",\n  "))\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
         case .truncateBeforeLoad:
             try requireColumns(plan, conn: conn)
@@ -109,6 +109,11 @@ public struct MySQLTarget: TargetConnector {
             progress(batch.rowCount)
         }
         return loaded
+    }
+
+    public func addPrimaryKey(_ plan: TablePlan) throws {
+        guard plan.primaryKeyAfterLoad, !plan.targetPrimaryKey.isEmpty else { return }
+        try MySQLConnection(url).execute("ALTER TABLE \(MySQLConnection.quote(plan.target)) ADD PRIMARY KEY (\(plan.targetPrimaryKey.map(MySQLConnection.quote).joined(separator: ", ")))")
     }
 
     public func createIndexes(_ plan: TablePlan) throws {

@@ -41,7 +41,7 @@ public struct PostgresTarget: TargetConnector {
             for column in plan.columns {
                 definitions.append(try columnDefinition(column, plan: plan, conn: conn))
             }
-            if !plan.targetPrimaryKey.isEmpty {
+            if !plan.targetPrimaryKey.isEmpty, !plan.primaryKeyAfterLoad {
                 definitions.append("PRIMARY KEY (\(plan.targetPrimaryKey.map(PGConnection.quote).joined(separator: ", ")))")
             }
             try conn.execute("CREATE TABLE \(table) (\n  \(definitions.joined(separator: ",\n  "))\n)")
@@ -149,6 +149,11 @@ public struct PostgresTarget: TargetConnector {
             let name = PGConnection.quote(indexName(index.name, plan: plan))
             try conn.execute("CREATE \(index.unique ? "UNIQUE " : "")INDEX IF NOT EXISTS \(name) ON \(PGConnection.quote(plan.target)) (\(columns.map(PGConnection.quote).joined(separator: ", ")))")
         }
+    }
+
+    public func addPrimaryKey(_ plan: TablePlan) throws {
+        guard plan.primaryKeyAfterLoad, !plan.targetPrimaryKey.isEmpty else { return }
+        try PGConnection(url).execute("ALTER TABLE \(PGConnection.quote(plan.target)) ADD PRIMARY KEY (\(plan.targetPrimaryKey.map(PGConnection.quote).joined(separator: ", ")))")
     }
 
     /// Index names are unique per schema in PostgreSQL; names from MySQL or SQLite are only unique per table.
