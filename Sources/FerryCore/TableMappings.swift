@@ -107,6 +107,7 @@ public struct TableMappings: Sendable {
         var included: Set<String> = []
         var computed: [ComputedColumn] = []
         var definedKey: DefinedKey?
+        var beforeImage: BeforeImageColumns?
         for rule in transformations where rule.schema.matches(table.id.schema) {
             switch rule.target {
             case .schema:
@@ -125,6 +126,10 @@ public struct TableMappings: Sendable {
                         throw FerryError.invalidParameter("rule '\(rule.ruleID)'.value", "\(table.id) already has a column '\(value)'")
                     }
                     computed.append(ComputedColumn(ruleID: rule.ruleID, name: value, type: type, expression: rule.expression ?? "NULL"))
+                    continue
+                }
+                if let image = rule.beforeImage {
+                    beforeImage = image
                     continue
                 }
                 let matching = columns.indices.filter { rule.column?.matches(columns[$0].source.name) ?? true }
@@ -165,8 +170,13 @@ public struct TableMappings: Sendable {
                 filters.append(filter)
             }
         }
-        let plan = TablePlan(source: table, target: TableID(schema: schema, name: name), columns: columns, filters: filters,
+        var plan = TablePlan(source: table, target: TableID(schema: schema, name: name), columns: columns, filters: filters,
                              computed: computed, definedKey: definedKey)
+        plan.beforeImage = beforeImage
+        let taken = Set(columns.map(\.targetName) + computed.map(\.name))
+        if let clash = plan.beforeImageColumns.first(where: { taken.contains($0.name) }) {
+            throw FerryError.invalidParameter("TableMappings", "the before-image column '\(clash.name)' of \(table.id) would take the name of a column the table already has")
+        }
         if !computed.isEmpty { _ = try RowTransformer(plan: plan) }
         return plan
     }
@@ -285,12 +295,13 @@ public struct TransformationRule: Sendable {
         case dataMaskingDigitsMask = "data-masking-digits-mask"
         case dataMaskingDigitsRandomize = "data-masking-digits-randomize"
         case dataMaskingHashMask = "data-masking-hash-mask"
+        case addBeforeImageColumns = "add-before-image-columns"
 
         /// Actions that act on the columns of a table rather than on a name.
         var isColumnAction: Bool {
             switch self {
             case .removeColumn, .includeColumn, .addColumn, .changeDataType, .dataMaskingDigitsMask,
-                 .dataMaskingDigitsRandomize, .dataMaskingHashMask: return true
+                 .dataMaskingDigitsRandomize, .dataMaskingHashMask, .addBeforeImageColumns: return true
             default: return false
             }
         }
@@ -312,10 +323,12 @@ public struct TransformationRule: Sendable {
     public var primaryKey: DefinedKey?
     /// The mask of a data-masking rule.
     public var masking: DataMasking?
+    /// The columns of an add-before-image-columns rule.
+    public var beforeImage: BeforeImageColumns?
 
     init(_ fields: JSONFields, ruleID: String) throws {
         try fields.rejectUnknownKeys(allowed: ["rule-type", "rule-id", "rule-name", "rule-target", "object-locator", "rule-action", "value",
-                                               "old-value", "expression", "data-type", "primary-key-def"])
+                                               "old-value", "expression", "data-type", "primary-key-def", "before-image-def"])
         let targetText = try fields.string("rule-target")
         guard let target = Target(rawValue: targetText) else {
             throw FerryError.invalidParameter("\(fields.path).rule-target", "'\(targetText)' is not supported; expected schema, table or column")
@@ -347,7 +360,7 @@ public struct TransformationRule: Sendable {
         if target != .schema, table == nil {
             throw FerryError.invalidParameter("\(locator.path).table-name", "is required for rule-target \(target.rawValue)")
         }
-        if target == .column, column == nil, action != .addColumn {
+        if target == .column, column == nil, action != .addColumn, action != .addBeforeImageColumns {
             throw FerryError.invalidParameter("\(locator.path).column-name", "is required for rule-target column")
         }
         self.value = try fields.optionalString("value")
@@ -385,8 +398,25 @@ public struct TransformationRule: Sendable {
             self.masking = .digitsRandomize
         case .dataMaskingHashMask:
             self.masking = .hashMask
+        case .addBeforeImageColumns:
+            self.beforeImage = try Self.beforeImage(fields.has("before-image-def") ? fields.child("before-image-def") : nil)
         case .convertLowercase, .convertUppercase, .removeColumn, .includeColumn: break
         }
+    }
+
+    private static func beforeImage(_ fields: JSONFields?) throws -> BeforeImageColumns {
+        guard let fields else { return BeforeImageColumns() }
+        try fields.rejectUnknownKeys(allowed: ["column-prefix", "column-suffix", "column-filter"])
+        let filterText = try fields.optionalString("column-filter") ?? BeforeImageColumns.Filter.primaryKeyOnly.rawValue
+        guard let filter = BeforeImageColumns.Filter(rawValue: filterText) else {
+            throw FerryError.invalidParameter("\(fields.path).column-filter", "'\(filterText)' is not a filter; expected pk-only, non-lob or all")
+        }
+        let prefix = try fields.optionalString("column-prefix") ?? "BI_"
+        let suffix = try fields.optionalString("column-suffix") ?? ""
+        guard !(prefix + suffix).isEmpty else {
+            throw FerryError.invalidParameter(fields.path, "column-prefix and column-suffix cannot both be empty: the columns would take the names of the originals")
+        }
+        return BeforeImageColumns(prefix: prefix, suffix: suffix, filter: filter)
     }
 
     private static func key(_ fields: JSONFields) throws -> DefinedKey {

@@ -40,6 +40,38 @@ public struct ComputedColumn: Hashable, Sendable {
     }
 }
 
+/// Columns an add-before-image-columns rule adds: for each chosen source column, one more column that holds
+/// its value before an update (NULL for rows the load copies and for inserts).
+public struct BeforeImageColumns: Hashable, Sendable {
+    public enum Filter: String, Hashable, Sendable, CaseIterable {
+        case primaryKeyOnly = "pk-only"
+        case nonLob = "non-lob"
+        case all
+    }
+
+    public var prefix: String
+    public var suffix: String
+    public var filter: Filter
+
+    public init(prefix: String = "BI_", suffix: String = "", filter: Filter = .primaryKeyOnly) {
+        self.prefix = prefix
+        self.suffix = suffix
+        self.filter = filter
+    }
+
+    /// Indexes into `plan.columns` of the columns that get a before-image column.
+    func chosen(in plan: TablePlan) -> [Int] {
+        plan.columns.indices.filter { index in
+            let column = plan.columns[index].source
+            switch filter {
+            case .primaryKeyOnly: return plan.keyNames.contains(column.name)
+            case .nonLob: return !LobLimit.applies(to: column.type) && column.type != .json
+            case .all: return true
+            }
+        }
+    }
+}
+
 /// A key a define-primary-key rule gives the target table.
 public struct DefinedKey: Hashable, Sendable {
     public enum Origin: String, Hashable, Sendable {
@@ -72,6 +104,8 @@ public struct TablePlan: Hashable, Sendable {
     public var definedKey: DefinedKey?
     /// Limited LOB mode: text and binary LOBs above this size are cut (and counted), or fail the table.
     public var lobLimit: LobLimit?
+    /// Before-image columns an add-before-image-columns rule adds after the computed columns.
+    public var beforeImage: BeforeImageColumns?
     /// The target table is created without its primary key, which ``TargetConnector/addPrimaryKey(_:)`` adds
     /// once the rows are in (DMS `FullLoadSettings.CreatePkAfterFullLoad`): loading without the key's
     /// index is faster. Targets that cannot add a key later create it with the table.
@@ -90,7 +124,13 @@ public struct TablePlan: Hashable, Sendable {
     /// Whether values change on the way (masking, computed columns, changed types, a LOB limit): rows must
     /// then be decoded and transformed, never passed through in a native encoding.
     public var transformsValues: Bool {
-        !computed.isEmpty || columns.contains { $0.masking != nil || $0.targetType != nil } || limitsLobs
+        !computed.isEmpty || columns.contains { $0.masking != nil || $0.targetType != nil } || limitsLobs || beforeImage != nil
+    }
+
+    /// The before-image columns: which plan column each copies, and its name in the target.
+    public var beforeImageColumns: [(index: Int, name: String)] {
+        guard let beforeImage else { return [] }
+        return beforeImage.chosen(in: self).map { ($0, beforeImage.prefix + columns[$0].targetName + beforeImage.suffix) }
     }
 
     /// Whether a LOB limit applies to any of the plan's columns.
@@ -123,6 +163,10 @@ public struct TablePlan: Hashable, Sendable {
         plan.columns += computed.map {
             ColumnPlan(source: Column(name: $0.name, type: $0.type, nativeType: "", nullable: true), targetName: $0.name)
         }
+        plan.columns += beforeImageColumns.map { index, name in
+            ColumnPlan(source: Column(name: name, type: columns[index].writtenType, nativeType: "", nullable: true), targetName: name)
+        }
+        plan.beforeImage = nil
         plan.source.primaryKey = keyNames
         if let definedKey, definedKey.origin == .uniqueIndex {
             plan.source.indexes.append(IndexDefinition(name: definedKey.name, columns: definedKey.columns, unique: true))

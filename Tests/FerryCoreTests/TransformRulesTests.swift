@@ -143,6 +143,37 @@ import Testing
     }
 }
 
+@Suite struct BeforeImageTests {
+    static func plan(_ definition: String) throws -> TablePlan {
+        try TransformRulesTests.mappings("""
+            ,{"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-target": "column", "object-locator": {"schema-name": "hr", "table-name": "%"},
+              "rule-action": "add-before-image-columns"\(definition)}
+            """).plan(for: TransformRulesTests.people)
+    }
+
+    @Test func beforeImageColumnsHoldAnUpdatesOldValues() throws {
+        let keyOnly = try Self.plan("")
+        #expect(keyOnly.written.columns.map(\.targetName).suffix(1) == ["BI_id"], "pk-only and BI_ are the defaults")
+        let plan = try Self.plan(#", "before-image-def": {"column-prefix": "old_", "column-suffix": "_v", "column-filter": "non-lob"}"#)
+        #expect(plan.written.columns.map(\.targetName).suffix(5) == ["old_id_v", "old_FIRST_NAME_v", "old_LAST_NAME_v", "old_phone_v", "old_price_v"])
+        let transformer = try RowTransformer(plan: plan)
+        let row: [Value?] = [.int(1), .text("Ada"), .text("King"), .text("555"), .text("1.00")]
+        let update = ChangeHeader(operation: "UPDATE", commitTime: Date(), streamPosition: "")
+        let updated = try transformer.apply(row, old: [nil, nil, .text("Byron"), nil, .text("0.50")], header: update)
+        #expect(Array(updated.suffix(5)) == [.int(1), .null, .text("Byron"), .null, .text("0.50")],
+                "the unchanged key is its own before image; columns the log did not carry are NULL")
+        let inserted = try transformer.apply(row, header: ChangeHeader(operation: "INSERT", commitTime: Date(), streamPosition: ""))
+        #expect(Array(inserted.suffix(5)) == [.null, .null, .null, .null, .null])
+    }
+
+    @Test func beforeImageMistakesAreNamed() {
+        #expect(TransformRulesTests.message { _ = try Self.plan(#", "before-image-def": {"column-filter": "some"}"#) }
+            == "rule '2'.before-image-def.column-filter: 'some' is not a filter; expected pk-only, non-lob or all")
+        #expect(TransformRulesTests.message { _ = try Self.plan(#", "before-image-def": {"column-prefix": ""}"#) }
+            .contains("column-prefix and column-suffix cannot both be empty"))
+    }
+}
+
 @Suite struct LobLimitTests {
     @Test func textIsCutAtACharacterBoundaryAndBinaryAtTheByte() {
         let limit = LobLimit(bytes: 5)

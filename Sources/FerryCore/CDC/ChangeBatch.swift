@@ -124,7 +124,7 @@ public struct ChangeBatch: Sendable {
             if let transformer = transformers[change.table] {
                 let header = ChangeHeader(operation: change.kind == .insert ? "INSERT" : "UPDATE",
                                           commitTime: transaction.commitTime, streamPosition: transaction.position)
-                written = try transformer.apply(merged, header: header)
+                written = try transformer.apply(merged, old: change.oldValues.map(row), header: header)
             }
             set(change.table, newKey, .upsert(read: merged, written: written))
         case .delete:

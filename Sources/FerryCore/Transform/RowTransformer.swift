@@ -2,7 +2,8 @@ import Foundation
 
 /// Turns rows as a source reads them (one value per plan column) into rows as the target writes them
 /// (``TablePlan/written``): cuts LOBs over the plan's ``LobLimit`` (counting them), masks the masked
-/// columns and appends each computed column's value. Serialised by a lock; give each thread its own for speed.
+/// columns, and appends each computed column's value and each before-image column's old value.
+/// Serialised by a lock; give each thread its own for speed.
 public final class RowTransformer: @unchecked Sendable {
     /// Where an expression parameter's value comes from.
     enum Argument {
@@ -22,6 +23,8 @@ public final class RowTransformer: @unchecked Sendable {
     private let lobLimit: LobLimit?
     private let lobColumns: [(index: Int, name: String)]
     private let table: TableID
+    /// Per before-image column: the plan column it copies, whether that is a key column, and its mask.
+    private let beforeImage: [(index: Int, isKey: Bool, masking: DataMasking?)]
     private var cut: [String: Int] = [:]
     private let lock = NSLock()
 
@@ -34,6 +37,9 @@ public final class RowTransformer: @unchecked Sendable {
             LobLimit.applies(to: column.source.type) ? (index, column.source.name) : nil
         }
         table = plan.source.id
+        beforeImage = plan.beforeImageColumns.map { index, _ in
+            (index, plan.keyNames.contains(plan.columns[index].source.name), plan.columns[index].masking)
+        }
         computed = try plan.computed.map { column in
             let field = "rule '\(column.ruleID)'.expression"
             let expression = try SQLiteExpression(column.expression, field: field)
@@ -59,7 +65,7 @@ public final class RowTransformer: @unchecked Sendable {
 
     /// Whether the plan needs a transformer at all.
     public static func needed(for plan: TablePlan) -> Bool {
-        !plan.computed.isEmpty || plan.columns.contains { $0.masking != nil } || plan.limitsLobs
+        !plan.computed.isEmpty || plan.columns.contains { $0.masking != nil } || plan.limitsLobs || plan.beforeImage != nil
     }
 
     /// How many values of each column were cut to the LOB limit so far.
@@ -68,8 +74,9 @@ public final class RowTransformer: @unchecked Sendable {
     }
 
     /// One row in write form. A nil value (a column the change did not carry) stays nil, and so does a
-    /// computed column that reads one.
-    public func apply(_ row: [Value?], header: ChangeHeader) throws -> [Value?] {
+    /// computed column that reads one. `old` is an update's before image (plan order), where the source
+    /// logged one; a key column it lacks did not change. Before-image columns are NULL for other rows.
+    public func apply(_ row: [Value?], old: [Value?]? = nil, header: ChangeHeader) throws -> [Value?] {
         try lock.withLock {
             var out = row
             if let lobLimit {
@@ -103,6 +110,13 @@ public final class RowTransformer: @unchecked Sendable {
                 } catch let error as FerryError {
                     throw FerryError(.dataError, "column '\(item.column.name)' of add-column rule '\(item.column.ruleID)': \(error.message)")
                 }
+            }
+            for (index, isKey, masking) in beforeImage {
+                var value: Value = .null
+                if header.operation == "UPDATE" {
+                    value = old.flatMap { index < $0.count ? $0[index] : nil } ?? (isKey && index < row.count ? row[index] : nil) ?? .null
+                }
+                out.append(masking.map { $0.mask(value) } ?? value)
             }
             return out
         }
