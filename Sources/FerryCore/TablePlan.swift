@@ -38,6 +38,11 @@ public struct ComputedColumn: Hashable, Sendable {
         self.type = type
         self.expression = expression
     }
+
+    /// Whether the expression flags operations (`operation_indicator`): deletes then become soft deletes.
+    public var flagsOperations: Bool {
+        expression.lowercased().contains("operation_indicator")
+    }
 }
 
 /// Columns an add-before-image-columns rule adds: for each chosen source column, one more column that holds
@@ -104,6 +109,11 @@ public struct TablePlan: Hashable, Sendable {
     public var definedKey: DefinedKey?
     /// Limited LOB mode: text and binary LOBs above this size are cut (and counted), or fail the table.
     public var lobLimit: LobLimit?
+    /// Whether a source delete only flags the target row (an `operation_indicator` column) instead of deleting it.
+    public var softDeletes: Bool {
+        computed.contains { $0.flagsOperations }
+    }
+
     /// Before-image columns an add-before-image-columns rule adds after the computed columns.
     public var beforeImage: BeforeImageColumns?
     /// The target table is created without its primary key, which ``TargetConnector/addPrimaryKey(_:)`` adds

@@ -39,4 +39,28 @@ struct RowFilterMatchTests {
         #expect(changes.upserts == [[.int(1), .text("paid")]])
         #expect(changes.deletes == [[.int(2)], [.int(3)]], "rows outside the filter are not (or no longer) the target's")
     }
+
+    @Test("with an operation_indicator column a delete flags the row instead of removing it; computed columns follow each change")
+    func softDeletes() throws {
+        let schema = TableSchema(id: TableID(schema: "app", name: "orders"), engine: .postgres,
+                                 columns: [Column(name: "id", type: .integer(bytes: 4, unsigned: false), nativeType: "integer", nullable: false),
+                                           Column(name: "status", type: .text, nativeType: "text", nullable: true)],
+                                 primaryKey: ["id"])
+        var plan = TablePlan(identity: schema)
+        plan.computed = [ComputedColumn(ruleID: "5", name: "op", type: .varchar(length: 1), expression: "operation_indicator('D', 'U', 'I')"),
+                         ComputedColumn(ruleID: "6", name: "loud", type: .text, expression: "upper($status)")]
+        #expect(plan.softDeletes)
+        var batch = ChangeBatch(plans: [schema.id: plan], transformers: [schema.id: try RowTransformer(plan: plan)])
+        func change(_ kind: RowChange.Kind, _ id: Int64, _ status: String) -> RowChange {
+            RowChange(table: schema.id, kind: kind, columns: ["id", "status"], values: [.int(id), .text(status)])
+        }
+        try batch.add(ChangeTransaction(position: "0/1", commitTime: Date(), changes: [
+            change(.insert, 1, "new"), change(.update, 2, "paid"),
+            RowChange(table: schema.id, kind: .delete, columns: ["id", "status"], values: [.int(3), nil], oldValues: [.int(3), nil]),
+        ]))
+        let changes = try #require(batch.tables.first?.changes)
+        #expect(changes.deletes.isEmpty)
+        #expect(changes.upserts == [[.int(1), .text("new"), .text("I"), .text("NEW")], [.int(2), .text("paid"), .text("U"), .text("PAID")],
+                                    [.int(3), nil, .text("D"), nil]], "a soft delete writes the key and the flag and leaves the rest")
+    }
 }

@@ -218,3 +218,27 @@ struct BeforeImageReplicationTests {
         #expect(rows == [["1", "ada l", "15"] + old, ["2", "alan", "20", nil, nil, nil], ["3", "grace", "30", nil, nil, nil]])
     }
 }
+
+@Suite("Soft deletes over real servers")
+struct SoftDeleteTests {
+    @Test("operation_indicator keeps deleted rows on the target, flagged; inserts and updates carry their flags",
+          arguments: [EnginePair(source: .postgres, target: .mysql), EnginePair(source: .mysql, target: .postgres)])
+    func softDeletes(pair: EnginePair) async throws {
+        let source = try TestDatabase.make(pair.source, label: "src"), target = try TestDatabase.make(pair.target, label: "dst")
+        defer { ChangeCaptureTests.drop(source, target) }
+        let items = source.qualified("items")
+        try source.execute("CREATE TABLE \(items) (id int PRIMARY KEY, name varchar(20));\nINSERT INTO \(items) VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+        let rule = #",{"rule-type":"transformation","rule-id":"9","rule-name":"flag","rule-target":"column","object-locator":{"schema-name":"%","table-name":"items"},"rule-action":"add-column","value":"op","expression":"operation_indicator('D', 'U', 'I')","data-type":{"type":"string","length":1}}"#
+        let runner = try cdcRunner(source, target, task: "cdc-test-\(UUID().uuidString.prefix(8).lowercased())", extraRules: rule)
+        let running = Task { try await runner.run() }
+        try await waitUntil(seconds: 120) { runner.status.snapshot().phase == .changeCapture }
+        try source.execute("DELETE FROM \(items) WHERE id = 2")
+        try source.execute("UPDATE \(items) SET name = 'cc' WHERE id = 3")
+        try source.execute("INSERT INTO \(items) VALUES (4, 'd')")
+        try waitForRow(target, "SELECT op FROM \(target.qualified("items")) WHERE id = 4", equals: "I")
+        running.cancel()
+        try await running.value
+        #expect(try target.query("SELECT id, name, op FROM \(target.qualified("items")) ORDER BY id")
+            == [["1", "a", "I"], ["2", "b", "D"], ["3", "cc", "U"], ["4", "d", "I"]])
+    }
+}

@@ -128,7 +128,18 @@ public struct ChangeBatch: Sendable {
             }
             set(change.table, newKey, .upsert(read: merged, written: written))
         case .delete:
-            set(change.table, try key(change.oldValues ?? change.values), .delete)
+            let deleted = try key(change.oldValues ?? change.values)
+            guard plan.softDeletes, let transformer = transformers[change.table] else {
+                set(change.table, deleted, .delete)
+                return
+            }
+            // A soft delete writes only the key and the operation flag: the row stays, marked deleted.
+            var row = [Value?](repeating: nil, count: plan.columns.count)
+            for (name, value) in zip(plan.keyNames, deleted) {
+                if let index = plan.columns.firstIndex(where: { $0.source.name == name }) { row[index] = value }
+            }
+            let header = ChangeHeader(operation: "DELETE", commitTime: transaction.commitTime, streamPosition: transaction.position)
+            set(change.table, deleted, .upsert(read: row, written: try transformer.apply(row, header: header)))
         case .truncate:
             break
         }

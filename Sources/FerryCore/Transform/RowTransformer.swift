@@ -106,12 +106,14 @@ public final class RowTransformer: @unchecked Sendable {
                 }
                 guard complete else { out.append(nil); continue }
                 do {
-                    out.append(try item.expression.evaluate(arguments, as: item.column.type))
+                    out.append(try item.expression.evaluate(arguments, operation: header.operation, as: item.column.type))
                 } catch let error as FerryError {
                     throw FerryError(.dataError, "column '\(item.column.name)' of add-column rule '\(item.column.ruleID)': \(error.message)")
                 }
             }
             for (index, isKey, masking) in beforeImage {
+                // A soft-deleted row keeps the before images it had.
+                if header.operation == "DELETE" { out.append(nil); continue }
                 var value: Value = .null
                 if header.operation == "UPDATE" {
                     value = old.flatMap { index < $0.count ? $0[index] : nil } ?? (isKey && index < row.count ? row[index] : nil) ?? .null

@@ -2,12 +2,15 @@ import Foundation
 import GRDBSQLite
 
 /// One add-column expression, compiled by an in-memory SQLite as DMS evaluates it: SQLite syntax and
-/// functions, with `$NAME` references bound as SQLite parameters. Not thread-safe: one per thread.
+/// functions, with `$NAME` references bound as SQLite parameters, plus DMS's
+/// `operation_indicator(delete, update, insert)`. Not thread-safe: one per thread.
 final class SQLiteExpression {
     /// The `$…` names the expression reads, in parameter order (without the `$`).
     let parameters: [String]
     private let db: OpaquePointer
     private let statement: OpaquePointer
+    /// The operation of the row being evaluated, which `operation_indicator` reads.
+    private let operation = CurrentOperation()
 
     /// Compiles `expression`; an expression that does not parse is an error on `field`.
     init(_ expression: String, field: String) throws {
@@ -16,6 +19,8 @@ final class SQLiteExpression {
             sqlite3_close(handle)
             throw FerryError(.database, "cannot open an in-memory SQLite database to evaluate expressions")
         }
+        sqlite3_create_function_v2(handle, "operation_indicator", 3, SQLITE_UTF8, Unmanaged.passUnretained(operation).toOpaque(),
+                                   Self.operationIndicator, nil, nil, nil)
         var compiled: OpaquePointer?
         var tail: UnsafePointer<CChar>?
         let sql = "SELECT (\(expression))"
@@ -47,8 +52,10 @@ final class SQLiteExpression {
         sqlite3_close(db)
     }
 
-    /// Evaluates the expression with `arguments` (one per parameter) and reads the result as `type`.
-    func evaluate(_ arguments: [Value], as type: ColumnType) throws -> Value {
+    /// Evaluates the expression with `arguments` (one per parameter) for a row of `operation` (`INSERT`,
+    /// `UPDATE` or `DELETE`) and reads the result as `type`.
+    func evaluate(_ arguments: [Value], operation: String, as type: ColumnType) throws -> Value {
+        self.operation.name = operation
         sqlite3_reset(statement)
         for (index, value) in arguments.enumerated() {
             bind(value, at: Int32(index + 1))
@@ -115,6 +122,18 @@ final class SQLiteExpression {
         }
     }
 
+    /// `operation_indicator(flag_delete, flag_update, flag_insert)`: the flag of the row's operation.
+    private static let operationIndicator: @convention(c) (OpaquePointer?, Int32, UnsafeMutablePointer<OpaquePointer?>?) -> Void = { context, count, values in
+        guard let context, let values, count == 3, let data = sqlite3_user_data(context) else { return }
+        let name = Unmanaged<CurrentOperation>.fromOpaque(data).takeUnretainedValue().name
+        sqlite3_result_value(context, values[name == "DELETE" ? 0 : name == "UPDATE" ? 1 : 2])
+    }
+
     /// SQLite copies bound text and blobs at once (SQLITE_TRANSIENT).
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+}
+
+/// The operation an expression is evaluated for, shared with SQLite's `operation_indicator` callback.
+private final class CurrentOperation {
+    var name = "INSERT"
 }
