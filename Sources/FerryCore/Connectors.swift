@@ -92,6 +92,10 @@ public protocol SnapshotSession: Sendable {
     /// snapshot; one whole chunk where the engine cannot give several readers one snapshot.
     func chunks(of table: TableSchema, segments: RangeSegments) throws -> [ReadChunk]
 
+    /// One chunk per named partition of a `partitions-list` rule, and one for the table's other partitions,
+    /// all read in the same snapshot. Throws (naming the field) for an engine or table without them.
+    func chunks(of table: TableSchema, partitions: [String], field: String) throws -> [ReadChunk]
+
     /// Streams the planned columns of one chunk into `pipe`, blocking while the pipe is full.
     /// Does not call `pipe.finish`; the caller does.
     func read(_ plan: TablePlan, chunk: ReadChunk, encoding: BatchEncoding, into pipe: BatchPipe) throws
@@ -106,11 +110,14 @@ public struct ReadChunk: Hashable, Sendable {
     public var count: Int
     /// An engine-specific restriction (for example a ctid or key range); nil means the whole table.
     public var predicate: String?
+    /// The table partitions to read (MySQL's `PARTITION (…)`); empty means all of them.
+    public var partitions: [String]
 
-    public init(index: Int, count: Int, predicate: String?) {
+    public init(index: Int, count: Int, predicate: String?, partitions: [String] = []) {
         self.index = index
         self.count = count
         self.predicate = predicate
+        self.partitions = partitions
     }
 
     public static let whole = ReadChunk(index: 0, count: 1, predicate: nil)
@@ -150,6 +157,12 @@ public protocol TargetConnector: Sendable {
     /// Opens a connection that applies captured changes, creating the `ferry_apply_status` control table
     /// in `controlSchema` (empty: the engine's default) when it does not exist.
     func openApplier(controlSchema: String) throws -> any ChangeApplier
+}
+
+extension SnapshotSession {
+    public func chunks(of table: TableSchema, partitions: [String], field: String) throws -> [ReadChunk] {
+        throw FerryError.invalidParameter(field, "partitions-list needs a MySQL/MariaDB source (as in DMS); use ranges for \(table.id)")
+    }
 }
 
 extension TargetConnector {

@@ -10,6 +10,8 @@ public struct TableSettingsRule: Sendable {
         case auto
         case none
         case ranges(RangeSegments)
+        /// These partitions are read each on their own, the table's other partitions together.
+        case partitions([String])
     }
 
     /// A `lob-settings` mode.
@@ -47,8 +49,19 @@ public struct TableSettingsRule: Sendable {
             case "ranges":
                 try parallel.rejectUnknownKeys(allowed: ["type", "columns", "boundaries"])
                 parallelLoad = .ranges(try Self.ranges(parallel))
-            case "partitions-list", "subpartitions-auto", "subpartitions-list":
-                throw FerryError.invalidParameter("\(parallel.path).type", "'\(type)' is not supported yet; Ferry takes partitions-auto (it splits large tables into key or row ranges itself), ranges or none")
+            case "partitions-list":
+                try parallel.rejectUnknownKeys(allowed: ["type", "partitions"])
+                guard let list = try parallel.array("partitions"), !list.isEmpty else {
+                    throw FerryError.invalidParameter("\(parallel.path).partitions", "is required: a list of partition names")
+                }
+                parallelLoad = .partitions(try list.enumerated().map { index, value in
+                    guard let name = value as? String, !name.isEmpty else {
+                        throw FerryError.invalidParameter("\(parallel.path).partitions[\(index)]", "expected a partition name")
+                    }
+                    return name
+                })
+            case "subpartitions-auto", "subpartitions-list":
+                throw FerryError.invalidParameter("\(parallel.path).type", "'\(type)' is for Oracle subpartitions; Ferry takes partitions-auto, partitions-list, ranges or none")
             default:
                 throw FerryError.invalidParameter("\(parallel.path).type", "unknown parallel-load type '\(type)'; expected partitions-auto, partitions-list, ranges or none")
             }

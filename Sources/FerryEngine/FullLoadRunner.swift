@@ -183,6 +183,8 @@ public struct FullLoadRunner: Sendable {
                 throw FerryError.invalidParameter("rule '\(ruleID)'.parallel-load.columns", "column '\(name)' does not exist in \(table.id)")
             }
             return try session.chunks(of: table, segments: segments)
+        case let (ruleID, .partitions(names))?:
+            return try session.chunks(of: table, partitions: names, field: "rule '\(ruleID)'.parallel-load.partitions")
         case (_, .none)?:
             return [.whole]
         default:

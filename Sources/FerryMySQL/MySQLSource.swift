@@ -74,20 +74,37 @@ final class MySQLSnapshot: SnapshotSession, @unchecked Sendable {
             if i < count - 1 { conditions.append("\(column) < \(low + Int64(i + 1) * step)") }
             return conditions.joined(separator: " AND ")
         }
-        return try prepareReaders(table, predicates, coordinator: coordinator)
+        return try prepareReaders(table, predicates.map { ReadChunk(index: 0, count: 0, predicate: $0) }, coordinator: coordinator)
     }
 
     func chunks(of table: TableSchema, segments: RangeSegments) throws -> [ReadChunk] {
-        try prepareReaders(table, segments.predicates(quote: MySQLConnection.quote, literal: MySQLConnection.literal),
-                           coordinator: MySQLConnection(url))
+        let predicates = segments.predicates(quote: MySQLConnection.quote, literal: MySQLConnection.literal)
+        return try prepareReaders(table, predicates.map { ReadChunk(index: 0, count: 0, predicate: $0) }, coordinator: MySQLConnection(url))
+    }
+
+    func chunks(of table: TableSchema, partitions: [String], field: String) throws -> [ReadChunk] {
+        let coordinator = try MySQLConnection(url)
+        let existing = try coordinator.query("""
+            SELECT PARTITION_NAME FROM information_schema.PARTITIONS
+            WHERE TABLE_SCHEMA = \(MySQLConnection.literal(table.id.schema)) AND TABLE_NAME = \(MySQLConnection.literal(table.id.name))
+              AND PARTITION_NAME IS NOT NULL ORDER BY PARTITION_ORDINAL_POSITION
+            """).compactMap { $0[0] }
+        for name in partitions where !existing.contains(name) {
+            throw FerryError.invalidParameter(field, existing.isEmpty ? "\(table.id) is not partitioned"
+                : "\(table.id) has no partition '\(name)' (it has \(existing.joined(separator: ", ")))")
+        }
+        // The partitions not named are read too, together, so that no row is left behind.
+        let others = existing.filter { !partitions.contains($0) }
+        let groups = partitions.map { [$0] } + (others.isEmpty ? [] : [others])
+        return try prepareReaders(table, groups.map { ReadChunk(index: 0, count: 0, predicate: nil, partitions: $0) }, coordinator: coordinator)
     }
 
     /// One chunk per predicate, each with a reader whose snapshot was opened while `LOCK TABLES … READ` held
     /// writers off, so that all of them see the same table. Rows that move between ranges while the load
     /// runs are therefore read exactly once. Without the LOCK TABLES privilege, one reader reads it all.
-    private func prepareReaders(_ table: TableSchema, _ predicates: [String], coordinator: MySQLConnection) throws -> [ReadChunk] {
+    private func prepareReaders(_ table: TableSchema, _ parts: [ReadChunk], coordinator: MySQLConnection) throws -> [ReadChunk] {
         let name = MySQLConnection.quote(table.id)
-        let readers = try predicates.map { _ in try MySQLConnection(url) }
+        let readers = try parts.map { _ in try MySQLConnection(url) }
         do {
             try coordinator.execute("LOCK TABLES \(name) READ")
         } catch {
@@ -98,9 +115,9 @@ final class MySQLSnapshot: SnapshotSession, @unchecked Sendable {
             try reader.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             try reader.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
         }
-        return predicates.enumerated().map { i, predicate in
+        return parts.enumerated().map { i, part in
             lock.withLock { prepared["\(table.id)#\(i)"] = readers[i] }
-            return ReadChunk(index: i, count: predicates.count, predicate: predicate)
+            return ReadChunk(index: i, count: parts.count, predicate: part.predicate, partitions: part.partitions)
         }
     }
 
@@ -119,6 +136,7 @@ final class MySQLSnapshot: SnapshotSession, @unchecked Sendable {
                 : MySQLConnection.quote(column.source.name)
         }
         var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(MySQLConnection.quote(plan.source.id))"
+        if !chunk.partitions.isEmpty { sql += " PARTITION (\(chunk.partitions.map(MySQLConnection.quote).joined(separator: ", ")))" }
         let conditions = [chunk.predicate, plan.filterSQL(quote: MySQLConnection.quote, literal: MySQLConnection.literal)]
             .compactMap { $0 }.filter { !$0.isEmpty }
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }

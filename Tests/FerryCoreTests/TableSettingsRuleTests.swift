@@ -12,7 +12,7 @@ struct TableSettingsRuleTests {
             """)
     }
 
-    @Test("parallel-load: the last rule naming a table decides; partitions-auto, none and ranges are accepted")
+    @Test("parallel-load: the last rule naming a table decides; partitions-auto, partitions-list, none and ranges are accepted")
     func parallelLoad() throws {
         let mappings = try Self.mappings("""
             {"rule-type": "table-settings", "rule-id": "2", "rule-name": "auto", "object-locator": {"schema-name": "app", "table-name": "%"},
@@ -27,6 +27,8 @@ struct TableSettingsRuleTests {
         let ranges = try #require(mappings.parallelLoad(of: TableID(schema: "app", name: "people")))
         #expect(ranges.ruleID == "4")
         #expect(ranges.load == .ranges(RangeSegments(columns: ["last_name", "id"], boundaries: [["COHEN", "10"], ["SMITH", "20"]])))
+        let listed = try Self.mappings(#"{"rule-type": "table-settings", "rule-id": "5", "object-locator": {"schema-name": "app", "table-name": "t"}, "parallel-load": {"type": "partitions-list", "partitions": ["p1", "p2"]}}"#)
+        #expect(listed.parallelLoad(of: TableID(schema: "app", name: "t"))?.load == .partitions(["p1", "p2"]))
         #expect(try Self.mappings(#"{"rule-type": "selection", "rule-id": "9", "object-locator": {"schema-name": "x", "table-name": "y"}, "rule-action": "exclude"}"#)
             .parallelLoad(of: TableID(schema: "app", name: "orders")) == nil, "without table settings Ferry splits tables itself")
     }
@@ -52,8 +54,10 @@ struct TableSettingsRuleTests {
         func message(_ rule: String) -> String {
             do { _ = try Self.mappings(rule); return "accepted" } catch { return "\(error)" }
         }
-        #expect(message(#"{"rule-type": "table-settings", "rule-id": "2", "object-locator": {"schema-name": "app", "table-name": "t"}, "parallel-load": {"type": "partitions-list", "partitions": ["p1"]}}"#)
-            .contains("rule '2'.parallel-load.type: 'partitions-list' is not supported yet"))
+        #expect(message(#"{"rule-type": "table-settings", "rule-id": "2", "object-locator": {"schema-name": "app", "table-name": "t"}, "parallel-load": {"type": "subpartitions-auto"}}"#)
+            .contains("rule '2'.parallel-load.type: 'subpartitions-auto' is for Oracle subpartitions"))
+        #expect(message(#"{"rule-type": "table-settings", "rule-id": "2", "object-locator": {"schema-name": "app", "table-name": "t"}, "parallel-load": {"type": "partitions-list"}}"#)
+            == "rule '2'.parallel-load.partitions: is required: a list of partition names")
         #expect(message(#"{"rule-type": "table-settings", "rule-id": "2", "object-locator": {"schema-name": "app", "table-name": "t"}, "parallel-load": {"type": "ranges", "columns": ["a", "b"], "boundaries": [["10"]]}}"#)
             == "rule '2'.parallel-load.boundaries[0]: expected 2 values, one per column")
         #expect(message(#"{"rule-type": "table-settings", "rule-id": "2", "object-locator": {"schema-name": "app", "table-name": "t"}, "parallel-load": {"type": "ranges", "boundaries": [["10"]]}}"#)

@@ -242,3 +242,35 @@ struct SoftDeleteTests {
             == [["1", "a", "I"], ["2", "b", "D"], ["3", "cc", "U"], ["4", "d", "I"]])
     }
 }
+
+@Suite("parallel-load partitions-list over real servers")
+struct PartitionLoadTests {
+    @Test("each named partition is read on its own and the others together, so every row lands once; mistakes name the rule")
+    func partitionsList() async throws {
+        let source = try TestDatabase.make(.mysql, label: "src"), target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("""
+            CREATE TABLE sales (id int PRIMARY KEY, amount int) PARTITION BY RANGE (id) (
+              PARTITION p0 VALUES LESS THAN (100), PARTITION p1 VALUES LESS THAN (200), PARTITION p2 VALUES LESS THAN MAXVALUE);
+            INSERT INTO sales SELECT seq, seq * 2 FROM seq_1_to_300
+            """)
+        func rule(_ partitions: String) -> String {
+            #",{"rule-type":"table-settings","rule-id":"7","rule-name":"p","object-locator":{"schema-name":"SCHEMA","table-name":"sales"},"parallel-load":{"type":"partitions-list","partitions":\#(partitions)}}"#
+                .replacingOccurrences(of: "SCHEMA", with: source.schema)
+        }
+        let loaded = try #require(try await migrate(from: source, to: target, extraRules: rule(#"["p0","p2"]"#)).first)
+        #expect(loaded.state == .completed, "\(loaded.error ?? "")")
+        #expect(loaded.chunks == 3, "p0, p2, and p1 with the partitions not named")
+        #expect(try target.query("SELECT count(*), count(DISTINCT id), sum(amount) FROM \(target.qualified("sales"))") == [["300", "300", "90300"]])
+
+        let missing = try #require(try await migrate(from: source, to: target, extraRules: rule(#"["p9"]"#)).first)
+        #expect(missing.error == "rule '7'.parallel-load.partitions: \(source.schema).sales has no partition 'p9' (it has p0, p1, p2)")
+
+        let postgres = try TestDatabase.make(.postgres, label: "src2")
+        defer { postgres.drop() }
+        try postgres.execute("CREATE TABLE app.sales (id int PRIMARY KEY)")
+        let rules = rule(#"["p0"]"#).replacingOccurrences(of: source.schema, with: "app")
+        let refused = try #require(try await migrate(from: postgres, to: target, extraRules: rules).first)
+        #expect(refused.error?.contains("partitions-list needs a MySQL/MariaDB source") == true, "\(refused.error ?? "")")
+    }
+}
