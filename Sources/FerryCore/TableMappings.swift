@@ -108,16 +108,22 @@ public struct TableMappings: Sendable {
         var computed: [ComputedColumn] = []
         var definedKey: DefinedKey?
         var beforeImage: BeforeImageColumns?
+        var schemaNamed = false, tableNamed = false
+        var columnsNamed: Set<String> = []
         for rule in transformations where rule.schema.matches(table.id.schema) {
             switch rule.target {
             case .schema:
+                // As in DMS, one action per object: the rule with the lowest rule-id wins.
+                guard !schemaNamed else { continue }
                 schema = rule.apply(to: schema)
+                schemaNamed = true
             case .table:
                 guard rule.table?.matches(table.id.name) ?? true else { continue }
                 if let key = rule.primaryKey {
-                    definedKey = try Self.resolve(key, rule: rule, in: table, columns: columns)
-                } else {
+                    if definedKey == nil { definedKey = try Self.resolve(key, rule: rule, in: table, columns: columns) }
+                } else if !tableNamed {
                     name = rule.apply(to: name)
+                    tableNamed = true
                 }
             case .column:
                 guard rule.table?.matches(table.id.name) ?? true else { continue }
@@ -144,15 +150,18 @@ public struct TableMappings: Sendable {
                 case .includeColumn:
                     included.formUnion(matching.map { columns[$0].source.name })
                 case .changeDataType:
-                    for i in matching { columns[i].targetType = rule.dataType }
+                    for i in matching where columns[i].targetType == nil { columns[i].targetType = rule.dataType }
                 case .dataMaskingDigitsMask, .dataMaskingDigitsRandomize, .dataMaskingHashMask:
                     if let key = matching.first(where: { table.primaryKey.contains(columns[$0].source.name) }) {
                         throw FerryError.invalidParameter("rule '\(rule.ruleID)'.object-locator.column-name",
                                                           "'\(columns[key].source.name)' is part of the primary key of \(table.id); masking it would break applying changes by key")
                     }
-                    for i in matching { columns[i].masking = rule.masking }
+                    for i in matching where columns[i].masking == nil { columns[i].masking = rule.masking }
                 default:
-                    for i in matching { columns[i].targetName = rule.apply(to: columns[i].targetName) }
+                    for i in matching where !columnsNamed.contains(columns[i].source.name) {
+                        columns[i].targetName = rule.apply(to: columns[i].targetName)
+                        columnsNamed.insert(columns[i].source.name)
+                    }
                 }
             }
         }

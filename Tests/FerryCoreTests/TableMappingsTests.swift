@@ -53,6 +53,24 @@ import Testing
         #expect(plan.columns.map(\.targetName) == ["id", "NAME"])
     }
 
+    @Test func oneActionPerObjectTheLowestRuleIDWins() throws {
+        let m = try TableMappings(json: """
+            {"rules": [
+              {"rule-type": "selection", "rule-id": "1", "rule-name": "1", "object-locator": {"schema-name": "s", "table-name": "%"}, "rule-action": "include"},
+              {"rule-type": "transformation", "rule-id": "12", "rule-name": "b", "rule-target": "table", "object-locator": {"schema-name": "s", "table-name": "t"}, "rule-action": "rename", "value": "second"},
+              {"rule-type": "transformation", "rule-id": "3", "rule-name": "a", "rule-target": "table", "object-locator": {"schema-name": "s", "table-name": "%"}, "rule-action": "rename", "value": "first"},
+              {"rule-type": "transformation", "rule-id": "4", "rule-name": "c", "rule-target": "column", "object-locator": {"schema-name": "s", "table-name": "t", "column-name": "%"}, "rule-action": "convert-uppercase"},
+              {"rule-type": "transformation", "rule-id": "5", "rule-name": "d", "rule-target": "column", "object-locator": {"schema-name": "s", "table-name": "t", "column-name": "name"}, "rule-action": "rename", "value": "label"},
+              {"rule-type": "transformation", "rule-id": "6", "rule-name": "e", "rule-target": "column", "object-locator": {"schema-name": "s", "table-name": "t", "column-name": "name"}, "rule-action": "change-data-type", "data-type": {"type": "string", "length": 9}},
+              {"rule-type": "transformation", "rule-id": "7", "rule-name": "f", "rule-target": "column", "object-locator": {"schema-name": "s", "table-name": "t", "column-name": "name"}, "rule-action": "change-data-type", "data-type": {"type": "int4"}}
+            ]}
+            """)
+        let plan = try m.plan(for: Self.table("s", "t"))
+        #expect(plan.target.name == "first", "rule 3 comes before rule 12 whatever their order in the document")
+        #expect(plan.columns.map(\.targetName) == ["ID", "NAME"], "the rename (rule 5) loses to the upper-casing (rule 4)")
+        #expect(plan.columns[1].targetType == .varchar(length: 9))
+    }
+
     @Test func errorsNameTheRuleAndField() throws {
         func message(_ json: String) -> String {
             do { _ = try TableMappings(json: json); return "no error" } catch { return "\(error)" }
