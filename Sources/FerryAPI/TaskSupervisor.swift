@@ -311,7 +311,7 @@ actor TaskSupervisor {
             stats.ValidationState = result.state.rawValue
             stats.ValidationFailedRecords = Int(result.differenceCount)
             stats.ValidationPendingRecords = 0
-            stats.ValidationSuspendedRecords = 0
+            stats.ValidationSuspendedRecords = Int(result.suspendedCount)
             stats.ValidationStateDetails = result.error
                 ?? String(format: "%lld source rows and %lld target rows compared in %.1f s", result.sourceRows, result.targetRows, result.seconds)
             stats.LastUpdateTime = Date()

@@ -77,6 +77,26 @@ struct ValidationTests {
         #expect(after.allSatisfy { $0.matches })
     }
 
+    @Test("during CDC a row that keeps changing on the source is suspended, one that stays different is a mismatch")
+    func suspendedRecords() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src"), target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, name text); INSERT INTO app.items SELECT g, 'item ' || g FROM generate_series(1, 100) g")
+        _ = try await migrate(from: source, to: target)
+        try target.execute("UPDATE app.items SET name = 'stale' WHERE id IN (5, 7)")
+        var options = ValidationOptions()
+        let ticks = ManagedCounter()
+        // Each settle stands for the apply catching up; meanwhile the application keeps rewriting row 7.
+        options.settle = { _ in try source.execute("UPDATE app.items SET name = 'tick \(ticks.next())' WHERE id = 7") }
+        let both = try #require(try await validate(source, target, options: options).first)
+        #expect(both.state == .mismatchedRecords && both.differenceCount == 1 && both.suspendedCount == 1, "\(both.state) \(both.differenceCount) \(both.suspendedCount)")
+        #expect(both.differences.map(\.key) == [["5"]])
+
+        try target.execute("UPDATE app.items SET name = 'item 5' WHERE id = 5")
+        let onlyChanging = try #require(try await validate(source, target, options: options).first)
+        #expect(onlyChanging.state == .suspendedRecords && onlyChanging.differenceCount == 0 && onlyChanging.suspendedCount == 1)
+    }
+
     @Test("a table without a primary key is compared by whole-table count and hash")
     func unkeyedTable() async throws {
         let source = try TestDatabase.make(.postgres, label: "src")
@@ -208,5 +228,18 @@ extension TestDatabase {
     /// The table's name as SQL on this database (schema-qualified on PostgreSQL).
     func qualified(_ table: String) -> String {
         engine == .postgres ? "\(schema).\(table)" : table
+    }
+}
+
+/// A thread-safe counter for test closures.
+final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func next() -> Int {
+        lock.withLock {
+            value += 1
+            return value
+        }
     }
 }

@@ -57,13 +57,15 @@ public struct TableValidator: Sendable {
             }
             if !batch.isEmpty { try await compareRows(level, batch, sides, &collector) }
         }
+        var suspended: Set<[String?]> = []
         if let settle = options.settle {
-            collector = try await recheck(collector, settle, sides)
+            (collector, suspended) = try await recheck(collector, settle, sides)
         }
-        result.differenceCount = collector.count
-        result.differences = collector.kept
+        result.differenceCount = collector.count - Int64(suspended.count)
+        result.differences = collector.kept.filter { !suspended.contains($0.key) }
+        result.suspendedCount = Int64(suspended.count)
         result.rowsFetched = collector.rowsFetched
-        result.state = collector.count == 0 ? .validated : .mismatchedRecords
+        result.state = result.differenceCount > 0 ? .mismatchedRecords : suspended.isEmpty ? .validated : .suspendedRecords
         result.seconds = Date().timeIntervalSince(started)
         return result
     }
@@ -102,24 +104,34 @@ public struct TableValidator: Sendable {
     }
 
     /// Compares the differing rows again once the changes committed so far have been applied, until
-    /// none remain or the rounds run out.
+    /// none remain or the rounds run out. A row whose source value changed between the last two rounds
+    /// is still changing faster than the comparison can follow: it is suspended (DMS "Suspended records"),
+    /// not reported as a mismatch.
     private func recheck(_ found: DifferenceCollector, _ settle: @escaping @Sendable (Date) async throws -> Void,
-                         _ sides: Sides) async throws -> DifferenceCollector {
+                         _ sides: Sides) async throws -> (DifferenceCollector, suspended: Set<[String?]>) {
         var collector = found
+        var previous: [[String?]: CanonicalRow]?
+        var suspended: Set<[String?]> = []
         for _ in 0..<options.recheckRounds where collector.count > 0 {
             try await settle(Date())
             var again = DifferenceCollector(source: source, target: target, limit: options.failureMaxCount)
+            var seen: [[String?]: CanonicalRow] = [:]
             let keys = collector.kept.map(\.key)
             for start in stride(from: 0, to: keys.count, by: Int(options.fetchRows)) {
                 let slice = Array(keys[start..<min(start + Int(options.fetchRows), keys.count)])
                 let (sourceRows, targetRows) = try await sides.both { table, session in try session.rows(table, keys: slice) }
+                for row in sourceRows { seen[source.key.map { row[$0] }] = row }
                 again.compare(sourceRows, targetRows)
             }
             // Differences beyond those kept were not fetched again; they still count.
             again.count += collector.count - Int64(collector.kept.count)
+            if let previous {
+                suspended = Set(again.kept.map(\.key).filter { seen[$0] != previous[$0] })
+            }
+            previous = seen
             collector = again
         }
-        return collector
+        return (collector, suspended)
     }
 
     /// Fetches the rows of `buckets` from both sides and records how they differ.

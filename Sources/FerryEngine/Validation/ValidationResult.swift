@@ -6,6 +6,7 @@ public enum ValidationState: String, Sendable, Codable {
     case notEnabled = "Not enabled"
     case pendingRecords = "Pending records"
     case mismatchedRecords = "Mismatched records"
+    case suspendedRecords = "Suspended records"
     case noPrimaryKey = "No primary key"
     case tableError = "Table error"
     case validated = "Validated"
@@ -53,6 +54,9 @@ public struct TableValidation: Sendable {
     /// Every difference found; only the first `FailureMaxCount` are kept in `differences`.
     public var differenceCount: Int64 = 0
     public var differences: [RowDifference] = []
+    /// Rows that kept changing on the source while they were compared during CDC: neither matched nor
+    /// mismatched (DMS `ValidationSuspendedRecords`).
+    public var suspendedCount: Int64 = 0
     /// Rows fetched from each side to localise differences (only hashes travel for matching ranges).
     public var rowsFetched: Int64 = 0
     /// Seconds until the first comparison of every range said whether the table matches.
@@ -72,7 +76,7 @@ public struct TableValidation: Sendable {
     /// Whether source and target hold the same rows (a table without a primary key counts when its
     /// whole-table count and hash agree).
     public var matches: Bool {
-        state == .validated || (state == .noPrimaryKey && differenceCount == 0 && error == nil)
+        state == .validated || state == .suspendedRecords || (state == .noPrimaryKey && differenceCount == 0 && error == nil)
     }
 }
 
