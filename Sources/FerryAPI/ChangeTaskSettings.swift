@@ -14,11 +14,13 @@ struct ChangeTaskSettings {
     var maxBatchChanges: Int?
     /// `FullLoadSettings.StopTaskCachedChangesNotApplied`: stop after the full load, before applying changes.
     var stopAfterLoad: Bool
+    /// `FullLoadSettings.StopTaskCachedChangesApplied`: stop once the changes made during the load are applied.
+    var stopAfterCachedChanges: Bool
 
     static let honoured: Set<String> = [
         "ChangeProcessingDdlHandlingPolicy.HandleSourceTableAltered", "ChangeProcessingDdlHandlingPolicy.HandleSourceTableTruncated",
         "ChangeProcessingTuning.BatchApplyTimeoutMin", "ChangeProcessingTuning.BatchSplitSize",
-        "FullLoadSettings.StopTaskCachedChangesNotApplied",
+        "FullLoadSettings.StopTaskCachedChangesNotApplied", "FullLoadSettings.StopTaskCachedChangesApplied",
     ]
 
     /// Reads the settings from the effective document; `user` is the user's own document, which says
@@ -33,7 +35,9 @@ struct ChangeTaskSettings {
         batchSeconds = userSetTimeout ? max(0.05, Double(timeout)) : nil
         let split = try tuning.integer("BatchSplitSize", in: 0...10_000_000)
         maxBatchChanges = split > 0 ? split : nil
-        stopAfterLoad = try SettingsSection(effective, "FullLoadSettings").bool("StopTaskCachedChangesNotApplied")
+        let full = SettingsSection(effective, "FullLoadSettings")
+        stopAfterLoad = try full.bool("StopTaskCachedChangesNotApplied")
+        stopAfterCachedChanges = try full.bool("StopTaskCachedChangesApplied")
     }
 
     /// Sets these settings on a replication's options.
@@ -43,5 +47,6 @@ struct ChangeTaskSettings {
         if let batchSeconds { options.batchSeconds = batchSeconds }
         if let maxBatchChanges { options.maxBatchChanges = maxBatchChanges }
         options.stopAfterLoad = stopAfterLoad
+        options.stopAfterCachedChanges = stopAfterCachedChanges
     }
 }

@@ -55,3 +55,32 @@ struct PrimaryKeyAfterLoadTests {
         #expect(try target.query("SELECT count(*) FROM \(target.qualified("orders"))") == [["3"]])
     }
 }
+
+@Suite("Stopping after the changes made during the load")
+struct StopAfterCachedChangesTests {
+    @Test("StopTaskCachedChangesApplied stops by itself while writes go on; the next run loses nothing")
+    func stopAfterCachedChanges() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src"), target = try TestDatabase.make(.postgres, label: "dst")
+        defer { ChangeCaptureTests.drop(source, target) }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 20000) g")
+        let task = "cdc-test-\(UUID().uuidString.prefix(8).lowercased())"
+        let writing = ManagedFlag()
+        let writer = Task { try await ChangeCaptureTests.write(source, until: writing) }
+        let first = try cdcRunner(source, target, task: task) { $0.stopAfterCachedChanges = true }
+        try await first.run()
+        #expect(first.status.snapshot().stopReason == ReplicationRunner.stoppedAfterCachedChanges)
+        writing.stop()
+        #expect(try await writer.value > 0)
+
+        let second = try cdcRunner(source, target, task: task)
+        let running = Task { try await second.run() }
+        try await converge(source, target)
+        running.cancel()
+        try await running.value
+
+        // With nothing written during the load, the run stops once the stream has been idle for a moment.
+        let quiet = try cdcRunner(source, target, task: task) { $0.fresh = true; $0.stopAfterCachedChanges = true }
+        try await quiet.run()
+        #expect(quiet.status.snapshot().stopReason == ReplicationRunner.stoppedAfterCachedChanges)
+    }
+}

@@ -38,6 +38,11 @@ public struct ReplicationOptions: Sendable {
     /// `FullLoadSettings.StopTaskCachedChangesNotApplied`), for example to build indexes on the target; the
     /// next run resumes from where the load's snapshot ended.
     public var stopAfterLoad = false
+    /// Stop once the changes made during the full load have been applied (DMS
+    /// `FullLoadSettings.StopTaskCachedChangesApplied`): at the first transaction that committed after the
+    /// load ended, or when the stream has been idle for `cachedIdleSeconds`.
+    public var stopAfterCachedChanges = false
+    public var cachedIdleSeconds: Double = 2
 
     public init(task: String, fullLoad: Bool) {
         self.task = task
@@ -80,7 +85,9 @@ public struct ReplicationRunner: Sendable {
         defer { applier.close() }
         let start = try await startingPosition(capture, applier, plans)
         status.started(at: start)
-        if options.stopAfterLoad, !loadStatus.snapshot().isEmpty {
+        let loaded = !loadStatus.snapshot().isEmpty
+        let cachedUntil = options.stopAfterCachedChanges && loaded ? Date() : nil
+        if options.stopAfterLoad, loaded {
             status.stopped(reason: Self.stoppedAfterLoad)
             status.set(.stopped)
             logger.info("stopped after the full load (StopTaskCachedChangesNotApplied); the next run applies the changes from \(start)")
@@ -91,7 +98,7 @@ public struct ReplicationRunner: Sendable {
         let stop = StopFlag()
         try await withTaskCancellationHandler {
             try await BlockingWork.run("ferry-cdc-apply") { [self] in
-                try self.streamReconnecting(capture, applier, plans, after: start, stop: stop)
+                try self.streamReconnecting(capture, applier, plans, after: start, cachedUntil: cachedUntil, stop: stop)
             }
         } onCancel: {
             stop.set()
@@ -101,17 +108,19 @@ public struct ReplicationRunner: Sendable {
 
     /// DMS's stop reason for a run that stops after its full load.
     public static let stoppedAfterLoad = "Stop Reason STOPPED_AFTER_FULL_LOAD"
+    /// DMS's stop reason for a run that stops once the changes made during its load are applied.
+    public static let stoppedAfterCachedChanges = "Stop Reason STOPPED_AFTER_CACHED_EVENTS"
 
     /// Streams, and when a connection to either database breaks (a restart, a cut network), reconnects
     /// with growing pauses (1 s doubling to 30 s) and resumes from the position the target holds.
     private func streamReconnecting(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan],
-                                    after start: String, stop: StopFlag) throws {
+                                    after start: String, cachedUntil: Date?, stop: StopFlag) throws {
         var applier = applier
         var position = start
         var pause = 1.0
         while true {
             do {
-                try stream(capture, applier, plans, after: position, stop: stop)
+                try stream(capture, applier, plans, after: position, cachedUntil: cachedUntil, stop: stop)
                 return
             } catch let error as FerryError where error.kind == .connectionFailed && !stop.isSet {
                 logger.warning("change data capture lost a connection (\(error)); reconnecting in \(Int(pause)) s")
@@ -189,7 +198,7 @@ public struct ReplicationRunner: Sendable {
     /// between them). This thread owns the replication connection, so it also acknowledges each position
     /// the applier has committed.
     private func stream(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan],
-                        after start: String, stop: StopFlag) throws {
+                        after start: String, cachedUntil: Date?, stop: StopFlag) throws {
         try capture.start(after: start)
         var bySource = Dictionary(plans.map { ($0.source.id, $0) }) { a, _ in a }
         var transformers = try transformers(for: &bySource)
@@ -223,7 +232,9 @@ public struct ReplicationRunner: Sendable {
                 acknowledged = position
             }
         }
-        var reached: CdcStop?
+        // Set when the run reaches where it was asked to stop: DMS's stop reason.
+        var reached: String?
+        var lastTransaction = Date()
         while !stop.isSet, reached == nil {
             if Date().timeIntervalSince(lastRetainedCheck) >= options.retainedCheckSeconds {
                 lastRetainedCheck = Date()
@@ -235,13 +246,24 @@ public struct ReplicationRunner: Sendable {
                 try acknowledgeCommitted()
                 let remaining = deadline.timeIntervalSinceNow
                 if remaining <= 0 { break }
-                if case let .serverTime(moment)? = options.stop, Date() >= moment {
-                    reached = options.stop
+                if let bound = options.stop, case let .serverTime(moment) = bound, Date() >= moment {
+                    reached = bound.stopReason
                     break
                 }
-                guard var transaction = try capture.next(timeout: min(remaining, 0.5)) else { continue }
-                if case let .commitTime(moment)? = options.stop, transaction.commitTime > moment {
-                    reached = options.stop
+                guard var transaction = try capture.next(timeout: min(remaining, 0.5)) else {
+                    // Nothing more arrives: the changes made during the load are all applied.
+                    if cachedUntil != nil, batch.isEmpty, handoff.isIdle, Date().timeIntervalSince(lastTransaction) >= options.cachedIdleSeconds {
+                        reached = Self.stoppedAfterCachedChanges
+                    }
+                    continue
+                }
+                lastTransaction = Date()
+                if let bound = options.stop, case let .commitTime(moment) = bound, transaction.commitTime > moment {
+                    reached = bound.stopReason
+                    break
+                }
+                if let cachedUntil, transaction.commitTime > cachedUntil {
+                    reached = Self.stoppedAfterCachedChanges
                     break
                 }
                 if case let .time(time)? = options.start, transaction.commitTime < time {
@@ -274,8 +296,8 @@ public struct ReplicationRunner: Sendable {
         try handoff.waitUntilDrained()
         try acknowledgeCommitted()
         if let reached {
-            status.stopped(reason: reached.stopReason)
-            logger.info("stopped at CdcStopPosition (\(reached.stopReason))")
+            status.stopped(reason: reached)
+            logger.info("stopped by itself (\(reached))")
         }
     }
 }
