@@ -150,7 +150,10 @@ public struct TableMappings: Sendable {
                 case .includeColumn:
                     included.formUnion(matching.map { columns[$0].source.name })
                 case .changeDataType:
-                    for i in matching where columns[i].targetType == nil { columns[i].targetType = rule.dataType }
+                    for i in matching where columns[i].targetType == nil
+                        && rule.sourceDataType.map({ DMSDataType.matches(columns[i].source.type, $0) }) ?? true {
+                        columns[i].targetType = rule.dataType
+                    }
                 case .dataMaskingDigitsMask, .dataMaskingDigitsRandomize, .dataMaskingHashMask:
                     if let key = matching.first(where: { table.primaryKey.contains(columns[$0].source.name) }) {
                         throw FerryError.invalidParameter("rule '\(rule.ruleID)'.object-locator.column-name",
@@ -324,6 +327,8 @@ public struct TransformationRule: Sendable {
     public var action: Action
     public var value: String?
     public var oldValue: String?
+    /// For change-data-type: only columns of this DMS type (`object-locator.data-type`).
+    public var sourceDataType: String?
     /// The add-column expression (SQLite syntax over `$column` references).
     public var expression: String?
     /// The type of an added or retyped column.
@@ -353,10 +358,17 @@ public struct TransformationRule: Sendable {
             throw FerryError.invalidParameter("\(fields.path).rule-action", "define-primary-key needs rule-target table")
         }
         let locator = try fields.child("object-locator")
-        try locator.rejectUnknownKeys(allowed: ["schema-name", "table-name", "column-name"])
+        try locator.rejectUnknownKeys(allowed: action == .changeDataType ? ["schema-name", "table-name", "column-name", "data-type"]
+                                      : ["schema-name", "table-name", "column-name"])
         self.ruleID = ruleID
         self.target = target
         self.action = action
+        if let name = try locator.optionalString("data-type") {
+            guard DMSDataType.names.contains(name) else {
+                throw FerryError.invalidParameter("\(locator.path).data-type", "unknown data type '\(name)'; expected one of \(DMSDataType.names.joined(separator: ", "))")
+            }
+            self.sourceDataType = name
+        }
         if action == .definePrimaryKey {
             // A key belongs to one table: its names are taken literally.
             self.schema = Wildcard(literal: try locator.string("schema-name"))

@@ -107,6 +107,17 @@ import Testing
         #expect(Self.message { _ = try Self.mappings(badMask) } == "rule '3'.value: must be one printable ASCII character that is not a space")
     }
 
+    @Test func changeDataTypeCanPickColumnsByTheirDMSType() throws {
+        let plan = try Self.mappings("""
+            ,{"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-target": "column",
+              "object-locator": {"schema-name": "hr", "table-name": "people", "column-name": "%", "data-type": "numeric"},
+              "rule-action": "change-data-type", "data-type": {"type": "real8"}}
+            """).plan(for: Self.people)
+        #expect(plan.columns.map(\.targetType) == [nil, nil, nil, nil, .float64], "only the numeric column is retyped")
+        let wrong = #",{"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-target": "column", "object-locator": {"schema-name": "hr", "table-name": "people", "column-name": "%", "data-type": "money"}, "rule-action": "change-data-type", "data-type": {"type": "real8"}}"#
+        #expect(Self.message { _ = try Self.mappings(wrong) }.hasPrefix("rule '2'.object-locator.data-type: unknown data type 'money'"))
+    }
+
     @Test func changeDataTypeAndDefinePrimaryKeyShapeTheWrittenTable() throws {
         let plan = try Self.mappings("""
             ,{"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-target": "column", "object-locator": {"schema-name": "hr", "table-name": "people", "column-name": "price"},

@@ -40,6 +40,26 @@ public enum DMSDataType {
         }
     }
 
+    /// Whether a column of this type is one of DMS's `name` (an `object-locator.data-type`). Unicode and
+    /// byte strings match both their DMS names (`string`/`wstring`, `clob`/`nclob`).
+    public static func matches(_ type: ColumnType, _ name: String) -> Bool {
+        switch type {
+        case .boolean: return name == "boolean"
+        case let .integer(bytes, unsigned): return name == "\(unsigned ? "uint" : "int")\(bytes)"
+        case .decimal: return name == "numeric"
+        case .float32: return name == "real4"
+        case .float64: return name == "real8"
+        case .char, .varchar, .enumeration, .set, .uuid: return name == "string" || name == "wstring"
+        case .text, .json: return name == "clob" || name == "nclob"
+        case .binary, .varbinary: return name == "bytes"
+        case .blob: return name == "blob"
+        case .date: return name == "date"
+        case .time: return name == "time"
+        case .timestamp, .timestampTZ: return name == "datetime"
+        default: return false
+        }
+    }
+
     private static func integer(_ fields: JSONFields, _ key: String) throws -> Int? {
         guard let text = try fields.stringOrNumber(key) else { return nil }
         guard let value = Int(text), value >= 0 else {
