@@ -393,6 +393,15 @@ actor TaskSupervisor {
                 if finished { stats.FullLoadFinishDate = now }
                 task.ReplicationTaskStats = stats
             }
+            // A load pass reports each table's warnings once, when it ends (LOB values cut, tables without a key).
+            if finished, let identifier = try catalog.get(.task, arn: arn, as: ReplicationTask.self)?.ReplicationTaskIdentifier {
+                for table in tables {
+                    for warning in table.warnings {
+                        try catalog.addEvent(EventRecord(sourceIdentifier: identifier, sourceType: "replication-task",
+                                                         message: "Warning: \(warning).", categories: ["failure"]))
+                    }
+                }
+            }
         } catch {
             Logger(label: "ferry.tasks").error("cannot save statistics of \(arn): \(error)")
         }

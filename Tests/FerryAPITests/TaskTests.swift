@@ -90,6 +90,30 @@ struct TaskTests {
         }
     }
 
+    @Test func aLobLimitFromTheTaskSettingsCutsCountsAndReportsAnEvent() async throws {
+        let fixture = try APIFixture()
+        defer { fixture.remove() }
+        try await fixture.withClient { api in
+            let arns = try await Self.setUp(api, directory: fixture.directory, rows: 1)
+            try await DatabaseQueue(path: fixture.directory.appendingPathComponent("source.db").path).write { db in
+                try db.execute(sql: "UPDATE notes SET body = ? WHERE id = 1", arguments: [String(repeating: "n", count: 3000)])
+            }
+            let created = try await api.ok("CreateReplicationTask", [
+                "ReplicationTaskIdentifier": "limited", "SourceEndpointArn": arns.source, "TargetEndpointArn": arns.target,
+                "ReplicationInstanceArn": arns.instance, "MigrationType": "full-load", "TableMappings": Self.mappings,
+                "ReplicationTaskSettings": #"{"TargetMetadata": {"LimitedSizeLobMode": true, "LobMaxSize": 1}}"#])
+            let arn = try #require(created["ReplicationTask", "ReplicationTaskArn"] as? String)
+            _ = try await Self.waitForStatus(api, arn, "ready")
+            _ = try await api.ok("StartReplicationTask", ["ReplicationTaskArn": arn, "StartReplicationTaskType": "start-replication"])
+            _ = try await Self.waitForStatus(api, arn, "stopped")
+            let length = try await DatabaseQueue(path: arns.targetPath).read { try Int.fetchOne($0, sql: "SELECT length(body) FROM notes") }
+            #expect(length == 1024)
+            let events = try await api.ok("DescribeEvents", ["SourceIdentifier": "limited", "SourceType": "replication-task"])
+            let messages = (events["Events"] as? [[String: Any]] ?? []).compactMap { $0["Message"] as? String }
+            #expect(messages.contains("Warning: 1 value of main.notes.body exceeded the LOB limit of 1 KB and was cut to it (limited LOB mode)."), "\(messages)")
+        }
+    }
+
     @Test func createRefusesBadMappingsSettingsAndCDC() async throws {
         let fixture = try APIFixture()
         defer { fixture.remove() }
