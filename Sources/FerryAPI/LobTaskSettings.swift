@@ -7,13 +7,15 @@ import FerryEngine
 struct LobTaskSettings {
     /// The task's LOB limit, if it asks for one.
     var limit: LobLimit?
+    /// `TargetMetadata.SupportLobs`: false leaves LOB columns out of the migration.
+    var supportLobs: Bool
     /// `ErrorBehavior.DataTruncationErrorPolicy` SUSPEND_TABLE or STOP_TASK: a LOB over a limit fails its table.
     var failsTable: Bool
     /// `DataTruncationErrorPolicy` STOP_TASK: that failure also stops the task.
     var stopsTask: Bool
 
     static let honoured: Set<String> = [
-        "TargetMetadata.LimitedSizeLobMode", "TargetMetadata.LobMaxSize", "TargetMetadata.FullLobMode",
+        "TargetMetadata.LimitedSizeLobMode", "TargetMetadata.LobMaxSize", "TargetMetadata.FullLobMode", "TargetMetadata.SupportLobs",
         "ErrorBehavior.DataTruncationErrorPolicy",
     ]
 
@@ -22,6 +24,7 @@ struct LobTaskSettings {
         let limited = try metadata.bool("LimitedSizeLobMode")
         let full = try metadata.bool("FullLobMode")
         let size = try metadata.integer("LobMaxSize", in: 1...10_485_760)
+        supportLobs = try metadata.bool("SupportLobs")
         let set = user["TargetMetadata"] as? [String: Any] ?? [:]
         let policy = try SettingsSection(effective, "ErrorBehavior")
             .choice("DataTruncationErrorPolicy", of: ["LOG_ERROR", "IGNORE_RECORD", "SUSPEND_TABLE", "STOP_TASK"])
@@ -37,6 +40,7 @@ struct LobTaskSettings {
     /// Sets these settings on a full load's options (a replication takes its plans from there).
     func apply(to load: inout FullLoadOptions) {
         load.lobLimit = limit
+        load.supportLobs = supportLobs
         load.lobTruncationFailsTable = failsTable
         if stopsTask { load.tableErrorLimit = 1 }
     }

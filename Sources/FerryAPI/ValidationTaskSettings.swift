@@ -13,7 +13,7 @@ struct ValidationTaskSettings: Sendable {
     static let honoured: Set<String> = [
         "ValidationSettings.EnableValidation", "ValidationSettings.ValidationOnly", "ValidationSettings.ThreadCount",
         "ValidationSettings.PartitionSize", "ValidationSettings.FailureMaxCount", "ValidationSettings.ValidationMode",
-        "ControlTablesSettings.ControlSchema",
+        "ValidationSettings.SkipLobColumns", "ControlTablesSettings.ControlSchema",
     ]
 
     init(_ effective: [String: Any]) throws {
@@ -27,6 +27,8 @@ struct ValidationTaskSettings: Sendable {
         options.threadCount = try section.integer("ThreadCount", in: 1...64)
         options.fetchRows = Int64(try section.integer("PartitionSize", in: 1...1_000_000))
         options.failureMaxCount = try section.integer("FailureMaxCount", in: 0...10_000_000)
+        // A task that does not copy LOBs cannot compare them.
+        options.skipLobColumns = try section.bool("SkipLobColumns") || !(SettingsSection(effective, "TargetMetadata").bool("SupportLobs"))
         controlSchema = try SettingsSection(effective, "ControlTablesSettings").string("ControlSchema")
         if only { enabled = true }
     }

@@ -70,7 +70,7 @@ public struct BeforeImageColumns: Hashable, Sendable {
             let column = plan.columns[index].source
             switch filter {
             case .primaryKeyOnly: return plan.keyNames.contains(column.name)
-            case .nonLob: return !LobLimit.applies(to: column.type) && column.type != .json
+            case .nonLob: return !LobLimit.isLob(column.type)
             case .all: return true
             }
         }

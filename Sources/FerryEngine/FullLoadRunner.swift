@@ -18,6 +18,9 @@ public struct FullLoadOptions: Sendable {
     public var chunkBytes: Int64 = 64 << 20
     /// A snapshot exported by change capture, which the load reads instead of one of its own.
     public var snapshot: String?
+    /// Copy LOB columns (text, JSON, binary LOBs); when false they are left out of every table except as
+    /// key columns (DMS `TargetMetadata.SupportLobs` false).
+    public var supportLobs = true
     /// Create each target table's primary key after its rows are loaded (DMS
     /// `FullLoadSettings.CreatePkAfterFullLoad`); only tables the load creates (drop-and-create).
     public var primaryKeyAfterLoad = false
@@ -123,6 +126,10 @@ public struct FullLoadRunner: Sendable {
                 var plan = try options.mappings.plan(for: schema)
                 plan.target = target.normalize(plan.target)
                 plan.lobLimit = lobLimit(of: schema.id)
+                if !options.supportLobs {
+                    let key = plan.keyNames
+                    plan.columns.removeAll { LobLimit.isLob($0.source.type) && !key.contains($0.source.name) }
+                }
                 plan.primaryKeyAfterLoad = options.primaryKeyAfterLoad && options.prepMode == .dropAndCreate
                 if let other = targets[plan.target] {
                     throw FerryError(.invalidParameter, "both \(other) and \(schema.id) would load into \(plan.target); add a rename rule")

@@ -76,6 +76,9 @@ struct TaskSettingsTests {
         let strict = try TaskSettings(#"{"TargetMetadata": {"LobMaxSize": 8}, "ErrorBehavior": {"DataTruncationErrorPolicy": "STOP_TASK"}}"#).lobs
         #expect(strict.limit == .kilobytes(8, failsTable: true) && strict.stopsTask)
         #expect(throws: DMSError.self) { try TaskSettings(#"{"ErrorBehavior": {"DataTruncationErrorPolicy": "IGNORE_RECORD"}}"#) }
+        let withoutLobs = try TaskSettings(#"{"TargetMetadata": {"SupportLobs": false}}"#)
+        #expect(!withoutLobs.lobs.supportLobs && withoutLobs.validation.options.skipLobColumns, "what is not copied is not compared")
+        #expect(try TaskSettings(#"{"ValidationSettings": {"SkipLobColumns": true}}"#).validation.options.skipLobColumns)
     }
 
     @Test("TableErrorPolicy and its escalation decide how many failed tables stop the task")

@@ -243,6 +243,34 @@ struct SoftDeleteTests {
     }
 }
 
+@Suite("Tasks without LOBs over real servers")
+struct NoLobTests {
+    @Test("SupportLobs false leaves text, JSON and binary LOB columns out (keys stay); validation skips them")
+    func withoutLobs() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src"), target = try TestDatabase.make(.mysql, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("""
+            CREATE TABLE app.docs (code text PRIMARY KEY, title varchar(20), body text, meta jsonb, data bytea);
+            INSERT INTO app.docs VALUES ('a', 'first', 'long', '{"k": 1}', '\\x00')
+            """)
+        let mappings = try TableMappings(json: """
+            {"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
+            {"rule-type":"transformation","rule-id":"2","rule-name":"s","rule-target":"schema","object-locator":{"schema-name":"app"},"rule-action":"rename","value":"\(target.schema)"}]}
+            """)
+        var options = FullLoadOptions(mappings: mappings)
+        options.supportLobs = false
+        let tables = try await FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options).run()
+        #expect(tables.first?.state == .completed, "\(tables.first?.error ?? "")")
+        #expect(try target.columnNames("docs") == ["code", "title"], "the text key stays; the LOBs do not")
+        var validation = ValidationOptions()
+        validation.skipLobColumns = true
+        let runner = ValidationRunner(source: Connectors.source(for: source.url), target: Connectors.source(for: target.url),
+                                      writer: Connectors.target(for: target.url), mappings: mappings, options: validation, logger: .init(label: "test"))
+        let results = try await runner.run()
+        #expect(results.allSatisfy { $0.matches }, "\(summary(results))")
+    }
+}
+
 @Suite("parallel-load partitions-list over real servers")
 struct PartitionLoadTests {
     @Test("each named partition is read on its own and the others together, so every row lands once; mistakes name the rule")

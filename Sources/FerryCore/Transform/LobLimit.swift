@@ -18,6 +18,14 @@ public struct LobLimit: Hashable, Sendable {
         }
     }
 
+    /// Whether DMS counts a column of this type as a LOB (CLOB, NCLOB or BLOB): text, JSON and binary LOBs.
+    public static func isLob(_ type: ColumnType) -> Bool {
+        switch type {
+        case .text, .blob, .json: return true
+        default: return false
+        }
+    }
+
     /// The value cut to the limit (text at a character boundary), or nil when it fits.
     public func cut(_ value: Value) -> Value? {
         switch value {

@@ -98,6 +98,9 @@ public struct ValidationOptions: Sendable {
     /// `recheckRounds` times), and only rows that still differ are reported.
     public var settle: (@Sendable (Date) async throws -> Void)?
     public var recheckRounds = 3
+    /// Leave LOB columns (text, JSON, binary LOBs) out of the comparison (DMS `ValidationSettings.SkipLobColumns`,
+    /// or a task that does not copy them).
+    public var skipLobColumns = false
 
     public init() {}
 }

@@ -78,16 +78,18 @@ public struct ValidationRunner: Sendable {
         }
         let targets = Dictionary(try target.discover(.exactly(plans.map(\.target))).map { ($0.id, $0) }) { a, _ in a }
         for plan in plans {
-            pairs.append(Self.pair(plan, target: targets[plan.target], sameEngine: source.engine == target.engine))
+            pairs.append(Self.pair(plan, target: targets[plan.target], sameEngine: source.engine == target.engine, skipLobs: options.skipLobColumns))
         }
         return pairs
     }
 
     /// Lines up the plan's unmasked columns on both sides; both sides hash natively only when the engines
     /// and every column's native type agree.
-    static func pair(_ plan: TablePlan, target schema: TableSchema?, sameEngine: Bool) -> Pair {
+    static func pair(_ plan: TablePlan, target schema: TableSchema?, sameEngine: Bool, skipLobs: Bool = false) -> Pair {
         // Masked columns differ by design; computed columns have no source value to compare with.
-        let compared = plan.columns.filter { $0.masking == nil }
+        let compared = plan.columns.filter { column in
+            column.masking == nil && !(skipLobs && LobLimit.isLob(column.source.type) && !plan.keyNames.contains(column.source.name))
+        }
         let sourceColumns = compared.map(\.source)
         let key = plan.keyNames.compactMap { name in sourceColumns.firstIndex { $0.name == name } }
         let usableKey = key.count == plan.keyNames.count ? key : []
