@@ -13,7 +13,7 @@ start_databases() {
   FERRY_PG_CTL="$pgbin/pg_ctl"
   FERRY_PG_PORT=$(free_port)
   mkdir -p "$FERRY_DB_DIR/pg"
-  local pg_settings="-c listen_addresses=127.0.0.1 -p $FERRY_PG_PORT -k $FERRY_DB_DIR/pg -c wal_level=logical -c max_replication_slots=20 -c max_wal_senders=20 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB -c max_wal_size=4GB ${FERRY_PG_EXTRA:-}"
+  local pg_settings="-c listen_addresses=127.0.0.1 -p $FERRY_PG_PORT -k $FERRY_DB_DIR/pg -c wal_level=logical -c max_replication_slots=64 -c max_wal_senders=64 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB -c max_wal_size=4GB ${FERRY_PG_EXTRA:-}"
   if [ "$(id -u)" = 0 ]; then
     chown postgres:postgres "$FERRY_DB_DIR/pg"
     su postgres -c "$pgbin/initdb -D $FERRY_DB_DIR/pg/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 -N" >/dev/null
