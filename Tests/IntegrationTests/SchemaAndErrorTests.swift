@@ -259,8 +259,9 @@ struct SnapshotTests {
     }
 }
 
-/// Polls `condition` until it holds (the writer has committed), for at most `seconds`.
-func waitUntil(seconds: Int = 30, _ condition: () throws -> Bool) async throws {
+/// Polls `condition` until it holds (the writer has committed), for at most `seconds`: generous, because
+/// the CDC suites run side by side on a 2-core machine and a busy one can take many seconds per step.
+func waitUntil(seconds: Int = 180, _ condition: () throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while try !condition() {
         guard ContinuousClock.now < deadline else {
