@@ -48,6 +48,20 @@ struct JSONFields {
         return list
     }
 
+    /// A required list of `count` non-empty names (column or partition names), each error naming its index.
+    func names(_ key: String, of what: String, count: ClosedRange<Int>) throws -> [String] {
+        guard let list = try array(key), count.contains(list.count) else {
+            let size = count.upperBound == Int.max ? "a list of" : "\(count.lowerBound) to \(count.upperBound)"
+            throw FerryError.invalidParameter("\(path).\(key)", "is required: \(size) \(what) names")
+        }
+        return try list.enumerated().map { index, value in
+            guard let name = value as? String, !name.isEmpty else {
+                throw FerryError.invalidParameter("\(path).\(key)[\(index)]", "expected a \(what) name")
+            }
+            return name
+        }
+    }
+
     func child(_ key: String) throws -> JSONFields {
         guard let value = object[key] else { throw FerryError.invalidParameter("\(path).\(key)", "is required") }
         return try JSONFields(value, path: "\(path).\(key)")

@@ -255,14 +255,9 @@ public struct SelectionRule: Sendable {
         self.ruleID = ruleID
         self.ruleName = try fields.optionalString("rule-name") ?? ruleID
         self.action = action
-        if action == .explicit {
-            // An explicit rule names one table: its names are taken literally, `%` and `_` included.
-            self.schema = Wildcard(literal: try locator.string("schema-name"))
-            self.table = Wildcard(literal: try locator.string("table-name"))
-        } else {
-            self.schema = try Self.pattern(locator, "schema-name")
-            self.table = try Self.pattern(locator, "table-name")
-        }
+        // An explicit rule names one table: its names are taken literally, `%` and `_` included.
+        self.schema = try Self.name(locator, "schema-name", literal: action == .explicit)
+        self.table = try Self.name(locator, "table-name", literal: action == .explicit)
         if let order = try fields.stringOrNumber("load-order") {
             guard let value = Int(order) else {
                 throw FerryError.invalidParameter("\(fields.path).load-order", "expected an integer, got '\(order)'")
@@ -271,6 +266,11 @@ public struct SelectionRule: Sendable {
         } else {
             self.loadOrder = 0
         }
+    }
+
+    /// A locator name: literal for rules that name exactly one object, otherwise a wildcard pattern.
+    static func name(_ locator: JSONFields, _ key: String, literal: Bool) throws -> Wildcard {
+        literal ? Wildcard(literal: try locator.string(key)) : try pattern(locator, key)
     }
 
     static func pattern(_ locator: JSONFields, _ key: String) throws -> Wildcard {
@@ -369,14 +369,10 @@ public struct TransformationRule: Sendable {
             }
             self.sourceDataType = name
         }
-        if action == .definePrimaryKey {
-            // A key belongs to one table: its names are taken literally.
-            self.schema = Wildcard(literal: try locator.string("schema-name"))
-            self.table = Wildcard(literal: try locator.string("table-name"))
-        } else {
-            self.schema = try SelectionRule.pattern(locator, "schema-name")
-            self.table = locator.has("table-name") ? try SelectionRule.pattern(locator, "table-name") : nil
-        }
+        // A key belongs to one table: its names are taken literally.
+        let literal = action == .definePrimaryKey
+        self.schema = try SelectionRule.name(locator, "schema-name", literal: literal)
+        self.table = literal || locator.has("table-name") ? try SelectionRule.name(locator, "table-name", literal: literal) : nil
         self.column = locator.has("column-name") ? try SelectionRule.pattern(locator, "column-name") : nil
         if target != .schema, table == nil {
             throw FerryError.invalidParameter("\(locator.path).table-name", "is required for rule-target \(target.rawValue)")
@@ -446,15 +442,7 @@ public struct TransformationRule: Sendable {
         guard let origin = DefinedKey.Origin(rawValue: originText) else {
             throw FerryError.invalidParameter("\(fields.path).origin", "'\(originText)' is not an origin; expected primary-key or unique-index")
         }
-        guard let list = try fields.array("columns"), !list.isEmpty else {
-            throw FerryError.invalidParameter("\(fields.path).columns", "is required: a list of column names")
-        }
-        let columns = try list.enumerated().map { index, value -> String in
-            guard let name = value as? String, !name.isEmpty else {
-                throw FerryError.invalidParameter("\(fields.path).columns[\(index)]", "expected a column name")
-            }
-            return name
-        }
+        let columns = try fields.names("columns", of: "column", count: 1...Int.max)
         return DefinedKey(name: try fields.string("name"), origin: origin, columns: columns)
     }
 

@@ -51,15 +51,7 @@ public struct TableSettingsRule: Sendable {
                 parallelLoad = .ranges(try Self.ranges(parallel))
             case "partitions-list":
                 try parallel.rejectUnknownKeys(allowed: ["type", "partitions"])
-                guard let list = try parallel.array("partitions"), !list.isEmpty else {
-                    throw FerryError.invalidParameter("\(parallel.path).partitions", "is required: a list of partition names")
-                }
-                parallelLoad = .partitions(try list.enumerated().map { index, value in
-                    guard let name = value as? String, !name.isEmpty else {
-                        throw FerryError.invalidParameter("\(parallel.path).partitions[\(index)]", "expected a partition name")
-                    }
-                    return name
-                })
+                parallelLoad = .partitions(try parallel.names("partitions", of: "partition", count: 1...Int.max))
             case "subpartitions-auto", "subpartitions-list":
                 throw FerryError.invalidParameter("\(parallel.path).type", "'\(type)' is for Oracle subpartitions; Ferry takes partitions-auto, partitions-list, ranges or none")
             default:
@@ -85,15 +77,7 @@ public struct TableSettingsRule: Sendable {
 
     /// Reads `columns` (1 to 10 names) and `boundaries` (one value per column in each).
     private static func ranges(_ fields: JSONFields) throws -> RangeSegments {
-        guard let list = try fields.array("columns"), (1...10).contains(list.count) else {
-            throw FerryError.invalidParameter("\(fields.path).columns", "is required: 1 to 10 column names")
-        }
-        let columns = try list.enumerated().map { index, value -> String in
-            guard let name = value as? String, !name.isEmpty else {
-                throw FerryError.invalidParameter("\(fields.path).columns[\(index)]", "expected a column name")
-            }
-            return name
-        }
+        let columns = try fields.names("columns", of: "column", count: 1...10)
         guard let rows = try fields.array("boundaries"), !rows.isEmpty else {
             throw FerryError.invalidParameter("\(fields.path).boundaries", "is required: a list of upper bounds, one value per column in each")
         }
