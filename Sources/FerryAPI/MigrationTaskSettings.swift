@@ -26,10 +26,10 @@ public struct MigrationTaskSettings: Sendable {
         load.parallelism = settings.maxFullLoadSubTasks
     }
 
-    /// DDL handling, batching, the control schema and the table-error policy of change processing.
+    /// DDL handling, batching, stopping after the load, and the control schema of change processing (the
+    /// table-error policy travels with the load's options).
     public func apply(to replication: inout ReplicationOptions) {
         settings.changes.apply(to: &replication)
         replication.controlSchema = settings.validation.controlSchema
-        replication.stopOnTableError = settings.errors.tableErrorLimit != nil
     }
 }

@@ -181,7 +181,6 @@ actor TaskSupervisor {
         options.start = run.cdcStart
         options.stop = run.cdcStop
         run.changes.apply(to: &options)
-        options.stopOnTableError = run.options.tableErrorLimit != nil
         // A resumed stream continues from the target's position; a load that never finished starts over,
         // so no table is skipped here.
         var load = run.options

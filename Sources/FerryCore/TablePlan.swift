@@ -134,7 +134,12 @@ public struct TablePlan: Hashable, Sendable {
     /// Whether values change on the way (masking, computed columns, changed types, a LOB limit): rows must
     /// then be decoded and transformed, never passed through in a native encoding.
     public var transformsValues: Bool {
-        !computed.isEmpty || columns.contains { $0.masking != nil || $0.targetType != nil } || limitsLobs || beforeImage != nil
+        rewritesRows || columns.contains { $0.targetType != nil }
+    }
+
+    /// Whether rows go through a ``RowTransformer``: computed, masked, before-image or LOB-limited columns.
+    public var rewritesRows: Bool {
+        !computed.isEmpty || columns.contains { $0.masking != nil } || limitsLobs || beforeImage != nil
     }
 
     /// The before-image columns: which plan column each copies, and its name in the target.

@@ -331,7 +331,7 @@ public struct FullLoadRunner: Sendable {
     /// The transformer a chunk's rows go through on the reader's thread (LOB limit, masking, computed
     /// columns), if the plan needs one.
     static func transformer(for plan: TablePlan) throws -> RowTransformer? {
-        RowTransformer.needed(for: plan) ? try RowTransformer(plan: plan) : nil
+        plan.rewritesRows ? try RowTransformer(plan: plan) : nil
     }
 
     private func createForeignKeys(_ plans: [TablePlan]) async {

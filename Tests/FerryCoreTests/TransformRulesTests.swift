@@ -207,7 +207,7 @@ import Testing
         var plan = TablePlan(identity: table)
         #expect(!plan.transformsValues)
         plan.lobLimit = LobLimit(bytes: 4)
-        #expect(plan.transformsValues && RowTransformer.needed(for: plan))
+        #expect(plan.transformsValues && plan.rewritesRows)
         let transformer = try RowTransformer(plan: plan)
         let rows = try transformer.apply(rows: [[.int(1), .text("long text"), .text("long title")], [.int(2), .text("ok"), .null]], header: .fullLoad())
         #expect(rows == [[.int(1), .text("long"), .text("long title")], [.int(2), .text("ok"), .null]], "only LOB columns are limited")

@@ -63,11 +63,6 @@ public final class RowTransformer: @unchecked Sendable {
         }
     }
 
-    /// Whether the plan needs a transformer at all.
-    public static func needed(for plan: TablePlan) -> Bool {
-        !plan.computed.isEmpty || plan.columns.contains { $0.masking != nil } || plan.limitsLobs || plan.beforeImage != nil
-    }
-
     /// How many values of each column were cut to the LOB limit so far.
     public var cutValues: [String: Int] {
         lock.withLock { cut }

@@ -31,9 +31,6 @@ public struct ReplicationOptions: Sendable {
     public var start: CdcStart?
     /// Where the run stops by itself (DMS `CdcStopPosition`).
     public var stop: CdcStop?
-    /// A table that cannot go on (a change Ferry does not apply) stops the run instead of being suspended
-    /// (DMS `ErrorBehavior.TableErrorPolicy` STOP_TASK).
-    public var stopOnTableError = false
     /// Stop once the full load is done, before any change is applied (DMS
     /// `FullLoadSettings.StopTaskCachedChangesNotApplied`), for example to build indexes on the target; the
     /// next run resumes from where the load's snapshot ended.
@@ -338,7 +335,7 @@ extension ReplicationRunner {
     /// compile (a column they read was dropped) is suspended.
     func transformers(for plans: inout [TableID: TablePlan]) throws -> [TableID: RowTransformer] {
         var transformers: [TableID: RowTransformer] = [:]
-        for (table, plan) in plans where RowTransformer.needed(for: plan) {
+        for (table, plan) in plans where plan.rewritesRows {
             do {
                 transformers[table] = try RowTransformer(plan: plan)
             } catch {
@@ -358,9 +355,10 @@ extension ReplicationRunner {
         return column
     }
 
-    /// Stops applying a table's changes, or with `stopOnTableError` stops the run.
+    /// Stops applying a table's changes; when table errors stop the task (the load's `tableErrorLimit`,
+    /// DMS `TableErrorPolicy` STOP_TASK), stops the run instead.
     private func suspend(_ table: TableID, _ reason: String, _ plans: inout [TableID: TablePlan]) throws {
-        if options.stopOnTableError {
+        if load.tableErrorLimit != nil {
             throw FerryError(.schemaMismatch, "\(table): \(reason); ErrorBehavior.TableErrorPolicy STOP_TASK stops the task")
         }
         plans[table] = nil
