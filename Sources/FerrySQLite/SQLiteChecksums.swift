@@ -157,19 +157,16 @@ struct KeyOrderDigester {
     mutating func add(_ row: CanonicalRow) {
         if count > 0 { md5.update(data: Array(KeyOrderDigest.rowSeparator.utf8)) }
         count += 1
-        md5.update(data: Array(Self.text(of: row).utf8))
+        md5.update(data: Array(SQLiteChecksumSession.joined(row.map { $0.map(Self.capped) }).utf8))
     }
 
     var checksum: BucketChecksum {
         BucketChecksum(count: count, sum: md5.finalize().prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
     }
 
-    /// One row's text: values joined by 0x1F, NULL as 0x1E, a value longer than the limit as its MD5 in hex.
-    static func text(of row: CanonicalRow) -> String {
-        row.map { value -> String in
-            guard let value else { return "\u{1E}" }
-            guard value.utf8.count > KeyOrderDigest.longValueBytes else { return value }
-            return Insecure.MD5.hash(data: Array(value.utf8)).map { String(format: "%02x", $0) }.joined()
-        }.joined(separator: "\u{1F}")
+    /// A value as the digest takes it: a value longer than the limit stands in as its MD5 in hex.
+    static func capped(_ value: String) -> String {
+        guard value.utf8.count > KeyOrderDigest.longValueBytes else { return value }
+        return Insecure.MD5.hash(data: Array(value.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
