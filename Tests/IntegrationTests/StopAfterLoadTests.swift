@@ -43,13 +43,7 @@ struct PrimaryKeyAfterLoadTests {
         defer { source.drop(); target.drop() }
         let orders = source.qualified("orders")
         try source.execute("CREATE TABLE \(orders) (id int, region varchar(10), total int, PRIMARY KEY (region, id));\nINSERT INTO \(orders) VALUES (1, 'eu', 5), (1, 'us', 7), (2, 'eu', 9)")
-        let mappings = try TableMappings(json: """
-            {"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"\(source.schema)","table-name":"%"},"rule-action":"include"},
-            {"rule-type":"transformation","rule-id":"2","rule-name":"s","rule-target":"schema","object-locator":{"schema-name":"\(source.schema)"},"rule-action":"rename","value":"\(target.schema)"}]}
-            """)
-        var options = FullLoadOptions(mappings: mappings)
-        options.primaryKeyAfterLoad = true
-        let tables = try await FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options).run()
+        let tables = try await migrate(from: source, to: target) { $0.primaryKeyAfterLoad = true }
         #expect(tables.allSatisfy { $0.state == .completed }, "\(tables.map { $0.error ?? "" })")
         #expect(try target.primaryKeyColumns("orders") == ["region", "id"])
         #expect(try target.query("SELECT count(*) FROM \(target.qualified("orders"))") == [["3"]])

@@ -152,9 +152,11 @@ struct EnginePair: CustomTestStringConvertible, Sendable {
     var testDescription: String { "\(source.rawValue)→\(target.rawValue)" }
 }
 
-/// Runs a full load from one test database to another, renaming the source schema to the target's.
+/// Runs a full load from one test database to another, renaming the source schema to the target's;
+/// `configure` adjusts the load's options.
 func migrate(from source: TestDatabase, to target: TestDatabase, prepMode: TargetTablePrepMode = .dropAndCreate,
-             extraRules: String = "", parallelism: Int = 4, chunkBytes: Int64 = 64 << 20) async throws -> [TableProgress] {
+             extraRules: String = "", parallelism: Int = 4, chunkBytes: Int64 = 64 << 20,
+             configure: (inout FullLoadOptions) -> Void = { _ in }) async throws -> [TableProgress] {
     let rules = """
         {"rules":[
           {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"\(source.schema)","table-name":"%"},"rule-action":"include"},
@@ -164,6 +166,7 @@ func migrate(from source: TestDatabase, to target: TestDatabase, prepMode: Targe
         """
     var options = FullLoadOptions(mappings: try TableMappings(json: rules), prepMode: prepMode, parallelism: parallelism)
     options.chunkBytes = chunkBytes
+    configure(&options)
     let runner = FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options)
     return try await runner.run()
 }

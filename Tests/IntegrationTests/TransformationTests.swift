@@ -182,12 +182,7 @@ struct LobLimitLoadTests {
         #expect(docs.warnings.contains("1 value of app.docs.body exceeded the LOB limit of 1 KB and was cut to it (limited LOB mode)"), "\(docs.warnings)")
         #expect(try target.query("SELECT id, LENGTH(body), LENGTH(data), LENGTH(title) FROM docs ORDER BY id") == [["1", "1024", "1024", "1500"], ["2", "5", "1", "5"]])
 
-        var options = FullLoadOptions(mappings: try TableMappings(json: """
-            {"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
-            {"rule-type":"transformation","rule-id":"2","rule-name":"s","rule-target":"schema","object-locator":{"schema-name":"app"},"rule-action":"rename","value":"\(target.schema)"}\(rule)]}
-            """))
-        options.lobTruncationFailsTable = true
-        let strict = try await FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options).run()
+        let strict = try await migrate(from: source, to: target, extraRules: rule) { $0.lobTruncationFailsTable = true }
         #expect(strict.first?.state == .failed)
         #expect(strict.first?.error?.contains("app.docs.body holds a value over the LOB limit of 1 KB") == true, "\(strict.first?.error ?? "")")
     }
@@ -253,20 +248,12 @@ struct NoLobTests {
             CREATE TABLE app.docs (code text PRIMARY KEY, title varchar(20), body text, meta jsonb, data bytea);
             INSERT INTO app.docs VALUES ('a', 'first', 'long', '{"k": 1}', '\\x00')
             """)
-        let mappings = try TableMappings(json: """
-            {"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
-            {"rule-type":"transformation","rule-id":"2","rule-name":"s","rule-target":"schema","object-locator":{"schema-name":"app"},"rule-action":"rename","value":"\(target.schema)"}]}
-            """)
-        var options = FullLoadOptions(mappings: mappings)
-        options.supportLobs = false
-        let tables = try await FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options).run()
+        let tables = try await migrate(from: source, to: target) { $0.supportLobs = false }
         #expect(tables.first?.state == .completed, "\(tables.first?.error ?? "")")
         #expect(try target.columnNames("docs") == ["code", "title"], "the text key stays; the LOBs do not")
         var validation = ValidationOptions()
         validation.skipLobColumns = true
-        let runner = ValidationRunner(source: Connectors.source(for: source.url), target: Connectors.source(for: target.url),
-                                      writer: Connectors.target(for: target.url), mappings: mappings, options: validation, logger: .init(label: "test"))
-        let results = try await runner.run()
+        let results = try await validate(source, target, options: validation)
         #expect(results.allSatisfy { $0.matches }, "\(summary(results))")
     }
 }
