@@ -9,8 +9,9 @@ public final class PGConnection: @unchecked Sendable {
     public let location: String
 
     /// Session settings that make every value's text form canonical: ISO dates, ISO 8601 intervals,
-    /// UTC timestamps, round-trip floats, hex bytea.
-    static let sessionOptions = "-c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex"
+    /// UTC timestamps, round-trip floats, hex bytea. Notices ("already exists, skipping") are not sent:
+    /// libpq would print each one on standard error.
+    static let sessionOptions = "-c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex -c client_min_messages=warning"
 
     /// Connects with the canonical session settings; with `replication`, as a logical replication
     /// connection (`replication=database`), which also runs plain SQL.
