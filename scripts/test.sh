@@ -3,7 +3,8 @@
 # (ROW binlog, FULL row image) on free loopback ports in a temporary directory, runs `swift test`
 # against them, then the end-to-end tests (boto3 and the aws CLI against a real `ferry serve`), stops the
 # databases by PID and exits non-zero if any test failed. Extra arguments go to `swift test` and skip
-# the end-to-end tests.
+# the end-to-end tests. A run that outlasts its deadline (FERRY_TEST_MINUTES, 35 by default, including
+# the build) is stopped with a report of what was stuck (scripts/watchdog.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,14 +29,16 @@ if [ -n "${pip_missing:-}" ]; then
 fi
 
 source scripts/databases.sh
+source scripts/watchdog.sh
 start_databases
 trap stop_databases EXIT
 
 set +e
-swift test "$@"
+run_with_deadline "${FERRY_TEST_MINUTES:-35}" "$FERRY_DB_DIR/swift-test.log" swift test "$@"
 status=$?
 if [ $# -eq 0 ]; then
-  FERRY_BIN="$(swift build --show-bin-path)/ferry" python3 -m pytest -q -p no:cacheprovider Tests/e2e
+  FERRY_BIN="$(swift build --show-bin-path)/ferry" run_with_deadline 15 "$FERRY_DB_DIR/e2e.log" \
+    python3 -m pytest -q -p no:cacheprovider Tests/e2e
   e2e=$?
   [ $status -eq 0 ] && status=$e2e
 fi
