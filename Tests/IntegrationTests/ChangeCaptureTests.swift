@@ -18,12 +18,14 @@ struct ChangeCaptureTests {
             UPDATE app.items SET big = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 500) g) WHERE id <= 10
             """)
         let writing = ManagedFlag()
+        defer { writing.stop() }
         // The writer runs during the whole full load and on into the stream.
         let writer = Task { try await Self.write(source, until: writing) }
         try await Task.sleep(for: .milliseconds(200))
 
         let first = try cdcRunner(source, target, task: task)
         let running = Task { try await first.run() }
+        defer { running.cancel() }
         // Creating a slot waits for every open transaction on the server, and other tests share it.
         try await waitUntil(seconds: 180) { first.status.snapshot().changesApplied > 100 }
         writing.stop()
@@ -40,6 +42,7 @@ struct ChangeCaptureTests {
         try source.execute("UPDATE app.items SET counter = 5 WHERE id <= 10")
         let second = try cdcRunner(source, target, task: task)
         let resumed = Task { try await second.run() }
+        defer { resumed.cancel() }
         try await converge(source, target)
         resumed.cancel()
         try await resumed.value
@@ -58,8 +61,10 @@ struct ChangeCaptureTests {
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 20000) g")
         let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         let writing = ManagedFlag()
+        defer { writing.stop() }
         let writer = Task { try await Self.write(source, until: writing, pause: 0.002) }
         try await waitUntil { replication.status.snapshot().changesApplied > 100 }
 
@@ -86,6 +91,7 @@ struct ChangeCaptureTests {
             options.retainedCheckSeconds = 0.2
         }
         let running = Task { try await replication.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 100")
         try await waitUntil { replication.status.snapshot().changesApplied >= 100 }
@@ -117,6 +123,7 @@ struct ChangeCaptureTests {
             """)
         let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         try source.execute("ALTER TABLE app.items ADD COLUMN price numeric(10,2), ADD COLUMN seen timestamptz, ADD COLUMN flag boolean NOT NULL DEFAULT true")
         try source.execute("UPDATE app.items SET price = id * 1.5, seen = '2024-01-02 03:04:05+00' WHERE id <= 100")
@@ -146,6 +153,7 @@ struct ChangeCaptureTests {
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items VALUES (1, 0, NULL, NULL)")
         let first = try cdcRunner(source, target, task: task)
         let running = Task { try await first.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { first.status.snapshot().phase == .changeCapture }
         running.cancel()
         try await running.value
@@ -159,6 +167,7 @@ struct ChangeCaptureTests {
             options.start = .position(held)
         }
         let again = Task { try await resumed.run() }
+        defer { again.cancel() }
         try await converge(source, target)
         again.cancel()
         try await again.value
@@ -184,6 +193,7 @@ struct ChangeCaptureTests {
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, NULL, NULL FROM generate_series(1, 1000) g")
         let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 100")
         try await waitUntil(seconds: 60) { replication.status.snapshot().changesApplied >= 100 }
@@ -211,6 +221,7 @@ struct ChangeCaptureTests {
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, NULL, NULL FROM generate_series(1, 120000) g")
         let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         let before = replication.status.snapshot().transactionsApplied
         try source.execute("UPDATE app.items SET counter = counter + 1, note = 'one transaction'")
@@ -226,10 +237,7 @@ struct ChangeCaptureTests {
     func namedSlotAndHeartbeat() async throws {
         let (source, target, task) = try Self.databases(target: .postgres)
         let slot = "user_" + task.replacingOccurrences(of: "-", with: "_")
-        defer {
-            try? PGConnection(source.url).execute("SELECT pg_drop_replication_slot('\(slot)')")
-            Self.drop(source, target)
-        }
+        defer { Self.drop(source, target) }
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text)")
         try target.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text)")
         // As a user sets it up: the publication first (named as the slot), then the slot.
@@ -243,6 +251,7 @@ struct ChangeCaptureTests {
         let named = TestDatabase(engine: .postgres, url: url, schema: source.schema)
         let replication = try cdcRunner(named, target, task: task) { $0.fullLoad = false }
         let running = Task { try await replication.run() }
+        defer { running.cancel() }
         try source.execute("UPDATE app.items SET counter = 0 WHERE id <= 10")
         try await converge(source, target)
         try await waitUntil(seconds: 30) { (try? source.query("SELECT count(*) FROM public.awsdms_heartbeat")) == [["1"]] }
@@ -257,9 +266,17 @@ struct ChangeCaptureTests {
          "cdc-test-\(UUID().uuidString.prefix(8).lowercased())")
     }
 
-    /// Drops the databases, and first the source's slot, which would keep its database from being dropped.
+    /// Drops the databases, and first the source's slots, which would keep its database from being dropped.
+    /// A runner cancelled as the test ends lets go of its slot within moments: waits for that (at most 20 s).
     static func drop(_ source: TestDatabase, _ target: TestDatabase) {
-        try? PGConnection(source.url).execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'ferry_cdc_test_%' AND NOT active AND database = current_database()")
+        if source.engine == .postgres, let conn = try? PGConnection(source.url) {
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline,
+                  (try? conn.query("SELECT 1 FROM pg_replication_slots WHERE active AND database = current_database()"))?.isEmpty == false {
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+            _ = try? conn.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active AND database = current_database()")
+        }
         source.drop()
         target.drop()
     }

@@ -18,11 +18,13 @@ struct MySQLChangeCaptureTests {
             INSERT INTO items SELECT seq, 0, concat('row ', seq), seq / 100, '2024-05-06 07:08:09.123' FROM seq_1_to_20000
             """)
         let writing = ManagedFlag()
+        defer { writing.stop() }
         let writer = Task { try await Self.write(source, until: writing) }
         try await Task.sleep(for: .milliseconds(200))
 
         let first = try cdcRunner(source, target, task: task)
         let running = Task { try await first.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { first.status.snapshot().changesApplied > 100 }
         writing.stop()
         let written = try await writer.value
@@ -38,6 +40,7 @@ struct MySQLChangeCaptureTests {
         try source.execute("UPDATE items SET id = id + 1000000 WHERE id = 600")
         let second = try cdcRunner(source, target, task: task)
         let resumed = Task { try await second.run() }
+        defer { resumed.cancel() }
         try await converge(source, target)
         resumed.cancel()
         try await resumed.value
@@ -56,6 +59,7 @@ struct MySQLChangeCaptureTests {
         try source.execute("CREATE TABLE all_types LIKE \(table)")
         let replication = try cdcRunner(source, target, task: "binlog-types-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         // Every value arrives as an insert, then as both images of updates (one moves the key), then deletes.
         try source.execute("INSERT INTO all_types SELECT * FROM \(table)")
@@ -76,6 +80,7 @@ struct MySQLChangeCaptureTests {
         try source.execute("CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL);\nINSERT INTO items SELECT seq, 0 FROM seq_1_to_1000")
         let replication = try cdcRunner(source, target, task: "binlog-cut-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE items SET counter = 1 WHERE id <= 100")
         try await waitUntil(seconds: 180) { replication.status.snapshot().changesApplied >= 100 }
@@ -103,6 +108,7 @@ struct MySQLChangeCaptureTests {
             """)
         let replication = try cdcRunner(source, target, task: "binlog-ddl-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE other SET amount = amount + 1")
         try source.execute("ALTER TABLE items ADD COLUMN price decimal(10,2), ADD COLUMN seen datetime(3), ADD COLUMN flags set('a','b') NOT NULL DEFAULT 'a'")
@@ -174,6 +180,7 @@ struct MySQLChangeCaptureTests {
         try source.execute("CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL);\nINSERT INTO items SELECT seq, 0 FROM seq_1_to_120000")
         let replication = try cdcRunner(source, target, task: "binlog-big-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
         let before = replication.status.snapshot().transactionsApplied
         try source.execute("UPDATE items SET counter = counter + 1")

@@ -20,9 +20,11 @@ struct SQLiteChangeCaptureTests {
             """)
         let task = "lite-\(UUID().uuidString.prefix(8).lowercased())"
         let writing = ManagedFlag()
+        defer { writing.stop() }
         let writer = Task { try await Self.write(source, until: writing) }
         let first = try cdcRunner(source, target, task: task)
         let running = Task { try await first.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 180) { first.status.snapshot().changesApplied > 100 }
         writing.stop()
         #expect(try await writer.value > 100)
@@ -37,6 +39,7 @@ struct SQLiteChangeCaptureTests {
         try source.execute("UPDATE items SET note = 'gone soon' WHERE id = 700; DELETE FROM items WHERE id = 700")
         let second = try cdcRunner(source, target, task: task)
         let resumed = Task { try await second.run() }
+        defer { resumed.cancel() }
         try await converge(source, target)
         resumed.cancel()
         try await resumed.value

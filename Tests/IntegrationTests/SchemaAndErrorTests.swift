@@ -204,6 +204,7 @@ struct CancellationTests {
         let runner = FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
                                     options: FullLoadOptions(mappings: try TableMappings(json: rules), parallelism: 1))
         let load = Task { try await runner.run() }
+        defer { load.cancel() }
         let deadline = ContinuousClock.now + .seconds(60)
         while runner.status.snapshot().first(where: { $0.source.name == "large" })?.rowsLoaded ?? 0 == 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
@@ -235,6 +236,7 @@ struct SnapshotTests {
             ANALYZE
             """)
         let writing = ManagedFlag()
+        defer { writing.stop() }
         // The writer blocks on its driver, so it gets a thread of its own, off Swift's cooperative pool.
         let writer = Task {
             try await BlockingWork.run("test-writer") {
@@ -261,14 +263,14 @@ struct SnapshotTests {
 
 /// Polls `condition` until it holds (the writer has committed), for at most `seconds`: generous, because
 /// the CDC suites run side by side on a 2-core machine and a busy one can take many seconds per step.
-func waitUntil(seconds: Int = 180, _ condition: () throws -> Bool) async throws {
+func waitUntil(seconds: Int = 180, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while try !condition() {
         guard ContinuousClock.now < deadline else {
-            Issue.record("the condition never held")
+            Issue.record("the condition never held within \(seconds) s", sourceLocation: sourceLocation)
             return
         }
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: .milliseconds(100))
     }
 }
 
@@ -292,6 +294,7 @@ extension SnapshotTests {
             ANALYZE TABLE t
             """)
         let writing = ManagedFlag()
+        defer { writing.stop() }
         let writer = Task {
             try await BlockingWork.run("test-writer") {
                 let conn = try MySQLConnection(source.url)

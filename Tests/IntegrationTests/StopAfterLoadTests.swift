@@ -25,6 +25,7 @@ struct StopAfterLoadTests {
         try source.execute("DELETE FROM \(items) WHERE id > 450")
         let second = try cdcRunner(source, target, task: task) { $0.stopAfterLoad = true }
         let running = Task { try await second.run() }
+        defer { running.cancel() }
         try await converge(source, target)
         running.cancel()
         try await running.value
@@ -59,6 +60,7 @@ struct StopAfterCachedChangesTests {
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 20000) g")
         let task = "cdc-test-\(UUID().uuidString.prefix(8).lowercased())"
         let writing = ManagedFlag()
+        defer { writing.stop() }
         let writer = Task { try await ChangeCaptureTests.write(source, until: writing) }
         let first = try cdcRunner(source, target, task: task) { $0.stopAfterCachedChanges = true }
         try await first.run()
@@ -68,6 +70,7 @@ struct StopAfterCachedChangesTests {
 
         let second = try cdcRunner(source, target, task: task)
         let running = Task { try await second.run() }
+        defer { running.cancel() }
         try await converge(source, target)
         running.cancel()
         try await running.value

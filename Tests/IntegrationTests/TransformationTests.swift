@@ -53,6 +53,7 @@ struct TransformationTests {
             defer { ended.stop() }
             try await runner.run()
         }
+        defer { running.cancel() }
         try await waitUntil(seconds: 120) { runner.status.snapshot().phase == .changeCapture || ended.isStopped }
         if ended.isStopped { try await running.value }
         let loaded = runner.loadStatus.snapshot()
@@ -61,7 +62,7 @@ struct TransformationTests {
 
         try source.execute("INSERT INTO \(people) VALUES (3, 'Grace', 'Hopper', 'X1', '5500', 85)")
         try source.execute("UPDATE \(people) SET age = 37 WHERE id = 1")
-        try waitForRow(target, "SELECT op FROM \(target.qualified("people")) WHERE id = 3", equals: "INSERT")
+        try await waitForRow(target, "SELECT op FROM \(target.qualified("people")) WHERE id = 3", equals: "INSERT")
         try await waitUntil(seconds: 120) {
             try target.query("SELECT op FROM \(target.qualified("people")) WHERE id = 1") == [["UPDATE"]]
         }
@@ -97,13 +98,9 @@ struct TransformationTests {
 }
 
 /// Waits until `sql` returns exactly one row holding `value`.
-func waitForRow(_ db: TestDatabase, _ sql: String, equals value: String, seconds: Double = 120) throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try db.query(sql) == [[value]] { return }
-        Thread.sleep(forTimeInterval: 0.2)
-    }
-    Issue.record("\(sql) did not return \(value) within \(seconds) s")
+func waitForRow(_ db: TestDatabase, _ sql: String, equals value: String, seconds: Int = 120,
+                sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    try await waitUntil(seconds: seconds, sourceLocation: sourceLocation) { try db.query(sql) == [[value]] }
 }
 
 extension TestDatabase {
@@ -200,10 +197,11 @@ struct BeforeImageReplicationTests {
         let rule = #",{"rule-type":"transformation","rule-id":"9","rule-name":"bi","rule-target":"column","object-locator":{"schema-name":"%","table-name":"accounts"},"rule-action":"add-before-image-columns","before-image-def":{"column-prefix":"was_","column-filter":"all"}}"#
         let runner = try cdcRunner(source, target, task: "cdc-test-\(UUID().uuidString.prefix(8).lowercased())", extraRules: rule)
         let running = Task { try await runner.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 120) { runner.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE \(accounts) SET balance = 15, owner = 'ada l' WHERE id = 1")
         try source.execute("INSERT INTO \(accounts) VALUES (3, 'grace', 30)")
-        try waitForRow(target, "SELECT owner FROM \(target.qualified("accounts")) WHERE id = 3", equals: "grace")
+        try await waitForRow(target, "SELECT owner FROM \(target.qualified("accounts")) WHERE id = 3", equals: "grace")
         running.cancel()
         try await running.value
         let rows = try target.query("SELECT id, owner, balance, was_id, was_owner, was_balance FROM \(target.qualified("accounts")) ORDER BY id")
@@ -226,11 +224,12 @@ struct SoftDeleteTests {
         let rule = #",{"rule-type":"transformation","rule-id":"9","rule-name":"flag","rule-target":"column","object-locator":{"schema-name":"%","table-name":"items"},"rule-action":"add-column","value":"op","expression":"operation_indicator('D', 'U', 'I')","data-type":{"type":"string","length":1}}"#
         let runner = try cdcRunner(source, target, task: "cdc-test-\(UUID().uuidString.prefix(8).lowercased())", extraRules: rule)
         let running = Task { try await runner.run() }
+        defer { running.cancel() }
         try await waitUntil(seconds: 120) { runner.status.snapshot().phase == .changeCapture }
         try source.execute("DELETE FROM \(items) WHERE id = 2")
         try source.execute("UPDATE \(items) SET name = 'cc' WHERE id = 3")
         try source.execute("INSERT INTO \(items) VALUES (4, 'd')")
-        try waitForRow(target, "SELECT op FROM \(target.qualified("items")) WHERE id = 4", equals: "I")
+        try await waitForRow(target, "SELECT op FROM \(target.qualified("items")) WHERE id = 4", equals: "I")
         running.cancel()
         try await running.value
         #expect(try target.query("SELECT id, name, op FROM \(target.qualified("items")) ORDER BY id")

@@ -164,14 +164,14 @@ func validate(_ source: TestDatabase, _ target: TestDatabase, options: Validatio
 
 /// Waits until validation finds the target equal to the source (replication catches up within seconds;
 /// the limit leaves room for a busy CI machine).
-func converge(_ source: TestDatabase, _ target: TestDatabase) async throws {
+func converge(_ source: TestDatabase, _ target: TestDatabase, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     var last: [TableValidation] = []
     for _ in 0..<240 {
         last = try await validate(source, target)
         if !last.isEmpty, last.allSatisfy({ $0.matches }) { return }
         try await Task.sleep(for: .milliseconds(500))
     }
-    Issue.record("the target never matched the source: \(summary(last))")
+    Issue.record("the target never matched the source: \(summary(last))", sourceLocation: sourceLocation)
 }
 
 /// The results in one line per table, for failure messages.
