@@ -154,6 +154,7 @@ extension DMSService {
         var options = FullLoadOptions(mappings: try parseMappings(current.TableMappings), prepMode: settings.prepMode,
                                       parallelism: min(settings.maxFullLoadSubTasks, try InstanceClass.parallelism(instance.ReplicationInstanceClass ?? "")))
         settings.apply(to: &options)
+        options.taskName = current.ReplicationTaskIdentifier!
         if startType == "resume-processing" {
             let done = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)
                 .filter { $0.TableState == TableLoadState.completed.rawValue }

@@ -9,6 +9,7 @@ struct TaskSettings {
     func apply(to options: inout FullLoadOptions) {
         options.prepMode = prepMode
         options.primaryKeyAfterLoad = primaryKeyAfterLoad
+        options.controlSchema = validation.controlSchema
         errors.apply(to: &options)
         lobs.apply(to: &options)
     }
@@ -108,7 +109,7 @@ struct TaskSettings {
         primaryKeyAfterLoad = try SettingsSection(effective, "FullLoadSettings").bool("CreatePkAfterFullLoad")
         validation = try ValidationTaskSettings(effective)
         changes = try ChangeTaskSettings(effective, user: user)
-        errors = try ErrorTaskSettings(effective)
+        errors = try ErrorTaskSettings(effective, user: user)
         lobs = try LobTaskSettings(effective, user: user)
         if validation.only, mode != .doNothing {
             throw DMSError.invalidParameter("Invalid task settings JSON: ValidationSettings.ValidationOnly needs FullLoadSettings.TargetTablePrepMode DO_NOTHING (a validation-only task must not touch the target's tables); got \(mode.rawValue).")

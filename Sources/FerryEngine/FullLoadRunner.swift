@@ -33,6 +33,11 @@ public struct FullLoadOptions: Sendable {
     /// When set, the load stops once this many tables have failed, and `run` throws (DMS `ErrorBehavior`
     /// `TableErrorPolicy` STOP_TASK, or `TableErrorEscalationCount`); otherwise the other tables go on.
     public var tableErrorLimit: Int?
+    /// What a row the target refuses does (DMS `ErrorBehavior.DataErrorPolicy` and its escalation).
+    public var dataErrors = DataErrorPolicy.suspendTable
+    /// The task name and control schema under which skipped rows are recorded (`awsdms_apply_exceptions`).
+    public var taskName = "ferry-migrate"
+    public var controlSchema = ""
 
     /// How many chunks one large table is split into: at most `parallelism`, and at most the machine's
     /// core count (but 2): each chunk runs a reader and a writer thread and a session on each server,
@@ -100,8 +105,11 @@ public struct FullLoadRunner: Sendable {
 
     /// The error that stops the load once `tableErrorLimit` tables failed, naming them; nil before.
     func tableErrorStop() -> FerryError? {
-        guard let limit = options.tableErrorLimit else { return nil }
         let failed = status.snapshot().filter { $0.state == .failed }
+        if let stopping = failed.first(where: \.stopsTask) {
+            return FerryError(.dataError, "the load stopped at a refused row (ErrorBehavior.DataErrorPolicy or its escalation STOP_TASK): \(stopping.source): \(stopping.error ?? "failed")")
+        }
+        guard let limit = options.tableErrorLimit else { return nil }
         guard failed.count >= limit else { return nil }
         return FerryError(.dataError, "the load stopped after \(failed.count) table error\(failed.count == 1 ? "" : "s") (ErrorBehavior stops the task at \(limit)): "
             + failed.map { "\($0.source): \($0.error ?? "failed")" }.joined(separator: "; "))
@@ -237,7 +245,7 @@ public struct FullLoadRunner: Sendable {
         }
         logger.debug("copying \(id) chunk \(job.chunk.index + 1)/\(job.chunk.count)")
         let pipe: BatchPipe
-        let transformer: RowTransformer?
+        var transformer: RowTransformer?
         do {
             transformer = try Self.transformer(for: job.plan)
             pipe = BatchPipe(capacity: options.pipeCapacity, transform: transformer?.batchTransform(header: .fullLoad()))
@@ -246,6 +254,7 @@ public struct FullLoadRunner: Sendable {
             return
         }
         let status = self.status
+        let written = ChunkRowCount()
         do {
             try await withTaskCancellationHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -264,6 +273,7 @@ public struct FullLoadRunner: Sendable {
                         _ = try await BlockingWork.run("ferry-write") {
                             do {
                                 return try target.load(job.plan.written, encoding: job.encoding, from: pipe) { rows in
+                                    written.add(rows)
                                     status.update(id) { $0.rowsLoaded += Int64(rows) }
                                 }
                             } catch {
@@ -284,10 +294,19 @@ public struct FullLoadRunner: Sendable {
                     $0.error = "stopped after \($0.rowsLoaded) rows; the target table is incomplete"
                     $0.finishedAt = Date()
                 }
-            } else {
-                fail(id, error)
+                return
             }
-            return
+            guard skipsRefusedRows(after: error, job.plan) else {
+                fail(id, error)
+                return
+            }
+            status.update(id) { $0.rowsLoaded -= written.value }
+            do {
+                transformer = try await copySkippingRefusedRows(job, session: session)
+            } catch {
+                fail(id, error)
+                return
+            }
         }
         var tableDone = false
         status.update(id) {
@@ -312,6 +331,10 @@ public struct FullLoadRunner: Sendable {
         status.update(id) {
             $0.state = .completed
             $0.finishedAt = Date()
+            if $0.skippedRows > 0 {
+                let recorded = options.dataErrors.recordsSkippedRows ? " (recorded in \(ApplyExceptionsTable.name))" : ""
+                $0.warnings.append("\($0.skippedRows) row\($0.skippedRows == 1 ? "" : "s") of \(id) refused by the target \($0.skippedRows == 1 ? "was" : "were") left out\(recorded), as ErrorBehavior.DataErrorPolicy asks")
+            }
             for (column, count) in $0.cutLobs.sorted(by: { $0.key < $1.key }) {
                 $0.warnings.append("\(count) value\(count == 1 ? "" : "s") of \(id).\(column) exceeded the LOB limit of \(job.plan.lobLimit.map { $0.bytes / 1024 } ?? 0) KB and \(count == 1 ? "was" : "were") cut to it (limited LOB mode)")
             }
@@ -350,7 +373,10 @@ public struct FullLoadRunner: Sendable {
 
     private func fail(_ id: TableID, _ error: Error) {
         logger.error("\(id): \(error)")
+        let stopsTask = (error as? DataErrorEscalation)?.stopsTask
+            ?? (options.dataErrors.action == .stopTask && (error as? FerryError)?.kind == .dataError)
         status.update(id) {
+            if stopsTask { $0.stopsTask = true }
             if $0.state != .failed { $0.error = "\(error)" }
             $0.state = .failed
             $0.finishedAt = Date()

@@ -31,6 +31,11 @@ public struct TableProgress: Sendable, Codable {
     public var cutLobs: [String: Int] = [:]
     /// Whether rows passed through in the engines' shared native format without decoding.
     public var passthrough: Bool
+    /// Rows the target refused (or a transformation could not compute) that were left out under
+    /// `DataErrorPolicy` LOG_ERROR or IGNORE_RECORD.
+    public var skippedRows: Int64 = 0
+    /// Whether this table's failure stops the task (`DataErrorPolicy` STOP_TASK or its escalation).
+    public var stopsTask = false
 
     public init(source: TableID, target: TableID, state: TableLoadState = .queued) {
         self.source = source

@@ -46,7 +46,7 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
         }
     }
 
-    func apply(_ batch: ChangeBatch, task: String) throws {
+    func apply(_ batch: ChangeBatch, task: String?) throws {
         guard let position = batch.position else { return }
         var statements: [[UInt8]] = []
         for (plan, changes) in batch.tables {
@@ -83,11 +83,13 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
                 statements.append(sql)
             }
         }
-        let commitTime = batch.commitTime.map { "FROM_UNIXTIME(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
-        statements.append(Array("""
-            INSERT INTO \(MySQLConnection.quote(status)) VALUES (\(MySQLConnection.literal(task)), \(MySQLConnection.literal(position)), \(commitTime), UTC_TIMESTAMP(6))
-            ON DUPLICATE KEY UPDATE source_position = VALUES(source_position), source_commit_time = VALUES(source_commit_time), applied_at = VALUES(applied_at)
-            """.utf8))
+        if let task {
+            let commitTime = batch.commitTime.map { "FROM_UNIXTIME(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
+            statements.append(Array("""
+                INSERT INTO \(MySQLConnection.quote(status)) VALUES (\(MySQLConnection.literal(task)), \(MySQLConnection.literal(position)), \(commitTime), UTC_TIMESTAMP(6))
+                ON DUPLICATE KEY UPDATE source_position = VALUES(source_position), source_commit_time = VALUES(source_commit_time), applied_at = VALUES(applied_at)
+                """.utf8))
+        }
         try conn.execute("START TRANSACTION")
         do {
             for statement in statements { try conn.execute(bytes: statement) }

@@ -37,7 +37,7 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         }
     }
 
-    func apply(_ batch: ChangeBatch, task: String) throws {
+    func apply(_ batch: ChangeBatch, task: String?) throws {
         guard let position = batch.position else { return }
         var sql = "BEGIN;\n"
         for (plan, changes) in batch.tables {
@@ -60,13 +60,16 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
                 sql += updates.isEmpty ? "DO NOTHING;\n" : "DO UPDATE SET \(updates.joined(separator: ", "));\n"
             }
         }
-        let commitTime = batch.commitTime.map { "to_timestamp(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
-        sql += """
-            INSERT INTO \(PGConnection.quote(status)) VALUES (\(PGConnection.literal(task)), \(PGConnection.literal(position)), \(commitTime), now())
-            ON CONFLICT (task_name) DO UPDATE SET source_position = EXCLUDED.source_position,
-              source_commit_time = EXCLUDED.source_commit_time, applied_at = EXCLUDED.applied_at;
-            COMMIT;
-            """
+        if let task {
+            let commitTime = batch.commitTime.map { "to_timestamp(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
+            sql += """
+                INSERT INTO \(PGConnection.quote(status)) VALUES (\(PGConnection.literal(task)), \(PGConnection.literal(position)), \(commitTime), now())
+                ON CONFLICT (task_name) DO UPDATE SET source_position = EXCLUDED.source_position,
+                  source_commit_time = EXCLUDED.source_commit_time, applied_at = EXCLUDED.applied_at;
+
+                """
+        }
+        sql += "COMMIT;"
         do { try conn.execute(sql) } catch {
             try? conn.execute("ROLLBACK")
             throw error

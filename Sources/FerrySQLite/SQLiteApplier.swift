@@ -50,7 +50,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
         }
     }
 
-    func apply(_ batch: ChangeBatch, task: String) throws {
+    func apply(_ batch: ChangeBatch, task: String?) throws {
         guard let position = batch.position else { return }
         try SQLiteErrors.wrap(url) {
             try queue.write { db in
@@ -70,6 +70,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
                         try db.execute(sql: sql, arguments: StatementArguments(rows[0].map(SQLiteValues.encode)))
                     }
                 }
+                guard let task else { return }
                 try db.execute(sql: """
                     INSERT INTO \(ApplyStatements.statusTable) VALUES (?, ?, ?, datetime('now'))
                     ON CONFLICT (task_name) DO UPDATE SET source_position = excluded.source_position,

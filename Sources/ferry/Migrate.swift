@@ -126,6 +126,7 @@ struct Migrate: AsyncParsableCommand {
         }
         var options = FullLoadOptions(mappings: try MappingsFile.load(tableMappings), createSecondaryObjects: !noSecondaryObjects)
         settings?.apply(to: &options)
+        if let task { options.taskName = task }
         if let prepMode {
             guard let prep = TargetTablePrepMode(flag: prepMode) else {
                 throw FerryError.invalidParameter("--target-table-prep-mode", "'\(prepMode)' is not one of drop-and-create, truncate-before-load, do-nothing")

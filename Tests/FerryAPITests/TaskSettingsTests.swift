@@ -1,4 +1,5 @@
 @testable import FerryAPI
+import FerryCore
 import Foundation
 import Testing
 
@@ -87,5 +88,18 @@ struct TaskSettingsTests {
         #expect(try TaskSettings(#"{"ErrorBehavior": {"TableErrorPolicy": "STOP_TASK"}}"#).errors.tableErrorLimit == 1)
         #expect(try TaskSettings(#"{"ErrorBehavior": {"TableErrorEscalationCount": 3}}"#).errors.tableErrorLimit == 3)
         #expect(try TaskSettings(#"{"ErrorBehavior": {"TableErrorPolicy": "STOP_TASK"}}"#).unhonoured.isEmpty)
+    }
+
+    @Test("DataErrorPolicy applies only when the task sets it; its escalation comes with it; a bad value names its path")
+    func dataErrorPolicy() throws {
+        #expect(try TaskSettings(nil).errors.dataErrors == .suspendTable, "DMS's default LOG_ERROR would leave rows out unasked")
+        let logged = try TaskSettings(#"{"ErrorBehavior": {"DataErrorPolicy": "LOG_ERROR", "DataErrorEscalationPolicy": "STOP_TASK", "DataErrorEscalationCount": 50}}"#)
+        #expect(logged.errors.dataErrors == DataErrorPolicy(action: .skipRow, recordsSkippedRows: true, escalationCount: 50, escalation: .stopTask))
+        #expect(logged.unhonoured.isEmpty)
+        #expect(try TaskSettings(#"{"ErrorBehavior": {"DataErrorPolicy": "IGNORE_RECORD"}}"#).errors.dataErrors.recordsSkippedRows == false)
+        #expect(try TaskSettings(#"{"ErrorBehavior": {"DataErrorPolicy": "STOP_TASK"}}"#).errors.dataErrors.action == .stopTask)
+        #expect { try TaskSettings(#"{"ErrorBehavior": {"DataErrorPolicy": "SKIP"}}"#) } throws: { error in
+            (error as? DMSError)?.message.contains("ErrorBehavior.DataErrorPolicy: expected one of LOG_ERROR") == true
+        }
     }
 }

@@ -3,9 +3,11 @@ import FerryCore
 import FerryEngine
 
 /// A replication of every table of `source`'s schema into `target`'s schema (full load and CDC, a 0.2 s
-/// batch window), with `extraRules` appended to the mapping and `configure` adjusting the options.
+/// batch window), with `extraRules` appended to the mapping, `load` adjusting the load's options and
+/// `configure` the replication's.
 func cdcRunner(_ source: TestDatabase, _ target: TestDatabase, task: String, extraRules: String = "",
-               _ configure: (inout ReplicationOptions) -> Void = { _ in }) throws -> ReplicationRunner {
+               _ configure: (inout ReplicationOptions) -> Void = { _ in },
+               load: (inout FullLoadOptions) -> Void = { _ in }) throws -> ReplicationRunner {
     let rules = """
         {"rules":[
           {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"\(source.schema)","table-name":"%"},"rule-action":"include"},
@@ -16,6 +18,8 @@ func cdcRunner(_ source: TestDatabase, _ target: TestDatabase, task: String, ext
     var options = ReplicationOptions(task: task, fullLoad: true)
     options.batchSeconds = 0.2
     configure(&options)
+    var loadOptions = FullLoadOptions(mappings: try TableMappings(json: rules), parallelism: 2)
+    load(&loadOptions)
     return ReplicationRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
-                             load: FullLoadOptions(mappings: try TableMappings(json: rules), parallelism: 2), options: options)
+                             load: loadOptions, options: options)
 }

@@ -78,6 +78,33 @@ public struct ChangeBatch: Sendable {
         }
     }
 
+    /// The batch cut into batches of one row each (a table's truncate goes with its first row), in the
+    /// order this batch applies them, each with this batch's position: how the rows of a batch the target
+    /// refused are tried one by one.
+    public func splitByRow() -> [ChangeBatch] {
+        var parts: [ChangeBatch] = []
+        for table in tableOrder {
+            guard let state = pending[table] else { continue }
+            let keys = state.order.filter { state.finals[$0] != nil }
+            for (n, key) in (keys.isEmpty && state.truncateFirst ? [nil] : keys.map { Optional($0) }).enumerated() {
+                var part = ChangeBatch(plans: plans, transformers: transformers)
+                var single = Pending(truncateFirst: n == 0 && state.truncateFirst)
+                if let key, let final = state.finals[key] {
+                    single.order = [key]
+                    single.finals = [key: final]
+                }
+                part.pending[table] = single
+                part.tableOrder = [table]
+                part.position = position
+                part.commitTime = commitTime
+                part.transactionCount = 1
+                part.changeCount = 1
+                parts.append(part)
+            }
+        }
+        return parts
+    }
+
     private mutating func add(_ change: RowChange, _ plan: TablePlan, _ transaction: ChangeTransaction) throws {
         if pending[change.table] == nil {
             pending[change.table] = Pending()
@@ -174,8 +201,9 @@ public protocol ChangeApplier: AnyObject, Sendable {
     /// The position last applied for `task`, read from the target's control table; nil when none.
     func appliedPosition(task: String) throws -> String?
 
-    /// Applies the batch and stores its position for `task`, all in one target transaction.
-    func apply(_ batch: ChangeBatch, task: String) throws
+    /// Applies the batch and stores its position for `task`, all in one target transaction. With no
+    /// `task`, applies the rows only (a full load's or a split batch's rows) and stores no position.
+    func apply(_ batch: ChangeBatch, task: String?) throws
 
     /// Adds a column to, or drops one from, the plan's target table; does nothing when the table already
     /// has (or lacks) it, so that a replay converges.

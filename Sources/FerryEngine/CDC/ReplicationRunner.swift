@@ -200,11 +200,16 @@ public struct ReplicationRunner: Sendable {
         var bySource = Dictionary(plans.map { ($0.source.id, $0) }) { a, _ in a }
         var transformers = try transformers(for: &bySource)
         let handoff = BatchHandoff()
-        let applying = Thread { [options, status] in
+        let applying = Thread { [self, options, status] in
+            var skipped: [TableID: SkippedRows] = [:]
             while let batch = handoff.take() {
                 let started = Date()
                 do {
-                    try applier.apply(batch, task: options.task)
+                    do {
+                        try applier.apply(batch, task: options.task)
+                    } catch let error as FerryError where error.kind == .dataError && load.dataErrors.action == .skipRow {
+                        try applySkippingRefusedRows(batch, applier, skipped: &skipped)
+                    }
                 } catch {
                     handoff.fail(error)
                     return
