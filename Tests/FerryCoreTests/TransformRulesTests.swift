@@ -53,6 +53,22 @@ import Testing
         #expect(nulls[0][5] == .null && nulls[0][6] == .text("I") && nulls[0][7] == .null)
     }
 
+    @Test("$AR_H_CHANGE_SEQ: the commit time to the hundredth, then the change's 19-digit number; empty in the full load")
+    func changeSequence() throws {
+        let plan = try Self.mappings("""
+            ,{"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-target": "column", "object-locator": {"schema-name": "hr", "table-name": "people"},
+              "rule-action": "add-column", "value": "seq", "expression": "$AR_H_CHANGE_SEQ", "data-type": {"type": "string", "length": 35}}
+            """).plan(for: Self.people)
+        let transformer = try RowTransformer(plan: plan)
+        let row: [Value?] = [.int(1), .text("Ada"), .text("Lovelace"), .text("555"), .text("10.00")]
+        let moment = Date(timeIntervalSince1970: 1_700_000_000.256789)
+        let changed = try transformer.apply(row, header: ChangeHeader(operation: "UPDATE", commitTime: moment, streamPosition: "0/1", changeNumber: 35))
+        #expect(changed.last == .text("2023111422132025" + "0000000000000000035"))
+        let next = ChangeHeader.changeSequence(commitTime: moment, changeNumber: 36)
+        #expect(next.count == 35 && next > "20231114221320250000000000000000035")
+        #expect(try transformer.apply(row, header: .fullLoad()).last == .text(""))
+    }
+
     @Test func expressionMistakesNameTheRuleAndTheField() throws {
         func addColumn(_ expression: String) -> String {
             #",{"rule-type": "transformation", "rule-id": "9", "rule-name": "9", "rule-target": "column", "object-locator": {"schema-name": "hr", "table-name": "people"}, "rule-action": "add-column", "value": "x", "expression": "\#(expression)", "data-type": {"type": "string", "length": 5}}"#

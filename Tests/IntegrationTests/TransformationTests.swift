@@ -25,6 +25,8 @@ struct TransformationTests {
           "rule-action":"change-data-type","data-type":{"type":"int8"}}
         ,{"rule-type":"transformation","rule-id":"17","rule-name":"key","rule-target":"table","object-locator":{"schema-name":"SCHEMA_NAME","table-name":"events"},
           "rule-action":"define-primary-key","primary-key-def":{"name":"events_pk","origin":"primary-key","columns":["code"]}}
+        ,{"rule-type":"transformation","rule-id":"18","rule-name":"seq","rule-target":"column","object-locator":{"schema-name":"%","table-name":"people"},
+          "rule-action":"add-column","value":"seq","expression":"$AR_H_CHANGE_SEQ","data-type":{"type":"string","length":35}}
         """
 
     @Test("computed, masked and retyped columns in the full load and in CDC; a defined primary key",
@@ -77,6 +79,10 @@ struct TransformationTests {
             ["3", "Grace HOPPER", "INSERT", "86", "people", "X#",
              SHA256.hash(data: Array("5500".utf8)).map { String(format: "%02x", $0) }.joined(), "85"],
         ])
+        // The change sequence: empty for loaded rows, 35 digits growing with the stream for changed ones.
+        let sequences = try target.query("SELECT seq FROM \(target.qualified("people")) ORDER BY id").map { $0[0] ?? "" }
+        #expect(sequences[1].isEmpty && sequences[0].count == 35 && sequences[2].count == 35 && sequences[2] < sequences[0],
+                "row 3 was inserted before row 1 was updated: \(sequences)")
         #expect(try target.columnType("people", "age").lowercased().contains(pair.target == .sqlite ? "int" : "big"))
         #expect(try target.primaryKeyColumns("events") == ["code"])
         // Validation leaves masked and computed columns out, and compares the rest.

@@ -51,11 +51,11 @@ public struct ChangeBatch: Sendable {
     /// Adds a committed transaction. Throws when a change cannot be applied by key (a table without a
     /// primary key, or a key the change does not carry).
     public mutating func add(_ transaction: ChangeTransaction) throws {
-        for change in transaction.changes {
+        for (index, change) in transaction.changes.enumerated() {
             guard let plan = plans[change.table] else { continue }
             counts[change.table, default: [:]][change.kind, default: 0] += 1
             changeCount += 1
-            try add(change, plan, transaction)
+            try add(change, plan, transaction, number: transaction.firstChangeNumber.map { $0 + index })
         }
         position = transaction.position
         commitTime = transaction.commitTime
@@ -105,7 +105,7 @@ public struct ChangeBatch: Sendable {
         return parts
     }
 
-    private mutating func add(_ change: RowChange, _ plan: TablePlan, _ transaction: ChangeTransaction) throws {
+    private mutating func add(_ change: RowChange, _ plan: TablePlan, _ transaction: ChangeTransaction, number: Int?) throws {
         if pending[change.table] == nil {
             pending[change.table] = Pending()
             tableOrder.append(change.table)
@@ -150,7 +150,7 @@ public struct ChangeBatch: Sendable {
             var written = merged
             if let transformer = transformers[change.table] {
                 let header = ChangeHeader(operation: change.kind == .insert ? "INSERT" : "UPDATE",
-                                          commitTime: transaction.commitTime, streamPosition: transaction.position)
+                                          commitTime: transaction.commitTime, streamPosition: transaction.position, changeNumber: number)
                 written = try transformer.apply(merged, old: change.oldValues.map(row), header: header)
             }
             set(change.table, newKey, .upsert(read: merged, written: written))
@@ -165,7 +165,7 @@ public struct ChangeBatch: Sendable {
             for (name, value) in zip(plan.keyNames, deleted) {
                 if let index = plan.columns.firstIndex(where: { $0.source.name == name }) { row[index] = value }
             }
-            let header = ChangeHeader(operation: "DELETE", commitTime: transaction.commitTime, streamPosition: transaction.position)
+            let header = ChangeHeader(operation: "DELETE", commitTime: transaction.commitTime, streamPosition: transaction.position, changeNumber: number)
             set(change.table, deleted, .upsert(read: row, written: try transformer.apply(row, header: header)))
         case .truncate:
             break

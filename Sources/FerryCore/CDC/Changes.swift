@@ -62,12 +62,17 @@ public struct ChangeTransaction: Sendable {
     /// Column changes that take effect before this transaction's rows (its rows have the new columns).
     public var schemaChanges: [SchemaChange]
     public var changes: [RowChange]
+    /// The task-wide number of the first change, which `$AR_H_CHANGE_SEQ` ends with: set by the replication
+    /// runner as it reads the stream (counting from 0 in each run); nil outside change processing.
+    public var firstChangeNumber: Int?
 
-    public init(position: String, commitTime: Date, schemaChanges: [SchemaChange] = [], changes: [RowChange]) {
+    public init(position: String, commitTime: Date, schemaChanges: [SchemaChange] = [], changes: [RowChange],
+                firstChangeNumber: Int? = nil) {
         self.position = position
         self.commitTime = commitTime
         self.schemaChanges = schemaChanges
         self.changes = changes
+        self.firstChangeNumber = firstChangeNumber
     }
 }
 

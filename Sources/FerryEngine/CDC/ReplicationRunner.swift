@@ -237,6 +237,7 @@ public struct ReplicationRunner: Sendable {
         // Set when the run reaches where it was asked to stop: DMS's stop reason.
         var reached: String?
         var lastTransaction = Date()
+        var changeNumber = 0
         while !stop.isSet, reached == nil {
             if Date().timeIntervalSince(lastRetainedCheck) >= options.retainedCheckSeconds {
                 lastRetainedCheck = Date()
@@ -282,6 +283,8 @@ public struct ReplicationRunner: Sendable {
                     batch = ChangeBatch(plans: bySource, transformers: transformers)
                 }
                 status.read(transaction)
+                transaction.firstChangeNumber = changeNumber
+                changeNumber += transaction.changes.count
                 try batch.add(transaction)
             }
             for (table, transformer) in transformers where !transformer.cutValues.isEmpty {
