@@ -240,6 +240,9 @@ struct SoftDeleteTests {
         try await running.value
         #expect(try target.query("SELECT id, name, op FROM \(target.qualified("items")) ORDER BY id")
             == [["1", "a", "I"], ["2", "b", "D"], ["3", "cc", "U"], ["4", "d", "I"]])
+        // Validation leaves the rows flagged deleted out of the target's side: they are not the source's.
+        let validation = try await validate(source, target, extraRules: rule)
+        #expect(validation.allSatisfy { $0.matches } && validation.first?.targetRows == 3, "\(summary(validation))")
     }
 }
 

@@ -106,8 +106,23 @@ public struct ValidationRunner: Sendable {
         }
         let native = sameEngine && zip(sourceColumns, targetColumns).allSatisfy { $0.nativeType == $1.nativeType }
         source.hashing = native ? .native : .canonical
-        let target = ChecksumTable(id: schema.id, columns: targetColumns, key: usableKey, hashing: source.hashing)
+        let target = ChecksumTable(id: schema.id, columns: targetColumns, key: usableKey, filters: softDeleteFilters(plan),
+                                   hashing: source.hashing)
         return Pair(plan: plan, source: source, target: target)
+    }
+
+    /// A plan that flags deletes (`operation_indicator`) keeps deleted rows on the target, marked: they are
+    /// not the source's, so the target's side leaves out rows whose flag holds the delete marker.
+    static func softDeleteFilters(_ plan: TablePlan) -> [RowFilter] {
+        guard plan.softDeletes, let transformer = try? RowTransformer(plan: plan),
+              let deleted = try? transformer.apply([Value?](repeating: nil, count: plan.columns.count),
+                                                   header: ChangeHeader(operation: "DELETE", commitTime: Date(), streamPosition: "")) else { return [] }
+        let written = plan.written.columns
+        return plan.computed.filter(\.flagsOperations).compactMap { column in
+            guard let index = written.firstIndex(where: { $0.targetName == column.name }), index < deleted.count,
+                  let marker = deleted[index]?.textForm else { return nil }
+            return RowFilter(column: column.name, conditions: [.isNull, .notEqual(marker)])
+        }
     }
 
     private func validate(_ pair: Pair, repair: Bool) async -> TableValidation {
