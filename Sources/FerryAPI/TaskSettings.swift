@@ -9,6 +9,7 @@ struct TaskSettings {
     func apply(to options: inout FullLoadOptions) {
         options.prepMode = prepMode
         options.primaryKeyAfterLoad = primaryKeyAfterLoad
+        options.commitRows = commitRows
         options.controlSchema = validation.controlSchema
         errors.apply(to: &options)
         lobs.apply(to: &options)
@@ -20,6 +21,8 @@ struct TaskSettings {
     let maxFullLoadSubTasks: Int
     /// `FullLoadSettings.CreatePkAfterFullLoad`.
     let primaryKeyAfterLoad: Bool
+    /// `FullLoadSettings.CommitRate` when the task sets it: at most this many rows per target transaction.
+    let commitRows: Int?
     let validation: ValidationTaskSettings
     let changes: ChangeTaskSettings
     let errors: ErrorTaskSettings
@@ -31,7 +34,7 @@ struct TaskSettings {
 
     /// The settings Ferry acts on; docs/task-settings.md lists the rest.
     static let honoured: Set<String> = Set(["FullLoadSettings.TargetTablePrepMode", "FullLoadSettings.MaxFullLoadSubTasks",
-                                            "FullLoadSettings.CreatePkAfterFullLoad"])
+                                            "FullLoadSettings.CreatePkAfterFullLoad", "FullLoadSettings.CommitRate"])
         .union(ValidationTaskSettings.honoured).union(ChangeTaskSettings.honoured).union(ErrorTaskSettings.honoured).union(LobTaskSettings.honoured)
 
     static var defaults: [String: Any] { [
@@ -107,6 +110,8 @@ struct TaskSettings {
         prepMode = mode
         maxFullLoadSubTasks = subTasks
         primaryKeyAfterLoad = try SettingsSection(effective, "FullLoadSettings").bool("CreatePkAfterFullLoad")
+        let commitRate = try SettingsSection(effective, "FullLoadSettings").integer("CommitRate", in: 1...50_000)
+        commitRows = (user["FullLoadSettings"] as? [String: Any])?["CommitRate"] != nil ? commitRate : nil
         validation = try ValidationTaskSettings(effective)
         changes = try ChangeTaskSettings(effective, user: user)
         errors = try ErrorTaskSettings(effective, user: user)

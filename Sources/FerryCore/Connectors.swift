@@ -142,8 +142,11 @@ public protocol TargetConnector: Sendable {
     func accepts(_ encoding: NativeEncoding, for plan: TablePlan, mode: TargetTablePrepMode) -> Bool
 
     /// Loads every batch from `pipe`, which arrive in `encoding`, into the target table; calls `progress`
-    /// with each batch's row count. Returns the number of rows loaded.
-    func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64
+    /// with each batch's row count. With `commitRows`, no target transaction holds more rows than that
+    /// (DMS `CommitRate`; rows then arrive decoded); without, the target commits as suits it best.
+    /// Returns the number of rows loaded.
+    func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?,
+              progress: @Sendable (Int) -> Void) throws -> Int64
 
     /// Creates the plan's secondary indexes after its data is loaded.
     func createIndexes(_ plan: TablePlan) throws
@@ -167,6 +170,11 @@ extension SnapshotSession {
 
 extension TargetConnector {
     public func normalize(_ table: TableID) -> TableID { table }
+
+    /// Loads with the target's own commit sizes.
+    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
+        try load(plan, encoding: encoding, from: pipe, commitRows: nil, progress: progress)
+    }
 
     /// Targets that cannot add a key to an existing table create it with the table: nothing to do.
     public func addPrimaryKey(_ plan: TablePlan) throws {}

@@ -33,6 +33,10 @@ public struct FullLoadOptions: Sendable {
     /// When set, the load stops once this many tables have failed, and `run` throws (DMS `ErrorBehavior`
     /// `TableErrorPolicy` STOP_TASK, or `TableErrorEscalationCount`); otherwise the other tables go on.
     public var tableErrorLimit: Int?
+    /// At most this many rows in one target transaction (DMS `FullLoadSettings.CommitRate`); rows are then
+    /// decoded rather than passed through. Nil lets each target commit as suits it best (a whole chunk in
+    /// one PostgreSQL COPY).
+    public var commitRows: Int?
     /// What a row the target refuses does (DMS `ErrorBehavior.DataErrorPolicy` and its escalation).
     public var dataErrors = DataErrorPolicy.suspendTable
     /// The task name and control schema under which skipped rows are recorded (`awsdms_apply_exceptions`).
@@ -172,7 +176,7 @@ public struct FullLoadRunner: Sendable {
                 let estimate = try session.estimatedRows(of: plan.source)
                 let chunks = try chunks(of: plan.source, estimate: estimate, session: session)
                 var encoding = BatchEncoding.values
-                if !plan.transformsValues,
+                if !plan.transformsValues, options.commitRows == nil,
                    let native = source.nativeEncodings(for: plan).first(where: { target.accepts($0, for: plan, mode: options.prepMode) }) {
                     encoding = .native(native)
                 }
@@ -272,7 +276,7 @@ public struct FullLoadRunner: Sendable {
                     group.addTask { [target] in
                         _ = try await BlockingWork.run("ferry-write") {
                             do {
-                                return try target.load(job.plan.written, encoding: job.encoding, from: pipe) { rows in
+                                return try target.load(job.plan.written, encoding: job.encoding, from: pipe, commitRows: options.commitRows) { rows in
                                     written.add(rows)
                                     status.update(id) { $0.rowsLoaded += Int64(rows) }
                                 }

@@ -73,7 +73,8 @@ public struct MySQLTarget: TargetConnector {
         try plan.requireTargetColumns(Set(rows.compactMap { $0[0] }), location: "MySQL \(url.location)")
     }
 
-    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
+    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?,
+                     progress: @Sendable (Int) -> Void) throws -> Int64 {
         let conn = try MySQLConnection(url)
         try conn.execute("SET foreign_key_checks = 0")
         let header = Array("INSERT INTO \(MySQLConnection.quote(plan.target)) (\(plan.columns.map { MySQLConnection.quote($0.targetName) }.joined(separator: ", "))) VALUES ".utf8)
@@ -103,7 +104,8 @@ public struct MySQLTarget: TargetConnector {
                 }
                 statement.append(UInt8(ascii: ")"))
                 pendingRows += 1
-                if statement.count >= Self.statementBytes { try flush() }
+                // Each statement commits on its own.
+                if statement.count >= Self.statementBytes || pendingRows == commitRows { try flush() }
             }
             try flush()
             progress(batch.rowCount)

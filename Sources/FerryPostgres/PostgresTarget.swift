@@ -106,39 +106,70 @@ public struct PostgresTarget: TargetConnector {
         try plan.requireTargetColumns(Set(rows.compactMap { $0[0] }), location: "PostgreSQL \(url.location)")
     }
 
-    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
+    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?,
+                     progress: @Sendable (Int) -> Void) throws -> Int64 {
         let conn = try PGConnection(url)
         let columns = plan.columns.map { PGConnection.quote($0.targetName) }.joined(separator: ", ")
         let types = plan.columns.map(\.source.type)
         let names = plan.columns.map { "\(plan.target).\($0.targetName)" }
         let format = encoding == .native(Self.copyBinary) ? " (FORMAT binary)" : ""
-        return try conn.copyIn("COPY \(PGConnection.quote(plan.target)) (\(columns)) FROM STDIN\(format)") { send in
+        let sql = "COPY \(PGConnection.quote(plan.target)) (\(columns)) FROM STDIN\(format)"
+        /// Sends decoded rows as COPY text, in pieces of about 1 MB.
+        func send(_ rows: ArraySlice<[Value]>, _ send: (UnsafeRawBufferPointer) throws -> Void) throws {
             var buffer: [UInt8] = []
             buffer.reserveCapacity(1 << 20)
-            while let batch = try pipe.receive() {
-                switch batch {
-                case let .encoded(bytes, _):
-                    try bytes.withUnsafeBytes(send)
-                case let .rows(rows):
-                    for row in rows {
-                        for (i, value) in row.enumerated() {
-                            if i > 0 { buffer.append(0x09) }
-                            try PostgresValueCodec.encode(value, as: types[i], column: names[i], into: &buffer)
-                        }
-                        buffer.append(0x0a)
-                        if buffer.count >= 1 << 20 {
-                            try buffer.withUnsafeBytes(send)
-                            buffer.removeAll(keepingCapacity: true)
-                        }
-                    }
-                    if !buffer.isEmpty {
-                        try buffer.withUnsafeBytes(send)
-                        buffer.removeAll(keepingCapacity: true)
-                    }
+            for row in rows {
+                for (i, value) in row.enumerated() {
+                    if i > 0 { buffer.append(0x09) }
+                    try PostgresValueCodec.encode(value, as: types[i], column: names[i], into: &buffer)
                 }
-                progress(batch.rowCount)
+                buffer.append(0x0a)
+                if buffer.count >= 1 << 20 {
+                    try buffer.withUnsafeBytes(send)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            if !buffer.isEmpty { try buffer.withUnsafeBytes(send) }
+        }
+        guard let commitRows else {
+            // One COPY, one transaction, for the whole chunk.
+            return try conn.copyIn(sql) { sender in
+                while let batch = try pipe.receive() {
+                    switch batch {
+                    case let .encoded(bytes, _): try bytes.withUnsafeBytes(sender)
+                    case let .rows(rows): try send(rows[...], sender)
+                    }
+                    progress(batch.rowCount)
+                }
             }
         }
+        // CommitRate: one COPY (one transaction) per `commitRows` rows, which arrive decoded.
+        var loaded: Int64 = 0
+        var rest: ArraySlice<[Value]> = []
+        var ended = false
+        while !ended {
+            loaded += try conn.copyIn(sql) { sender in
+                var copied = 0
+                while copied < commitRows {
+                    if rest.isEmpty {
+                        guard let batch = try pipe.receive() else {
+                            ended = true
+                            return
+                        }
+                        guard case let .rows(rows) = batch else {
+                            throw FerryError(.database, "PostgreSQL target: CommitRate needs decoded rows, and encoded ones arrived")
+                        }
+                        rest = rows[...]
+                    }
+                    let part = rest.prefix(commitRows - copied)
+                    try send(part, sender)
+                    rest = rest.dropFirst(part.count)
+                    copied += part.count
+                    progress(part.count)
+                }
+            }
+        }
+        return loaded
     }
 
     public func createIndexes(_ plan: TablePlan) throws {

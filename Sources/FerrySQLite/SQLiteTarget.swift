@@ -94,7 +94,8 @@ public struct SQLiteTarget: TargetConnector {
         try plan.requireTargetColumns(existing, location: "SQLite \(url.database ?? "")")
     }
 
-    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
+    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?,
+                     progress: @Sendable (Int) -> Void) throws -> Int64 {
         let queue = try open()
         let columns = plan.columns.map { SQLiteNames.quote($0.targetName) }.joined(separator: ", ")
         let placeholders = Array(repeating: "?", count: plan.columns.count).joined(separator: ", ")
@@ -104,11 +105,15 @@ public struct SQLiteTarget: TargetConnector {
             guard case let .rows(rows) = batch else {
                 throw FerryError(.database, "SQLite target received rows in an encoding it does not read")
             }
-            try SQLiteErrors.wrap(url) {
-                try queue.write { db in
-                    let statement = try db.cachedStatement(sql: sql)
-                    for row in rows {
-                        try statement.execute(arguments: StatementArguments(row.map(SQLiteValues.encode)))
+            // One transaction per batch, or per `commitRows` rows of it.
+            for start in stride(from: 0, to: rows.count, by: max(1, commitRows ?? rows.count)) {
+                let part = rows[start..<min(rows.count, start + max(1, commitRows ?? rows.count))]
+                try SQLiteErrors.wrap(url) {
+                    try queue.write { db in
+                        let statement = try db.cachedStatement(sql: sql)
+                        for row in part {
+                            try statement.execute(arguments: StatementArguments(row.map(SQLiteValues.encode)))
+                        }
                     }
                 }
             }

@@ -90,6 +90,14 @@ struct TaskSettingsTests {
         #expect(try TaskSettings(#"{"ErrorBehavior": {"TableErrorPolicy": "STOP_TASK"}}"#).unhonoured.isEmpty)
     }
 
+    @Test("CommitRate applies only when the task sets it, from 1 to 50,000")
+    func commitRate() throws {
+        #expect(try TaskSettings(nil).commitRows == nil, "DMS's default 10,000 would cut every COPY into small transactions unasked")
+        #expect(try TaskSettings(#"{"FullLoadSettings": {"CommitRate": 5000}}"#).commitRows == 5000)
+        #expect(try TaskSettings(#"{"FullLoadSettings": {"CommitRate": 5000}}"#).unhonoured.isEmpty)
+        #expect(throws: DMSError.self) { try TaskSettings(#"{"FullLoadSettings": {"CommitRate": 0}}"#) }
+    }
+
     @Test("DataErrorPolicy applies only when the task sets it; its escalation comes with it; a bad value names its path")
     func dataErrorPolicy() throws {
         #expect(try TaskSettings(nil).errors.dataErrors == .suspendTable, "DMS's default LOG_ERROR would leave rows out unasked")

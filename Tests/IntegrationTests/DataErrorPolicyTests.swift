@@ -108,3 +108,27 @@ struct DataErrorPolicyTests {
         }
     }
 }
+
+@Suite("CommitRate")
+struct CommitRateTests {
+    @Test("with CommitRate each target transaction holds at most that many rows; without, a chunk is one COPY")
+    func commitRate() async throws {
+        let source = try TestDatabase.make(.postgres, label: "src"), target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, note text); INSERT INTO app.items SELECT g, 'n' || g FROM generate_series(1, 2500) g")
+        let split = try await migrate(from: source, to: target) { $0.commitRows = 1000 }
+        #expect(split.first?.state == .completed && split.first?.rowsLoaded == 2500 && split.first?.passthrough == false)
+        #expect(try target.query("SELECT count(*), count(DISTINCT xmin::text) FROM app.items") == [["2500", "3"]], "1,000 + 1,000 + 500 rows")
+        let whole = try await migrate(from: source, to: target)
+        #expect(whole.first?.passthrough == true)
+        #expect(try target.query("SELECT count(*), count(DISTINCT xmin::text) FROM app.items") == [["2500", "1"]])
+        // MySQL commits each statement, SQLite each write: both cut them at CommitRate rows.
+        for engine in [EngineKind.mysql, .sqlite] {
+            let other = try TestDatabase.make(engine, label: "dst")
+            defer { other.drop() }
+            let loaded = try await migrate(from: source, to: other) { $0.commitRows = 999 }
+            #expect(loaded.first?.state == .completed, "\(loaded.first?.error ?? "")")
+            #expect(try other.query("SELECT count(*), sum(id) FROM \(other.qualified("items"))") == [["2500", "3126250"]])
+        }
+    }
+}
