@@ -260,36 +260,11 @@ public struct FullLoadRunner: Sendable {
         let status = self.status
         let written = ChunkRowCount()
         do {
-            try await withTaskCancellationHandler {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        try await BlockingWork.run("ferry-read") {
-                            do {
-                                try session.read(job.plan, chunk: job.chunk, encoding: job.encoding, into: pipe)
-                                pipe.finish()
-                            } catch {
-                                pipe.abort(error)
-                                throw error
-                            }
-                        }
-                    }
-                    group.addTask { [target] in
-                        _ = try await BlockingWork.run("ferry-write") {
-                            do {
-                                return try target.load(job.plan.written, encoding: job.encoding, from: pipe, commitRows: options.commitRows) { rows in
-                                    written.add(rows)
-                                    status.update(id) { $0.rowsLoaded += Int64(rows) }
-                                }
-                            } catch {
-                                pipe.abort(error)
-                                throw error
-                            }
-                        }
-                    }
-                    try await group.waitForAll()
+            try await Self.pump(job.chunk, of: job.plan, encoding: job.encoding, from: session, through: pipe) { [target, options] in
+                _ = try target.load(job.plan.written, encoding: job.encoding, from: pipe, commitRows: options.commitRows) { rows in
+                    written.add(rows)
+                    status.update(id) { $0.rowsLoaded += Int64(rows) }
                 }
-            } onCancel: {
-                pipe.abort(FerryError.cancelled)
             }
         } catch {
             if Task.isCancelled || (error as? FerryError)?.kind == .cancelled {
@@ -344,6 +319,40 @@ public struct FullLoadRunner: Sendable {
             }
         }
         logger.info("loaded \(id) into \(job.plan.target)")
+    }
+
+    /// Reads a chunk into `pipe` on one thread while `write` drains it on another. An error on either side
+    /// stops both (the pipe carries it across), and so does cancelling the task.
+    static func pump(_ chunk: ReadChunk, of plan: TablePlan, encoding: BatchEncoding, from session: any SnapshotSession,
+                     through pipe: BatchPipe, write: @escaping @Sendable () throws -> Void) async throws {
+        try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await BlockingWork.run("ferry-read") {
+                        do {
+                            try session.read(plan, chunk: chunk, encoding: encoding, into: pipe)
+                            pipe.finish()
+                        } catch {
+                            pipe.abort(error)
+                            throw error
+                        }
+                    }
+                }
+                group.addTask {
+                    try await BlockingWork.run("ferry-write") {
+                        do {
+                            try write()
+                        } catch {
+                            pipe.abort(error)
+                            throw error
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        } onCancel: {
+            pipe.abort(FerryError.cancelled)
+        }
     }
 
     /// The LOB limit of a table: its table-settings rule's `lob-settings`, else the task's.

@@ -20,33 +20,8 @@ extension FullLoadRunner {
         let transformer = try Self.transformer(for: job.plan)
         let pipe = BatchPipe(capacity: options.pipeCapacity)
         let (status, options, target, plan) = (self.status, self.options, self.target, job.plan)
-        try await withTaskCancellationHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await BlockingWork.run("ferry-read") {
-                        do {
-                            try session.read(plan, chunk: job.chunk, encoding: .values, into: pipe)
-                            pipe.finish()
-                        } catch {
-                            pipe.abort(error)
-                            throw error
-                        }
-                    }
-                }
-                group.addTask {
-                    try await BlockingWork.run("ferry-write") {
-                        do {
-                            try Self.writeSkippingRefusedRows(plan, transformer: transformer, from: pipe, to: target, options: options, status: status)
-                        } catch {
-                            pipe.abort(error)
-                            throw error
-                        }
-                    }
-                }
-                try await group.waitForAll()
-            }
-        } onCancel: {
-            pipe.abort(FerryError.cancelled)
+        try await Self.pump(job.chunk, of: plan, encoding: .values, from: session, through: pipe) {
+            try Self.writeSkippingRefusedRows(plan, transformer: transformer, from: pipe, to: target, options: options, status: status)
         }
         return transformer
     }
