@@ -27,7 +27,7 @@ struct ChangeCaptureTests {
         let running = Task { try await first.run() }
         defer { running.cancel() }
         // Creating a slot waits for every open transaction on the server, and other tests share it.
-        try await waitUntil(seconds: 180) { first.status.snapshot().changesApplied > 100 }
+        try await waitUntil { first.status.snapshot().changesApplied > 100 }
         writing.stop()
         _ = try await writer.value
         try await converge(source, target)
@@ -62,7 +62,7 @@ struct ChangeCaptureTests {
         let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try await waitUntil { replication.status.snapshot().phase == .changeCapture }
         let writing = ManagedFlag()
         defer { writing.stop() }
         let writer = Task { try await Self.write(source, until: writing, pause: 0.002) }
@@ -92,7 +92,7 @@ struct ChangeCaptureTests {
         }
         let running = Task { try await replication.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try await waitUntil { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 100")
         try await waitUntil { replication.status.snapshot().changesApplied >= 100 }
         // Cut the walsender's connection, as a network failure or a server restart would.
@@ -124,7 +124,7 @@ struct ChangeCaptureTests {
         let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try await waitUntil { replication.status.snapshot().phase == .changeCapture }
         try source.execute("ALTER TABLE app.items ADD COLUMN price numeric(10,2), ADD COLUMN seen timestamptz, ADD COLUMN flag boolean NOT NULL DEFAULT true")
         try source.execute("UPDATE app.items SET price = id * 1.5, seen = '2024-01-02 03:04:05+00' WHERE id <= 100")
         try source.execute("INSERT INTO app.items VALUES (5000, 1, 'new', 9.99, now())")
@@ -154,7 +154,7 @@ struct ChangeCaptureTests {
         let first = try cdcRunner(source, target, task: task)
         let running = Task { try await first.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { first.status.snapshot().phase == .changeCapture }
+        try await waitUntil { first.status.snapshot().phase == .changeCapture }
         running.cancel()
         try await running.value
         let slot = "ferry_" + task.replacingOccurrences(of: "-", with: "_")
@@ -194,9 +194,9 @@ struct ChangeCaptureTests {
         let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try await waitUntil { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 100")
-        try await waitUntil(seconds: 60) { replication.status.snapshot().changesApplied >= 100 }
+        try await waitUntil { replication.status.snapshot().changesApplied >= 100 }
         // Every connection to the target database ends, as when the target server restarts.
         if engine == .postgres {
             let ended = try target.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
@@ -222,7 +222,7 @@ struct ChangeCaptureTests {
         let replication = try cdcRunner(source, target, task: task)
         let running = Task { try await replication.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try await waitUntil { replication.status.snapshot().phase == .changeCapture }
         let before = replication.status.snapshot().transactionsApplied
         try source.execute("UPDATE app.items SET counter = counter + 1, note = 'one transaction'")
         try await converge(source, target)
@@ -254,7 +254,7 @@ struct ChangeCaptureTests {
         defer { running.cancel() }
         try source.execute("UPDATE app.items SET counter = 0 WHERE id <= 10")
         try await converge(source, target)
-        try await waitUntil(seconds: 30) { (try? source.query("SELECT count(*) FROM public.awsdms_heartbeat")) == [["1"]] }
+        try await waitUntil { (try? source.query("SELECT count(*) FROM public.awsdms_heartbeat")) == [["1"]] }
         running.cancel()
         try await running.value
         #expect(try source.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '\(slot)'") == [["1"]], "the user's slot is kept")

@@ -44,7 +44,7 @@ struct DataErrorPolicyTests {
         })
         let running = Task { try await runner.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 120) { runner.status.snapshot().phase == .changeCapture }
+        try await waitUntil { runner.status.snapshot().phase == .changeCapture }
         let loaded = try #require(runner.loadStatus.snapshot().first)
         #expect(loaded.state == .completed, "\(loaded.error ?? "")")
         #expect(loaded.skippedRows == 3)

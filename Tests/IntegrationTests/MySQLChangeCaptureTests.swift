@@ -25,7 +25,7 @@ struct MySQLChangeCaptureTests {
         let first = try cdcRunner(source, target, task: task)
         let running = Task { try await first.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { first.status.snapshot().changesApplied > 100 }
+        try await waitUntil { first.status.snapshot().changesApplied > 100 }
         writing.stop()
         let written = try await writer.value
         try await converge(source, target)
@@ -60,7 +60,7 @@ struct MySQLChangeCaptureTests {
         let replication = try cdcRunner(source, target, task: "binlog-types-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try await waitUntil { replication.status.snapshot().phase == .changeCapture }
         // Every value arrives as an insert, then as both images of updates (one moves the key), then deletes.
         try source.execute("INSERT INTO all_types SELECT * FROM \(table)")
         try source.execute("UPDATE all_types SET id = id + 10 WHERE id = 1")
@@ -81,9 +81,9 @@ struct MySQLChangeCaptureTests {
         let replication = try cdcRunner(source, target, task: "binlog-cut-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try await waitUntil { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE items SET counter = 1 WHERE id <= 100")
-        try await waitUntil(seconds: 180) { replication.status.snapshot().changesApplied >= 100 }
+        try await waitUntil { replication.status.snapshot().changesApplied >= 100 }
         // Kill the dump thread, as a network failure or a server restart would end it.
         let dumps = try source.query("SELECT id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' AND DB = \(MySQLConnection.literal(source.schema))")
         #expect(dumps.count == 1, "the task's dump connection must have been found")
@@ -109,7 +109,7 @@ struct MySQLChangeCaptureTests {
         let replication = try cdcRunner(source, target, task: "binlog-ddl-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try await waitUntil { replication.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE other SET amount = amount + 1")
         try source.execute("ALTER TABLE items ADD COLUMN price decimal(10,2), ADD COLUMN seen datetime(3), ADD COLUMN flags set('a','b') NOT NULL DEFAULT 'a'")
         try source.execute("UPDATE items SET price = id * 1.5, seen = '2024-01-02 03:04:05.678', flags = 'a,b' WHERE id <= 100")
@@ -118,8 +118,8 @@ struct MySQLChangeCaptureTests {
         try source.execute("UPDATE items SET counter = 7 WHERE id > 900")
         try source.execute("ALTER TABLE other MODIFY amount bigint")
         try source.execute("UPDATE other SET amount = amount + 1")
-        try await waitUntil(seconds: 180) { replication.status.snapshot().suspended[TableID(schema: source.schema, name: "other")] != nil }
-        try await waitUntil(seconds: 180) { replication.status.snapshot().counts[TableID(schema: source.schema, name: "items")]?[.update] ?? 0 >= 200 }
+        try await waitUntil { replication.status.snapshot().suspended[TableID(schema: source.schema, name: "other")] != nil }
+        try await waitUntil { replication.status.snapshot().counts[TableID(schema: source.schema, name: "items")]?[.update] ?? 0 >= 200 }
         let status = replication.status.snapshot()
         running.cancel()
         try await running.value
@@ -181,7 +181,7 @@ struct MySQLChangeCaptureTests {
         let replication = try cdcRunner(source, target, task: "binlog-big-\(UUID().uuidString.prefix(8).lowercased())")
         let running = Task { try await replication.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { replication.status.snapshot().phase == .changeCapture }
+        try await waitUntil { replication.status.snapshot().phase == .changeCapture }
         let before = replication.status.snapshot().transactionsApplied
         try source.execute("UPDATE items SET counter = counter + 1")
         try await converge(source, target)

@@ -25,7 +25,7 @@ struct SQLiteChangeCaptureTests {
         let first = try cdcRunner(source, target, task: task)
         let running = Task { try await first.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 180) { first.status.snapshot().changesApplied > 100 }
+        try await waitUntil { first.status.snapshot().changesApplied > 100 }
         writing.stop()
         #expect(try await writer.value > 100)
         try await converge(source, target)

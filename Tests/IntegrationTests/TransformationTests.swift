@@ -56,7 +56,7 @@ struct TransformationTests {
             try await runner.run()
         }
         defer { running.cancel() }
-        try await waitUntil(seconds: 120) { runner.status.snapshot().phase == .changeCapture || ended.isStopped }
+        try await waitUntil { runner.status.snapshot().phase == .changeCapture || ended.isStopped }
         if ended.isStopped { try await running.value }
         let loaded = runner.loadStatus.snapshot()
         try #require(loaded.count == 2 && loaded.allSatisfy { $0.state == .completed }, "\(loaded.map { "\($0.source) \($0.state) \($0.error ?? "")" })")
@@ -65,7 +65,7 @@ struct TransformationTests {
         try source.execute("INSERT INTO \(people) VALUES (3, 'Grace', 'Hopper', 'X1', '5500', 85)")
         try source.execute("UPDATE \(people) SET age = 37 WHERE id = 1")
         try await waitForRow(target, "SELECT op FROM \(target.qualified("people")) WHERE id = 3", equals: "INSERT")
-        try await waitUntil(seconds: 120) {
+        try await waitUntil {
             try target.query("SELECT op FROM \(target.qualified("people")) WHERE id = 1") == [["UPDATE"]]
         }
         running.cancel()
@@ -104,7 +104,7 @@ struct TransformationTests {
 }
 
 /// Waits until `sql` returns exactly one row holding `value`.
-func waitForRow(_ db: TestDatabase, _ sql: String, equals value: String, seconds: Int = 120,
+func waitForRow(_ db: TestDatabase, _ sql: String, equals value: String, seconds: Int = 180,
                 sourceLocation: SourceLocation = #_sourceLocation) async throws {
     try await waitUntil(seconds: seconds, sourceLocation: sourceLocation) { try db.query(sql) == [[value]] }
 }
@@ -204,7 +204,7 @@ struct BeforeImageReplicationTests {
         let runner = try cdcRunner(source, target, task: "cdc-test-\(UUID().uuidString.prefix(8).lowercased())", extraRules: rule)
         let running = Task { try await runner.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 120) { runner.status.snapshot().phase == .changeCapture }
+        try await waitUntil { runner.status.snapshot().phase == .changeCapture }
         try source.execute("UPDATE \(accounts) SET balance = 15, owner = 'ada l' WHERE id = 1")
         try source.execute("INSERT INTO \(accounts) VALUES (3, 'grace', 30)")
         try await waitForRow(target, "SELECT owner FROM \(target.qualified("accounts")) WHERE id = 3", equals: "grace")
@@ -231,7 +231,7 @@ struct SoftDeleteTests {
         let runner = try cdcRunner(source, target, task: "cdc-test-\(UUID().uuidString.prefix(8).lowercased())", extraRules: rule)
         let running = Task { try await runner.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 120) { runner.status.snapshot().phase == .changeCapture }
+        try await waitUntil { runner.status.snapshot().phase == .changeCapture }
         try source.execute("DELETE FROM \(items) WHERE id = 2")
         try source.execute("UPDATE \(items) SET name = 'cc' WHERE id = 3")
         try source.execute("INSERT INTO \(items) VALUES (4, 'd')")
