@@ -131,37 +131,32 @@ public struct PostgresTarget: TargetConnector {
             }
             if !buffer.isEmpty { try buffer.withUnsafeBytes(send) }
         }
-        guard let commitRows else {
-            // One COPY, one transaction, for the whole chunk.
-            return try conn.copyIn(sql) { sender in
-                while let batch = try pipe.receive() {
-                    switch batch {
-                    case let .encoded(bytes, _): try bytes.withUnsafeBytes(sender)
-                    case let .rows(rows): try send(rows[...], sender)
-                    }
-                    progress(batch.rowCount)
-                }
-            }
-        }
-        // CommitRate: one COPY (one transaction) per `commitRows` rows, which arrive decoded.
+        // One COPY (one transaction) per `commitRows` rows, or for the whole chunk. Encoded batches come
+        // only without `commitRows`: they are sent whole.
+        let limit = commitRows ?? .max
         var loaded: Int64 = 0
         var rest: ArraySlice<[Value]> = []
         var ended = false
         while !ended {
             loaded += try conn.copyIn(sql) { sender in
                 var copied = 0
-                while copied < commitRows {
+                while copied < limit {
                     if rest.isEmpty {
                         guard let batch = try pipe.receive() else {
                             ended = true
                             return
                         }
-                        guard case let .rows(rows) = batch else {
-                            throw FerryError(.database, "PostgreSQL target: CommitRate needs decoded rows, and encoded ones arrived")
+                        switch batch {
+                        case let .encoded(bytes, count):
+                            try bytes.withUnsafeBytes(sender)
+                            copied += count
+                            progress(count)
+                            continue
+                        case let .rows(rows):
+                            rest = rows[...]
                         }
-                        rest = rows[...]
                     }
-                    let part = rest.prefix(commitRows - copied)
+                    let part = rest.prefix(limit - copied)
                     try send(part, sender)
                     rest = rest.dropFirst(part.count)
                     copied += part.count
