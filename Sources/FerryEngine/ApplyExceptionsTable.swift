@@ -31,35 +31,23 @@ public enum ApplyExceptionsTable {
     }
 
     static func schema(_ id: TableID, engine: EngineKind) -> TableSchema {
-        let time = engine == .mysql ? "datetime(3)" : (engine == .sqlite ? "DATETIME" : "timestamp(3)")
-        let text = engine == .mysql ? "longtext" : "text"
-        return TableSchema(id: id, engine: engine, columns: [
-            Column(name: "TASK_NAME", type: .varchar(length: 128), nativeType: "varchar(128)", nullable: false),
-            Column(name: "TABLE_OWNER", type: .varchar(length: 128), nativeType: "varchar(128)", nullable: true),
-            Column(name: "TABLE_NAME", type: .varchar(length: 128), nativeType: "varchar(128)", nullable: true),
-            Column(name: "ERROR_TIME", type: .timestamp(precision: 3), nativeType: time, nullable: true),
-            Column(name: "STATEMENT", type: .text, nativeType: text, nullable: true),
-            Column(name: "ERROR", type: .text, nativeType: text, nullable: true),
+        TableSchema(id: id, engine: engine, columns: [
+            ControlTable.column("TASK_NAME", .varchar(128), engine: engine, nullable: false),
+            ControlTable.column("TABLE_OWNER", .varchar(128), engine: engine),
+            ControlTable.column("TABLE_NAME", .varchar(128), engine: engine),
+            ControlTable.column("ERROR_TIME", .time, engine: engine),
+            ControlTable.column("STATEMENT", .text, engine: engine),
+            ControlTable.column("ERROR", .text, engine: engine),
         ], primaryKey: [])
     }
 
-    /// Appends `records` to the table in `controlSchema` (empty: the engine's default, as for the
-    /// validation failures table), creating it when it does not exist. Blocking.
+    /// Appends `records` to the table in `controlSchema` (empty: the engine's default), creating it when
+    /// it does not exist. Blocking.
     public static func append(_ records: [Record], task: String, controlSchema: String, target: any TargetConnector) throws {
-        guard !records.isEmpty else { return }
-        let schema = controlSchema.isEmpty ? ValidationFailuresTable.defaultSchema(for: target.engine) : controlSchema
-        let plan = TablePlan(identity: self.schema(target.normalize(TableID(schema: schema, name: name)), engine: target.engine))
-        do {
-            try target.prepare(plan, mode: .doNothing, related: [:])
-        } catch let error as FerryError where error.kind == .notFound {
-            try target.prepare(plan, mode: .dropAndCreate, related: [:])
-        }
-        let pipe = BatchPipe(capacity: 2)
-        try pipe.send(.rows(records.map { record in
+        let rows: [[Value]] = records.map { record in
             [.text(task), .text(record.table.schema), .text(record.table.name),
              .text(TemporalText.utcText(of: record.time)), .text(record.row), .text(record.error)]
-        }))
-        pipe.finish()
-        _ = try target.load(plan, encoding: .values, from: pipe) { _ in }
+        }
+        try ControlTable.append(rows, to: schema(ControlTable.id(name, controlSchema: controlSchema, target: target), engine: target.engine), target: target)
     }
 }

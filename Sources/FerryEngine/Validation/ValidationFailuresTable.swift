@@ -7,30 +7,17 @@ import Foundation
 public enum ValidationFailuresTable {
     public static let name = "awsdms_validation_failures_v1"
 
-    /// The schema DMS uses when `ControlSchema` is empty: `public` on PostgreSQL, `awsdms_control` on MySQL.
-    public static func defaultSchema(for engine: EngineKind) -> String {
-        switch engine {
-        case .postgres: return "public"
-        case .mysql: return "awsdms_control"
-        case .sqlite: return "main"
-        }
-    }
-
     /// The table's definition in the target engine's own types.
     static func schema(_ id: TableID, engine: EngineKind) -> TableSchema {
-        func column(_ name: String, _ type: ColumnType, _ native: String) -> Column {
-            Column(name: name, type: type, nativeType: native, nullable: name != "TASK_NAME")
-        }
-        let time = engine == .mysql ? "datetime(3)" : (engine == .sqlite ? "DATETIME" : "timestamp(3)")
-        return TableSchema(id: id, engine: engine, columns: [
-            column("TASK_NAME", .varchar(length: 128), "varchar(128)"),
-            column("TABLE_OWNER", .varchar(length: 128), "varchar(128)"),
-            column("TABLE_NAME", .varchar(length: 128), "varchar(128)"),
-            column("FAILURE_TIME", .timestamp(precision: 3), time),
-            column("KEY_TYPE", .varchar(length: 128), "varchar(128)"),
-            column("KEY", .text, engine == .mysql ? "longtext" : "text"),
-            column("FAILURE_TYPE", .varchar(length: 128), "varchar(128)"),
-            column("DETAILS", .varchar(length: 8000), "varchar(8000)"),
+        TableSchema(id: id, engine: engine, columns: [
+            ControlTable.column("TASK_NAME", .varchar(128), engine: engine, nullable: false),
+            ControlTable.column("TABLE_OWNER", .varchar(128), engine: engine),
+            ControlTable.column("TABLE_NAME", .varchar(128), engine: engine),
+            ControlTable.column("FAILURE_TIME", .time, engine: engine),
+            ControlTable.column("KEY_TYPE", .varchar(128), engine: engine),
+            ControlTable.column("KEY", .text, engine: engine),
+            ControlTable.column("FAILURE_TYPE", .varchar(128), engine: engine),
+            ControlTable.column("DETAILS", .varchar(8000), engine: engine),
         ], primaryKey: [])
     }
 
@@ -59,19 +46,8 @@ public enum ValidationFailuresTable {
     public static func append(_ results: [TableValidation], task: String, controlSchema: String, target: any TargetConnector) async throws {
         let failures = results.flatMap { rows(task: task, $0, at: Date()) }
         guard !failures.isEmpty else { return }
-        let id = target.normalize(TableID(schema: controlSchema.isEmpty ? defaultSchema(for: target.engine) : controlSchema, name: name))
-        let plan = TablePlan(identity: schema(id, engine: target.engine))
-        try await BlockingWork.run("ferry-validation-failures") {
-            do {
-                try target.prepare(plan, mode: .doNothing, related: [:])
-            } catch let error as FerryError where error.kind == .notFound {
-                try target.prepare(plan, mode: .dropAndCreate, related: [:])
-            }
-            let pipe = BatchPipe(capacity: 2)
-            try pipe.send(.rows(failures))
-            pipe.finish()
-            _ = try target.load(plan, encoding: .values, from: pipe) { _ in }
-        }
+        let schema = schema(ControlTable.id(name, controlSchema: controlSchema, target: target), engine: target.engine)
+        try await BlockingWork.run("ferry-validation-failures") { try ControlTable.append(failures, to: schema, target: target) }
     }
 
     private static let timestampFormatter: DateFormatter = {
