@@ -10,20 +10,12 @@
 #   catch-up: both stopped; $CATCHUP_TX transactions queued; each started alone and timed until a marker
 #             written last arrives. Reports changes/s.
 # Prints `RESULT …` lines.
-set -euo pipefail
-cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
 RATES=${RATES:-"500 1000 2000 4000"}
 CLIENTS=${CLIENTS:-4}
 SECONDS_LAG=${SECONDS_LAG:-30}
 CATCHUP_TX=${CATCHUP_TX:-500000}
-OUT=${OUT:-bench/out}
-mkdir -p "$OUT"
-swift build -c release >/dev/null
-FERRY=$(swift build -c release --show-bin-path)/ferry
-
-source scripts/databases.sh
-start_databases
+source "$(dirname "$0")/setup.sh"
 FERRY_PID=""
 REPLICA_PID=""
 cleanup() {
@@ -34,7 +26,6 @@ cleanup() {
 trap cleanup EXIT
 pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
 src() { mariadb --protocol=tcp -h 127.0.0.1 -P "$FERRY_MY_PORT" -u root -N -B bench -e "$1"; }
-now() { date +%s.%N; }
 : > "$OUT/cdc-mariadb-results.txt"
 : > "$OUT/cdc-mariadb-ferry.log"
 result() { echo "RESULT $*" | tee -a "$OUT/cdc-mariadb-results.txt"; }

@@ -7,27 +7,17 @@
 #   catch-up: both replicas stopped; pgbench -N runs $CATCHUP_TX transactions (2 changes each); each replica
 #             is started alone and timed until a marker written last arrives. Reports changes/s.
 # Prints `RESULT …` lines.
-set -euo pipefail
-cd "$(dirname "$0")/.."
 SCALE=${SCALE:-10}
 RATES=${RATES:-"1000 2000 4000 8000"}
 CLIENTS=${CLIENTS:-4}
 SECONDS_LAG=${SECONDS_LAG:-30}
 CATCHUP_TX=${CATCHUP_TX:-500000}
-OUT=${OUT:-bench/out}
-mkdir -p "$OUT"
-swift build -c release >/dev/null
-FERRY=$(swift build -c release --show-bin-path)/ferry
-
-source scripts/databases.sh
-FERRY_PG_EXTRA="-c autovacuum=off" start_databases
+FERRY_PG_EXTRA="-c autovacuum=off"
+source "$(dirname "$0")/setup.sh"
 FERRY_PID=""
 cleanup() { [ -n "$FERRY_PID" ] && kill -INT "$FERRY_PID" 2>/dev/null && wait "$FERRY_PID" 2>/dev/null; stop_databases; }
 trap cleanup EXIT
-PGBIN=$(dirname "$FERRY_PG_CTL")
-PG="postgres://postgres@127.0.0.1:$FERRY_PG_PORT"
 pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
-now() { date +%s.%N; }
 : > "$OUT/cdc-results.txt"
 result() { echo "RESULT $*" | tee -a "$OUT/cdc-results.txt"; }
 

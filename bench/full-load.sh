@@ -9,26 +9,13 @@
 # `RESULT <case> <table> rows=<n> seconds=<s> rows_per_s=<r> mb_per_s=<m>`. All tables together are
 # measured the same way: one pipe per table in turn against Ferry loading them all. SKIP_MYSQL=1 skips the
 # MariaDB cases.
-set -euo pipefail
-cd "$(dirname "$0")/.."
 SCALE=${SCALE:-50}
 WIDE_ROWS=${WIDE_ROWS:-5000000}
 REPS=${REPS:-3}
-OUT=${OUT:-bench/out}
-mkdir -p "$OUT"
+FERRY_PG_EXTRA="-c autovacuum=off"
 command -v pgloader >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgloader >/dev/null; }
-swift build -c release >/dev/null
-FERRY=$(swift build -c release --show-bin-path)/ferry
-
-source scripts/databases.sh
-FERRY_PG_EXTRA="-c autovacuum=off" start_databases
-trap stop_databases EXIT
-PGBIN=$(dirname "$FERRY_PG_CTL")
-PG="postgres://postgres@127.0.0.1:$FERRY_PG_PORT"
-MY="mysql://root@127.0.0.1:$FERRY_MY_PORT"
+source "$(dirname "$0")/setup.sh"
 psql_src() { psql -X -q -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { print b - a }'; }
 
 for db in src ceiling ferry_dst from_mysql pgloader_dst; do psql_src postgres -c "CREATE DATABASE $db"; done
 echo "generating data: pgbench scale $SCALE, wide table of $WIDE_ROWS rows"

@@ -2,14 +2,8 @@
 # Memory benchmark: Ferry's peak resident memory while copying one ~5 GB PostgreSQL table
 # (ROWS rows, default 18M, of ~270 bytes), PG→PG (COPY passthrough) and PG→MariaDB (decoded values).
 # Prints `RSS <case> rows=<n> table_mb=<m> seconds=<s> max_rss_mb=<r>`.
-set -euo pipefail
-cd "$(dirname "$0")/.."
 ROWS=${ROWS:-18000000}
-swift build -c release >/dev/null
-FERRY=$(swift build -c release --show-bin-path)/ferry
-source scripts/databases.sh
-start_databases >/dev/null
-trap stop_databases EXIT
+source "$(dirname "$0")/setup.sh" >/dev/null
 P="-h 127.0.0.1 -p $FERRY_PG_PORT -U postgres"
 psql -X -q $P -d postgres -c "CREATE DATABASE src" -c "CREATE DATABASE dst"
 psql -X -q $P -d src <<SQL

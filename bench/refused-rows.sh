@@ -5,24 +5,12 @@
 # scattered source rows set negative. Same-run references: the psql COPY pipe into the same table without
 # refused rows (the ceiling), and Ferry's own load of it. Each case runs $REPS times (default 3); prints
 # `RESULT case=… refused=… seconds=… skipped=…` lines and the medians' ratios to the ceiling.
-set -euo pipefail
-cd "$(dirname "$0")/.."
 SCALE=${SCALE:-20}
 MANY=${MANY:-1000}
 REPS=${REPS:-3}
-OUT=${OUT:-bench/out}
-mkdir -p "$OUT"
-swift build -c release >/dev/null
-FERRY=$(swift build -c release --show-bin-path)/ferry
-
-source scripts/databases.sh
-FERRY_PG_EXTRA="-c autovacuum=off" start_databases
-trap stop_databases EXIT
-PGBIN=$(dirname "$FERRY_PG_CTL")
-PG="postgres://postgres@127.0.0.1:$FERRY_PG_PORT"
+FERRY_PG_EXTRA="-c autovacuum=off"
+source "$(dirname "$0")/setup.sh"
 sql() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { print b - a }'; }
 
 for db in src dst; do sql postgres -c "CREATE DATABASE $db"; done
 echo "generating pgbench scale $SCALE"

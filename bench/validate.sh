@@ -9,28 +9,15 @@
 # changed rows; a gap of 10,000 contiguous missing keys. Pairs: pg-pg and mariadb-pg.
 # Prints `RESULT case=… pair=… tool=… seconds=… verdict_seconds=… differences=…` lines and a ratio table.
 # RELADIFF_TIMEOUT (default 900 s) bounds each reladiff run. PAIRS (default "pg-pg mariadb-pg") picks the pairs.
-set -euo pipefail
-cd "$(dirname "$0")/.."
 SCALE=${SCALE:-100}
-OUT=${OUT:-bench/out}
 RELADIFF_TIMEOUT=${RELADIFF_TIMEOUT:-900}
 PAIRS=${PAIRS:-pg-pg mariadb-pg}
-mkdir -p "$OUT"
-swift build -c release >/dev/null
-FERRY=$(swift build -c release --show-bin-path)/ferry
+FERRY_PG_EXTRA="-c autovacuum=off"
+source "$(dirname "$0")/setup.sh"
 VENV="$OUT/reladiff-venv"
 [ -x "$VENV/bin/reladiff" ] || { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q 'reladiff[postgresql,mysql]==0.6.0'; }
-
-source scripts/databases.sh
-FERRY_PG_EXTRA="-c autovacuum=off" start_databases
-trap stop_databases EXIT
-PGBIN=$(dirname "$FERRY_PG_CTL")
-PG="postgres://postgres@127.0.0.1:$FERRY_PG_PORT"
-MY="mysql://root@127.0.0.1:$FERRY_MY_PORT"
 pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
 my() { mariadb --protocol=tcp -h 127.0.0.1 -P "$FERRY_MY_PORT" -u root -N public "$@"; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 for db in src dst; do pg postgres -c "CREATE DATABASE $db"; done
 echo "generating data: pgbench scale $SCALE"
