@@ -31,10 +31,7 @@ public enum ApplyExceptionsTable {
     }
 
     static func schema(_ id: TableID, engine: EngineKind) -> TableSchema {
-        TableSchema(id: id, engine: engine, columns: [
-            ControlTable.column("TASK_NAME", .varchar(128), engine: engine, nullable: false),
-            ControlTable.column("TABLE_OWNER", .varchar(128), engine: engine),
-            ControlTable.column("TABLE_NAME", .varchar(128), engine: engine),
+        TableSchema(id: id, engine: engine, columns: ControlTable.taskColumns(engine: engine) + [
             ControlTable.column("ERROR_TIME", .time, engine: engine),
             ControlTable.column("STATEMENT", .text, engine: engine),
             ControlTable.column("ERROR", .text, engine: engine),

@@ -33,6 +33,13 @@ enum ControlTable {
         }
     }
 
+    /// The columns every DMS control table begins with: TASK_NAME, TABLE_OWNER, TABLE_NAME.
+    static func taskColumns(engine: EngineKind) -> [Column] {
+        [column("TASK_NAME", .varchar(128), engine: engine, nullable: false),
+         column("TABLE_OWNER", .varchar(128), engine: engine),
+         column("TABLE_NAME", .varchar(128), engine: engine)]
+    }
+
     /// The table `name` in `controlSchema` (empty: the engine's default) as `target` names it.
     static func id(_ name: String, controlSchema: String, target: any TargetConnector) -> TableID {
         target.normalize(TableID(schema: controlSchema.isEmpty ? defaultSchema(for: target.engine) : controlSchema, name: name))

@@ -9,10 +9,7 @@ public enum ValidationFailuresTable {
 
     /// The table's definition in the target engine's own types.
     static func schema(_ id: TableID, engine: EngineKind) -> TableSchema {
-        TableSchema(id: id, engine: engine, columns: [
-            ControlTable.column("TASK_NAME", .varchar(128), engine: engine, nullable: false),
-            ControlTable.column("TABLE_OWNER", .varchar(128), engine: engine),
-            ControlTable.column("TABLE_NAME", .varchar(128), engine: engine),
+        TableSchema(id: id, engine: engine, columns: ControlTable.taskColumns(engine: engine) + [
             ControlTable.column("FAILURE_TIME", .time, engine: engine),
             ControlTable.column("KEY_TYPE", .varchar(128), engine: engine),
             ControlTable.column("KEY", .text, engine: engine),
