@@ -1,3 +1,4 @@
+import Testing
 import FerryConnectors
 import FerryCore
 import FerryEngine
@@ -22,4 +23,14 @@ func cdcRunner(_ source: TestDatabase, _ target: TestDatabase, task: String, ext
     load(&loadOptions)
     return ReplicationRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
                              load: loadOptions, options: options)
+}
+
+/// Runs `runner` until the target equals the source, then stops it and waits for it to end.
+func runUntilConverged(_ runner: ReplicationRunner, _ source: TestDatabase, _ target: TestDatabase,
+                       sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let running = Task { try await runner.run() }
+    defer { running.cancel() }
+    try await converge(source, target, sourceLocation: sourceLocation)
+    running.cancel()
+    try await running.value
 }

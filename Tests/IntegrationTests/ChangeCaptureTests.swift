@@ -41,11 +41,7 @@ struct ChangeCaptureTests {
         try source.execute("UPDATE app.items SET id = id + 1000000 WHERE id = 600")
         try source.execute("UPDATE app.items SET counter = 5 WHERE id <= 10")
         let second = try cdcRunner(source, target, task: task)
-        let resumed = Task { try await second.run() }
-        defer { resumed.cancel() }
-        try await converge(source, target)
-        resumed.cancel()
-        try await resumed.value
+        try await runUntilConverged(second, source, target)
         #expect(second.loadStatus.snapshot().isEmpty, "the restart must not load the tables again")
         // 2,857 rows with id % 7 = 0 among the first 20,000 (and any moved row that also qualifies), 21 deletes, 1 key change, 10 updates.
         #expect(second.status.snapshot().changesApplied >= 2889)
@@ -166,11 +162,7 @@ struct ChangeCaptureTests {
             options.fresh = true
             options.start = .position(held)
         }
-        let again = Task { try await resumed.run() }
-        defer { again.cancel() }
-        try await converge(source, target)
-        again.cancel()
-        try await again.value
+        try await runUntilConverged(resumed, source, target)
 
         let refused = try cdcRunner(source, target, task: task) { options in
             options.fullLoad = false

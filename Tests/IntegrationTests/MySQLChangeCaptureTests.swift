@@ -39,11 +39,7 @@ struct MySQLChangeCaptureTests {
         try source.execute("DELETE FROM items WHERE id BETWEEN 500 AND 520")
         try source.execute("UPDATE items SET id = id + 1000000 WHERE id = 600")
         let second = try cdcRunner(source, target, task: task)
-        let resumed = Task { try await second.run() }
-        defer { resumed.cancel() }
-        try await converge(source, target)
-        resumed.cancel()
-        try await resumed.value
+        try await runUntilConverged(second, source, target)
         #expect(second.loadStatus.snapshot().isEmpty, "the restart must not load the tables again")
         #expect(second.status.snapshot().changesApplied >= 2857 + 21 + 1)
         #expect(second.status.snapshot().position?.contains("gtid=") == true)

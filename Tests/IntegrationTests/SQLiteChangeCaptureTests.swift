@@ -38,11 +38,7 @@ struct SQLiteChangeCaptureTests {
         try source.execute("UPDATE items SET id = 900000 WHERE id = 600")
         try source.execute("UPDATE items SET note = 'gone soon' WHERE id = 700; DELETE FROM items WHERE id = 700")
         let second = try cdcRunner(source, target, task: task)
-        let resumed = Task { try await second.run() }
-        defer { resumed.cancel() }
-        try await converge(source, target)
-        resumed.cancel()
-        try await resumed.value
+        try await runUntilConverged(second, source, target)
         #expect(second.loadStatus.snapshot().isEmpty, "the restart must not load the tables again")
         let waiting = try source.query("SELECT count(*) FROM ferry_changes_\(task.replacingOccurrences(of: "-", with: "_"))")
         #expect(waiting == [["0"]], "applied entries are removed from the change table")

@@ -24,11 +24,7 @@ struct StopAfterLoadTests {
         try source.execute("UPDATE \(items) SET counter = 1 WHERE id <= 100")
         try source.execute("DELETE FROM \(items) WHERE id > 450")
         let second = try cdcRunner(source, target, task: task) { $0.stopAfterLoad = true }
-        let running = Task { try await second.run() }
-        defer { running.cancel() }
-        try await converge(source, target)
-        running.cancel()
-        try await running.value
+        try await runUntilConverged(second, source, target)
         #expect(second.loadStatus.snapshot().isEmpty, "the second run resumes; it does not load again")
         #expect(second.status.snapshot().stopReason == nil)
     }
@@ -69,11 +65,7 @@ struct StopAfterCachedChangesTests {
         #expect(try await writer.value > 0)
 
         let second = try cdcRunner(source, target, task: task)
-        let running = Task { try await second.run() }
-        defer { running.cancel() }
-        try await converge(source, target)
-        running.cancel()
-        try await running.value
+        try await runUntilConverged(second, source, target)
 
         // With nothing written during the load, the run stops once the stream has been idle for a moment.
         let quiet = try cdcRunner(source, target, task: task) { $0.fresh = true; $0.stopAfterCachedChanges = true }
