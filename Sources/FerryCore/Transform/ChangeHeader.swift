@@ -5,20 +5,25 @@ import Foundation
 public struct ChangeHeader: Sendable, Equatable {
     /// `INSERT`, `UPDATE` or `DELETE`; rows of the full load are `INSERT`s.
     public var operation: String
-    /// UTC text with microseconds (`2024-05-01 12:00:00.250000`).
+    public var commitTime: Date
+    /// UTC text with microseconds (`2024-05-01 12:00:00.250000`), once per header: a full-load chunk's rows share one.
     public var commitTimestamp: String
     /// The change's position in the source's log; empty during the full load.
     public var streamPosition: String
-    /// DMS's 35-digit change sequence; empty during the full load.
-    public var changeSequence: String
+    /// The change's task-wide number; nil during the full load, which has no change sequence.
+    public var changeNumber: Int?
 
-    /// The header of a change committed at `commitTime`; `changeNumber` is its task-wide number (nil during
-    /// the full load, which has no change sequence).
     public init(operation: String, commitTime: Date, streamPosition: String, changeNumber: Int? = nil) {
         self.operation = operation
+        self.commitTime = commitTime
         self.commitTimestamp = TemporalText.utcText(of: commitTime)
         self.streamPosition = streamPosition
-        self.changeSequence = changeNumber.map { Self.changeSequence(commitTime: commitTime, changeNumber: $0) } ?? ""
+        self.changeNumber = changeNumber
+    }
+
+    /// DMS's 35-digit change sequence; empty during the full load. Worked out only when an expression reads it.
+    public var changeSequence: String {
+        changeNumber.map { Self.changeSequence(commitTime: commitTime, changeNumber: $0) } ?? ""
     }
 
     /// The header of rows copied by the full load at `time`.
