@@ -59,6 +59,7 @@ let package = Package(
         ]),
         .testTarget(name: "FerryPostgresTests", dependencies: ["FerryPostgres", "FerryCore"], resources: [.copy("Golden")]),
         .testTarget(name: "FerryMySQLTests", dependencies: ["FerryMySQL", "FerryCore"], resources: [.copy("Golden")]),
+        .testTarget(name: "FerryEngineTests", dependencies: ["FerryEngine", "FerryCore"]),
         .testTarget(name: "FerryAPITests", dependencies: [
             "FerryAPI", "FerryCatalog", "FerryCore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -8,20 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-missing=()
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
-pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
-command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
-pkg-config --exists libmariadb 2>/dev/null || missing+=(libmariadb-dev)
-pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
+source scripts/packages.sh
+servers=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || servers+=(postgresql)
+command -v mariadbd >/dev/null 2>&1 || servers+=(mariadb-server)
 python3 -c 'import boto3, pytest' 2>/dev/null && command -v aws >/dev/null || pip_missing=1
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "test.sh: installing ${missing[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+install_missing_packages "${servers[@]}"
 
 if [ -n "${pip_missing:-}" ]; then
   echo "test.sh: installing boto3, awscli and pytest"

@@ -17,9 +17,23 @@ public final class DMSService: Sendable {
         supervisor = TaskSupervisor(catalog: catalog, logger: logger)
     }
 
-    /// Marks tasks that were running when the server stopped, so none is silently lost.
+    /// After a restart, a task that was running (or starting) resumes by itself, as `resume-processing`
+    /// would: tables that did not finish loading load again, CDC continues from the target's position. A
+    /// task that was stopping ends stopped; one that cannot resume is marked failed with the reason.
     public func recover() async throws {
-        try await supervisor.recoverAfterRestart()
+        for task in try catalog.list(.task, as: ReplicationTask.self) where ["starting", "running", "stopping"].contains(task.Status ?? "") {
+            guard task.Status != "stopping" else {
+                try await supervisor.recordInterruption(task, .stopped)
+                continue
+            }
+            do {
+                let run = try taskRun(task, startType: "resume-processing")
+                try await supervisor.recordInterruption(task, .resuming)
+                try await supervisor.start(run)
+            } catch {
+                try await supervisor.recordInterruption(task, .failed("\(error)"))
+            }
+        }
     }
 
     /// Stops every running task (they end `stopped`) before the server exits.

@@ -30,6 +30,25 @@ extension DMSService {
               categories: ["configuration change"])
     }
 
+    /// Parses a ReplicationTaskSettings document the caller sent, or one revised from the task's current settings.
+    func parseSettings(_ parse: () throws -> TaskSettings) throws -> TaskSettings {
+        do { return try parse() } catch let error as FerryError {
+            throw DMSError.invalidParameter("Invalid task settings JSON: \(error.message).")
+        }
+    }
+
+    /// A task's settings, parsed from the document its user wrote (kept beside the task, which shows the
+    /// effective document); a task stored before the two were kept apart has its user's document recovered.
+    func settings(of task: ReplicationTask) throws -> TaskSettings {
+        try parseSettings {
+            if let user = try catalog.document(Self.userSettingsDocument, for: task.ReplicationTaskArn!) { return try TaskSettings(user) }
+            return try TaskSettings.recovered(fromEffective: task.ReplicationTaskSettings ?? "")
+        }
+    }
+
+    /// The catalog document that holds a task's ReplicationTaskSettings as the user wrote them.
+    static let userSettingsDocument = "user-task-settings"
+
     func parseMappings(_ json: String?) throws -> TableMappings {
         do { return try TableMappings(json: json ?? "") } catch let error as FerryError {
             throw DMSError.invalidParameter("Invalid Table Mappings document: \(error.message)")
@@ -50,7 +69,7 @@ extension DMSService {
         _ = try instance(input.ReplicationInstanceArn)
         let type = try validateMigrationType(input.MigrationType)
         _ = try parseMappings(input.TableMappings)
-        let settings = try TaskSettings(input.ReplicationTaskSettings)
+        let settings = try parseSettings { try TaskSettings(input.ReplicationTaskSettings) }
         let bounds = try CdcBoundsInput(startTime: input.CdcStartTime, startPosition: input.CdcStartPosition,
                                         stopPosition: input.CdcStopPosition, migrationType: type)
         let id = input.ResourceIdentifier ?? ResourceNames.randomID()
@@ -58,10 +77,11 @@ extension DMSService {
         var task = ReplicationTask(
             ReplicationTaskIdentifier: identifier, SourceEndpointArn: source.EndpointArn, TargetEndpointArn: target.EndpointArn,
             ReplicationInstanceArn: input.ReplicationInstanceArn, MigrationType: type, TableMappings: input.TableMappings,
-            ReplicationTaskSettings: settings.json, Status: "ready", ReplicationTaskCreationDate: Date(),
+            ReplicationTaskSettings: settings.effectiveJSON, Status: "ready", ReplicationTaskCreationDate: Date(),
             CdcStartPosition: bounds.start, CdcStopPosition: bounds.stop, ReplicationTaskArn: arn,
             TaskData: input.TaskData)
         try insert(.task, arn: arn, identifier: identifier, task)
+        try catalog.setDocument(settings.userJSON, name: Self.userSettingsDocument, for: arn)
         try storeTags(input.Tags, for: arn)
         event(identifier, type: "replication-task", "Replication task has been created.", categories: ["creation"])
         reportUnhonoured(settings, task: identifier)
@@ -114,10 +134,11 @@ extension DMSService {
             _ = try parseMappings(mappings)
             task.TableMappings = mappings
         }
+        var revised: TaskSettings?
         if let text = input.ReplicationTaskSettings {
-            let settings = try TaskSettings(text)
-            task.ReplicationTaskSettings = settings.json
-            reportUnhonoured(settings, task: task.ReplicationTaskIdentifier!)
+            let settings = try parseSettings { try self.settings(of: current).revised(by: text) }
+            task.ReplicationTaskSettings = settings.effectiveJSON
+            revised = settings
         }
         let bounds = try CdcBoundsInput(startTime: input.CdcStartTime, startPosition: input.CdcStartPosition,
                                         stopPosition: input.CdcStopPosition, migrationType: task.MigrationType ?? "full-load")
@@ -128,6 +149,10 @@ extension DMSService {
             try catalog.update(.task, arn: arn, identifier: task.ReplicationTaskIdentifier!, task)
         } catch CatalogError.alreadyExists {
             throw DMSError.alreadyExists("Replication task '\(task.ReplicationTaskIdentifier!)' already exists.")
+        }
+        if let revised {
+            try catalog.setDocument(revised.userJSON, name: Self.userSettingsDocument, for: arn)
+            reportUnhonoured(revised, task: task.ReplicationTaskIdentifier!)
         }
         event(task.ReplicationTaskIdentifier!, type: "replication-task", "Replication task has been modified.", categories: ["configuration change"])
         task.Status = "modifying"
@@ -149,25 +174,7 @@ extension DMSService {
         if current.ReplicationTaskStartDate == nil, startType != "start-replication" {
             throw DMSError.invalidState("Replication task \(current.ReplicationTaskIdentifier!) has never run: start it with start-replication.")
         }
-        let settings = try TaskSettings(current.ReplicationTaskSettings)
-        let instance = try instance(current.ReplicationInstanceArn)
-        var options = FullLoadOptions(mappings: try parseMappings(current.TableMappings), prepMode: settings.prepMode,
-                                      parallelism: min(settings.maxFullLoadSubTasks, try InstanceClass.parallelism(instance.ReplicationInstanceClass ?? "")))
-        settings.apply(to: &options)
-        options.taskName = current.ReplicationTaskIdentifier!
-        if startType == "resume-processing" {
-            let done = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)
-                .filter { $0.TableState == TableLoadState.completed.rawValue }
-                .map { TableID(schema: $0.SchemaName ?? "", name: $0.TableName ?? "") }
-            options.skipTables = Set(done)
-        }
-        let run = TaskRun(arn: arn, identifier: current.ReplicationTaskIdentifier!,
-                          source: try connectionURL(try endpoint(current.SourceEndpointArn)),
-                          target: try connectionURL(try endpoint(current.TargetEndpointArn)),
-                          options: options, fresh: startType != "resume-processing", validation: settings.validation, changes: settings.changes,
-                          migrationType: current.MigrationType ?? "full-load",
-                          cdcStart: startType == "resume-processing" ? nil : (bounds.start ?? current.CdcStartPosition).flatMap(CdcStart.parse),
-                          cdcStop: (bounds.stop ?? current.CdcStopPosition).flatMap(CdcStop.parse))
+        let run = try taskRun(current, startType: startType, bounds: bounds)
         if bounds.start != nil || bounds.stop != nil {
             _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) {
                 $0.CdcStartPosition = bounds.start ?? $0.CdcStartPosition
@@ -178,6 +185,32 @@ extension DMSService {
         var task = try self.task(arn)
         task.Status = "starting"
         return StartReplicationTaskResponse(ReplicationTask: task)
+    }
+
+    /// What a start of `current` runs: `start-replication` and `reload-target` from the beginning,
+    /// `resume-processing` from where it stopped (tables that finished loading are skipped; CDC continues
+    /// from the position the target holds).
+    func taskRun(_ current: ReplicationTask, startType: String, bounds: CdcBoundsInput? = nil) throws -> TaskRun {
+        let arn = current.ReplicationTaskArn!
+        let settings = try settings(of: current)
+        let instance = try instance(current.ReplicationInstanceArn)
+        var options = FullLoadOptions(mappings: try parseMappings(current.TableMappings))
+        settings.apply(to: &options)
+        options.parallelism = min(options.parallelism, try InstanceClass.parallelism(instance.ReplicationInstanceClass ?? ""))
+        options.taskName = current.ReplicationTaskIdentifier!
+        if startType == "resume-processing" {
+            let done = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)
+                .filter { $0.TableState == TableLoadState.completed.rawValue }
+                .map { TableID(schema: $0.SchemaName ?? "", name: $0.TableName ?? "") }
+            options.skipTables = Set(done)
+        }
+        return TaskRun(arn: arn, identifier: current.ReplicationTaskIdentifier!,
+                       source: try connectionURL(try endpoint(current.SourceEndpointArn)),
+                       target: try connectionURL(try endpoint(current.TargetEndpointArn)),
+                       options: options, fresh: startType != "resume-processing", settings: settings,
+                       migrationType: current.MigrationType ?? "full-load",
+                       cdcStart: startType == "resume-processing" ? nil : (bounds?.start ?? current.CdcStartPosition).flatMap(CdcStart.parse),
+                       cdcStop: (bounds?.stop ?? current.CdcStopPosition).flatMap(CdcStop.parse))
     }
 
     func stopTask(_ input: StopReplicationTaskMessage) async throws -> StopReplicationTaskResponse {
@@ -220,7 +253,7 @@ extension DMSService {
         guard ["data-reload", "validate-only"].contains(option) else {
             throw DMSError.invalidParameter("ReloadOption must be data-reload or validate-only; got '\(option)'.")
         }
-        if option == "validate-only", !(try TaskSettings(task.ReplicationTaskSettings).validation.enabled) {
+        if option == "validate-only", !(try settings(of: task).validation.enabled) {
             throw DMSError.invalidParameter("ReloadOption validate-only needs ValidationSettings.EnableValidation in the task's settings.")
         }
         let tables = (input.TablesToReload ?? []).map { TableID(schema: $0.SchemaName ?? "", name: $0.TableName ?? "") }

@@ -14,8 +14,8 @@ struct TaskRun: Sendable {
     var options: FullLoadOptions
     /// Whether earlier table statistics are discarded (start-replication, reload-target).
     var fresh: Bool
-    var validation: ValidationTaskSettings
-    var changes: ChangeTaskSettings
+    /// The task's settings, parsed from the document its user wrote.
+    var settings: TaskSettings
     /// `full-load`, `full-load-and-cdc` or `cdc`.
     var migrationType: String
     /// Where a `cdc` run starts (not when resuming) and where any CDC run stops.
@@ -88,41 +88,62 @@ actor TaskSupervisor {
         for entry in running.values { await entry.work.value }
     }
 
-    /// After a restart, no task can still be running: those that were are marked failed with the reason.
-    func recoverAfterRestart() throws {
-        for task in try catalog.list(.task, as: ReplicationTask.self) where ["starting", "running", "stopping"].contains(task.Status ?? "") {
-            let arn = task.ReplicationTaskArn!
-            let message = "Ferry stopped while the task was \(task.Status!); start it with resume-processing to load the tables that did not finish, or reload-target to start over."
-            _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) {
-                $0.Status = "failed"
-                $0.StopReason = "Stop Reason RECOVERABLE_ERROR"
-                $0.LastFailureMessage = message
-                $0.ReplicationTaskStats?.StopDate = Date()
-            }
-            let unfinished = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self).filter {
-                $0.TableState == TableLoadState.loading.rawValue || $0.TableState == TableLoadState.queued.rawValue
-            }
-            try catalog.saveTableStatistics(unfinished.map { stats in
-                var stats = stats
-                stats.TableState = TableLoadState.cancelled.rawValue
-                return (stats.SchemaName ?? "", stats.TableName ?? "", stats)
-            }, taskArn: arn)
-            record(task.ReplicationTaskIdentifier ?? arn, "Replication task has failed. \(message)", ["failure"])
+    /// What becomes of a task that was running when Ferry stopped.
+    enum Interruption {
+        /// It resumes by itself (`resume-processing`).
+        case resuming
+        /// It was stopping: it ends stopped.
+        case stopped
+        /// It cannot resume, for this reason.
+        case failed(String)
+    }
+
+    /// Records, after a restart, what becomes of a task that was running: its status and an event; tables
+    /// that were loading or queued are marked cancelled until a run loads them again.
+    func recordInterruption(_ task: ReplicationTask, _ outcome: Interruption) throws {
+        let arn = task.ReplicationTaskArn!
+        let was = task.Status ?? "running"
+        let (status, reason, message): (String, String, String)
+        switch outcome {
+        case .resuming:
+            (status, reason) = ("stopped", "Stop Reason RECOVERABLE_ERROR")
+            message = "Ferry stopped while the task was \(was); it resumes by itself from where it stopped (resume-processing)."
+        case .stopped:
+            (status, reason) = ("stopped", "Stop Reason NORMAL")
+            message = "Replication task has stopped. Ferry stopped while the task was stopping."
+        case let .failed(error):
+            (status, reason) = ("failed", "Stop Reason RECOVERABLE_ERROR")
+            message = "Replication task has failed. Ferry stopped while the task was \(was), and it cannot resume: \(error)"
         }
+        _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) {
+            $0.Status = status
+            $0.StopReason = reason
+            if case .failed = outcome { $0.LastFailureMessage = message }
+            $0.ReplicationTaskStats?.StopDate = Date()
+        }
+        let unfinished = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self).filter {
+            $0.TableState == TableLoadState.loading.rawValue || $0.TableState == TableLoadState.queued.rawValue
+        }
+        try catalog.saveTableStatistics(unfinished.map { stats in
+            var stats = stats
+            stats.TableState = TableLoadState.cancelled.rawValue
+            return (stats.SchemaName ?? "", stats.TableName ?? "", stats)
+        }, taskArn: arn)
+        record(task.ReplicationTaskIdentifier ?? arn, message, [status == "failed" ? "failure" : "state change"])
     }
 
     private func execute(_ run: TaskRun, startedAt: Date) async {
         var failure: Error?
-        if run.migrationType != "full-load", !run.validation.only {
+        if run.migrationType != "full-load", !run.settings.validation.only {
             let (failure, stopReason) = await replicate(run, startedAt: startedAt)
             finish(run, failure: failure, stopReason: stopReason)
             return
         }
-        if !run.validation.only {
+        if !run.settings.validation.only {
             failure = await load(run, startedAt: startedAt)
         }
-        if failure == nil, run.validation.enabled {
-            let loaded = run.validation.only ? nil : completedTables(run.arn)
+        if failure == nil, run.settings.validation.enabled {
+            let loaded = run.settings.validation.only ? nil : completedTables(run.arn)
             failure = await validate(run, only: loaded)
             while failure == nil, let entry = running[run.arn], !entry.stopRequested, !entry.revalidations.isEmpty {
                 running[run.arn]?.revalidations = []
@@ -137,7 +158,7 @@ actor TaskSupervisor {
         var options = run.options
         var failure: Error?
         var reloaded: Set<TableID> = []
-        let validating = run.validation.enabled
+        let validating = run.settings.validation.enabled
         while true {
             let runner = FullLoadRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
                                         options: options, logger: logger)
@@ -176,18 +197,17 @@ actor TaskSupervisor {
     /// differing row compared again after the changes committed before it are applied.
     private func replicate(_ run: TaskRun, startedAt: Date) async -> (Error?, stopReason: String?) {
         var options = ReplicationOptions(task: run.identifier, fullLoad: run.migrationType == "full-load-and-cdc")
-        options.controlSchema = run.validation.controlSchema
+        run.settings.apply(to: &options)
         options.fresh = run.fresh
         options.start = run.cdcStart
         options.stop = run.cdcStop
-        run.changes.apply(to: &options)
         // A resumed stream continues from the target's position; a load that never finished starts over,
         // so no table is skipped here.
         var load = run.options
         load.skipTables = []
         let runner = ReplicationRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
                                        load: load, options: options, logger: logger)
-        let validating = run.validation.enabled
+        let validating = run.settings.validation.enabled
         let monitor = Task { [catalog] in
             var loadRecorded = false
             var warned = false
@@ -278,7 +298,7 @@ actor TaskSupervisor {
     /// Validates the task's tables (or `only` these), records each table's validation statistics as it
     /// finishes, and appends the differences to the target's failures table.
     private func validate(_ run: TaskRun, only: Set<TableID>?, settle: (@Sendable (Date) async throws -> Void)? = nil) async -> Error? {
-        var options = run.validation.options
+        var options = run.settings.validation.options
         options.settle = settle
         let runner = ValidationRunner(source: Connectors.source(for: run.source), target: Connectors.source(for: run.target),
                                       writer: Connectors.target(for: run.target), mappings: run.options.mappings,
@@ -289,7 +309,7 @@ actor TaskSupervisor {
             let results = try await runner.run(only: only) { result in
                 Self.persistValidation([result], arn: run.arn, catalog: catalog)
             }
-            try await ValidationFailuresTable.append(results, task: run.identifier, controlSchema: run.validation.controlSchema,
+            try await ValidationFailuresTable.append(results, task: run.identifier, controlSchema: run.settings.validation.controlSchema,
                                                      target: runner.writer)
             let mismatched = results.filter { !$0.matches }
             record(run.identifier, "Validation has finished: \(results.count - mismatched.count) of \(results.count) tables match"

@@ -52,6 +52,9 @@ public final class Catalog: Sendable {
                   body TEXT NOT NULL, PRIMARY KEY (task_arn, schema_name, table_name));
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: "CREATE TABLE documents (arn TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (arn, name))")
+        }
         return migrator
     }
 
@@ -109,13 +112,29 @@ public final class Catalog: Sendable {
         }.map { try decoder.decode(T.self, from: Data($0.utf8)) }
     }
 
-    /// Deletes a resource with its secrets, tags and statistics.
+    /// Deletes a resource with its secrets, documents, tags and statistics.
     public func delete(arn: String) throws {
         try database.write { db in
-            for table in ["resources", "secrets", "tags"] {
+            for table in ["resources", "secrets", "tags", "documents"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE arn = ?", arguments: [arn])
             }
             try db.execute(sql: "DELETE FROM table_statistics WHERE task_arn = ?", arguments: [arn])
+        }
+    }
+
+    // MARK: Documents
+
+    /// Stores a named document kept beside a resource's body, which its API shape has no field for (a
+    /// task's settings as the user wrote them).
+    public func setDocument(_ text: String, name: String, for arn: String) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO documents (arn, name, body) VALUES (?, ?, ?)", arguments: [arn, name, text])
+        }
+    }
+
+    public func document(_ name: String, for arn: String) throws -> String? {
+        try database.read { db in
+            try String.fetchOne(db, sql: "SELECT body FROM documents WHERE arn = ? AND name = ?", arguments: [arn, name])
         }
     }
 

@@ -1,5 +1,4 @@
 import ArgumentParser
-import FerryAPI
 import FerryConnectors
 import FerryCore
 import FerryEngine
@@ -55,7 +54,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let options: FullLoadOptions
-        let settings: MigrationTaskSettings?
+        let settings: TaskSettings?
         let sourceURL: ConnectionURL
         let targetURL: ConnectionURL
         var start: CdcStart?
@@ -65,7 +64,7 @@ struct Migrate: AsyncParsableCommand {
             targetURL = try ConnectionURL.parse(target, field: "--target")
             settings = try taskSettings.map(Self.readSettings)
             options = try makeOptions(settings)
-            if let unhonoured = settings?.unhonoured, !unhonoured.isEmpty {
+            if let unhonoured = settings?.unhonouredByMigrate, !unhonoured.isEmpty {
                 Terminal.warning("--task-settings sets \(unhonoured.joined(separator: ", ")), which ferry migrate accepts but does not act on (docs/task-settings.md)")
             }
             if let text = cdcStartPosition {
@@ -120,7 +119,7 @@ struct Migrate: AsyncParsableCommand {
     }
 
     /// The load's options: defaults, then the task settings file, then the flags given.
-    private func makeOptions(_ settings: MigrationTaskSettings?) throws -> FullLoadOptions {
+    private func makeOptions(_ settings: TaskSettings?) throws -> FullLoadOptions {
         guard ["full-load", "full-load-and-cdc", "cdc"].contains(mode) else {
             throw FerryError.invalidParameter("--mode", "'\(mode)' is not one of full-load, full-load-and-cdc, cdc")
         }
@@ -142,10 +141,14 @@ struct Migrate: AsyncParsableCommand {
         return options
     }
 
-    private static func readSettings(_ path: String) throws -> MigrationTaskSettings {
+    private static func readSettings(_ path: String) throws -> TaskSettings {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw FerryError.invalidParameter("--task-settings", "cannot read file '\(path)'")
         }
-        return try MigrationTaskSettings(json: text)
+        do {
+            return try TaskSettings(text)
+        } catch let error as FerryError {
+            throw FerryError.invalidParameter("--task-settings", error.message)
+        }
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import FerryAPI
 import FerryConnectors
 import FerryCore
 import FerryEngine
@@ -7,7 +6,7 @@ import Foundation
 
 /// `ferry migrate --mode full-load-and-cdc | cdc`: loads (or not), then keeps the target in sync until stopped.
 enum Replicate {
-    static func run(source: ConnectionURL, target: ConnectionURL, load: FullLoadOptions, settings: MigrationTaskSettings?, fullLoad: Bool,
+    static func run(source: ConnectionURL, target: ConnectionURL, load: FullLoadOptions, settings: TaskSettings?, fullLoad: Bool,
                     task: String?, bounds: (start: CdcStart?, stop: CdcStop?), json: Bool, verbose: Bool) async throws {
         let name = task ?? defaultTask(source, target)
         var options = ReplicationOptions(task: name, fullLoad: fullLoad)

@@ -114,6 +114,46 @@ struct TaskTests {
         }
     }
 
+    @Test func aTaskWithoutSettingsCopiesLobsWholeAndAModifyEchoingTheDefaultsKeepsThemDefaults() async throws {
+        let fixture = try APIFixture()
+        defer { fixture.remove() }
+        try await fixture.withClient { api in
+            let arns = try await Self.setUp(api, directory: fixture.directory, rows: 1)
+            try await DatabaseQueue(path: fixture.directory.appendingPathComponent("source.db").path).write { db in
+                try db.execute(sql: "UPDATE notes SET body = ? WHERE id = 1", arguments: [String(repeating: "n", count: 100_000)])
+            }
+            let created = try await api.ok("CreateReplicationTask", [
+                "ReplicationTaskIdentifier": "defaults", "SourceEndpointArn": arns.source, "TargetEndpointArn": arns.target,
+                "ReplicationInstanceArn": arns.instance, "MigrationType": "full-load", "TableMappings": Self.mappings])
+            let arn = try #require(created["ReplicationTask", "ReplicationTaskArn"] as? String)
+            let shownText = try #require(created["ReplicationTask", "ReplicationTaskSettings"] as? String)
+            var shown = try #require(try JSONSerialization.jsonObject(with: Data(shownText.utf8)) as? [String: Any])
+            #expect((shown["TargetMetadata"] as? [String: Any])?["LobMaxSize"] as? Int == 32, "DMS's defaults are shown")
+            func run(_ type: String) async throws -> Int? {
+                _ = try await Self.waitForStatus(api, arn, type == "start-replication" ? "ready" : "stopped")
+                _ = try await api.ok("StartReplicationTask", ["ReplicationTaskArn": arn, "StartReplicationTaskType": type])
+                _ = try await Self.waitForStatus(api, arn, "stopped")
+                return try await DatabaseQueue(path: arns.targetPath).read { try Int.fetchOne($0, sql: "SELECT length(body) FROM notes") }
+            }
+            #expect(try await run("start-replication") == 100_000, "DMS's 32 KB default is not the user's choice")
+
+            // Terraform's way: read the settings back, change one key, send the whole document.
+            var full = try #require(shown["FullLoadSettings"] as? [String: Any])
+            full["MaxFullLoadSubTasks"] = 2
+            shown["FullLoadSettings"] = full
+            let echoed = String(decoding: try JSONSerialization.data(withJSONObject: shown), as: UTF8.self)
+            _ = try await api.ok("ModifyReplicationTask", ["ReplicationTaskArn": arn, "ReplicationTaskSettings": echoed])
+            #expect(try fixture.catalog.document(DMSService.userSettingsDocument, for: arn) == #"{"FullLoadSettings":{"MaxFullLoadSubTasks":2}}"#)
+            #expect(try await run("reload-target") == 100_000)
+            let described = try await api.ok("DescribeReplicationTasks", ["Filters": [["Name": "replication-task-arn", "Values": [arn]]]])
+            let describedText = try #require((described["ReplicationTasks"] as? [[String: Any]])?.first?["ReplicationTaskSettings"] as? String)
+            #expect(describedText.contains(#""LobMaxSize":32"#) && describedText.contains(#""MaxFullLoadSubTasks":2"#))
+
+            _ = try await api.ok("ModifyReplicationTask", ["ReplicationTaskArn": arn, "ReplicationTaskSettings": #"{"TargetMetadata": {"LobMaxSize": 1}}"#])
+            #expect(try await run("reload-target") == 1024, "a limit the user sets is DMS's behaviour")
+        }
+    }
+
     @Test func createRefusesBadMappingsSettingsAndCDC() async throws {
         let fixture = try APIFixture()
         defer { fixture.remove() }
@@ -157,7 +197,48 @@ struct TaskTests {
         }
     }
 
-    @Test func aTaskRunningWhenTheServerDiedIsMarkedFailedWithTheReason() async throws {
+    @Test func aTaskRunningWhenTheServerDiedResumesByItselfAndOneStoppingEndsStopped() async throws {
+        let fixture = try APIFixture()
+        defer { fixture.remove() }
+        try await fixture.withClient { api in
+            let endpoints = try await Self.setUp(api, directory: fixture.directory, rows: 2000)
+            for name in ["was-running", "was-stopping"] {
+                let created = try await api.ok("CreateReplicationTask", [
+                    "ReplicationTaskIdentifier": name, "SourceEndpointArn": endpoints.source, "TargetEndpointArn": endpoints.target,
+                    "ReplicationInstanceArn": endpoints.instance, "MigrationType": "full-load", "TableMappings": Self.mappings])
+                let arn = try #require(created["ReplicationTask", "ReplicationTaskArn"] as? String)
+                _ = try await Self.waitForStatus(api, arn, "ready")
+                if name == "was-running" {
+                    _ = try await api.ok("StartReplicationTask", ["ReplicationTaskArn": arn, "StartReplicationTaskType": "start-replication"])
+                    _ = try await Self.waitForStatus(api, arn, "stopped")
+                }
+            }
+        }
+        let arns = try fixture.catalog.list(.task, as: ReplicationTask.self).map { $0.ReplicationTaskArn! }
+        // What a kill -9 mid-load leaves: the task running, a table loading, the target's copy of it partial.
+        _ = try fixture.catalog.modify(.task, arn: arns[0], as: ReplicationTask.self) { $0.Status = "running"; $0.StopReason = nil }
+        var items = try #require(try fixture.catalog.tableStatistics(taskArn: arns[0], as: TableStatistics.self).first { $0.TableName == "items" })
+        items.TableState = "Table loading"
+        try fixture.catalog.saveTableStatistics([(schema: "main", table: "items", body: items)], taskArn: arns[0])
+        let targetPath = fixture.directory.appendingPathComponent("target.db").path
+        try await DatabaseQueue(path: targetPath).write { try $0.execute(sql: "DELETE FROM items WHERE id > 700") }
+        _ = try fixture.catalog.modify(.task, arn: arns[1], as: ReplicationTask.self) { $0.Status = "stopping" }
+
+        let restarted = DMSService(catalog: try Catalog(directory: fixture.directory), accountID: "123456789012")
+        try await restarted.recover()
+        for _ in 0..<600 where try fixture.catalog.get(.task, arn: arns[0], as: ReplicationTask.self)?.Status != "stopped" {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let resumed = try #require(try fixture.catalog.get(.task, arn: arns[0], as: ReplicationTask.self))
+        #expect(resumed.Status == "stopped" && resumed.StopReason == "Stop Reason FULL_LOAD_ONLY_FINISHED", "\(resumed)")
+        #expect(try await DatabaseQueue(path: targetPath).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM items") } == 2000)
+        let messages = try fixture.catalog.events(from: .distantPast, to: .distantFuture).map(\.message)
+        #expect(messages.contains("Ferry stopped while the task was running; it resumes by itself from where it stopped (resume-processing)."))
+        let stopping = try #require(try fixture.catalog.get(.task, arn: arns[1], as: ReplicationTask.self))
+        #expect(stopping.Status == "stopped" && stopping.StopReason == "Stop Reason NORMAL")
+    }
+
+    @Test func aTaskThatCannotResumeAfterARestartIsMarkedFailedWithTheReason() async throws {
         let fixture = try APIFixture()
         defer { fixture.remove() }
         let arn = "arn:aws:dms:us-east-1:123456789012:task:CRASHED"
@@ -166,7 +247,7 @@ struct TaskTests {
         try await restarted.recover()
         let task = try #require(try fixture.catalog.get(.task, arn: arn, as: ReplicationTask.self))
         #expect(task.Status == "failed")
-        #expect(task.LastFailureMessage?.contains("Ferry stopped while the task was running") == true)
+        #expect(task.LastFailureMessage?.contains("Ferry stopped while the task was running, and it cannot resume: ") == true)
     }
 }
 

@@ -72,15 +72,15 @@ enum TaskSettingsSchema {
                 continue
             }
             guard let keys = sections[name] else {
-                throw DMSError.invalidParameter("Invalid task settings JSON: unknown section '\(name)'; expected one of \((sections.keys.sorted() + values.keys.sorted()).joined(separator: ", ")).")
+                throw FerryError(.invalidParameter, "unknown section '\(name)'; expected one of \((sections.keys.sorted() + values.keys.sorted()).joined(separator: ", "))")
             }
             if value is NSNull { continue }
             guard let fields = value as? [String: Any] else {
-                throw DMSError.invalidParameter("Invalid task settings JSON: \(name): expected an object of settings; got \(value).")
+                throw FerryError.invalidParameter(name, "expected an object of settings; got \(value)")
             }
             for (key, field) in fields.sorted(by: { $0.key < $1.key }) {
                 guard let kind = keys[key] else {
-                    throw DMSError.invalidParameter("Invalid task settings JSON: \(name).\(key): unknown setting; \(name) takes \(keys.keys.sorted().joined(separator: ", ")).")
+                    throw FerryError.invalidParameter("\(name).\(key)", "unknown setting; \(name) takes \(keys.keys.sorted().joined(separator: ", "))")
                 }
                 try expect(field, kind, path: "\(name).\(key)")
             }
@@ -99,7 +99,7 @@ enum TaskSettingsSchema {
         }
         guard matches else {
             let expected = [Kind.boolean: "boolean", .integer: "an integer", .string: "a string", .object: "an object", .array: "an array"][kind]!
-            throw DMSError.invalidParameter("Invalid task settings JSON: \(path): expected \(expected); got \(value).")
+            throw FerryError.invalidParameter(path, "expected \(expected); got \(value)")
         }
     }
 }

@@ -1,5 +1,5 @@
-@testable import FerryAPI
 import FerryCore
+import FerryEngine
 import Foundation
 import Testing
 
@@ -42,7 +42,7 @@ struct TaskSettingsTests {
     @Test("a whole document in the DMS user guide's shape is accepted, its values taking effect")
     func wholeDocument() throws {
         let settings = try TaskSettings(Self.fullDocument)
-        #expect(settings.prepMode == .doNothing && settings.maxFullLoadSubTasks == 8 && settings.validation.enabled)
+        #expect(settings.prepMode.value == .doNothing && settings.maxFullLoadSubTasks.value == 8 && settings.validation.enabled)
         #expect(settings.changes.applySchemaChanges && settings.changes.batchSeconds == 1)
     }
 
@@ -76,7 +76,7 @@ struct TaskSettingsTests {
         #expect(try TaskSettings(#"{"TargetMetadata": {"LimitedSizeLobMode": true, "FullLobMode": true}}"#).lobs.limit == nil)
         let strict = try TaskSettings(#"{"TargetMetadata": {"LobMaxSize": 8}, "ErrorBehavior": {"DataTruncationErrorPolicy": "STOP_TASK"}}"#).lobs
         #expect(strict.limit == .kilobytes(8, failsTable: true) && strict.stopsTask)
-        #expect(throws: DMSError.self) { try TaskSettings(#"{"ErrorBehavior": {"DataTruncationErrorPolicy": "IGNORE_RECORD"}}"#) }
+        #expect(throws: FerryError.self) { try TaskSettings(#"{"ErrorBehavior": {"DataTruncationErrorPolicy": "IGNORE_RECORD"}}"#) }
         let withoutLobs = try TaskSettings(#"{"TargetMetadata": {"SupportLobs": false}}"#)
         #expect(!withoutLobs.lobs.supportLobs && withoutLobs.validation.options.skipLobColumns, "what is not copied is not compared")
         #expect(try TaskSettings(#"{"ValidationSettings": {"SkipLobColumns": true}}"#).validation.options.skipLobColumns)
@@ -92,10 +92,10 @@ struct TaskSettingsTests {
 
     @Test("CommitRate applies only when the task sets it, from 1 to 50,000")
     func commitRate() throws {
-        #expect(try TaskSettings(nil).commitRows == nil, "DMS's default 10,000 would cut every COPY into small transactions unasked")
-        #expect(try TaskSettings(#"{"FullLoadSettings": {"CommitRate": 5000}}"#).commitRows == 5000)
+        #expect(try TaskSettings(nil).commitRate.userValue == nil, "DMS's default 10,000 would cut every COPY into small transactions unasked")
+        #expect(try TaskSettings(#"{"FullLoadSettings": {"CommitRate": 5000}}"#).commitRate.userValue == 5000)
         #expect(try TaskSettings(#"{"FullLoadSettings": {"CommitRate": 5000}}"#).unhonoured.isEmpty)
-        #expect(throws: DMSError.self) { try TaskSettings(#"{"FullLoadSettings": {"CommitRate": 0}}"#) }
+        #expect(throws: FerryError.self) { try TaskSettings(#"{"FullLoadSettings": {"CommitRate": 0}}"#) }
     }
 
     @Test("DataErrorPolicy applies only when the task sets it; its escalation comes with it; a bad value names its path")
@@ -107,7 +107,49 @@ struct TaskSettingsTests {
         #expect(try TaskSettings(#"{"ErrorBehavior": {"DataErrorPolicy": "IGNORE_RECORD"}}"#).errors.dataErrors.recordsSkippedRows == false)
         #expect(try TaskSettings(#"{"ErrorBehavior": {"DataErrorPolicy": "STOP_TASK"}}"#).errors.dataErrors.action == .stopTask)
         #expect { try TaskSettings(#"{"ErrorBehavior": {"DataErrorPolicy": "SKIP"}}"#) } throws: { error in
-            (error as? DMSError)?.message.contains("ErrorBehavior.DataErrorPolicy: expected one of LOG_ERROR") == true
+            (error as? FerryError)?.message.contains("ErrorBehavior.DataErrorPolicy: expected one of LOG_ERROR") == true
         }
+    }
+
+    @Test("each value records whether the user or DMS's default set it; null counts as not set")
+    func origins() throws {
+        let settings = try TaskSettings(#"{"FullLoadSettings": {"CommitRate": 10000, "MaxFullLoadSubTasks": null}}"#)
+        #expect(settings.commitRate == Setting(value: 10000, origin: .user), "the user's 10,000 is theirs, though it equals DMS's default")
+        #expect(settings.maxFullLoadSubTasks == Setting(value: 8, origin: .dmsDefault))
+        #expect(settings.prepMode.origin == .dmsDefault && settings.userKeys == ["FullLoadSettings.CommitRate", "FullLoadSettings.MaxFullLoadSubTasks"])
+    }
+
+    @Test("the effective document shows DMS's defaults, but parsing it again is not how settings are kept")
+    func effectiveDocument() throws {
+        let none = try TaskSettings(nil)
+        #expect(none.userJSON == "{}")
+        let shown = try #require(try JSONSerialization.jsonObject(with: Data(none.effectiveJSON.utf8)) as? [String: [String: Any]])
+        #expect(shown["TargetMetadata"]?["LobMaxSize"] as? Int == 32 && shown["FullLoadSettings"]?["CommitRate"] as? Int == 10000)
+        let again = try TaskSettings(none.userJSON)
+        #expect(again.lobs.limit == nil && again.commitRate.userValue == nil && again.errors.dataErrors == .suspendTable)
+    }
+
+    @Test("a modify merges what changed over the user's document; the defaults a read-back document echoes stay defaults")
+    func revisedByModify() throws {
+        let created = try TaskSettings(#"{"FullLoadSettings": {"MaxFullLoadSubTasks": 4}}"#)
+        var readBack = try #require(try JSONSerialization.jsonObject(with: Data(created.effectiveJSON.utf8)) as? [String: Any])
+        var metadata = try #require(readBack["ValidationSettings"] as? [String: Any])
+        metadata["EnableValidation"] = true
+        readBack["ValidationSettings"] = metadata
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: readBack), as: UTF8.self)
+        let modified = try created.revised(by: text)
+        #expect(modified.userKeys == ["FullLoadSettings.MaxFullLoadSubTasks", "ValidationSettings.EnableValidation"])
+        #expect(modified.lobs.limit == nil && modified.commitRate.userValue == nil, "the echoed LobMaxSize 32 and CommitRate 10,000 are not the user's")
+        let again = try modified.revised(by: #"{"TargetMetadata": {"LobMaxSize": 64}}"#)
+        #expect(again.maxFullLoadSubTasks.value == 4 && again.validation.enabled && again.lobs.limit == .kilobytes(64))
+        #expect(throws: FerryError.self) { try again.revised(by: #"{"FullLoadSettings": {"CommitRate": 0}}"#) }
+    }
+
+    @Test("a task stored with only its effective document keeps what differs from DMS's defaults as the user's")
+    func recoveredFromEffective() throws {
+        let old = try TaskSettings(#"{"FullLoadSettings": {"TargetTablePrepMode": "DO_NOTHING"}, "ErrorBehavior": {"DataErrorPolicy": "STOP_TASK"}}"#)
+        let recovered = try TaskSettings.recovered(fromEffective: old.effectiveJSON)
+        #expect(recovered.userKeys == ["ErrorBehavior.DataErrorPolicy", "FullLoadSettings.TargetTablePrepMode"])
+        #expect(recovered.lobs.limit == nil && recovered.commitRate.userValue == nil && recovered.errors.dataErrors.action == .stopTask)
     }
 }
