@@ -21,6 +21,8 @@ enum EndpointModel {
     }
 
     static let sslModes = ["none", "require", "verify-ca", "verify-full"]
+    /// DMS's `MySQLSettings.TargetDbType` values.
+    static let targetDbTypes = ["multiple-databases", "specific-database"]
 
     /// Checks the fields an engine needs.
     static func validate(_ endpoint: Endpoint) throws {
@@ -30,6 +32,14 @@ enum EndpointModel {
         }
         if let port = endpoint.Port, !(1...65535).contains(port) {
             throw DMSError.invalidParameter("Port must be between 1 and 65535; got \(port).")
+        }
+        if let type = endpoint.MySQLSettings?.TargetDbType {
+            guard targetDbTypes.contains(type) else {
+                throw DMSError.invalidParameter("MySQLSettings.TargetDbType '\(type)' is not one of \(targetDbTypes.joined(separator: ", ")).")
+            }
+            if type == "specific-database", endpoint.DatabaseName?.isEmpty ?? true {
+                throw DMSError.invalidParameter("MySQLSettings.TargetDbType specific-database needs DatabaseName: every table goes into that database.")
+            }
         }
         switch engine.engine {
         case .sqlite:
@@ -55,6 +65,7 @@ enum EndpointModel {
         case .postgres, .mysql:
             var parameters: [String: String] = [:]
             if let mode = endpoint.SslMode { parameters["sslmode"] = mode == "none" ? "disable" : mode }
+            parameters["target_db_type"] = endpoint.MySQLSettings?.TargetDbType
             if let settings = endpoint.PostgreSQLSettings {
                 parameters["slot_name"] = settings.SlotName
                 if settings.HeartbeatEnable == true {

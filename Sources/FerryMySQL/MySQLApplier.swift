@@ -9,10 +9,14 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
     private let status: TableID
     private let url: ConnectionURL
 
+    /// Where `ferry_apply_status` goes when the task names no control schema (DMS's `awsdms_control`).
+    static let defaultControlSchema = "awsdms_control"
+
+    /// Opens the applier on `url`; `controlSchema` is the database of `ferry_apply_status`.
     init(url: ConnectionURL, controlSchema: String) throws {
         self.url = url
         conn = try MySQLConnection(url)
-        status = TableID(schema: controlSchema.isEmpty ? "awsdms_control" : controlSchema, name: ApplyStatements.statusTable)
+        status = TableID(schema: controlSchema, name: ApplyStatements.statusTable)
         try conn.execute("SET SESSION foreign_key_checks = 0")
         try conn.execute("CREATE DATABASE IF NOT EXISTS \(MySQLConnection.quote(status.schema))")
         try conn.execute("""
