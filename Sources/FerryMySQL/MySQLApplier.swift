@@ -15,7 +15,7 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
     /// Opens the applier on `url`; `controlSchema` is the database of `ferry_apply_status`.
     init(url: ConnectionURL, controlSchema: String) throws {
         self.url = url
-        conn = try MySQLConnection(url)
+        conn = try MySQLConnection(url, databaseMayBeMissing: true)
         status = TableID(schema: controlSchema, name: ApplyStatements.statusTable)
         try conn.execute("SET SESSION foreign_key_checks = 0")
         try conn.execute("CREATE DATABASE IF NOT EXISTS \(MySQLConnection.quote(status.schema))")

@@ -12,13 +12,27 @@ public final class MySQLConnection: @unchecked Sendable {
 
     private static let libraryReady: Bool = mysql_server_init(0, nil, nil) == 0
 
-    /// Connects and sets the session up for exact copies: utf8mb4, UTC, strict SQL mode.
-    public init(_ url: ConnectionURL, database: String? = nil) throws {
+    /// Connects and sets the session up for exact copies: utf8mb4, UTC, strict SQL mode. `database`
+    /// replaces the URL's (empty: none). With `databaseMayBeMissing`, a database the server does not
+    /// have yet is no error: the session then has no default database (a target the load creates).
+    public init(_ url: ConnectionURL, database: String? = nil, databaseMayBeMissing: Bool = false) throws {
         location = url.location
+        do {
+            handle = try Self.connect(url, database: database ?? url.database)
+        } catch let error as FerryError where error.kind == .notFound && databaseMayBeMissing {
+            handle = try Self.connect(url, database: nil)
+        }
+        serverVersion = String(cString: mysql_get_server_info(handle))
+        try execute("SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO', net_write_timeout = 3600, net_read_timeout = 3600")
+    }
+
+    deinit { mysql_close(handle) }
+
+    /// A connected handle; a database the server does not have is a ``FerryError/Kind/notFound`` error.
+    private static func connect(_ url: ConnectionURL, database: String?) throws -> UnsafeMutablePointer<MYSQL> {
         guard Self.libraryReady, let handle = mysql_init(nil) else {
             throw FerryError(.connectionFailed, "MySQL \(url.location): the client library could not start")
         }
-        self.handle = handle
         var timeout = UInt32(url.parameters["connect_timeout"].flatMap(UInt32.init) ?? 10)
         mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &timeout)
         mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4")
@@ -30,18 +44,17 @@ public final class MySQLConnection: @unchecked Sendable {
             mysql_options(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &enforce)
         default: break
         }
-        let connected = mysql_real_connect(handle, url.host, url.user ?? "root", url.password, database ?? url.database,
+        let connected = mysql_real_connect(handle, url.host, url.user ?? "root", url.password, database.flatMap { $0.isEmpty ? nil : $0 },
                                            UInt32(url.port ?? 3306), nil, 0)
         guard connected != nil else {
             let message = String(cString: mysql_error(handle))
+            let code = mysql_errno(handle)
             mysql_close(handle)
-            throw FerryError(.connectionFailed, "MySQL \(url.location): \(message)")
+            // ER_BAD_DB_ERROR
+            throw FerryError(code == 1049 ? .notFound : .connectionFailed, "MySQL \(url.location): \(message)")
         }
-        serverVersion = String(cString: mysql_get_server_info(handle))
-        try execute("SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO', net_write_timeout = 3600, net_read_timeout = 3600")
+        return handle
     }
-
-    deinit { mysql_close(handle) }
 
     /// Whether the server is MariaDB (rather than Oracle MySQL).
     public var isMariaDB: Bool { serverVersion.contains("MariaDB") }

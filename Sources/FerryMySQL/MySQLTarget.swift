@@ -1,12 +1,12 @@
 import FerryCore
 
-/// Writes tables into MySQL/MariaDB with large multi-row `INSERT`s in strict SQL mode. It connects
-/// without a default database, so a URL naming a database that does not exist yet works: every statement
-/// names its table's database, and the load creates the databases its tables need.
+/// Writes tables into MySQL/MariaDB with large multi-row `INSERT`s in strict SQL mode. A URL naming a
+/// database that does not exist yet works: connections then have no default database (every statement
+/// names its table's database), and the load creates the databases its tables need.
 public struct MySQLTarget: TargetConnector {
     public func openApplier(controlSchema: String) throws -> any ChangeApplier {
         let schema = normalize(TableID(schema: controlSchema.isEmpty ? MySQLApplier.defaultControlSchema : controlSchema, name: "")).schema
-        return try MySQLApplier(url: server, controlSchema: schema)
+        return try MySQLApplier(url: url, controlSchema: schema)
     }
 
     public let url: ConnectionURL
@@ -15,15 +15,15 @@ public struct MySQLTarget: TargetConnector {
     static let statementBytes = 4 << 20
     /// Where tables go; a bad `target_db_type` is reported by ``check(_:)``.
     private let databases: Result<MySQLTargetDatabases, FerryError>
-    /// The URL without its database, which connections use.
-    private let server: ConnectionURL
 
     public init(url: ConnectionURL) {
         self.url = url
-        var server = url
-        server.database = nil
-        self.server = server
         databases = Result { () throws(FerryError) in try MySQLTargetDatabases(url) }
+    }
+
+    /// A session in the URL's database, or in none while that database does not exist.
+    private func connect() throws -> MySQLConnection {
+        try MySQLConnection(url, databaseMayBeMissing: true)
     }
 
     public func normalize(_ table: TableID) -> TableID {
@@ -37,7 +37,7 @@ public struct MySQLTarget: TargetConnector {
     public func accepts(_ encoding: NativeEncoding, for plan: TablePlan, mode: TargetTablePrepMode) -> Bool { false }
 
     public func prepare(_ plan: TablePlan, mode: TargetTablePrepMode, related: [TableID: TablePlan]) throws {
-        let conn = try MySQLConnection(server)
+        let conn = try connect()
         let table = MySQLConnection.quote(plan.target)
         switch mode {
         case .dropAndCreate:
@@ -95,7 +95,7 @@ public struct MySQLTarget: TargetConnector {
 
     public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?,
                      progress: @Sendable (Int) -> Void) throws -> Int64 {
-        let conn = try MySQLConnection(server)
+        let conn = try connect()
         try conn.execute("SET foreign_key_checks = 0")
         let header = Array("INSERT INTO \(MySQLConnection.quote(plan.target)) (\(plan.columns.map { MySQLConnection.quote($0.targetName) }.joined(separator: ", "))) VALUES ".utf8)
         let types = plan.columns.map(\.source.type)
@@ -135,11 +135,11 @@ public struct MySQLTarget: TargetConnector {
 
     public func addPrimaryKey(_ plan: TablePlan) throws {
         guard plan.primaryKeyAfterLoad, !plan.targetPrimaryKey.isEmpty else { return }
-        try MySQLConnection(server).execute("ALTER TABLE \(MySQLConnection.quote(plan.target)) ADD PRIMARY KEY (\(plan.targetPrimaryKey.map(MySQLConnection.quote).joined(separator: ", ")))")
+        try connect().execute("ALTER TABLE \(MySQLConnection.quote(plan.target)) ADD PRIMARY KEY (\(plan.targetPrimaryKey.map(MySQLConnection.quote).joined(separator: ", ")))")
     }
 
     public func createIndexes(_ plan: TablePlan) throws {
-        let conn = try MySQLConnection(server)
+        let conn = try connect()
         for index in plan.source.indexes {
             let columns = index.columns.compactMap(plan.targetName(ofSource:))
             guard columns.count == index.columns.count else { continue }
@@ -151,7 +151,7 @@ public struct MySQLTarget: TargetConnector {
     }
 
     public func createForeignKeys(_ plan: TablePlan, loaded: [TableID: TablePlan]) throws {
-        let conn = try MySQLConnection(server)
+        let conn = try connect()
         for key in plan.source.foreignKeys {
             guard let referenced = loaded[key.referencedTable] else { continue }
             let columns = key.columns.compactMap(plan.targetName(ofSource:))

@@ -17,17 +17,37 @@ enum ValidationReport {
                 text += table.differenceCount == 0 ? " (whole-table count and hash match)" : " (whole-table count or hash differs)"
             }
         }
+        if !table.differenceCounts.isEmpty, table.state != .noPrimaryKey { text += "\n  " + totals(table.differenceCounts) }
         for difference in table.differences {
-            text += "\n  " + describe(difference)
+            text += "\n  " + describe(difference, keyColumns: table.keyColumns)
         }
-        if table.differenceCount > Int64(table.differences.count) {
-            text += "\n  … and \(table.differenceCount - Int64(table.differences.count)) more"
+        let shown = table.differences.reduce(Int64(0)) { $0 + $1.rows }
+        if table.differenceCount > shown {
+            text += "\n  … and \(count(table.differenceCount - shown)) more rows"
         }
         return text
     }
 
-    static func describe(_ difference: RowDifference) -> String {
-        let key = keyText(difference.key)
+    /// The rows differing per kind, e.g. `10,001 missing on target, 1 extra on target, 2 differing`.
+    static func totals(_ counts: [DifferenceKind: Int64]) -> String {
+        let kinds: [(DifferenceKind, String)] = [(.missingOnTarget, "missing on target"), (.extraOnTarget, "extra on target"), (.differs, "differing")]
+        return kinds.compactMap { kind, name in counts[kind].map { "\(count($0)) \(name)" } }.joined(separator: ", ")
+    }
+
+    /// A count with thousands separators: 10,000.
+    static func count(_ value: Int64) -> String {
+        let digits = String(value.magnitude)
+        let groups = stride(from: digits.count, to: 0, by: -3).reversed().map { end in
+            String(digits[digits.index(digits.startIndex, offsetBy: max(0, end - 3))..<digits.index(digits.startIndex, offsetBy: end)])
+        }
+        return (value < 0 ? "-" : "") + groups.joined(separator: ",")
+    }
+
+    static func describe(_ difference: RowDifference, keyColumns: [String]) -> String {
+        var key = keyText(difference.key)
+        if let last = difference.lastKey?.first.flatMap({ $0 }), let first = difference.key.first.flatMap({ $0 }) {
+            key = "\(keyColumns.first ?? "key") \(first)–\(last) (\(count(difference.rows)) rows)"
+        }
         switch difference.kind {
         case .missingOnTarget: return "missing on target: \(key)"
         case .extraOnTarget: return "extra on target:   \(key)"
@@ -71,6 +91,8 @@ enum ValidationReport {
         var sourceRows: Int64
         var targetRows: Int64
         var differenceCount: Int64
+        /// Rows differing per kind (MISSING_TARGET, MISSING_SOURCE, RECORD_DIFF).
+        var differenceCounts: [String: Int64]
         var differences: [JSONDifference]
         var rowsFetched: Int64
         var verdictSeconds: Double
@@ -82,6 +104,9 @@ enum ValidationReport {
     private struct JSONDifference: Encodable {
         var type: String
         var key: [String?]
+        /// A run's last key and its row count.
+        var lastKey: [String?]?
+        var rows: Int64
         var columns: [String: [String?]]?
     }
 
@@ -89,8 +114,9 @@ enum ValidationReport {
         let report = JSONReport(ok: !tables.isEmpty && tables.allSatisfy(\.matches), tables: tables.map { table in
             JSONTable(source: "\(table.source)", target: "\(table.target)", state: table.state.rawValue,
                       sourceRows: table.sourceRows, targetRows: table.targetRows, differenceCount: table.differenceCount,
+                      differenceCounts: Dictionary(uniqueKeysWithValues: table.differenceCounts.map { ($0.key.rawValue, $0.value) }),
                       differences: table.differences.map { d in
-                          JSONDifference(type: d.kind.rawValue, key: d.key, columns: d.kind == .differs
+                          JSONDifference(type: d.kind.rawValue, key: d.key, lastKey: d.lastKey, rows: d.rows, columns: d.kind == .differs
                               ? Dictionary(uniqueKeysWithValues: d.columns.indices.map { (d.columns[$0], [d.sourceValues[$0], d.targetValues[$0]]) })
                               : nil)
                       },

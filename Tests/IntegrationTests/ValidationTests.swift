@@ -58,10 +58,10 @@ struct ValidationTests {
         #expect(itemsResult.state == .mismatchedRecords)
         #expect(Set(itemsResult.differences.map { Found($0) }) == [
             Found(.differs, ["17"], ["name"]), Found(.differs, ["2999"], ["amount"]), Found(.differs, ["250"], ["name"]),
-            Found(.missingOnTarget, ["100"]), Found(.missingOnTarget, ["101"]), Found(.missingOnTarget, ["102"]),
-            Found(.missingOnTarget, ["103"]), Found(.missingOnTarget, ["104"]), Found(.extraOnTarget, ["99999"]),
+            Found(.missingOnTarget, ["100"], through: ["104"]), Found(.extraOnTarget, ["99999"]),
         ])
         #expect(itemsResult.differenceCount == 9)
+        #expect(itemsResult.differenceCounts == [.differs: 3, .missingOnTarget: 5, .extraOnTarget: 1])
         let tagsResult = try #require(byName["tags"])
         #expect(Set(tagsResult.differences.map { Found($0) }) == [
             Found(.differs, ["tag-0042"], ["label"]), Found(.missingOnTarget, ["tag-1000"]), Found(.extraOnTarget, ["zz-extra"]),
@@ -131,18 +131,20 @@ struct ValidationTests {
         var kind: DifferenceKind
         var key: [String?]
         var columns: [String] = []
+        var lastKey: [String?]?
 
-        init(_ kind: DifferenceKind, _ key: [String?], _ columns: [String] = []) {
+        init(_ kind: DifferenceKind, _ key: [String?], _ columns: [String] = [], through lastKey: [String?]? = nil) {
             self.kind = kind
             self.key = key
             self.columns = columns
+            self.lastKey = lastKey
         }
 
         init(_ difference: RowDifference) {
-            self.init(difference.kind, difference.key, difference.columns)
+            self.init(difference.kind, difference.key, difference.columns, through: difference.lastKey)
         }
 
-        var description: String { "\(kind.rawValue) \(key) \(columns)" }
+        var description: String { "\(kind.rawValue) \(key)\(lastKey.map { "…\($0)" } ?? "") \(columns)" }
     }
 }
 

@@ -14,11 +14,13 @@ struct RowRepair: Sendable {
     func repair(_ differences: [RowDifference], sourceSession: any ChecksumSession, targetSession: any ChecksumSession) async throws -> Int64 {
         try await BlockingWork.run("ferry-repair-check") { [writer, plan] in try writer.prepare(plan.written, mode: .doNothing, related: [:]) }
         var copied: Int64 = 0
-        var start = 0
-        while start < differences.count {
-            let batch = Array(differences[start..<min(start + Self.keysPerBatch, differences.count)])
-            start += batch.count
-            _ = try await BlockingWork.run("ferry-repair-delete") { [targetTable] in
+        // Runs of missing keys stand for every key in them.
+        var rows = differences.lazy.flatMap { difference in difference.keys.lazy.map { (kind: difference.kind, key: $0) } }.makeIterator()
+        while true {
+            var batch: [(kind: DifferenceKind, key: [String?])] = []
+            while batch.count < Self.keysPerBatch, let row = rows.next() { batch.append(row) }
+            guard !batch.isEmpty else { break }
+            _ = try await BlockingWork.run("ferry-repair-delete") { [targetTable, batch] in
                 try targetSession.deleteRows(targetTable, keys: batch.map(\.key))
             }
             let wanted = batch.filter { $0.kind != .extraOnTarget }.map(\.key)

@@ -19,6 +19,7 @@ public struct TableValidator: Sendable {
     public func run(source sourceSession: any ChecksumSession, target targetSession: any ChecksumSession) async throws -> TableValidation {
         let started = Date()
         var result = TableValidation(source: source.id, target: target.id, state: .validated)
+        result.keyColumns = source.key.map { source.columns[$0].name }
         let sides = Sides(source: source, target: target, sourceSession: sourceSession, targetSession: targetSession)
         let partitioning = try await choosePartitioning(sides)
         let (sourceSums, targetSums) = try await sides.both { table, session in
@@ -61,7 +62,12 @@ public struct TableValidator: Sendable {
         if let settle = options.settle {
             (collector, suspended) = try await recheck(collector, settle, sides)
         }
-        result.differenceCount = collector.count - Int64(suspended.count)
+        result.differenceCounts = collector.counts
+        for difference in collector.candidates where suspended.contains(difference.key) {
+            result.differenceCounts[difference.kind, default: 0] -= 1
+        }
+        result.differenceCounts = result.differenceCounts.filter { $0.value > 0 }
+        result.differenceCount = result.differenceCounts.values.reduce(0, +)
         result.differences = collector.kept.filter { !suspended.contains($0.key) }
         result.suspendedCount = Int64(suspended.count)
         result.rowsFetched = collector.rowsFetched
@@ -116,7 +122,7 @@ public struct TableValidator: Sendable {
             try await settle(Date())
             var again = DifferenceCollector(source: source, target: target, limit: options.failureMaxCount)
             var seen: [[String?]: CanonicalRow] = [:]
-            let keys = collector.kept.map(\.key)
+            let keys = collector.candidates.flatMap(\.keys)
             for start in stride(from: 0, to: keys.count, by: Int(options.fetchRows)) {
                 let slice = Array(keys[start..<min(start + Int(options.fetchRows), keys.count)])
                 let (sourceRows, targetRows) = try await sides.both { table, session in try session.rows(table, keys: slice) }
@@ -124,9 +130,9 @@ public struct TableValidator: Sendable {
                 again.compare(sourceRows, targetRows)
             }
             // Differences beyond those kept were not fetched again; they still count.
-            again.count += collector.count - Int64(collector.kept.count)
+            again.carry(collector)
             if let previous {
-                suspended = Set(again.kept.map(\.key).filter { seen[$0] != previous[$0] })
+                suspended = Set(again.candidates.filter { $0.lastKey == nil }.map(\.key).filter { seen[$0] != previous[$0] })
             }
             previous = seen
             collector = again

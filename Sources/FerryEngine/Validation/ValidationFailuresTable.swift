@@ -28,8 +28,12 @@ public enum ValidationFailuresTable {
         }
     }
 
-    /// DMS's DETAILS form, `[[{'COL': 'source'}, {'COL': 'target'}],]`, cut to the column's 8000 characters.
+    /// DMS's DETAILS form, `[[{'COL': 'source'}, {'COL': 'target'}],]`, cut to the column's 8000 characters;
+    /// for a run of missing keys, where it ends: `[{'last key': ['210000'], 'rows': 10000}]`.
     static func details(_ difference: RowDifference) -> String {
+        if let last = difference.lastKey {
+            return "[{'last key': [\(last.map { $0.map { "'\($0)'" } ?? "NULL" }.joined(separator: ", "))], 'rows': \(difference.rows)}]"
+        }
         guard difference.kind == .differs else { return "" }
         func side(_ values: [String?]) -> String {
             "{" + zip(difference.columns, values).map { "'\($0)': \($1.map { "'\($0)'" } ?? "NULL")" }.joined(separator: ", ") + "}"

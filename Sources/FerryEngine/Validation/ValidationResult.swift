@@ -23,11 +23,14 @@ public enum DifferenceKind: String, Sendable, Codable {
     case differs = "RECORD_DIFF"
 }
 
-/// One differing row: its key, what differs, and the canonical values on each side.
+/// One differing row, or a run of rows missing on one side whose integer keys follow one another: its
+/// key, what differs, and the canonical values on each side.
 public struct RowDifference: Sendable, Hashable {
     public var kind: DifferenceKind
-    /// The key's canonical text, one entry per key column (source names).
+    /// The key's canonical text, one entry per key column (source names); a run's first key.
     public var key: [String?]
+    /// A run's last key (its keys are every integer from `key` to this); nil for one row.
+    public var lastKey: [String?]?
     /// Source names of the differing columns (for `differs`).
     public var columns: [String]
     /// The differing columns' canonical values on the source and the target.
@@ -41,6 +44,18 @@ public struct RowDifference: Sendable, Hashable {
         self.sourceValues = sourceValues
         self.targetValues = targetValues
     }
+
+    /// The rows this difference covers: 1, or a run's length.
+    public var rows: Int64 {
+        guard let lastKey, let first = key.first.flatMap({ $0 }).flatMap(Int64.init), let last = lastKey.first.flatMap({ $0 }).flatMap(Int64.init) else { return 1 }
+        return last - first + 1
+    }
+
+    /// Every key this difference covers, in order.
+    public var keys: [[String?]] {
+        guard lastKey != nil, let first = key.first.flatMap({ $0 }).flatMap(Int64.init) else { return [key] }
+        return (0..<rows).map { [String(first + $0)] }
+    }
 }
 
 /// The outcome of validating one table.
@@ -51,9 +66,14 @@ public struct TableValidation: Sendable {
     /// Rows on the source side (after filters) and on the target side.
     public var sourceRows: Int64 = 0
     public var targetRows: Int64 = 0
-    /// Every difference found; only the first `FailureMaxCount` are kept in `differences`.
+    /// Every row found differing; `differences` keeps at most `FailureMaxCount` entries (a run of missing
+    /// keys is one), shared between the kinds found so that each has examples.
     public var differenceCount: Int64 = 0
+    /// Rows found differing, per kind: the totals however many entries were kept.
+    public var differenceCounts: [DifferenceKind: Int64] = [:]
     public var differences: [RowDifference] = []
+    /// The key's columns (source names), for reports.
+    public var keyColumns: [String] = []
     /// Rows that kept changing on the source while they were compared during CDC: neither matched nor
     /// mismatched (DMS `ValidationSuspendedRecords`).
     public var suspendedCount: Int64 = 0
