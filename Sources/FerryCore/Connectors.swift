@@ -133,6 +133,10 @@ public protocol TargetConnector: Sendable {
     /// The table name this target actually uses for `table` (SQLite has one schema, `main`).
     func normalize(_ table: TableID) -> TableID
 
+    /// The column definitions (`name type NOT NULL DEFAULT …`) this target would create the plan's table
+    /// with, in the plan's order, touching nothing: what `ferry migrate --plan` shows.
+    func columnDefinitions(_ plan: TablePlan) throws -> [String]
+
     /// Creates, truncates or checks the target table (with its primary key) per `mode`. `related`
     /// holds the plans of the tables this one may reference, for targets that declare foreign keys
     /// only when a table is created; it is empty when foreign keys are not wanted.

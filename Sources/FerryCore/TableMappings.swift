@@ -110,6 +110,7 @@ public struct TableMappings: Sendable {
         var beforeImage: BeforeImageColumns?
         var schemaNamed = false, tableNamed = false
         var columnsNamed: Set<String> = []
+        var tableRules: [String] = []
         for rule in transformations where rule.schema.matches(table.id.schema) {
             switch rule.target {
             case .schema:
@@ -117,14 +118,18 @@ public struct TableMappings: Sendable {
                 guard !schemaNamed else { continue }
                 schema = rule.apply(to: schema)
                 schemaNamed = true
+                tableRules.append(rule.ruleID)
             case .table:
                 guard rule.table?.matches(table.id.name) ?? true else { continue }
                 if let key = rule.primaryKey {
-                    if definedKey == nil { definedKey = try Self.resolve(key, rule: rule, in: table, columns: columns) }
-                } else if !tableNamed {
+                    guard definedKey == nil else { continue }
+                    definedKey = try Self.resolve(key, rule: rule, in: table, columns: columns)
+                } else {
+                    guard !tableNamed else { continue }
                     name = rule.apply(to: name)
                     tableNamed = true
                 }
+                tableRules.append(rule.ruleID)
             case .column:
                 guard rule.table?.matches(table.id.name) ?? true else { continue }
                 if rule.action == .addColumn, let type = rule.dataType, let value = rule.value {
@@ -138,11 +143,8 @@ public struct TableMappings: Sendable {
                     beforeImage = image
                     continue
                 }
+                // A rule whose column matches no table at all is reported by `unmatchedRules(in:)`.
                 let matching = columns.indices.filter { rule.column?.matches(columns[$0].source.name) ?? true }
-                if let pattern = rule.column, pattern.isExact, matching.isEmpty {
-                    throw FerryError.invalidParameter("rule '\(rule.ruleID)'.object-locator.column-name",
-                                                      "column '\(pattern)' does not exist in \(table.id)")
-                }
                 switch rule.action {
                 case .removeColumn:
                     let removed = Set(matching.map { columns[$0].source.name })
@@ -153,16 +155,21 @@ public struct TableMappings: Sendable {
                     for i in matching where columns[i].targetType == nil
                         && rule.sourceDataType.map({ DMSDataType.matches(columns[i].source.type, $0) }) ?? true {
                         columns[i].targetType = rule.dataType
+                        columns[i].ruleIDs.append(rule.ruleID)
                     }
                 case .dataMaskingDigitsMask, .dataMaskingDigitsRandomize, .dataMaskingHashMask:
                     if let key = matching.first(where: { table.primaryKey.contains(columns[$0].source.name) }) {
                         throw FerryError.invalidParameter("rule '\(rule.ruleID)'.object-locator.column-name",
                                                           "'\(columns[key].source.name)' is part of the primary key of \(table.id); masking it would break applying changes by key")
                     }
-                    for i in matching where columns[i].masking == nil { columns[i].masking = rule.masking }
+                    for i in matching where columns[i].masking == nil {
+                        columns[i].masking = rule.masking
+                        columns[i].ruleIDs.append(rule.ruleID)
+                    }
                 default:
                     for i in matching where !columnsNamed.contains(columns[i].source.name) {
                         columns[i].targetName = rule.apply(to: columns[i].targetName)
+                        columns[i].ruleIDs.append(rule.ruleID)
                         columnsNamed.insert(columns[i].source.name)
                     }
                 }
@@ -185,6 +192,7 @@ public struct TableMappings: Sendable {
         var plan = TablePlan(source: table, target: TableID(schema: schema, name: name), columns: columns, filters: filters,
                              computed: computed, definedKey: definedKey)
         plan.beforeImage = beforeImage
+        plan.ruleIDs = tableRules
         let taken = Set(columns.map(\.targetName) + computed.map(\.name))
         if let clash = plan.beforeImageColumns.first(where: { taken.contains($0.name) }) {
             throw FerryError.invalidParameter("TableMappings", "the before-image column '\(clash.name)' of \(table.id) would take the name of a column the table already has")

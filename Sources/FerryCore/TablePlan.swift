@@ -8,6 +8,8 @@ public struct ColumnPlan: Hashable, Sendable {
     public var targetType: ColumnType?
     /// How the column's values are masked on the way (a data-masking rule).
     public var masking: DataMasking?
+    /// The rule-ids of the transformations that changed the column (renamed, retyped or masked it).
+    public var ruleIDs: [String] = []
 
     public init(source: Column, targetName: String, targetType: ColumnType? = nil, masking: DataMasking? = nil) {
         self.source = source
@@ -109,6 +111,8 @@ public struct TablePlan: Hashable, Sendable {
     public var definedKey: DefinedKey?
     /// Limited LOB mode: text and binary LOBs above this size are cut (and counted), or fail the table.
     public var lobLimit: LobLimit?
+    /// The rule-ids of the transformations that changed the table: its schema or name, its key.
+    public var ruleIDs: [String] = []
     /// Whether a source delete only flags the target row (an `operation_indicator` column) instead of deleting it.
     public var softDeletes: Bool {
         computed.contains { $0.flagsOperations }

@@ -131,6 +131,9 @@ public struct FullLoadRunner: Sendable {
         if schemas.isEmpty, options.mappings.explicitTables.isEmpty, options.skipTables.isEmpty {
             throw FerryError(.notFound, "no source table matched the selection rules")
         }
+        let unmatched = options.mappings.unmatchedRules(in: schemas)
+        if let literal = unmatched.first(where: \.literal) { throw literal.error }
+        status.warn(unmatched.map(\.description))
         var plans: [TablePlan] = []
         var targets: [TableID: TableID] = [:]
         for schema in schemas where !options.skipTables.contains(schema.id) {

@@ -67,8 +67,16 @@ public final class FullLoadStatus: @unchecked Sendable {
     private let lock = NSLock()
     private var tables: [TableProgress] = []
     private var index: [TableID: Int] = [:]
+    private var runWarnings: [String] = []
 
     public init() {}
+
+    /// Warnings about the load as a whole (a mapping rule with a wildcard that matched nothing).
+    public var warnings: [String] { lock.withLock { runWarnings } }
+
+    func warn(_ warnings: [String]) {
+        lock.withLock { runWarnings += warnings.filter { !runWarnings.contains($0) } }
+    }
 
     /// Every table's progress, in load order.
     public func snapshot() -> [TableProgress] {

@@ -60,6 +60,11 @@ public struct MySQLTarget: TargetConnector {
         }
     }
 
+    public func columnDefinitions(_ plan: TablePlan) throws -> [String] {
+        let mariaDB = try connect().isMariaDB
+        return try plan.columns.map { try columnDefinition($0, plan: plan, mariaDB: mariaDB) }
+    }
+
     func columnDefinition(_ column: ColumnPlan, plan: TablePlan, mariaDB: Bool) throws -> String {
         let source = column.source
         let keys = [plan.source.primaryKey] + plan.source.indexes.map(\.columns)

@@ -27,7 +27,7 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         let table = PGConnection.quote(plan.target)
         switch change.kind {
         case let .addColumn(column):
-            let definition = try PostgresTarget(url: url).columnDefinition(ColumnPlan(source: column, targetName: column.name), plan: plan, conn: conn)
+            let definition = try PostgresTarget(url: url).columnDefinition(ColumnPlan(source: column, targetName: column.name), plan: plan, creatingTypesOn: conn)
             try conn.execute("ALTER TABLE \(table) ADD COLUMN IF NOT EXISTS \(definition)")
         case let .dropColumn(name):
             guard let target = plan.targetName(ofSource: name) else { return }

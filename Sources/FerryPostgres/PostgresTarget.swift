@@ -37,10 +37,7 @@ public struct PostgresTarget: TargetConnector {
             try conn.execute("BEGIN")
             try conn.execute("CREATE SCHEMA IF NOT EXISTS \(PGConnection.quote(plan.target.schema))")
             try conn.execute("DROP TABLE IF EXISTS \(table) CASCADE")
-            var definitions: [String] = []
-            for column in plan.columns {
-                definitions.append(try columnDefinition(column, plan: plan, conn: conn))
-            }
+            var definitions = try plan.columns.map { try columnDefinition($0, plan: plan, creatingTypesOn: conn) }
             if !plan.targetPrimaryKey.isEmpty, !plan.primaryKeyAfterLoad {
                 definitions.append("PRIMARY KEY (\(plan.targetPrimaryKey.map(PGConnection.quote).joined(separator: ", ")))")
             }
@@ -54,19 +51,34 @@ public struct PostgresTarget: TargetConnector {
         }
     }
 
-    func columnDefinition(_ column: ColumnPlan, plan: TablePlan, conn: PGConnection) throws -> String {
+    public func columnDefinitions(_ plan: TablePlan) throws -> [String] {
+        plan.columns.map { columnDefinition($0, plan: plan) }
+    }
+
+    /// The enum type a column needs in the target schema (with its labels), if it is an enum.
+    func enumType(of column: ColumnPlan, plan: TablePlan) -> (id: TableID, labels: [String])? {
         let source = column.source
-        var enumType: String?
-        if let labels = PostgresTypes.enumLabels(of: source.type) {
-            let name: String
-            if plan.source.engine == .postgres {
-                let bare = source.nativeType.hasSuffix("[]") ? String(source.nativeType.dropLast(2)) : source.nativeType
-                name = String(bare.split(separator: ".").last ?? Substring(bare)).replacingOccurrences(of: "\"", with: "")
-            } else {
-                name = "\(plan.target.name)_\(column.targetName)"
-            }
-            enumType = try ensureEnum(TableID(schema: plan.target.schema, name: name), labels: labels, conn: conn)
+        guard let labels = PostgresTypes.enumLabels(of: source.type) else { return nil }
+        let name: String
+        if plan.source.engine == .postgres {
+            let bare = source.nativeType.hasSuffix("[]") ? String(source.nativeType.dropLast(2)) : source.nativeType
+            name = String(bare.split(separator: ".").last ?? Substring(bare)).replacingOccurrences(of: "\"", with: "")
+        } else {
+            name = "\(plan.target.name)_\(column.targetName)"
         }
+        return (TableID(schema: plan.target.schema, name: name), labels)
+    }
+
+    /// One column's definition, after creating the enum type it needs unless that exists.
+    func columnDefinition(_ column: ColumnPlan, plan: TablePlan, creatingTypesOn conn: PGConnection) throws -> String {
+        if let type = enumType(of: column, plan: plan) { try ensureEnum(type.id, labels: type.labels, conn: conn) }
+        return columnDefinition(column, plan: plan)
+    }
+
+    /// One column's definition: name, type, NOT NULL and a literal default (its enum type must exist).
+    func columnDefinition(_ column: ColumnPlan, plan: TablePlan) -> String {
+        let source = column.source
+        let enumType = enumType(of: column, plan: plan).map { PGConnection.quote($0.id) }
         // A PostgreSQL source keeps its exact column types (as binary passthrough requires); only enum
         // types are recreated, in the target schema. A column a rule retyped has no native type.
         let type = plan.source.engine == .postgres && enumType == nil && !source.nativeType.isEmpty
@@ -86,8 +98,8 @@ public struct PostgresTarget: TargetConnector {
         }
     }
 
-    /// Creates the enum type unless it exists; returns its quoted name.
-    private func ensureEnum(_ id: TableID, labels: [String], conn: PGConnection) throws -> String {
+    /// Creates the enum type unless it exists.
+    private func ensureEnum(_ id: TableID, labels: [String], conn: PGConnection) throws {
         let exists = try conn.query("""
             SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
             WHERE n.nspname = \(PGConnection.literal(id.schema)) AND t.typname = \(PGConnection.literal(id.name))
@@ -95,7 +107,6 @@ public struct PostgresTarget: TargetConnector {
         if exists.isEmpty {
             try conn.execute("CREATE TYPE \(PGConnection.quote(id)) AS ENUM (\(labels.map(PGConnection.literal).joined(separator: ", ")))")
         }
-        return PGConnection.quote(id)
     }
 
     private func requireColumns(_ plan: TablePlan, conn: PGConnection) throws {

@@ -59,6 +59,10 @@ public struct SQLiteTarget: TargetConnector {
         }
     }
 
+    public func columnDefinitions(_ plan: TablePlan) throws -> [String] {
+        plan.columns.map { columnDefinition($0, plan: plan) }
+    }
+
     /// One column's definition: name, type, NOT NULL and a literal default.
     func columnDefinition(_ column: ColumnPlan, plan: TablePlan) -> String {
         let source = column.source

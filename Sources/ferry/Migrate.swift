@@ -46,7 +46,10 @@ struct Migrate: AsyncParsableCommand {
     @Flag(name: .customLong("no-secondary-objects"), help: "Do not create secondary indexes and foreign keys after the data.")
     var noSecondaryObjects = false
 
-    @Flag(help: "Print the summary as JSON.")
+    @Flag(help: "Print the plan instead of loading: every selected table and column as it will land on the target (name, type, key, default, the rule-ids that changed it) and every rule that matched nothing. Nothing is written.")
+    var plan = false
+
+    @Flag(help: "Print the summary (or the plan) as JSON.")
     var json = false
 
     @Flag(help: "Log each step (chunks, indexes) on standard error.")
@@ -81,6 +84,10 @@ struct Migrate: AsyncParsableCommand {
             Terminal.error(error.message)
             throw ExitCode(2)
         }
+        if plan {
+            try await printPlan(source: sourceURL, target: targetURL, options: options)
+            return
+        }
         if mode != "full-load" {
             try await Replicate.run(source: sourceURL, target: targetURL, load: options, settings: settings, fullLoad: mode == "full-load-and-cdc",
                                     task: task, bounds: (start, stop), json: json, verbose: verbose)
@@ -103,19 +110,43 @@ struct Migrate: AsyncParsableCommand {
         case let .failure(error):
             display.finish()
             if json {
-                Terminal.line(SummaryReport.json(tables: runner.status.snapshot(), error: "\(error)"))
+                Terminal.line(SummaryReport.json(tables: runner.status.snapshot(), warnings: runner.status.warnings, error: "\(error)"))
             } else {
                 Terminal.error("\(error)")
             }
-            throw ExitCode(1)
+            throw ExitCode(Self.exitCode(error))
         }
         display.finish()
         if json {
-            Terminal.line(SummaryReport.json(tables: tables, error: nil))
+            Terminal.line(SummaryReport.json(tables: tables, warnings: runner.status.warnings, error: nil))
         } else {
-            Terminal.line(SummaryReport.text(tables: tables, interrupted: work.isCancelled))
+            Terminal.line(SummaryReport.text(tables: tables, warnings: runner.status.warnings, interrupted: work.isCancelled))
         }
         if !tables.allSatisfy({ $0.state == .completed }) || tables.isEmpty { throw ExitCode(1) }
+    }
+
+    /// 2 for a mistake in what was asked (a mapping rule that names nothing), 1 for any other failure.
+    static func exitCode(_ error: Error) -> Int32 {
+        (error as? FerryError)?.kind == .invalidParameter ? 2 : 1
+    }
+
+    private func printPlan(source: ConnectionURL, target: ConnectionURL, options: FullLoadOptions) async throws {
+        let runner = FullLoadRunner(source: Connectors.source(for: source), target: Connectors.target(for: target),
+                                    options: options, logger: CLILogging.logger(verbose: verbose))
+        let plan: LoadPlan
+        do {
+            plan = try await BlockingWork.run("ferry-plan") { try runner.plan() }
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(Self.exitCode(error))
+        }
+        if json {
+            Terminal.line(PlanReport.json(plan))
+        } else {
+            Terminal.line("Ferry plan: \(source) -> \(target)")
+            Terminal.line(PlanReport.text(plan))
+        }
+        if plan.tables.contains(where: { $0.error != nil }) { throw ExitCode(1) }
     }
 
     /// The load's options: defaults, then the task settings file, then the flags given.

@@ -3,7 +3,8 @@ import Foundation
 
 /// The end-of-load summary as a text table or JSON.
 enum SummaryReport {
-    static func text(tables: [TableProgress], interrupted: Bool) -> String {
+    /// `warnings` are the load's own (not a table's): mapping rules with a wildcard that matched nothing.
+    static func text(tables: [TableProgress], warnings: [String] = [], interrupted: Bool) -> String {
         let header = ["table", "target", "rows", "seconds", "rows/s", "state"]
         let rows = tables.map { t in
             [t.source.description, t.target.description, String(t.rowsLoaded), String(format: "%.2f", t.seconds()),
@@ -17,6 +18,7 @@ enum SummaryReport {
         var out = "\n" + format(header) + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
         out += rows.map(format).joined(separator: "\n") + "\n"
         let failed = tables.filter { $0.state != .completed }
+        out += warnings.map { "warning: \($0)\n" }.joined()
         for t in tables where !t.warnings.isEmpty {
             out += t.warnings.map { "warning: \($0)\n" }.joined()
         }
@@ -32,6 +34,7 @@ enum SummaryReport {
     struct JSONSummary: Encodable {
         var ok: Bool
         var error: String?
+        var warnings: [String]
         var tables: [JSONTable]
     }
 
@@ -47,9 +50,9 @@ enum SummaryReport {
         var warnings: [String]
     }
 
-    static func json(tables: [TableProgress], error: String?) -> String {
+    static func json(tables: [TableProgress], warnings: [String] = [], error: String?) -> String {
         let summary = JSONSummary(
-            ok: error == nil && !tables.isEmpty && tables.allSatisfy { $0.state == .completed }, error: error,
+            ok: error == nil && !tables.isEmpty && tables.allSatisfy { $0.state == .completed }, error: error, warnings: warnings,
             tables: tables.map {
                 JSONTable(source: $0.source.description, target: $0.target.description, state: $0.state.rawValue,
                           rows: $0.rowsLoaded, seconds: $0.seconds(), rowsPerSecond: $0.rowsPerSecond(),

@@ -61,6 +61,7 @@ public struct ValidationRunner: Sendable {
 
     func pairs() throws -> [Pair] {
         let schemas = try source.discover(mappings)
+        if let literal = mappings.unmatchedRules(in: schemas).first(where: \.literal) { throw literal.error }
         var plans: [TablePlan] = []
         var pairs: [Pair] = []
         for missing in mappings.explicitTables where !schemas.contains(where: { $0.id == missing }) {

@@ -1,0 +1,51 @@
+import FerryCore
+import Testing
+
+@Suite("Mapping rules that match nothing")
+struct RuleUsageTests {
+    static let tables = [
+        TableSchema(id: TableID(schema: "app", name: "customers"), engine: .postgres,
+                    columns: [Column(name: "id", type: .integer(bytes: 4, unsigned: false), nativeType: "integer", nullable: false),
+                              Column(name: "email", type: .text, nativeType: "text", nullable: false)], primaryKey: ["id"]),
+        TableSchema(id: TableID(schema: "app", name: "orders"), engine: .postgres,
+                    columns: [Column(name: "id", type: .integer(bytes: 4, unsigned: false), nativeType: "integer", nullable: false)], primaryKey: ["id"]),
+    ]
+
+    static func rule(_ id: Int, _ target: String, _ locator: String, action: String = "rename", value: String = "x") -> String {
+        #"{"rule-type":"transformation","rule-id":"\#(id)","rule-name":"r\#(id)","rule-target":"\#(target)","object-locator":{\#(locator)},"rule-action":"\#(action)","value":"\#(value)"}"#
+    }
+
+    @Test("a literal rule naming a missing table or column is reported as literal; a wildcard that matches nothing is not")
+    func literalAndWildcard() throws {
+        let mappings = try TableMappings(json: """
+            {"rules":[
+              {"rule-type":"selection","rule-id":"1","rule-name":"s","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
+              {"rule-type":"selection","rule-id":"2","rule-name":"s2","object-locator":{"schema-name":"app","table-name":"invoices"},"rule-action":"include"},
+              {"rule-type":"selection","rule-id":"3","rule-name":"s3","object-locator":{"schema-name":"app","table-name":"gone"},"rule-action":"exclude"},
+              \(Self.rule(4, "column", #""schema-name":"app","table-name":"customers","column-name":"emial""#)),
+              \(Self.rule(5, "column", #""schema-name":"app","table-name":"%","column-name":"email""#)),
+              \(Self.rule(6, "table", #""schema-name":"app","table-name":"log%""#, action: "add-prefix")),
+              \(Self.rule(7, "schema", #""schema-name":"sales""#)),
+              \(Self.rule(8, "column", #""schema-name":"app","table-name":"orders","column-name":"id""#))
+            ]}
+            """)
+        let unmatched = mappings.unmatchedRules(in: Self.tables)
+        #expect(unmatched.map(\.ruleID) == ["2", "4", "6", "7"], "the exclude rule and the rules that match are not reported")
+        #expect(unmatched.map(\.literal) == [true, true, false, true])
+        #expect(unmatched[1].error.message == "rule '4'.object-locator: schema-name 'app', table-name 'customers', column-name 'emial' matches no selected table or column")
+    }
+
+    @Test("a wildcard table with a literal column is planned for the tables that have the column and skips the others")
+    func wildcardTableLiteralColumn() throws {
+        let mappings = try TableMappings(json: """
+            {"rules":[
+              {"rule-type":"selection","rule-id":"1","rule-name":"s","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
+              \(Self.rule(2, "column", #""schema-name":"app","table-name":"%","column-name":"email""#, value: "mail"))
+            ]}
+            """)
+        #expect(mappings.unmatchedRules(in: Self.tables).isEmpty)
+        let customers = try mappings.plan(for: Self.tables[0])
+        #expect(customers.columns.map(\.targetName) == ["id", "mail"] && customers.columns[1].ruleIDs == ["2"])
+        #expect(try mappings.plan(for: Self.tables[1]).columns.map(\.targetName) == ["id"], "orders has no email: nothing to rename, no error")
+    }
+}
