@@ -173,7 +173,8 @@ actor TaskSupervisor {
             do {
                 let tables = try await runner.run()
                 monitor.cancel()
-                Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded, validating: validating, catalog: catalog)
+                Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded, validating: validating, catalog: catalog,
+                             warnings: runner.status.warnings)
             } catch {
                 monitor.cancel()
                 Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded,
@@ -220,7 +221,7 @@ actor TaskSupervisor {
                 } else {
                     if !loadRecorded, !runner.loadStatus.snapshot().isEmpty {
                         Self.persist(runner.loadStatus.snapshot(), arn: run.arn, startedAt: startedAt, finished: true, reloaded: [],
-                                     validating: validating, catalog: catalog)
+                                     validating: validating, catalog: catalog, warnings: runner.loadStatus.warnings)
                     }
                     loadRecorded = true
                     Self.persistChanges(status, arn: run.arn, catalog: catalog)
@@ -378,8 +379,9 @@ actor TaskSupervisor {
     /// Writes table statistics and the task's summary statistics.
     /// `reloaded` marks tables loaded again at ReloadTables' request (DMS's `FullLoadReloaded`); with
     /// `validating`, tables wait for validation ("Pending validation") instead of "Not enabled".
+    /// `warnings` are the load's own (mapping rules with a wildcard that matched nothing), recorded with the tables' when it finishes.
     static func persist(_ tables: [TableProgress], arn: String, startedAt: Date, finished: Bool, reloaded: Set<TableID>,
-                        validating: Bool, catalog: Catalog) {
+                        validating: Bool, catalog: Catalog, warnings: [String] = []) {
         let now = Date()
         let rows = tables.map { table in
             (schema: table.source.schema, table: table.source.name, body: TableStatistics(
@@ -414,11 +416,9 @@ actor TaskSupervisor {
             }
             // A load pass reports each table's warnings once, when it ends (LOB values cut, tables without a key).
             if finished, let identifier = try catalog.get(.task, arn: arn, as: ReplicationTask.self)?.ReplicationTaskIdentifier {
-                for table in tables {
-                    for warning in table.warnings {
-                        try catalog.addEvent(EventRecord(sourceIdentifier: identifier, sourceType: "replication-task",
-                                                         message: "Warning: \(warning).", categories: ["failure"]))
-                    }
+                for warning in warnings + tables.flatMap(\.warnings) {
+                    try catalog.addEvent(EventRecord(sourceIdentifier: identifier, sourceType: "replication-task",
+                                                     message: "Warning: \(warning).", categories: ["failure"]))
                 }
             }
         } catch {

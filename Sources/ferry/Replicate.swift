@@ -32,9 +32,10 @@ enum Replicate {
         _ = await reporter.result
         interrupt.stop()
         let final = runner.status.snapshot()
+        runner.loadStatus.warnings.forEach { Terminal.warning($0) }
         if case let .failure(error) = result {
             Terminal.error("\(error)")
-            throw ExitCode(1)
+            throw ExitCode(Migrate.exitCode(error))
         }
         if let reason = final.stopReason {
             Terminal.line("reached the stop position (\(reason)) at source position \(final.position ?? "-") after \(final.transactionsApplied) transactions (\(final.changesApplied) changes)")
