@@ -24,6 +24,14 @@ public protocol SourceConnector: Sendable {
     /// Opens a read session on an already exported snapshot (the one change capture created), so the
     /// full load and the change stream meet exactly.
     func openSnapshot(workers: Int, importing snapshot: String) throws -> any SnapshotSession
+
+    /// The next value each counter column of `table` would hand out now (source column name → value):
+    /// what the target's counters are moved to at cutover.
+    func counterNextValues(_ table: TableSchema) throws -> [String: Int64]
+
+    /// The objects of the selected tables' schemas that Ferry does not copy — views, triggers, routines —
+    /// each named with its kind (`view app.active_users`), so that the load can say so.
+    func uncopiedObjects(of tables: [TableSchema]) throws -> [String]
 }
 
 extension SourceConnector {
@@ -132,6 +140,16 @@ public protocol TargetConnector: Sendable {
 
     /// The table name this target actually uses for `table` (SQLite has one schema, `main`).
     func normalize(_ table: TableID) -> TableID
+
+    /// The SQL that gives `column` its source's generated default in this target's DDL (an identity clause,
+    /// AUTO_INCREMENT, `DEFAULT CURRENT_TIMESTAMP`, …), or nil when the column has none or this target has
+    /// no equivalent: the load then names it in the table's warnings.
+    func generatedDefaultSQL(_ column: ColumnPlan, in plan: TablePlan) -> String?
+
+    /// Moves every counter of the table (identity, sequence, AUTO_INCREMENT, AUTOINCREMENT) past the
+    /// highest value the table holds and to at least `next` (target column name → the next value the
+    /// source would hand out), so that the first insert without an id after cutover does not collide.
+    func syncCounters(_ plan: TablePlan, next: [String: Int64]) throws
 
     /// The column definitions (`name type NOT NULL DEFAULT …`) this target would create the plan's table
     /// with, in the plan's order, touching nothing: what `ferry migrate --plan` shows.

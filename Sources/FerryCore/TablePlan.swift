@@ -18,6 +18,12 @@ public struct ColumnPlan: Hashable, Sendable {
         self.masking = masking
     }
 
+    /// Whether the column is an integer the source numbers itself (identity, serial, AUTO_INCREMENT, rowid).
+    public var isIntegerCounter: Bool {
+        guard source.generated?.counter != nil, case .integer = writtenType else { return false }
+        return true
+    }
+
     /// The type the target column gets and its values are written as.
     public var writtenType: ColumnType {
         if let targetType { return targetType }
@@ -174,6 +180,7 @@ public struct TablePlan: Hashable, Sendable {
                 written.source.type = column.writtenType
                 written.source.nativeType = ""
                 written.source.defaultValue = nil
+                written.source.generated = nil
             }
             written.targetType = nil
             written.masking = nil

@@ -21,15 +21,19 @@ public struct Column: Hashable, Sendable {
     /// The type exactly as the source engine spells it (`character varying(20)`, `int(10) unsigned`).
     public var nativeType: String
     public var nullable: Bool
-    /// A literal default value; defaults that are expressions are not carried over.
+    /// A literal default value.
     public var defaultValue: Value?
+    /// A value the source makes itself when an INSERT leaves the column out (a counter, the current time, …).
+    public var generated: GeneratedDefault?
 
-    public init(name: String, type: ColumnType, nativeType: String, nullable: Bool, defaultValue: Value? = nil) {
+    public init(name: String, type: ColumnType, nativeType: String, nullable: Bool, defaultValue: Value? = nil,
+                generated: GeneratedDefault? = nil) {
         self.name = name
         self.type = type
         self.nativeType = nativeType
         self.nullable = nullable
         self.defaultValue = defaultValue
+        self.generated = generated
     }
 }
 

@@ -120,7 +120,7 @@ public struct FullLoadRunner: Sendable {
     }
 
     /// Discovers the source tables and turns each into a plan; records tables that cannot be planned.
-    func discoverPlans() throws -> [TablePlan] {
+    public func discoverPlans() throws -> [TablePlan] {
         let schemas = try source.discover(options.mappings)
         let found = Set(schemas.map(\.id))
         for missing in options.mappings.explicitTables where !found.contains(missing) {
@@ -134,6 +134,7 @@ public struct FullLoadRunner: Sendable {
         let unmatched = options.mappings.unmatchedRules(in: schemas)
         if let literal = unmatched.first(where: \.literal) { throw literal.error }
         status.warn(unmatched.map(\.description))
+        status.warn(uncopiedObjects(schemas))
         var plans: [TablePlan] = []
         var targets: [TableID: TableID] = [:]
         for schema in schemas where !options.skipTables.contains(schema.id) {
@@ -156,6 +157,8 @@ public struct FullLoadRunner: Sendable {
                 if schema.primaryKey.isEmpty {
                     status.update(schema.id) { $0.warnings.append("\(schema.id) has no primary key: it loads, but CDC and validation need one") }
                 }
+                let notCarried = defaultWarnings(plan.written)
+                if !notCarried.isEmpty { status.update(schema.id) { $0.warnings += notCarried } }
             } catch {
                 var progress = TableProgress(source: schema.id, target: schema.id, state: .failed)
                 progress.error = "\(error)"
@@ -163,6 +166,30 @@ public struct FullLoadRunner: Sendable {
             }
         }
         return plans
+    }
+
+    /// The source's views, triggers and routines, which are not copied, each said once.
+    private func uncopiedObjects(_ schemas: [TableSchema]) -> [String] {
+        do {
+            return try source.uncopiedObjects(of: schemas).map { "\($0) is not copied: Ferry copies tables, their keys, indexes, foreign keys and defaults (docs/type-mapping.md)" }
+        } catch {
+            return ["the source's views, triggers and routines could not be listed, and none is copied: \(error)"]
+        }
+    }
+
+    /// The table's generated defaults the target cannot carry, and counters that lose GENERATED ALWAYS.
+    private func defaultWarnings(_ plan: TablePlan) -> [String] {
+        plan.columns.compactMap { column -> String? in
+            guard let generated = column.source.generated else { return nil }
+            let name = "\(plan.source.id).\(column.source.name)"
+            guard target.generatedDefaultSQL(column, in: plan) != nil else {
+                return "the default of \(name) (\(generated.description)) is not carried: \(target.engine.displayName) has no equivalent for this column (docs/type-mapping.md)"
+            }
+            if generated.counter?.always == true {
+                return "\(name) is GENERATED ALWAYS on the source; on the target it takes the ids Ferry writes (BY DEFAULT), which you can restrict after cutover"
+            }
+            return nil
+        }
     }
 
     /// Prepares target tables and splits each into chunks, largest and highest load-order first.
@@ -302,6 +329,11 @@ public struct FullLoadRunner: Sendable {
         } catch {
             fail(id, FerryError(.database, "the rows loaded, but adding the primary key afterwards (CreatePkAfterFullLoad) failed: \(error)"))
             return
+        }
+        do {
+            try await BlockingWork.run("ferry-counters") { [target] in try target.syncCounters(job.plan.written, next: [:]) }
+        } catch {
+            status.update(id) { $0.warnings.append("the rows loaded, but moving the table's counters past its highest value failed: \(error)") }
         }
         if options.createSecondaryObjects {
             do {

@@ -29,7 +29,7 @@ enum MySQLCatalog {
         var order: [TableID] = []
         for row in try conn.query("""
             SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.IS_NULLABLE,
-                   c.COLUMN_DEFAULT, c.CHARACTER_MAXIMUM_LENGTH, c.NUMERIC_PRECISION, c.NUMERIC_SCALE, c.DATETIME_PRECISION
+                   c.COLUMN_DEFAULT, c.CHARACTER_MAXIMUM_LENGTH, c.NUMERIC_PRECISION, c.NUMERIC_SCALE, c.DATETIME_PRECISION, c.EXTRA
             FROM information_schema.COLUMNS c
             JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
             WHERE c.TABLE_SCHEMA \(schemaFilter) AND t.TABLE_TYPE = 'BASE TABLE' AND c.EXTRA NOT LIKE '%GENERATED%'
@@ -43,8 +43,10 @@ enum MySQLCatalog {
                                           precision: row[8].flatMap { Int($0) }, scale: row[9].flatMap { Int($0) },
                                           fractionDigits: row[10].flatMap { Int($0) }, isJSON: isJSON)
             let native = isJSON ? "json" : (MySQLTypes.isSpatial(dataType) ? "geometry:\(row[4]!)" : row[4]!)
+            let generated = MySQLTypes.generatedDefault(row[6], extra: row[11] ?? "", mariaDB: conn.isMariaDB)
             let column = Column(name: row[2]!, type: type, nativeType: native, nullable: row[5] == "YES",
-                                defaultValue: MySQLTypes.literalDefault(row[6], mariaDB: conn.isMariaDB))
+                                defaultValue: generated == nil ? MySQLTypes.literalDefault(row[6], mariaDB: conn.isMariaDB) : nil,
+                                generated: generated)
             if tables[id] == nil {
                 tables[id] = TableSchema(id: id, engine: .mysql, columns: [], primaryKey: [])
                 order.append(id)

@@ -19,6 +19,39 @@ public struct MySQLSource: SourceConnector {
         try MySQLChecksumSession(url: url)
     }
 
+    /// The table's AUTO_INCREMENT, and at least one past its highest value (MySQL 8 may show a cached figure).
+    public func counterNextValues(_ table: TableSchema) throws -> [String: Int64] {
+        guard let column = table.columns.first(where: { $0.generated?.counter != nil }) else { return [:] }
+        let conn = try MySQLConnection(url)
+        let counter = try conn.query("""
+            SELECT AUTO_INCREMENT FROM information_schema.TABLES
+            WHERE TABLE_SCHEMA = \(MySQLConnection.literal(table.id.schema)) AND TABLE_NAME = \(MySQLConnection.literal(table.id.name))
+            """).first?[0].flatMap { Int64($0) } ?? 1
+        let highest = try conn.query("SELECT COALESCE(max(\(MySQLConnection.quote(column.name))), 0) FROM \(MySQLConnection.quote(table.id))")
+            .first?[0].flatMap { Int64($0) } ?? 0
+        return [column.name: max(counter, highest + 1)]
+    }
+
+    /// Views, routines and events of the selected tables' databases, and triggers on the selected tables.
+    public func uncopiedObjects(of tables: [TableSchema]) throws -> [String] {
+        guard !tables.isEmpty else { return [] }
+        let schemas = Set(tables.map(\.id.schema)).sorted().map(MySQLConnection.literal).joined(separator: ", ")
+        let names = Set(tables.map { "\($0.id.schema).\($0.id.name)" })
+        let conn = try MySQLConnection(url)
+        var objects = try conn.query("""
+            SELECT 'view', CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (\(schemas))
+            UNION ALL SELECT LOWER(ROUTINE_TYPE), CONCAT(ROUTINE_SCHEMA, '.', ROUTINE_NAME) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (\(schemas))
+            UNION ALL SELECT 'event', CONCAT(EVENT_SCHEMA, '.', EVENT_NAME) FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (\(schemas))
+            """).map { "\($0[0] ?? "") \($0[1] ?? "")" }
+        for row in try conn.query("""
+            SELECT TRIGGER_NAME, CONCAT(EVENT_OBJECT_SCHEMA, '.', EVENT_OBJECT_TABLE) FROM information_schema.TRIGGERS
+            WHERE EVENT_OBJECT_SCHEMA IN (\(schemas))
+            """) where names.contains(row[1] ?? "") {
+            objects.append("trigger \(row[0] ?? "") on \(row[1] ?? "")")
+        }
+        return objects.sorted()
+    }
+
     public func openCapture(task: String, schemas: [TableSchema]) throws -> any ChangeCapture {
         MySQLCapture(url: url, task: task, schemas: schemas)
     }

@@ -80,7 +80,43 @@ public struct MySQLTarget: TargetConnector {
         if let value = source.defaultValue, let literal = defaultLiteral(value, type: source.type, sqlType: type) {
             definition += " DEFAULT \(literal)"
         }
+        if let generated = generatedDefaultSQL(column, in: plan) { definition += " " + generated }
         return definition
+    }
+
+    /// AUTO_INCREMENT for a counter that leads the primary key created with the table (InnoDB needs the
+    /// key); the current time for date and time columns; expressions in parentheses, which MariaDB 10.2+
+    /// and MySQL 8.0.13+ take as defaults.
+    public func generatedDefaultSQL(_ column: ColumnPlan, in plan: TablePlan) -> String? {
+        let type = column.writtenType
+        switch column.source.generated {
+        case nil: return nil
+        case .counter:
+            guard column.isIntegerCounter, plan.targetPrimaryKey.first == column.targetName, !plan.primaryKeyAfterLoad else { return nil }
+            return "AUTO_INCREMENT"
+        case .currentTimestamp:
+            switch type {
+            case let .timestamp(precision), let .timestampTZ(precision):
+                return "DEFAULT CURRENT_TIMESTAMP" + (precision.map { $0 > 0 ? "(\($0))" : "" } ?? "")
+            case .date: return "DEFAULT (CURRENT_DATE)"
+            case .char, .varchar, .text: return "DEFAULT (CURRENT_TIMESTAMP)"
+            default: return nil
+            }
+        case .currentDate: return type == .date ? "DEFAULT (CURRENT_DATE)" : nil
+        case .randomUUID:
+            switch type {
+            case .uuid, .char, .varchar: return "DEFAULT (uuid())"
+            default: return nil
+            }
+        case let .expression(text): return plan.source.engine == .mysql ? "DEFAULT (\(text))" : nil
+        }
+    }
+
+    /// InnoDB moves a table's AUTO_INCREMENT past every value inserted, so only `next` is set.
+    public func syncCounters(_ plan: TablePlan, next: [String: Int64]) throws {
+        guard let column = plan.columns.first(where: { generatedDefaultSQL($0, in: plan) == "AUTO_INCREMENT" }),
+              let value = next[column.targetName] else { return }
+        try connect().execute("ALTER TABLE \(MySQLConnection.quote(plan.target)) AUTO_INCREMENT = \(value)")
     }
 
     private func defaultLiteral(_ value: Value, type: ColumnType, sqlType: String) -> String? {

@@ -105,6 +105,15 @@ enum MySQLTypes {
     }
 
     /// A literal default from `information_schema.COLUMNS.COLUMN_DEFAULT` (MariaDB quotes string literals).
+    /// A default the server computes: AUTO_INCREMENT, or an expression (MariaDB shows literals quoted and
+    /// expressions bare; MySQL 8 marks expressions DEFAULT_GENERATED in EXTRA).
+    static func generatedDefault(_ text: String?, extra: String, mariaDB: Bool) -> GeneratedDefault? {
+        if extra.lowercased().contains("auto_increment") { return .counter(.init()) }
+        guard let text, text != "NULL" else { return nil }
+        let expression = mariaDB ? literalDefault(text, mariaDB: true) == nil : extra.contains("DEFAULT_GENERATED")
+        return expression ? GeneratedDefault.recognise(text) : nil
+    }
+
     static func literalDefault(_ text: String?, mariaDB: Bool) -> Value? {
         guard let text, text != "NULL" else { return nil }
         if text.hasPrefix("'"), text.hasSuffix("'"), text.count >= 2 {

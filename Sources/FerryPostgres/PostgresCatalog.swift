@@ -28,7 +28,8 @@ enum PostgresCatalog {
             SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                    pg_get_expr(d.adbin, d.adrelid), a.atttypmod, t.typname, t.typtype, et.typname, et.typtype,
                    (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
-                     WHERE e.enumtypid = COALESCE(et.oid, t.oid))
+                     WHERE e.enumtypid = COALESCE(et.oid, t.oid)),
+                   a.attidentity
             FROM pg_class c
             JOIN pg_namespace n ON n.oid = c.relnamespace
             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
@@ -45,8 +46,9 @@ enum PostgresCatalog {
                 formatted: row[3]!, typeName: row[7]!, typeType: row[8]!, typeModifier: Int(row[6]!) ?? -1,
                 elementName: row[9], elementType: row[10],
                 enumLabels: row[11].flatMap(ArrayLiteral.parse)?.compactMap { if case let .text(t) = $0 { t } else { nil } } ?? [])
-            let column = Column(name: row[2]!, type: PostgresTypes.neutral(catalogType), nativeType: row[3]!,
-                                nullable: row[4] != "t", defaultValue: PostgresTypes.literalDefault(row[5]))
+            let generated = PostgresTypes.generatedDefault(row[5], identity: row[12] ?? "")
+            let column = Column(name: row[2]!, type: PostgresTypes.neutral(catalogType), nativeType: row[3]!, nullable: row[4] != "t",
+                                defaultValue: generated == nil ? PostgresTypes.literalDefault(row[5]) : nil, generated: generated)
             if tables[id] == nil {
                 tables[id] = TableSchema(id: id, engine: .postgres, columns: [], primaryKey: [])
                 order.append(id)

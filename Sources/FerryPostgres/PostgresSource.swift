@@ -31,6 +31,43 @@ public struct PostgresSource: SourceConnector {
         try PostgresChecksumSession(url: url)
     }
 
+    /// Each counter's sequence: its last value plus its increment, or its start when never used.
+    public func counterNextValues(_ table: TableSchema) throws -> [String: Int64] {
+        let conn = try PGConnection(url)
+        var values: [String: Int64] = [:]
+        for column in table.columns where column.generated?.counter != nil {
+            let sequence = "pg_get_serial_sequence(\(PGConnection.literal(PGConnection.quote(table.id))), \(PGConnection.literal(column.name)))"
+            let rows = try conn.query("""
+                SELECT COALESCE(last_value + increment_by, start_value) FROM pg_sequences
+                WHERE format('%I.%I', schemaname, sequencename)::regclass = \(sequence)::regclass
+                """)
+            if let text = rows.first?[0], let value = Int64(text) { values[column.name] = value }
+        }
+        return values
+    }
+
+    /// Views, triggers on the selected tables, and functions and procedures of their schemas (not
+    /// those an extension owns).
+    public func uncopiedObjects(of tables: [TableSchema]) throws -> [String] {
+        guard !tables.isEmpty else { return [] }
+        let schemas = Set(tables.map(\.id.schema)).sorted().map(PGConnection.literal).joined(separator: ", ")
+        let names = tables.map { PGConnection.literal(PGConnection.quote($0.id)) }.joined(separator: ", ")
+        func extensionOwned(_ oid: String) -> String { "EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = \(oid) AND d.deptype = 'e')" }
+        return try PGConnection(url).query("""
+            SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END, format('%I.%I', n.nspname, c.relname)
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind IN ('v', 'm') AND n.nspname IN (\(schemas)) AND NOT \(extensionOwned("c.oid"))
+            UNION ALL
+            SELECT 'trigger', format('%s on %s', t.tgname, t.tgrelid::regclass)
+              FROM pg_trigger t WHERE NOT t.tgisinternal AND t.tgrelid IN (SELECT unnest(ARRAY[\(names)])::regclass)
+            UNION ALL
+            SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, format('%I.%I', n.nspname, p.proname)
+              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname IN (\(schemas)) AND p.prokind IN ('f', 'p') AND NOT \(extensionOwned("p.oid"))
+            ORDER BY 1, 2
+            """).map { "\($0[0] ?? "") \($0[1] ?? "")" }
+    }
+
     public func openSnapshot(workers: Int) throws -> any SnapshotSession {
         try PostgresSnapshot(url: url)
     }

@@ -99,6 +99,15 @@ enum PostgresTypes {
     }
 
     /// A literal default from `pg_get_expr`, when it is a plain constant.
+    /// A default PostgreSQL computes: an identity column (`attidentity` 'a' always, 'd' by default), a
+    /// serial's `nextval(…)`, or an expression that is not a literal.
+    static func generatedDefault(_ expression: String?, identity: String) -> GeneratedDefault? {
+        if identity == "a" || identity == "d" { return .counter(.init(always: identity == "a")) }
+        guard let expression else { return nil }
+        if expression.hasPrefix("nextval(") { return .counter(.init()) }
+        return literalDefault(expression) == nil ? GeneratedDefault.recognise(expression) : nil
+    }
+
     static func literalDefault(_ expression: String?) -> Value? {
         guard var text = expression?.trimmingCharacters(in: .whitespaces) else { return nil }
         if text == "true" { return .bool(true) }

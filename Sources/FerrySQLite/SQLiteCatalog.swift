@@ -25,11 +25,20 @@ enum SQLiteCatalog {
                 let pk: Int = row["pk"]
                 if pk > 0 { keyColumns.append((pk, columnName)) }
                 let notNull: Int = row["notnull"]
+                let written: String? = row["dflt_value"]
+                let literal = literalDefault(written)
                 columns.append(FerryCore.Column(name: columnName, type: SQLiteTypes.neutral(declared: declared), nativeType: declared,
-                                      nullable: notNull == 0 && pk == 0, defaultValue: literalDefault(row["dflt_value"])))
+                                                nullable: notNull == 0 && pk == 0, defaultValue: literal,
+                                                generated: literal == nil ? written.flatMap(GeneratedDefault.recognise) : nil))
             }
             var table = TableSchema(id: id, engine: .sqlite, columns: columns,
                                     primaryKey: keyColumns.sorted { $0.0 < $1.0 }.map(\.1))
+            // A single INTEGER PRIMARY KEY column is the rowid: SQLite numbers rows it is not given.
+            if keyColumns.count == 1, let index = columns.firstIndex(where: { $0.name == keyColumns[0].1 }),
+               columns[index].nativeType.uppercased() == "INTEGER" {
+                let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [name]) ?? ""
+                table.columns[index].generated = .counter(.init(reusesValues: !sql.uppercased().contains("AUTOINCREMENT")))
+            }
             for index in try Row.fetchAll(db, sql: "PRAGMA index_list(\(SQLiteNames.quote(name)))") {
                 let origin: String = index["origin"]
                 let partial: Int = index["partial"]

@@ -41,6 +41,33 @@ public struct SQLiteSource: SourceConnector {
         SQLiteChecksumSession(source: self)
     }
 
+    /// The rowid's next value: past the highest row and past `sqlite_sequence` for an AUTOINCREMENT table.
+    public func counterNextValues(_ table: TableSchema) throws -> [String: Int64] {
+        guard let column = table.columns.first(where: { $0.generated?.counter != nil }) else { return [:] }
+        let name = SQLiteNames.quote(table.id.name)
+        return try SQLiteErrors.wrap(url) {
+            try open().read { db in
+                let highest = try Int64.fetchOne(db, sql: "SELECT COALESCE(max(rowid), 0) FROM \(name)") ?? 0
+                let sequence = try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'") == true
+                    ? try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = ?", arguments: [table.id.name]) ?? 0 : 0
+                return [column.name: max(highest, sequence) + 1]
+            }
+        }
+    }
+
+    /// Views and triggers (but Ferry's own change-capture triggers).
+    public func uncopiedObjects(of tables: [TableSchema]) throws -> [String] {
+        guard !tables.isEmpty else { return [] }
+        return try SQLiteErrors.wrap(url) {
+            try open().read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger')
+                      AND name NOT LIKE 'ferry\\_changes\\_%' ESCAPE '\\' ORDER BY type DESC, name
+                    """).map { "\($0["type"] as String) main.\($0["name"] as String)" }
+            }
+        }
+    }
+
     public func openSnapshot(workers: Int) throws -> any SnapshotSession {
         SQLiteSnapshot(source: self)
     }

@@ -63,22 +63,68 @@ public struct SQLiteTarget: TargetConnector {
         plan.columns.map { columnDefinition($0, plan: plan) }
     }
 
-    /// One column's definition: name, type, NOT NULL and a literal default.
+    /// One column's definition: name, type, NOT NULL, a literal or generated default. A counter that is
+    /// the whole primary key becomes the rowid (`INTEGER PRIMARY KEY`, AUTOINCREMENT unless the source
+    /// reused values).
     func columnDefinition(_ column: ColumnPlan, plan: TablePlan) -> String {
         let source = column.source
+        let name = SQLiteNames.quote(column.targetName)
+        if let rowid = generatedDefaultSQL(column, in: plan), isRowid(column, plan) { return "\(name) INTEGER NOT NULL \(rowid)" }
         let type = plan.source.engine == .sqlite && !source.nativeType.isEmpty ? source.nativeType : SQLiteTypes.ddl(for: source.type)
-        var definition = "\(SQLiteNames.quote(column.targetName)) \(type)"
+        var definition = "\(name) \(type)"
         if !source.nullable { definition += " NOT NULL" }
         if let value = source.defaultValue, let text = value.textForm, !value.isNull {
             definition += " DEFAULT " + (Double(text) != nil ? text : "'\(text.replacingOccurrences(of: "'", with: "''"))'")
         }
+        if let generated = generatedDefaultSQL(column, in: plan) { definition += " " + generated }
         return definition
+    }
+
+    /// Whether the column is a counter that is the table's whole primary key: SQLite's rowid.
+    private func isRowid(_ column: ColumnPlan, _ plan: TablePlan) -> Bool {
+        column.isIntegerCounter && plan.targetPrimaryKey == [column.targetName]
+    }
+
+    /// A random version-4 UUID in SQLite's own functions (SQLite has no UUID function).
+    static let randomUUID = """
+        (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || \
+        substr('89ab', 1 + abs(random()) % 4, 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))
+        """
+
+    public func generatedDefaultSQL(_ column: ColumnPlan, in plan: TablePlan) -> String? {
+        switch column.source.generated {
+        case nil: return nil
+        case let .counter(counter):
+            guard isRowid(column, plan) else { return nil }
+            return counter.reusesValues ? "PRIMARY KEY" : "PRIMARY KEY AUTOINCREMENT"
+        case .currentTimestamp: return "DEFAULT CURRENT_TIMESTAMP"
+        case .currentDate: return "DEFAULT CURRENT_DATE"
+        case .randomUUID: return "DEFAULT \(Self.randomUUID)"
+        case let .expression(text):
+            guard plan.source.engine == .sqlite else { return nil }
+            return text.hasPrefix("(") ? "DEFAULT \(text)" : "DEFAULT (\(text))"
+        }
+    }
+
+    /// An AUTOINCREMENT table's `sqlite_sequence` is raised to `next - 1`; SQLite moves it past every id
+    /// inserted by itself, and a plain rowid always continues after the highest.
+    public func syncCounters(_ plan: TablePlan, next: [String: Int64]) throws {
+        guard let column = plan.columns.first(where: { isRowid($0, plan) }), let value = next[column.targetName], value > 1 else { return }
+        try SQLiteErrors.wrap(url) {
+            try open().write { db in
+                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'") == true else { return }
+                try db.execute(sql: "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?", arguments: [value - 1, plan.target.name])
+                if db.changesCount == 0 {
+                    try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", arguments: [plan.target.name, value - 1])
+                }
+            }
+        }
     }
 
     func createStatement(_ plan: TablePlan, related: [TableID: TablePlan]) -> String {
         var definitions = plan.columns.map { columnDefinition($0, plan: plan) }
         let key = plan.targetPrimaryKey
-        if !key.isEmpty { definitions.append("PRIMARY KEY (\(key.map(SQLiteNames.quote).joined(separator: ", ")))") }
+        if !key.isEmpty, !plan.columns.contains(where: { isRowid($0, plan) }) { definitions.append("PRIMARY KEY (\(key.map(SQLiteNames.quote).joined(separator: ", ")))") }
         for foreignKey in plan.source.foreignKeys {
             guard let referenced = related[foreignKey.referencedTable] else { continue }
             let columns = foreignKey.columns.compactMap(plan.targetName(ofSource:))

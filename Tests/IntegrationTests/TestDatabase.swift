@@ -160,16 +160,21 @@ struct EnginePair: CustomTestStringConvertible, Sendable {
 func migrate(from source: TestDatabase, to target: TestDatabase, prepMode: TargetTablePrepMode = .dropAndCreate,
              extraRules: String = "", parallelism: Int = 4, chunkBytes: Int64 = 64 << 20,
              configure: (inout FullLoadOptions) -> Void = { _ in }) async throws -> [TableProgress] {
-    let rules = """
-        {"rules":[
-          {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"\(source.schema)","table-name":"%"},"rule-action":"include"},
-          {"rule-type":"transformation","rule-id":"2","rule-name":"schema","rule-target":"schema","object-locator":{"schema-name":"\(source.schema)"},"rule-action":"rename","value":"\(target.schema)"}
-          \(extraRules)
-        ]}
-        """
-    var options = FullLoadOptions(mappings: try TableMappings(json: rules), prepMode: prepMode, parallelism: parallelism)
+    var options = FullLoadOptions(mappings: try TableMappings(json: migrationRules(source, target, extraRules: extraRules)),
+                                  prepMode: prepMode, parallelism: parallelism)
     options.chunkBytes = chunkBytes
     configure(&options)
     let runner = FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options)
     return try await runner.run()
+}
+
+/// The rules `migrate(from:to:)` uses: every table of the source schema, renamed into the target's, and `extraRules`.
+func migrationRules(_ source: TestDatabase, _ target: TestDatabase, extraRules: String = "") -> String {
+    """
+    {"rules":[
+      {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"\(source.schema)","table-name":"%"},"rule-action":"include"},
+      {"rule-type":"transformation","rule-id":"2","rule-name":"schema","rule-target":"schema","object-locator":{"schema-name":"\(source.schema)"},"rule-action":"rename","value":"\(target.schema)"}
+      \(extraRules)
+    ]}
+    """
 }
