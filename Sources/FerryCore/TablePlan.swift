@@ -163,6 +163,12 @@ public struct TablePlan: Hashable, Sendable {
         lobLimit != nil && columns.contains { LobLimit.applies(to: $0.source.type) }
     }
 
+    /// The source's CHECK constraints a target of `engine` can create as they are written: the same engine,
+    /// and every column under its own name (a condition names columns). Others are said in the load's warnings.
+    public func checks(carriedTo engine: EngineKind) -> [CheckConstraint] {
+        engine == source.engine && columns.allSatisfy({ $0.targetName == $0.source.name }) ? source.checks : []
+    }
+
     /// Source names of the columns changes are applied by: a defined primary key, else the source's.
     public var keyNames: [String] {
         if let definedKey, definedKey.origin == .primaryKey { return definedKey.columns }

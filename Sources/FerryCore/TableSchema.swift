@@ -71,6 +71,18 @@ public struct ForeignKeyDefinition: Hashable, Sendable {
     }
 }
 
+/// A CHECK constraint in the source engine's own SQL, carried only to the same engine.
+public struct CheckConstraint: Hashable, Sendable {
+    public var name: String
+    /// The condition as the source writes it, without `CHECK`: `(value < 100)`.
+    public var condition: String
+
+    public init(name: String, condition: String) {
+        self.name = name
+        self.condition = condition
+    }
+}
+
 /// Everything Ferry knows about one source table.
 public struct TableSchema: Hashable, Sendable {
     public var id: TableID
@@ -80,6 +92,8 @@ public struct TableSchema: Hashable, Sendable {
     public var primaryKey: [String]
     public var indexes: [IndexDefinition]
     public var foreignKeys: [ForeignKeyDefinition]
+    /// CHECK constraints (PostgreSQL and MySQL/MariaDB sources).
+    public var checks: [CheckConstraint] = []
 
     public init(id: TableID, engine: EngineKind, columns: [Column], primaryKey: [String],
                 indexes: [IndexDefinition] = [], foreignKeys: [ForeignKeyDefinition] = []) {

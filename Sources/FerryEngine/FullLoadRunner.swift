@@ -177,9 +177,15 @@ public struct FullLoadRunner: Sendable {
         }
     }
 
-    /// The table's generated defaults the target cannot carry, and counters that lose GENERATED ALWAYS.
+    /// The table's generated defaults and CHECK constraints the target cannot carry, and counters that
+    /// lose GENERATED ALWAYS.
     private func defaultWarnings(_ plan: TablePlan) -> [String] {
-        plan.columns.compactMap { column -> String? in
+        var warnings: [String] = []
+        if !plan.source.checks.isEmpty, plan.checks(carriedTo: target.engine).isEmpty {
+            let names = plan.source.checks.map(\.name).joined(separator: ", ")
+            warnings.append("the CHECK constraints of \(plan.source.id) (\(names)) are not carried: Ferry creates them on a target of the same engine, with every column under its own name")
+        }
+        return warnings + plan.columns.compactMap { column -> String? in
             guard let generated = column.source.generated else { return nil }
             let name = "\(plan.source.id).\(column.source.name)"
             guard target.generatedDefaultSQL(column, in: plan) != nil else {

@@ -100,6 +100,21 @@ enum MySQLCatalog {
             keys[key]!.referencedColumns.append(row[6]!)
         }
         for (id, key) in keyOrder { tables[id]!.foreignKeys.append(keys[key]!) }
+        // MariaDB names CHECK constraints per table and lists the table; MySQL 8 per schema, through TABLE_CONSTRAINTS.
+        let checks = conn.isMariaDB ? """
+            SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+            WHERE CONSTRAINT_SCHEMA \(schemaFilter) ORDER BY 1, 2, 3
+            """ : """
+            SELECT tc.TABLE_SCHEMA, tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS tc
+            JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
+            WHERE tc.CONSTRAINT_TYPE = 'CHECK' AND tc.TABLE_SCHEMA \(schemaFilter) ORDER BY 1, 2, 3
+            """
+        for row in try conn.query(checks) {
+            let id = TableID(schema: row[0]!, name: row[1]!)
+            // MariaDB's JSON columns carry a json_valid check of their own, which the JSON type brings back.
+            guard tables[id] != nil, let clause = row[3], !clause.hasPrefix("json_valid(") else { continue }
+            tables[id]!.checks.append(CheckConstraint(name: row[2]!, condition: "(\(clause))"))
+        }
         return order.map { tables[$0]! }
     }
 }

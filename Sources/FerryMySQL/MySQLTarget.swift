@@ -179,6 +179,8 @@ public struct MySQLTarget: TargetConnector {
         try connect().execute("ALTER TABLE \(MySQLConnection.quote(plan.target)) ADD PRIMARY KEY (\(plan.targetPrimaryKey.map(MySQLConnection.quote).joined(separator: ", ")))")
     }
 
+    /// Creates the plan's secondary indexes, then the CHECK constraints of a MySQL/MariaDB source that
+    /// the table does not have yet.
     public func createIndexes(_ plan: TablePlan) throws {
         let conn = try connect()
         for index in plan.source.indexes {
@@ -188,6 +190,15 @@ public struct MySQLTarget: TargetConnector {
                 CREATE \(index.unique ? "UNIQUE " : "")INDEX \(MySQLConnection.quote(String(index.name.prefix(64))))
                 ON \(MySQLConnection.quote(plan.target)) (\(columns.map(MySQLConnection.quote).joined(separator: ", ")))
                 """)
+        }
+        let checks = plan.checks(carriedTo: engine)
+        guard !checks.isEmpty else { return }
+        let existing = Set(try conn.query("""
+            SELECT CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_TYPE = 'CHECK'
+            AND TABLE_SCHEMA = \(MySQLConnection.literal(plan.target.schema)) AND TABLE_NAME = \(MySQLConnection.literal(plan.target.name))
+            """).compactMap { $0[0] })
+        for check in checks where !existing.contains(check.name) {
+            try conn.execute("ALTER TABLE \(MySQLConnection.quote(plan.target)) ADD CONSTRAINT \(MySQLConnection.quote(check.name)) CHECK \(check.condition)")
         }
     }
 

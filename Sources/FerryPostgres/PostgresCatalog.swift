@@ -65,6 +65,15 @@ enum PostgresCatalog {
                 tables[id]!.indexes.append(IndexDefinition(name: row[2]!, columns: names, unique: row[5] == "t"))
             }
         }
+        for row in try conn.query("""
+            SELECT n.nspname, c.relname, con.conname, pg_get_constraintdef(con.oid)
+            FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE con.contype = 'c' AND \(userSchemas) ORDER BY n.nspname, c.relname, con.conname
+            """) {
+            let id = TableID(schema: row[0]!, name: row[1]!)
+            guard tables[id] != nil, let definition = row[3], definition.hasPrefix("CHECK ") else { continue }
+            tables[id]!.checks.append(CheckConstraint(name: row[2]!, condition: String(definition.dropFirst("CHECK ".count))))
+        }
         for row in try conn.query(foreignKeyQuery) {
             let id = TableID(schema: row[0]!, name: row[1]!)
             guard tables[id] != nil else { continue }

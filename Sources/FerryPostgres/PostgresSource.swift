@@ -46,8 +46,8 @@ public struct PostgresSource: SourceConnector {
         return values
     }
 
-    /// Views, triggers on the selected tables, and functions and procedures of their schemas (not
-    /// those an extension owns).
+    /// Views, sequences no column owns, triggers on the selected tables, and functions and procedures of
+    /// their schemas (not those an extension owns).
     public func uncopiedObjects(of tables: [TableSchema]) throws -> [String] {
         guard !tables.isEmpty else { return [] }
         let schemas = Set(tables.map(\.id.schema)).sorted().map(PGConnection.literal).joined(separator: ", ")
@@ -57,6 +57,11 @@ public struct PostgresSource: SourceConnector {
             SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END, format('%I.%I', n.nspname, c.relname)
               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relkind IN ('v', 'm') AND n.nspname IN (\(schemas)) AND NOT \(extensionOwned("c.oid"))
+            UNION ALL
+            SELECT 'sequence', format('%I.%I', n.nspname, c.relname)
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind = 'S' AND n.nspname IN (\(schemas))
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
             UNION ALL
             SELECT 'trigger', format('%s on %s', t.tgname, t.tgrelid::regclass)
               FROM pg_trigger t WHERE NOT t.tgisinternal AND t.tgrelid IN (SELECT unnest(ARRAY[\(names)])::regclass)

@@ -208,13 +208,23 @@ public struct PostgresTarget: TargetConnector {
         return loaded
     }
 
+    /// Creates the plan's secondary indexes, then the CHECK constraints of a PostgreSQL source that the
+    /// table does not have yet.
     public func createIndexes(_ plan: TablePlan) throws {
         let conn = try PGConnection(url)
+        let table = PGConnection.quote(plan.target)
         for index in plan.source.indexes {
             let columns = index.columns.compactMap(plan.targetName(ofSource:))
             guard columns.count == index.columns.count else { continue }
             let name = PGConnection.quote(indexName(index.name, plan: plan))
-            try conn.execute("CREATE \(index.unique ? "UNIQUE " : "")INDEX IF NOT EXISTS \(name) ON \(PGConnection.quote(plan.target)) (\(columns.map(PGConnection.quote).joined(separator: ", ")))")
+            try conn.execute("CREATE \(index.unique ? "UNIQUE " : "")INDEX IF NOT EXISTS \(name) ON \(table) (\(columns.map(PGConnection.quote).joined(separator: ", ")))")
+        }
+        let checks = plan.checks(carriedTo: engine)
+        guard !checks.isEmpty else { return }
+        let existing = Set(try conn.query("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(\(PGConnection.literal(table))) AND contype = 'c'")
+            .compactMap { $0[0] })
+        for check in checks where !existing.contains(check.name) {
+            try conn.execute("ALTER TABLE \(table) ADD CONSTRAINT \(PGConnection.quote(check.name)) CHECK \(check.condition)")
         }
     }
 

@@ -93,4 +93,25 @@ struct SchemaObjectTests {
         #expect(warnings.contains { $0.hasPrefix("function app.touch is not copied") }, "\(warnings)")
         #expect(warnings.contains { $0.hasPrefix("trigger notes_touch on app.notes is not copied") }, "\(warnings)")
     }
+
+    @Test("CHECK constraints reach a target of the same engine and are named in the warnings elsewhere",
+          arguments: [EnginePair(source: .postgres, target: .postgres), EnginePair(source: .mysql, target: .mysql),
+                      EnginePair(source: .postgres, target: .mysql)])
+    func checkConstraints(pair: EnginePair) async throws {
+        let source = try TestDatabase.make(pair.source, label: "src")
+        let target = try TestDatabase.make(pair.target, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE \(source.qualified("readings")) (id int PRIMARY KEY, value int NOT NULL, CONSTRAINT value_small CHECK (value < 100))")
+        try source.execute("INSERT INTO \(source.qualified("readings")) VALUES (1, 5)")
+        let tables = try await migrate(from: source, to: target)
+        #expect(tables.first?.state == .completed, "\(tables.first?.error ?? "")")
+        let refused = (try? target.execute("INSERT INTO \(target.qualified("readings")) VALUES (2, 500)")) == nil
+        if pair.source == pair.target {
+            #expect(refused, "the CHECK constraint is on the target")
+        } else {
+            #expect(!refused)
+            #expect(tables.first?.warnings.contains { $0.contains("the CHECK constraints of \(source.schema).readings (value_small) are not carried") } == true,
+                    "\(tables.first?.warnings ?? [])")
+        }
+    }
 }
