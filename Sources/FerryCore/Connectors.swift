@@ -29,6 +29,9 @@ public protocol SourceConnector: Sendable {
     /// what the target's counters are moved to at cutover.
     func counterNextValues(_ table: TableSchema) throws -> [String: Int64]
 
+    /// The sequences of the selected tables' schemas that no column owns, with their next values.
+    func standaloneSequences(of tables: [TableSchema]) throws -> [SequenceDefinition]
+
     /// The objects of the selected tables' schemas that Ferry does not copy — views, triggers, routines —
     /// each named with its kind (`view app.active_users`), so that the load can say so.
     func uncopiedObjects(of tables: [TableSchema]) throws -> [String]
@@ -38,6 +41,9 @@ extension SourceConnector {
     public func openSnapshot(workers: Int, importing snapshot: String) throws -> any SnapshotSession {
         try openSnapshot(workers: workers)
     }
+
+    /// Engines without sequences of their own have none.
+    public func standaloneSequences(of tables: [TableSchema]) throws -> [SequenceDefinition] { [] }
 }
 
 /// A source's change stream for one task.
@@ -151,6 +157,10 @@ public protocol TargetConnector: Sendable {
     /// source would hand out), so that the first insert without an id after cutover does not collide.
     func syncCounters(_ plan: TablePlan, next: [String: Int64]) throws
 
+    /// Creates `sequence` (renamed to `id`) unless it exists, and moves it so that its next value is at
+    /// least the source's; returns false when this target cannot hold it (a sequence from another engine).
+    func syncSequence(_ sequence: SequenceDefinition, as id: TableID, from engine: EngineKind) throws -> Bool
+
     /// The column definitions (`name type NOT NULL DEFAULT …`) this target would create the plan's table
     /// with, in the plan's order, touching nothing: what `ferry migrate --plan` shows.
     func columnDefinitions(_ plan: TablePlan) throws -> [String]
@@ -192,6 +202,9 @@ extension SnapshotSession {
 
 extension TargetConnector {
     public func normalize(_ table: TableID) -> TableID { table }
+
+    /// Only a PostgreSQL target holds PostgreSQL's sequences.
+    public func syncSequence(_ sequence: SequenceDefinition, as id: TableID, from engine: EngineKind) throws -> Bool { false }
 
     /// Loads with the target's own commit sizes.
     public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {

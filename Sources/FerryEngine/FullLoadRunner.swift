@@ -101,6 +101,7 @@ public struct FullLoadRunner: Sendable {
         let jobs = try await BlockingWork.run("ferry-plan") { [self] in try self.prepare(plans, session: session) }
         await runJobs(jobs, session: session)
         if let stopped = tableErrorStop() { throw stopped }
+        await copySequences(plans)
         if options.createSecondaryObjects {
             await createForeignKeys(plans)
         }
@@ -166,6 +167,19 @@ public struct FullLoadRunner: Sendable {
             }
         }
         return plans
+    }
+
+    /// Copies the source's standalone sequences where their schemas' tables went, standing where the
+    /// source's stand; those the target cannot hold, or that fail, are named in the load's warnings.
+    private func copySequences(_ plans: [TablePlan]) async {
+        do {
+            let refused = try await BlockingWork.run("ferry-sequences") { [source, target] in
+                try CounterSync.syncSequences(source: source, target: target, plans: plans)
+            }
+            status.warn(refused.map { "sequence \($0.id) is not copied: only a PostgreSQL target holds a PostgreSQL sequence; create one and set it to \($0.next) (docs/type-mapping.md)" })
+        } catch {
+            status.warn(["the source's sequences could not be copied: \(error)"])
+        }
     }
 
     /// The source's views, triggers and routines, which are not copied, each said once.

@@ -46,8 +46,26 @@ public struct PostgresSource: SourceConnector {
         return values
     }
 
-    /// Views, sequences no column owns, triggers on the selected tables, and functions and procedures of
-    /// their schemas (not those an extension owns).
+    public func standaloneSequences(of tables: [TableSchema]) throws -> [SequenceDefinition] {
+        guard !tables.isEmpty else { return [] }
+        let schemas = Set(tables.map(\.id.schema)).sorted().map(PGConnection.literal).joined(separator: ", ")
+        return try PGConnection(url).query("""
+            SELECT s.schemaname, s.sequencename, s.data_type::text, s.start_value, s.increment_by, s.min_value, s.max_value, s.cycle,
+                   COALESCE(s.last_value + s.increment_by, s.start_value)
+            FROM pg_sequences s
+            WHERE s.schemaname IN (\(schemas)) AND NOT EXISTS (SELECT 1 FROM pg_depend d
+              WHERE d.objid = format('%I.%I', s.schemaname, s.sequencename)::regclass AND d.deptype IN ('a', 'i', 'e'))
+            ORDER BY 1, 2
+            """).compactMap { row in
+            guard let start = row[3].flatMap({ Int64($0) }), let increment = row[4].flatMap({ Int64($0) }), let minimum = row[5].flatMap({ Int64($0) }),
+                  let maximum = row[6].flatMap({ Int64($0) }), let next = row[8].flatMap({ Int64($0) }) else { return nil }
+            return SequenceDefinition(id: TableID(schema: row[0]!, name: row[1]!), dataType: row[2] ?? "bigint", start: start, increment: increment,
+                                      minimum: minimum, maximum: maximum, cycles: row[7] == "t", next: next)
+        }
+    }
+
+    /// Views, triggers on the selected tables, and functions and procedures of their schemas (not those an
+    /// extension owns).
     public func uncopiedObjects(of tables: [TableSchema]) throws -> [String] {
         guard !tables.isEmpty else { return [] }
         let schemas = Set(tables.map(\.id.schema)).sorted().map(PGConnection.literal).joined(separator: ", ")
@@ -57,11 +75,6 @@ public struct PostgresSource: SourceConnector {
             SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END, format('%I.%I', n.nspname, c.relname)
               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relkind IN ('v', 'm') AND n.nspname IN (\(schemas)) AND NOT \(extensionOwned("c.oid"))
-            UNION ALL
-            SELECT 'sequence', format('%I.%I', n.nspname, c.relname)
-              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE c.relkind = 'S' AND n.nspname IN (\(schemas))
-                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
             UNION ALL
             SELECT 'trigger', format('%s on %s', t.tgname, t.tgrelid::regclass)
               FROM pg_trigger t WHERE NOT t.tgisinternal AND t.tgrelid IN (SELECT unnest(ARRAY[\(names)])::regclass)

@@ -102,6 +102,24 @@ public struct PostgresTarget: TargetConnector {
         }
     }
 
+    public func syncSequence(_ sequence: SequenceDefinition, as id: TableID, from engine: EngineKind) throws -> Bool {
+        guard engine == .postgres else { return false }
+        let conn = try PGConnection(url)
+        let name = PGConnection.quote(id)
+        try conn.execute("CREATE SCHEMA IF NOT EXISTS \(PGConnection.quote(id.schema))")
+        try conn.execute("""
+            CREATE SEQUENCE IF NOT EXISTS \(name) AS \(sequence.dataType) INCREMENT BY \(sequence.increment) MINVALUE \(sequence.minimum)
+              MAXVALUE \(sequence.maximum) START WITH \(sequence.start) \(sequence.cycles ? "CYCLE" : "NO CYCLE")
+            """)
+        // Only forward (in the sequence's own direction): the target may have handed out values already.
+        let further = sequence.increment > 0 ? "GREATEST" : "LEAST"
+        try conn.execute("""
+            SELECT setval(\(PGConnection.literal(name)), \(further)(\(sequence.next), CASE WHEN is_called THEN last_value + \(sequence.increment) ELSE last_value END), false)
+            FROM \(name)
+            """)
+        return true
+    }
+
     /// Sets each counter's sequence so that its next value is past the table's highest and at least `next`.
     public func syncCounters(_ plan: TablePlan, next: [String: Int64]) throws {
         let counters = plan.columns.filter(\.isIntegerCounter)

@@ -114,4 +114,29 @@ struct SchemaObjectTests {
                     "\(tables.first?.warnings ?? [])")
         }
     }
+
+    @Test("a sequence no column owns is copied PostgreSQL to PostgreSQL where it stands, re-synced at cutover, and named elsewhere",
+          arguments: [EngineKind.postgres, .sqlite])
+    func standaloneSequences(target engine: EngineKind) async throws {
+        let source = try TestDatabase.make(.postgres, label: "src")
+        let target = try TestDatabase.make(engine, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("""
+            CREATE SEQUENCE app.invoice_no START 1000; SELECT nextval('app.invoice_no'), nextval('app.invoice_no'), nextval('app.invoice_no');
+            CREATE TABLE app.invoices (id int PRIMARY KEY DEFAULT nextval('app.invoice_no'), total int)
+            """)
+        let runner = FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
+                                    options: FullLoadOptions(mappings: try TableMappings(json: migrationRules(source, target))))
+        _ = try await runner.run()
+        guard engine == .postgres else {
+            #expect(runner.status.warnings.contains { $0.hasPrefix("sequence app.invoice_no is not copied") && $0.contains("set it to 1003") },
+                    "\(runner.status.warnings)")
+            return
+        }
+        #expect(try target.query("SELECT nextval('app.invoice_no')") == [["1003"]])
+        try source.execute("SELECT setval('app.invoice_no', 2000)")
+        _ = try CounterSync.run(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
+                                plans: try runner.discoverPlans(), margin: 10)
+        #expect(try target.query("SELECT nextval('app.invoice_no')") == [["2011"]])
+    }
 }
