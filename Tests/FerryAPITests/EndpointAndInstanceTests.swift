@@ -66,6 +66,18 @@ struct EndpointAndInstanceTests {
             bad = Self.postgresEndpoint("bad-ssl")
             bad["SslMode"] = "maybe"
             #expect(await api.result("CreateEndpoint", bad).errorType == "InvalidParameterValueException")
+            let maria: [String: Any] = ["EndpointIdentifier": "maria", "EndpointType": "target", "EngineName": "mariadb", "ServerName": "db.internal"]
+            var one = maria
+            one["MySQLSettings"] = ["TargetDbType": "one-database"]
+            #expect(await api.result("CreateEndpoint", one).message == "MySQLSettings.TargetDbType 'one-database' is not one of multiple-databases, specific-database.")
+            one["MySQLSettings"] = ["TargetDbType": "specific-database"]
+            #expect(await api.result("CreateEndpoint", one).message == "MySQLSettings.TargetDbType specific-database needs DatabaseName: every table goes into that database.")
+            one["DatabaseName"] = "shop"
+            let created = try await api.ok("CreateEndpoint", one)
+            #expect(created["Endpoint", "MySQLSettings", "TargetDbType"] as? String == "specific-database")
+            let url = try EndpointModel.url(for: try #require(try fixture.catalog.list(.endpoint, as: Endpoint.self).first { $0.EndpointIdentifier == "maria" }),
+                                            password: nil)
+            #expect(url.parameters["target_db_type"] == "specific-database" && url.database == "shop")
         }
     }
 
