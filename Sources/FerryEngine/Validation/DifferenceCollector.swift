@@ -98,6 +98,13 @@ struct DifferenceCollector {
         return merged
     }
 
+    /// Keeps a difference found before as it was, without comparing it again (a run too long to fetch).
+    mutating func keep(_ difference: RowDifference) {
+        counts[difference.kind, default: 0] += difference.rows
+        guard found[difference.kind, default: []].count < limit else { return }
+        found[difference.kind, default: []].append(difference)
+    }
+
     /// Counts the differences `earlier` found beyond its candidates as found again: a recheck fetches only those.
     mutating func carry(_ earlier: DifferenceCollector) {
         for (kind, total) in earlier.counts {

@@ -122,7 +122,11 @@ public struct TableValidator: Sendable {
             try await settle(Date())
             var again = DifferenceCollector(source: source, target: target, limit: options.failureMaxCount)
             var seen: [[String?]: CanonicalRow] = [:]
-            let keys = collector.candidates.flatMap(\.keys)
+            // A run longer than one fetch stays as found: memory is bounded by PartitionSize, not by a gap's length.
+            let (long, short) = collector.candidates.reduce(into: ([RowDifference](), [RowDifference]())) { split, difference in
+                if difference.rows > options.fetchRows { split.0.append(difference) } else { split.1.append(difference) }
+            }
+            let keys = short.flatMap(\.keys)
             for start in stride(from: 0, to: keys.count, by: Int(options.fetchRows)) {
                 let slice = Array(keys[start..<min(start + Int(options.fetchRows), keys.count)])
                 let (sourceRows, targetRows) = try await sides.both { table, session in try session.rows(table, keys: slice) }
@@ -131,6 +135,7 @@ public struct TableValidator: Sendable {
             }
             // Differences beyond those kept were not fetched again; they still count.
             again.carry(collector)
+            long.forEach { again.keep($0) }
             if let previous {
                 suspended = Set(again.candidates.filter { $0.lastKey == nil }.map(\.key).filter { seen[$0] != previous[$0] })
             }
