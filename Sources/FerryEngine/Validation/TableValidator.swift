@@ -35,8 +35,11 @@ public struct TableValidator: Sendable {
             return result
         }
         var collector = DifferenceCollector(source: source, target: target, limit: options.failureMaxCount)
-        var work: [(Partitioning, [Int64: BucketChecksum], [Int64: BucketChecksum])] = [(partitioning, sourceSums, targetSums)]
-        while let (level, sourceLevel, targetLevel) = work.popLast() {
+        // A finer level's last range may reach past its parent bucket; `below` keeps the rows there out, as
+        // the parent's neighbour compares them.
+        var work: [(level: Partitioning, source: [Int64: BucketChecksum], target: [Int64: BucketChecksum], below: Int64?)] =
+            [(partitioning, sourceSums, targetSums, nil)]
+        while let (level, sourceLevel, targetLevel, below) = work.popLast() {
             let differing = Set(sourceLevel.keys).union(targetLevel.keys)
                 .filter { sourceLevel[$0] != targetLevel[$0] }.sorted()
             var batch: [Int64] = []
@@ -45,18 +48,19 @@ public struct TableValidator: Sendable {
                 let size = max(sourceLevel[bucket]?.count ?? 0, targetLevel[bucket]?.count ?? 0)
                 if size > options.fetchRows, let (finer, buckets) = refine(level, bucket: bucket, size: size) {
                     let (s, t) = try await sides.both { table, session in try session.checksums(table, finer, buckets: buckets) }
-                    work.append((finer, s, t))
+                    let end = level.range(of: bucket)?.upper
+                    work.append((finer, s, t, [end, below].compactMap { $0 }.min()))
                     continue
                 }
                 if batchRows + size > options.fetchRows, !batch.isEmpty {
-                    try await compareRows(level, batch, sides, &collector)
+                    try await compareRows(level, batch, below: below, sides, &collector)
                     batch.removeAll()
                     batchRows = 0
                 }
                 batch.append(bucket)
                 batchRows += size
             }
-            if !batch.isEmpty { try await compareRows(level, batch, sides, &collector) }
+            if !batch.isEmpty { try await compareRows(level, batch, below: below, sides, &collector) }
         }
         var suspended: Set<[String?]> = []
         if let settle = options.settle {
@@ -145,10 +149,15 @@ public struct TableValidator: Sendable {
         return (collector, suspended)
     }
 
-    /// Fetches the rows of `buckets` from both sides and records how they differ.
-    private func compareRows(_ partitioning: Partitioning, _ buckets: [Int64], _ sides: Sides,
+    /// Fetches the rows of `buckets` from both sides and records how they differ; with `below`, only rows
+    /// whose integer key is under it.
+    private func compareRows(_ partitioning: Partitioning, _ buckets: [Int64], below: Int64?, _ sides: Sides,
                              _ collector: inout DifferenceCollector) async throws {
-        let (sourceRows, targetRows) = try await sides.both { table, session in try session.rows(table, partitioning, buckets: buckets) }
+        var (sourceRows, targetRows) = try await sides.both { table, session in try session.rows(table, partitioning, buckets: buckets) }
+        if let below, let sourceKey = source.key.first, let targetKey = target.key.first {
+            sourceRows.removeAll { row in row[sourceKey].flatMap { Int64($0) }.map { $0 >= below } ?? false }
+            targetRows.removeAll { row in row[targetKey].flatMap { Int64($0) }.map { $0 >= below } ?? false }
+        }
         collector.compare(sourceRows, targetRows)
     }
 }
