@@ -222,6 +222,8 @@ actor TaskSupervisor {
                     if !loadRecorded, !runner.loadStatus.snapshot().isEmpty {
                         Self.persist(runner.loadStatus.snapshot(), arn: run.arn, startedAt: startedAt, finished: true, reloaded: [],
                                      validating: validating, catalog: catalog, warnings: runner.loadStatus.warnings)
+                    } else if !loadRecorded, run.migrationType == "full-load-and-cdc" {
+                        Self.recordEarlierLoadFinished(arn: run.arn, catalog: catalog)
                     }
                     loadRecorded = true
                     Self.persistChanges(status, arn: run.arn, catalog: catalog)
@@ -258,6 +260,31 @@ actor TaskSupervisor {
             failure = error
         }
         return (failure, runner.status.snapshot().stopReason)
+    }
+
+    /// A stream resumed from the target's position follows a full load that finished: the position is
+    /// recorded only once every table loaded. Tables an interrupted run left loading, queued or cancelled
+    /// in the statistics (the process died before writing their end) are recorded as loaded.
+    static func recordEarlierLoadFinished(arn: String, catalog: Catalog) {
+        let unfinished = [TableLoadState.loading, .queued, .cancelled].map(\.rawValue)
+        do {
+            let tables = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)
+            let finished = tables.filter { unfinished.contains($0.TableState ?? "") }.map { stats in
+                var stats = stats
+                stats.TableState = TableLoadState.completed.rawValue
+                return (schema: stats.SchemaName ?? "", table: stats.TableName ?? "", body: stats)
+            }
+            guard !finished.isEmpty else { return }
+            try catalog.saveTableStatistics(finished, taskArn: arn)
+            _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) { task in
+                task.ReplicationTaskStats?.TablesLoaded = tables.count
+                task.ReplicationTaskStats?.TablesLoading = 0
+                task.ReplicationTaskStats?.TablesQueued = 0
+                task.ReplicationTaskStats?.FullLoadProgressPercent = 100
+            }
+        } catch {
+            Logger(label: "ferry.tasks").error("cannot record the earlier load of \(arn) as finished: \(error)")
+        }
     }
 
     /// Writes CDC counts into the tables' statistics and the applied position into RecoveryCheckpoint.

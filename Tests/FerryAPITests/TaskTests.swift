@@ -218,7 +218,7 @@ struct TaskTests {
         // What a kill -9 mid-load leaves: the task running, a table loading, the target's copy of it partial.
         _ = try fixture.catalog.modify(.task, arn: arns[0], as: ReplicationTask.self) { $0.Status = "running"; $0.StopReason = nil }
         var items = try #require(try fixture.catalog.tableStatistics(taskArn: arns[0], as: TableStatistics.self).first { $0.TableName == "items" })
-        items.TableState = "Table loading"
+        items.TableState = "Full load"
         try fixture.catalog.saveTableStatistics([(schema: "main", table: "items", body: items)], taskArn: arns[0])
         let targetPath = fixture.directory.appendingPathComponent("target.db").path
         try await DatabaseQueue(path: targetPath).write { try $0.execute(sql: "DELETE FROM items WHERE id > 700") }
@@ -236,6 +236,48 @@ struct TaskTests {
         #expect(messages.contains("Ferry stopped while the task was running; it resumes by itself from where it stopped (resume-processing)."))
         let stopping = try #require(try fixture.catalog.get(.task, arn: arns[1], as: ReplicationTask.self))
         #expect(stopping.Status == "stopped" && stopping.StopReason == "Stop Reason NORMAL")
+    }
+
+    @Test func aStreamResumedAfterAKillThatCameBetweenTheLoadsEndAndItsStatisticsRecordsTheLoadFinished() async throws {
+        let fixture = try APIFixture()
+        defer { fixture.remove() }
+        try await fixture.withClient { api in
+            let arns = try await Self.setUp(api, directory: fixture.directory, rows: 100)
+            let created = try await api.ok("CreateReplicationTask", [
+                "ReplicationTaskIdentifier": "streaming", "SourceEndpointArn": arns.source, "TargetEndpointArn": arns.target,
+                "ReplicationInstanceArn": arns.instance, "MigrationType": "full-load-and-cdc", "TableMappings": Self.mappings])
+            let arn = try #require(created["ReplicationTask", "ReplicationTaskArn"] as? String)
+            _ = try await Self.waitForStatus(api, arn, "ready")
+            _ = try await api.ok("StartReplicationTask", ["ReplicationTaskArn": arn, "StartReplicationTaskType": "start-replication"])
+            for _ in 0..<600 {
+                let tables = try await api.ok("DescribeTableStatistics", ["ReplicationTaskArn": arn])["TableStatistics"] as? [[String: Any]] ?? []
+                if tables.count == 2, tables.allSatisfy({ $0["TableState"] as? String == "Table completed" }) { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            _ = try await api.ok("StopReplicationTask", ["ReplicationTaskArn": arn])
+            _ = try await Self.waitForStatus(api, arn, "stopped")
+        }
+        let arn = try #require(try fixture.catalog.list(.task, as: ReplicationTask.self).first?.ReplicationTaskArn)
+        // The load had ended and the stream's start was on the target, but the statistics still said loading.
+        _ = try fixture.catalog.modify(.task, arn: arn, as: ReplicationTask.self) { $0.Status = "running" }
+        let loading = try fixture.catalog.tableStatistics(taskArn: arn, as: TableStatistics.self).map { stats in
+            var stats = stats
+            stats.TableState = "Full load"
+            return (schema: stats.SchemaName ?? "", table: stats.TableName ?? "", body: stats)
+        }
+        try fixture.catalog.saveTableStatistics(loading, taskArn: arn)
+        let restarted = DMSService(catalog: try Catalog(directory: fixture.directory), accountID: "123456789012")
+        try await restarted.recover()
+        var states: [String] = []
+        for _ in 0..<200 {
+            states = try fixture.catalog.tableStatistics(taskArn: arn, as: TableStatistics.self).compactMap(\.TableState)
+            if states.allSatisfy({ $0 == "Table completed" }) { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let task = try fixture.catalog.get(.task, arn: arn, as: ReplicationTask.self)
+        let events = try fixture.catalog.events(from: .distantPast, to: .distantFuture).map(\.message)
+        #expect(states == ["Table completed", "Table completed"], "\(task?.Status ?? "") \(task?.LastFailureMessage ?? "") \(events)")
+        await restarted.shutdown()
     }
 
     @Test func aTaskThatCannotResumeAfterARestartIsMarkedFailedWithTheReason() async throws {
