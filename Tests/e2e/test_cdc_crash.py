@@ -144,39 +144,21 @@ def test_sigkill_of_ferry_serve_during_load_cdc_and_validation_resumes_by_itself
     """An API task (full-load-and-cdc with validation) under continuous writes: `ferry serve` is killed with
     SIGKILL during the full load, during CDC and during a validation pass; each restart resumes the task with
     nobody calling resume-processing, and the target ends equal to the source."""
-    import json
     import shutil
     import tempfile
 
-    from test_dms_api import FAST, server_endpoint
     from test_server_lifecycle import Server, task_of
+    from test_task_defaults import Pair
 
-    suffix = uuid.uuid4().hex[:8]
-    source_db, target_db = f"serve_crash_src_{suffix}", f"serve_crash_dst_{suffix}"
-    psql(f"CREATE DATABASE {source_db}", "postgres")
-    psql(f"CREATE DATABASE {target_db}", "postgres")
-    psql("CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
-         "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 300000) g", source_db)
     data_dir = tempfile.mkdtemp(prefix="ferry-serve-crash-")
     server = Server(data_dir)
-    dms = server.client()
-    url = os.environ["FERRY_TEST_POSTGRES_URL"]
-    source = dms.create_endpoint(**server_endpoint(url, f"src-{suffix}", "source", source_db))["Endpoint"]
-    target = dms.create_endpoint(**server_endpoint(url, f"dst-{suffix}", "target", target_db))["Endpoint"]
-    instance = dms.create_replication_instance(ReplicationInstanceIdentifier=f"ri-{suffix}", ReplicationInstanceClass="dms.t3.medium")
-    mappings = {"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "1",
-                           "object-locator": {"schema-name": "public", "table-name": "%"}, "rule-action": "include"}]}
-    task = dms.create_replication_task(ReplicationTaskIdentifier=f"crash-{suffix}", SourceEndpointArn=source["EndpointArn"],
-                                       TargetEndpointArn=target["EndpointArn"],
-                                       ReplicationInstanceArn=instance["ReplicationInstance"]["ReplicationInstanceArn"],
-                                       MigrationType="full-load-and-cdc", TableMappings=json.dumps(mappings),
-                                       ReplicationTaskSettings=json.dumps({"ValidationSettings": {"EnableValidation": True}}))["ReplicationTask"]
+    pair = Pair(server.client(), "CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
+                                 "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 300000) g")
+    task = pair.run("crash", "full-load-and-cdc", settings={"ValidationSettings": {"EnableValidation": True}}, wait=False)
     arn = task["ReplicationTaskArn"]
-    by_arn = [{"Name": "replication-task-arn", "Values": [arn]}]
-    dms.get_waiter("replication_task_ready").wait(Filters=by_arn, WaiterConfig=FAST)
     stop, written = threading.Event(), [0]
-    thread = threading.Thread(target=writer, args=(source_db, stop, written))
-    validate = [os.environ["FERRY_BIN"], "validate", "--source", pg_url(source_db), "--target", pg_url(target_db)]
+    thread = threading.Thread(target=writer, args=(pair.source_db, stop, written))
+    validate = [os.environ["FERRY_BIN"], "validate", "--source", pg_url(pair.source_db), "--target", pg_url(pair.target_db)]
 
     def table_state():
         tables = server.client().describe_table_statistics(ReplicationTaskArn=arn)["TableStatistics"]
@@ -190,7 +172,6 @@ def test_sigkill_of_ferry_serve_during_load_cdc_and_validation_resumes_by_itself
         raise AssertionError(f"timed out waiting for {what}: {task_of(server.client(), arn)}")
 
     try:
-        dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
         thread.start()
         wait_until(lambda: table_state().get("FullLoadRows", 0) > 0, "the load to start")
         phases = [("the full load", lambda: True),
@@ -213,18 +194,15 @@ def test_sigkill_of_ferry_serve_during_load_cdc_and_validation_resumes_by_itself
                 break
             time.sleep(1)
         assert verdict.returncode == 0, verdict.stdout + verdict.stderr
-        assert psql("SELECT count(*) FROM public.items", source_db) == psql("SELECT count(*) FROM public.items", target_db)
+        assert psql("SELECT count(*) FROM public.items", pair.source_db) == psql("SELECT count(*) FROM public.items", pair.target_db)
         messages = [e["Message"] for e in server.client().describe_events(SourceType="replication-task", Duration=60)["Events"]]
         assert messages.count("Ferry stopped while the task was running; it resumes by itself from where it stopped (resume-processing).") == 3
     finally:
         stop.set()
         if thread.is_alive():
             thread.join()
-        server.client().stop_replication_task(ReplicationTaskArn=arn)
-        server.client().get_waiter("replication_task_stopped").wait(Filters=by_arn, WaiterConfig=FAST)
-        server.client().delete_replication_task(ReplicationTaskArn=arn)
+        pair.dms = server.client()
+        pair.close()
         server.process.terminate()
         server.process.wait(timeout=30)
         shutil.rmtree(data_dir, ignore_errors=True)
-        psql(f"DROP DATABASE {source_db} WITH (FORCE)", "postgres")
-        psql(f"DROP DATABASE {target_db} WITH (FORCE)", "postgres")
