@@ -13,6 +13,12 @@ public enum Connectors {
         }
     }
 
+    /// Checks the engine-specific parameters of a target URL (MySQL's `target_db_type`) before anything
+    /// connects; a mistake names the parameter.
+    public static func checkTarget(_ url: ConnectionURL) throws {
+        if url.engine == .mysql { _ = try MySQLTargetDatabases(url) }
+    }
+
     public static func target(for url: ConnectionURL) -> any TargetConnector {
         switch url.engine {
         case .postgres: return PostgresTarget(url: url)

@@ -65,6 +65,9 @@ struct Migrate: AsyncParsableCommand {
         do {
             sourceURL = try ConnectionURL.parse(source, field: "--source")
             targetURL = try ConnectionURL.parse(target, field: "--target")
+            do { try Connectors.checkTarget(targetURL) } catch let error as FerryError {
+                throw FerryError.invalidParameter("--target", error.message)
+            }
             settings = try taskSettings.map(Self.readSettings)
             options = try makeOptions(settings)
             if let unhonoured = settings?.unhonouredByMigrate, !unhonoured.isEmpty {
