@@ -158,9 +158,9 @@ def test_a_task_without_commit_rate_loads_a_chunk_in_one_copy_and_one_with_it_co
             assert pair.tables(task["ReplicationTaskArn"])["big"]["FullLoadRows"] == 30000
             return commits(pair.target_db) - before
         whole = load("whole", None)
-        split = load("split", {"FullLoadSettings": {"CommitRate": 5000}})
-        # 30,000 rows in 5,000-row transactions are five commits more than one COPY (and the same statements around it).
-        assert split - whole >= 5, (whole, split)
-        assert split - whole <= 7, (whole, split)
+        split = load("split", {"FullLoadSettings": {"CommitRate": 1000}})
+        # 30,000 rows in 1,000-row transactions are 29 commits more than one COPY and the same statements around
+        # it; a few to spare for autovacuum, whose transactions count too.
+        assert split - whole >= 25, (whole, split)
     finally:
         pair.close()
