@@ -69,20 +69,23 @@ public struct SQLiteTarget: TargetConnector {
     func columnDefinition(_ column: ColumnPlan, plan: TablePlan) -> String {
         let source = column.source
         let name = SQLiteNames.quote(column.targetName)
-        if let rowid = generatedDefaultSQL(column, in: plan), isRowid(column, plan) { return "\(name) INTEGER NOT NULL \(rowid)" }
+        let generated = generatedDefaultSQL(column, in: plan)
+        if let generated, isRowid(column, plan) { return "\(name) INTEGER NOT NULL \(generated)" }
         let type = plan.source.engine == .sqlite && !source.nativeType.isEmpty ? source.nativeType : SQLiteTypes.ddl(for: source.type)
         var definition = "\(name) \(type)"
         if !source.nullable { definition += " NOT NULL" }
         if let value = source.defaultValue, let text = value.textForm, !value.isNull {
             definition += " DEFAULT " + (Double(text) != nil ? text : "'\(text.replacingOccurrences(of: "'", with: "''"))'")
         }
-        if let generated = generatedDefaultSQL(column, in: plan) { definition += " " + generated }
+        if let generated { definition += " " + generated }
         return definition
     }
 
-    /// Whether the column is a counter that is the table's whole primary key: SQLite's rowid.
+    /// Whether the column is a counter that is the table's whole primary key: SQLite's rowid. An unsigned
+    /// 64-bit counter stays DECIMAL_TEXT: its values may not fit the rowid.
     private func isRowid(_ column: ColumnPlan, _ plan: TablePlan) -> Bool {
-        column.isIntegerCounter && plan.targetPrimaryKey == [column.targetName]
+        if case .integer(8, true) = column.writtenType { return false }
+        return column.isIntegerCounter && plan.targetPrimaryKey == [column.targetName]
     }
 
     /// A random version-4 UUID in SQLite's own functions (SQLite has no UUID function).

@@ -2,6 +2,9 @@ import FerryConnectors
 import FerryCore
 import FerryEngine
 import Foundation
+import FerryMySQL
+import FerryPostgres
+import FerrySQLite
 import Testing
 
 @Suite("Counters, generated defaults and objects not copied")
@@ -138,5 +141,17 @@ struct SchemaObjectTests {
         _ = try CounterSync.run(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
                                 plans: try runner.discoverPlans(), margin: 10)
         #expect(try target.query("SELECT nextval('app.invoice_no')") == [["2011"]])
+    }
+
+    @Test("an unsigned 64-bit counter stays a plain column where its values may not fit an identity or the rowid; MySQL keeps AUTO_INCREMENT")
+    func unsignedBigCounter() throws {
+        let id = Column(name: "id", type: .integer(bytes: 8, unsigned: true), nativeType: "bigint(20) unsigned", nullable: false,
+                        generated: .counter(.init()))
+        let plan = TablePlan(identity: TableSchema(id: TableID(schema: "app", name: "t"), engine: .mysql, columns: [id], primaryKey: ["id"]))
+        let url = ConnectionURL(engine: .sqlite, host: "", database: "/tmp/unused.db")
+        #expect(PostgresTarget(url: url).generatedDefaultSQL(plan.columns[0], in: plan) == nil)
+        #expect(SQLiteTarget(url: url).generatedDefaultSQL(plan.columns[0], in: plan) == nil)
+        #expect(MySQLTarget(url: url).generatedDefaultSQL(plan.columns[0], in: plan) == "AUTO_INCREMENT")
+        #expect(try SQLiteTarget(url: url).columnDefinitions(plan) == ["\"id\" DECIMAL_TEXT(20,0) NOT NULL"])
     }
 }
