@@ -16,7 +16,8 @@ extension FullLoadRunner {
         }
     }
 
-    /// The source's views, triggers and routines, which are not copied, each said once.
+    /// The source's views, triggers and routines, which are not copied, each said once. Asked once per load
+    /// (not per discovery: change capture discovers the tables before its load too).
     func uncopiedObjects(_ schemas: [TableSchema]) -> [String] {
         do {
             return try source.uncopiedObjects(of: schemas).map { "\($0) is not copied: Ferry copies tables, their keys, indexes, foreign keys and defaults (docs/type-mapping.md)" }

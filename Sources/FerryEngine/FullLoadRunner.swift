@@ -91,7 +91,11 @@ public struct FullLoadRunner: Sendable {
     /// be read or no table matches) or when `tableErrorLimit` tables failed; otherwise per-table failures
     /// are in the result.
     public func run() async throws -> [TableProgress] {
-        let plans = try await BlockingWork.run("ferry-discover") { [self] in try self.discoverPlans() }
+        let plans = try await BlockingWork.run("ferry-discover") { [self] in
+            let plans = try self.discoverPlans()
+            self.status.warn(self.uncopiedObjects(plans.map(\.source)))
+            return plans
+        }
         guard !plans.isEmpty else { return status.snapshot() }
         let session = try await BlockingWork.run("ferry-snapshot") { [source, options] in
             if let snapshot = options.snapshot { return try source.openSnapshot(workers: options.parallelism, importing: snapshot) }
@@ -135,7 +139,6 @@ public struct FullLoadRunner: Sendable {
         let unmatched = options.mappings.unmatchedRules(in: schemas)
         if let literal = unmatched.first(where: \.literal) { throw literal.error }
         status.warn(unmatched.map(\.description))
-        status.warn(uncopiedObjects(schemas))
         var plans: [TablePlan] = []
         var targets: [TableID: TableID] = [:]
         for schema in schemas where !options.skipTables.contains(schema.id) {

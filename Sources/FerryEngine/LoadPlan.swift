@@ -37,6 +37,7 @@ extension FullLoadRunner {
     /// create them; nothing is written.
     public func plan() throws -> LoadPlan {
         let plans = try discoverPlans()
+        status.warn(uncopiedObjects(plans.map(\.source)))
         var tables: [LoadPlan.Table] = []
         for plan in plans {
             let written = plan.written
