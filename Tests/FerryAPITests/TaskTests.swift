@@ -24,6 +24,19 @@ struct TaskTests {
                 instance["ReplicationInstance", "ReplicationInstanceArn"] as! String, targetPath)
     }
 
+    /// Creates a task over the two SQLite endpoints and waits until it is ready; returns its ARN.
+    static func createTask(_ api: APIClient, _ arns: (source: String, target: String, instance: String, targetPath: String),
+                           id: String, type: String = "full-load", settings: String? = nil) async throws -> String {
+        var input: [String: Any] = [
+            "ReplicationTaskIdentifier": id, "SourceEndpointArn": arns.source, "TargetEndpointArn": arns.target,
+            "ReplicationInstanceArn": arns.instance, "MigrationType": type, "TableMappings": mappings]
+        input["ReplicationTaskSettings"] = settings
+        let created = try await api.ok("CreateReplicationTask", input)
+        let arn = try #require(created["ReplicationTask", "ReplicationTaskArn"] as? String)
+        _ = try await waitForStatus(api, arn, "ready")
+        return arn
+    }
+
     static func waitForStatus(_ api: APIClient, _ arn: String, _ wanted: String) async throws -> [String: Any] {
         for _ in 0..<600 {
             let tasks = try await api.ok("DescribeReplicationTasks", ["Filters": [["Name": "replication-task-arn", "Values": [arn]]]])
@@ -203,11 +216,7 @@ struct TaskTests {
         try await fixture.withClient { api in
             let endpoints = try await Self.setUp(api, directory: fixture.directory, rows: 2000)
             for name in ["was-running", "was-stopping"] {
-                let created = try await api.ok("CreateReplicationTask", [
-                    "ReplicationTaskIdentifier": name, "SourceEndpointArn": endpoints.source, "TargetEndpointArn": endpoints.target,
-                    "ReplicationInstanceArn": endpoints.instance, "MigrationType": "full-load", "TableMappings": Self.mappings])
-                let arn = try #require(created["ReplicationTask", "ReplicationTaskArn"] as? String)
-                _ = try await Self.waitForStatus(api, arn, "ready")
+                let arn = try await Self.createTask(api, endpoints, id: name)
                 if name == "was-running" {
                     _ = try await api.ok("StartReplicationTask", ["ReplicationTaskArn": arn, "StartReplicationTaskType": "start-replication"])
                     _ = try await Self.waitForStatus(api, arn, "stopped")
@@ -243,11 +252,7 @@ struct TaskTests {
         defer { fixture.remove() }
         try await fixture.withClient { api in
             let arns = try await Self.setUp(api, directory: fixture.directory, rows: 100)
-            let created = try await api.ok("CreateReplicationTask", [
-                "ReplicationTaskIdentifier": "streaming", "SourceEndpointArn": arns.source, "TargetEndpointArn": arns.target,
-                "ReplicationInstanceArn": arns.instance, "MigrationType": "full-load-and-cdc", "TableMappings": Self.mappings])
-            let arn = try #require(created["ReplicationTask", "ReplicationTaskArn"] as? String)
-            _ = try await Self.waitForStatus(api, arn, "ready")
+            let arn = try await Self.createTask(api, arns, id: "streaming", type: "full-load-and-cdc")
             _ = try await api.ok("StartReplicationTask", ["ReplicationTaskArn": arn, "StartReplicationTaskType": "start-replication"])
             for _ in 0..<600 {
                 let tables = try await api.ok("DescribeTableStatistics", ["ReplicationTaskArn": arn])["TableStatistics"] as? [[String: Any]] ?? []
