@@ -14,11 +14,10 @@ enum PlanReport {
             out += table.primaryKey.isEmpty ? " (no primary key)\n" : "\n"
             let width = table.columns.map(\.definition.count).max() ?? 0
             for column in table.columns {
-                var line = "  " + column.definition.padding(toLength: width, withPad: " ", startingAt: 0)
-                if column.key { line += "  key" }
-                if column.source.isEmpty { line += "  added" } else if column.source != column.target { line += "  from \(column.source)" }
-                line += rules(column.rules)
-                out += line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+                var notes = column.key ? "  key" : ""
+                if column.source.isEmpty { notes += "  added" } else if column.source != column.target { notes += "  from \(column.source)" }
+                notes += rules(column.rules)
+                out += "  " + (notes.isEmpty ? column.definition : column.definition.padding(toLength: width, withPad: " ", startingAt: 0) + notes) + "\n"
             }
         }
         out += plan.warnings.map { "warning: \($0)\n" }.joined()
