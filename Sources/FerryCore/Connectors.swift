@@ -35,6 +35,11 @@ public protocol SourceConnector: Sendable {
     /// The objects of the selected tables' schemas that Ferry does not copy — views, triggers, routines —
     /// each named with its kind (`view app.active_users`), so that the load can say so.
     func uncopiedObjects(of tables: [TableSchema]) throws -> [String]
+
+    /// Holds off writes on `tables` (and lets reads go on) for at most `timeout` seconds, in a session the
+    /// source ends by itself after that long, so that `task`'s change stream can be drained to the moment
+    /// the freeze began.
+    func freezeWrites(_ tables: [TableID], task: String, timeout: Double) throws -> any WriteFreeze
 }
 
 extension SourceConnector {

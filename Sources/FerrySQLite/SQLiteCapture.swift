@@ -22,8 +22,16 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
     init(url: ConnectionURL, task: String, schemas: [TableSchema]) {
         self.url = url
         self.schemas = schemas
-        name = "ferry_changes_" + String(task.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        name = Self.changeTable(task: task)
     }
+
+    /// The change table of a task: `ferry_changes_<task>` (lower case, other characters as `_`).
+    static func changeTable(task: String) -> String {
+        "ferry_changes_" + String(task.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+
+    /// The operation of a change-table entry that is a cutover marker (its `tbl` holds the marker's text).
+    static let markerOperation = "M"
 
     /// The file, writable (for the triggers and for removing applied entries), waiting for the application's writes.
     private func open() throws -> DatabaseQueue {
@@ -112,8 +120,9 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
             let newest = try SQLiteErrors.wrap(url) {
                 try open().read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(max(seq), 0) FROM \(SQLiteNames.quote(name))") ?? 0 }
             }
-            // At most a part's worth of entries at once, so that memory stays bounded.
-            if newest > last { return try read(upTo: min(newest, last + Int64(ChangeTransaction.partSize))) }
+            // At most a part's worth of entries at once, so that memory stays bounded, and never past a
+            // marker: the run it stops applies nothing written after it.
+            if newest > last { return try read(upTo: try firstMarker(upTo: min(newest, last + Int64(ChangeTransaction.partSize)))) }
             guard Date().addingTimeInterval(0.05) < deadline else { return nil }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -130,9 +139,25 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
             }
         }
         entries.sort { $0.seq < $1.seq }
+        let marker = try SQLiteErrors.wrap(url) {
+            try open().read { db in
+                try String.fetchOne(db, sql: "SELECT tbl FROM \(SQLiteNames.quote(name)) WHERE op = ? AND seq = ?", arguments: [Self.markerOperation, newest])
+            }
+        }
         last = newest
         let time = entries.last.map { Date(timeIntervalSince1970: ($0.at - 2_440_587.5) * 86_400) } ?? Date()
-        return ChangeTransaction(position: String(newest), commitTime: time, changes: entries.flatMap(\.changes))
+        return ChangeTransaction(position: String(newest), commitTime: time, changes: entries.flatMap(\.changes),
+                                 marker: marker.flatMap(StreamMarker.init(text:)))
+    }
+
+    /// The sequence number of the first marker after the last position and up to `newest`, or `newest`.
+    private func firstMarker(upTo newest: Int64) throws -> Int64 {
+        try SQLiteErrors.wrap(url) {
+            try open().read { db in
+                try Int64.fetchOne(db, sql: "SELECT min(seq) FROM \(SQLiteNames.quote(name)) WHERE op = ? AND seq > ? AND seq <= ?",
+                                   arguments: [Self.markerOperation, last, newest])
+            }
+        } ?? newest
     }
 
     private func entries(of schema: TableSchema, through newest: Int64, _ db: Database) throws -> [(seq: Int64, at: Double, changes: [RowChange])] {

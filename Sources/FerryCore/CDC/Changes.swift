@@ -65,14 +65,17 @@ public struct ChangeTransaction: Sendable {
     /// The task-wide number of the first change, which `$AR_H_CHANGE_SEQ` ends with: set by the replication
     /// runner as it reads the stream (counting from 0 in each run); nil outside change processing.
     public var firstChangeNumber: Int?
+    /// The cutover marker this transaction carries, if Ferry wrote one into it.
+    public var marker: StreamMarker?
 
     public init(position: String, commitTime: Date, schemaChanges: [SchemaChange] = [], changes: [RowChange],
-                firstChangeNumber: Int? = nil) {
+                firstChangeNumber: Int? = nil, marker: StreamMarker? = nil) {
         self.position = position
         self.commitTime = commitTime
         self.schemaChanges = schemaChanges
         self.changes = changes
         self.firstChangeNumber = firstChangeNumber
+        self.marker = marker
     }
 }
 

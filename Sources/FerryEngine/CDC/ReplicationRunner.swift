@@ -107,6 +107,8 @@ public struct ReplicationRunner: Sendable {
     public static let stoppedAfterLoad = "Stop Reason STOPPED_AFTER_FULL_LOAD"
     /// DMS's stop reason for a run that stops once the changes made during its load are applied.
     public static let stoppedAfterCachedChanges = "Stop Reason STOPPED_AFTER_CACHED_EVENTS"
+    /// Ferry's stop reason for a run a cutover ended at the moment the source's writes were frozen.
+    public static let stoppedForCutover = "Stop Reason STOPPED_FOR_CUTOVER"
 
     /// Streams, and when a connection to either database breaks (a restart, a cut network), reconnects
     /// with growing pauses (1 s doubling to 30 s) and resumes from the position the target holds.
@@ -286,6 +288,10 @@ public struct ReplicationRunner: Sendable {
                 transaction.firstChangeNumber = changeNumber
                 changeNumber += transaction.changes.count
                 try batch.add(transaction)
+                if transaction.marker?.stops(options.task) == true {
+                    // A cutover froze the source's writes and wrote this: everything before it is applied, nothing after.
+                    reached = Self.stoppedForCutover
+                }
             }
             for (table, transformer) in transformers where !transformer.cutValues.isEmpty {
                 status.lobsCut(table, transformer.cutValues)

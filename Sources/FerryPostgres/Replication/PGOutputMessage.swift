@@ -11,7 +11,9 @@ public enum PGOutputMessage: Equatable, Sendable {
     case update(relation: UInt32, old: [PGColumnValue]?, new: [PGColumnValue])
     case delete(relation: UInt32, old: [PGColumnValue])
     case truncate(relations: [UInt32], cascade: Bool, restartIdentity: Bool)
-    /// Origin, type and logical-message records, which Ferry does not act on.
+    /// A message written by `pg_logical_emit_message` (sent when the stream asks for `messages`).
+    case message(transactional: Bool, lsn: LSN, prefix: String, content: [UInt8])
+    /// Origin and type records, which Ferry does not act on.
     case other(tag: UInt8)
 }
 
@@ -99,7 +101,13 @@ public enum PGOutputDecoder {
             let options = try reader.uint8()
             let relations = try (0..<count).map { _ in try reader.uint32() }
             return .truncate(relations: relations, cascade: options & 1 != 0, restartIdentity: options & 2 != 0)
-        case UInt8(ascii: "O"), UInt8(ascii: "Y"), UInt8(ascii: "M"):
+        case UInt8(ascii: "M"):
+            let flags = try reader.uint8()
+            let lsn = LSN(try reader.uint64())
+            let prefix = try reader.cString()
+            let length = Int(try reader.uint32())
+            return .message(transactional: flags & 1 == 1, lsn: lsn, prefix: prefix, content: Array(try reader.bytes(length)))
+        case UInt8(ascii: "O"), UInt8(ascii: "Y"):
             return .other(tag: tag)
         default:
             throw PGOutputError.malformed("unknown message '\(Character(UnicodeScalar(tag)))'")

@@ -21,7 +21,7 @@ public final class PostgresChangeStream: @unchecked Sendable {
     private var flushed = LSN.zero
     private var received = LSN.zero
     private var lastStatus = Date.distantPast
-    private var pending: (commitTime: Date, schemaChanges: [SchemaChange], changes: [RowChange])?
+    private var pending: (commitTime: Date, schemaChanges: [SchemaChange], changes: [RowChange], marker: StreamMarker?)?
     /// For looking up column types in relation messages (the replication connection is busy streaming).
     private let url: ConnectionURL
     private var catalogConnection: PGConnection?
@@ -54,7 +54,7 @@ public final class PostgresChangeStream: @unchecked Sendable {
     public func start(after position: LSN) throws {
         flushed = position
         received = position
-        try conn.startCopyBoth("START_REPLICATION SLOT \(PGConnection.quote(slot)) LOGICAL \(position) (proto_version '1', publication_names \(PGConnection.literal(PGConnection.quote(publication))))")
+        try conn.startCopyBoth("START_REPLICATION SLOT \(PGConnection.quote(slot)) LOGICAL \(position) (proto_version '1', messages 'true', publication_names \(PGConnection.literal(PGConnection.quote(publication))))")
     }
 
     /// The next committed transaction, or nil when none completes within `timeout` seconds. Answers
@@ -98,7 +98,7 @@ public final class PostgresChangeStream: @unchecked Sendable {
     private func handle(_ message: PGOutputMessage) throws -> ChangeTransaction? {
         switch message {
         case let .begin(_, commitTime, _):
-            pending = (commitTime, [], [])
+            pending = (commitTime, [], [], nil)
         case let .relation(relation):
             let previous = relations[relation.id]?.relation
             let changes = try schemaChanges(relation, previous: previous)
@@ -107,7 +107,7 @@ public final class PostgresChangeStream: @unchecked Sendable {
             relations[relation.id] = KnownRelation(relation: relation, table: table, names: relation.columns.map(\.name),
                                                    types: relation.columns.map { schema?.column(named: $0.name)?.type ?? .text })
             if !changes.isEmpty {
-                if pending == nil { pending = (Date(), [], []) }
+                if pending == nil { pending = (Date(), [], [], nil) }
                 pending?.schemaChanges += changes
             }
         case let .insert(id, new):
@@ -122,10 +122,17 @@ public final class PostgresChangeStream: @unchecked Sendable {
         case let .truncate(ids, _, _):
             for id in ids { try append(id, .truncate, new: nil, old: nil) }
         case let .commit(_, endLSN, commitTime):
-            let changes = pending?.changes ?? [], schemaChanges = pending?.schemaChanges ?? []
+            let changes = pending?.changes ?? [], schemaChanges = pending?.schemaChanges ?? [], marker = pending?.marker
             pending = nil
             received = max(received, endLSN)
-            return ChangeTransaction(position: endLSN.description, commitTime: commitTime, schemaChanges: schemaChanges, changes: changes)
+            return ChangeTransaction(position: endLSN.description, commitTime: commitTime, schemaChanges: schemaChanges, changes: changes,
+                                     marker: marker)
+        case let .message(transactional, _, prefix, content):
+            // Ferry's cutover markers are written in transactions of their own; anyone else's messages are not Ferry's business.
+            if transactional, prefix == StreamMarker.prefix, let marker = StreamMarker(text: String(decoding: content, as: UTF8.self)) {
+                if pending == nil { pending = (Date(), [], [], nil) }
+                pending?.marker = marker
+            }
         case .other:
             break
         }
@@ -148,7 +155,7 @@ public final class PostgresChangeStream: @unchecked Sendable {
         }
         let change = RowChange(table: known.table, kind: kind, columns: known.names,
                                values: new.map(values) ?? [], oldValues: old.map(values))
-        if pending == nil { pending = (Date(), [], []) }
+        if pending == nil { pending = (Date(), [], [], nil) }
         pending?.changes.append(change)
     }
 
@@ -156,7 +163,7 @@ public final class PostgresChangeStream: @unchecked Sendable {
     /// position of the last complete transaction.
     private func takePart() -> ChangeTransaction? {
         guard let open = pending, open.changes.count >= ChangeTransaction.partSize else { return nil }
-        pending = (open.commitTime, [], [])
+        pending = (open.commitTime, [], [], nil)
         return ChangeTransaction(position: received.description, commitTime: open.commitTime, schemaChanges: open.schemaChanges, changes: open.changes)
     }
 

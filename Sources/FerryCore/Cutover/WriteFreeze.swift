@@ -1,0 +1,28 @@
+import Foundation
+
+/// Writes on a source's migrated tables held off for a cutover, by a session of Ferry's own. The source
+/// bounds the freeze by itself (a lock and idle timeout on the session, a transaction that dies with the
+/// process), so a Ferry that crashes or hangs never leaves the source frozen past the cutover's timeout.
+/// Every call blocks.
+public protocol WriteFreeze: AnyObject, Sendable {
+    /// How the writes are held off, for the report (`LOCK TABLE … IN EXCLUSIVE MODE`).
+    var method: String { get }
+
+    /// Writes `marker` into the change stream and returns the position a target must have applied to have
+    /// every change committed before the freeze.
+    func write(_ marker: StreamMarker) throws -> String
+
+    /// Whether a target that has applied through `applied` holds everything up to `marker` (a position
+    /// `write` returned).
+    func reached(_ marker: String, applied: String) -> Bool
+
+    /// Lets writes go on again. Idempotent; the freeze also ends when its session does.
+    func release() throws
+}
+
+extension SourceConnector {
+    /// Engines that cannot freeze writes yet refuse a cutover.
+    public func freezeWrites(_ tables: [TableID], task: String, timeout: Double) throws -> any WriteFreeze {
+        throw FerryError(.invalidParameter, "a cutover from a \(engine.displayName) source is not supported yet: stop the application's writes, wait until the task's CDC latency is 0, then stop the task")
+    }
+}

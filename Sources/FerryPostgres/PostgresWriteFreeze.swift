@@ -1,0 +1,60 @@
+import FerryCore
+import Foundation
+
+/// Writes frozen on PostgreSQL by `LOCK TABLE … IN EXCLUSIVE MODE` in a transaction of Ferry's own:
+/// reads go on, every write waits. The lock is taken under `lock_timeout` (a long transaction that holds
+/// a table fails the freeze rather than stretching it), and the session then ends itself after
+/// `idle_in_transaction_session_timeout`, so the locks never outlive the cutover's timeout. Markers are
+/// logical messages (`pg_logical_emit_message`) written from a second connection, each committed in a
+/// transaction of its own.
+final class PostgresWriteFreeze: WriteFreeze, @unchecked Sendable {
+    let method: String
+    private let locks: PGConnection
+    private let markers: PGConnection
+    private var released = false
+
+    init(url: ConnectionURL, tables: [TableID], timeout: Double) throws {
+        let list = tables.map { PGConnection.quote($0) }.joined(separator: ", ")
+        method = "LOCK TABLE \(list) IN EXCLUSIVE MODE"
+        markers = try PGConnection(url)
+        locks = try PGConnection(url)
+        let started = Date()
+        try locks.execute("BEGIN; SET LOCAL lock_timeout = \(Self.milliseconds(timeout))")
+        do {
+            try locks.execute(method)
+        } catch let error as FerryError where error.message.contains("lock timeout") {
+            try? locks.execute("ROLLBACK")
+            throw FerryError(.database, "PostgreSQL \(url.location): writes could not be frozen within \(timeout) s: a transaction holds one of \(list) (see pg_locks and pg_stat_activity), so the freeze would outlast the timeout")
+        }
+        let left = timeout - Date().timeIntervalSince(started)
+        try locks.execute("SET LOCAL idle_in_transaction_session_timeout = \(Self.milliseconds(left))")
+    }
+
+    private static func milliseconds(_ seconds: Double) -> Int { max(1, Int((seconds * 1000).rounded(.up))) }
+
+    func write(_ marker: StreamMarker) throws -> String {
+        let rows = try markers.query("SELECT pg_logical_emit_message(true, \(PGConnection.literal(StreamMarker.prefix)), \(PGConnection.literal(marker.text)))::text")
+        guard let text = rows.first?[0], LSN(text) != nil else {
+            throw FerryError(.database, "PostgreSQL \(locks.location): pg_logical_emit_message returned no position")
+        }
+        return text
+    }
+
+    /// The stored position is the end of the transaction the target applied last, past the marker's own.
+    func reached(_ marker: String, applied: String) -> Bool {
+        guard let marker = LSN(marker), let applied = LSN(applied) else { return false }
+        return applied >= marker
+    }
+
+    func release() throws {
+        guard !released else { return }
+        released = true
+        try locks.execute("COMMIT")
+    }
+}
+
+extension PostgresSource {
+    public func freezeWrites(_ tables: [TableID], task: String, timeout: Double) throws -> any WriteFreeze {
+        try PostgresWriteFreeze(url: url, tables: tables, timeout: timeout)
+    }
+}
