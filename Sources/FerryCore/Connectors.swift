@@ -40,6 +40,14 @@ public protocol SourceConnector: Sendable {
     /// source ends by itself after that long, so that `task`'s change stream can be drained to the moment
     /// the freeze began.
     func freezeWrites(_ tables: [TableID], task: String, timeout: Double) throws -> any WriteFreeze
+
+    /// Writes `marker` into `task`'s change stream while writes go on (to time the stream's round trip)
+    /// and returns its position.
+    func writeMarker(_ marker: StreamMarker, task: String) throws -> String
+
+    /// Whether a target that has applied through `applied` holds everything up to `marker`, a position a
+    /// marker was written at.
+    func position(_ applied: String, covers marker: String) -> Bool
 }
 
 extension SourceConnector {

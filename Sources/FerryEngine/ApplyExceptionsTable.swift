@@ -6,7 +6,7 @@ import Foundation
 /// STATEMENT, ERROR). STATEMENT holds the skipped row as JSON, ERROR what the target or the
 /// transformation said.
 public enum ApplyExceptionsTable {
-    public static let name = "awsdms_apply_exceptions"
+    public static let name = ControlTableNames.applyExceptions
 
     /// One skipped row.
     public struct Record: Sendable, Equatable {

@@ -126,7 +126,7 @@ public struct FullLoadRunner: Sendable {
 
     /// Discovers the source tables and turns each into a plan; records tables that cannot be planned.
     public func discoverPlans() throws -> [TablePlan] {
-        let schemas = try source.discover(options.mappings)
+        let schemas = try source.discoverTables(options.mappings)
         let found = Set(schemas.map(\.id))
         for missing in options.mappings.explicitTables where !found.contains(missing) {
             var progress = TableProgress(source: missing, target: missing, state: .missing)

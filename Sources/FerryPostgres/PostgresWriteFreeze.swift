@@ -33,17 +33,16 @@ final class PostgresWriteFreeze: WriteFreeze, @unchecked Sendable {
     private static func milliseconds(_ seconds: Double) -> Int { max(1, Int((seconds * 1000).rounded(.up))) }
 
     func write(_ marker: StreamMarker) throws -> String {
-        let rows = try markers.query("SELECT pg_logical_emit_message(true, \(PGConnection.literal(StreamMarker.prefix)), \(PGConnection.literal(marker.text)))::text")
-        guard let text = rows.first?[0], LSN(text) != nil else {
-            throw FerryError(.database, "PostgreSQL \(locks.location): pg_logical_emit_message returned no position")
-        }
-        return text
+        try Self.write(marker, on: markers)
     }
 
-    /// The stored position is the end of the transaction the target applied last, past the marker's own.
-    func reached(_ marker: String, applied: String) -> Bool {
-        guard let marker = LSN(marker), let applied = LSN(applied) else { return false }
-        return applied >= marker
+    /// Writes a marker as a transactional logical message, committed on its own; returns the message's LSN.
+    static func write(_ marker: StreamMarker, on conn: PGConnection) throws -> String {
+        let rows = try conn.query("SELECT pg_logical_emit_message(true, \(PGConnection.literal(StreamMarker.prefix)), \(PGConnection.literal(marker.text)))::text")
+        guard let text = rows.first?[0], LSN(text) != nil else {
+            throw FerryError(.database, "PostgreSQL \(conn.location): pg_logical_emit_message returned no position")
+        }
+        return text
     }
 
     func release() throws {
@@ -56,5 +55,15 @@ final class PostgresWriteFreeze: WriteFreeze, @unchecked Sendable {
 extension PostgresSource {
     public func freezeWrites(_ tables: [TableID], task: String, timeout: Double) throws -> any WriteFreeze {
         try PostgresWriteFreeze(url: url, tables: tables, timeout: timeout)
+    }
+
+    public func writeMarker(_ marker: StreamMarker, task: String) throws -> String {
+        try PostgresWriteFreeze.write(marker, on: PGConnection(url))
+    }
+
+    /// The stored position is the end of the transaction the target applied last, past the marker's own.
+    public func position(_ applied: String, covers marker: String) -> Bool {
+        guard let marker = LSN(marker), let applied = LSN(applied) else { return false }
+        return applied >= marker
     }
 }

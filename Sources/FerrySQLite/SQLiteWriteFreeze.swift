@@ -25,21 +25,20 @@ final class SQLiteWriteFreeze: WriteFreeze, @unchecked Sendable {
         }
     }
 
+    /// Under the freeze a `sync` marker needs no entry: the last sequence number is where the freeze began.
     func write(_ marker: StreamMarker) throws -> String {
-        let log = SQLiteNames.quote(changeTable)
-        return try SQLiteErrors.wrap(url) {
-            try queue.inDatabase { db in
-                if marker.kind == .stop {
-                    try db.execute(sql: "INSERT INTO \(log) (tbl, op) VALUES (?, ?)", arguments: [marker.text, SQLiteCapture.markerOperation])
-                }
-                return String(try Int64.fetchOne(db, sql: "SELECT COALESCE(max(seq), 0) FROM \(log)") ?? 0)
-            }
+        try SQLiteErrors.wrap(url) {
+            try queue.inDatabase { db in try Self.write(marker, into: changeTable, db, entry: marker.kind == .stop) }
         }
     }
 
-    func reached(_ marker: String, applied: String) -> Bool {
-        guard let marker = Int64(marker), let applied = Int64(applied) else { return false }
-        return applied >= marker
+    /// Appends the marker's entry to the change table (when `entry`); returns the last sequence number.
+    static func write(_ marker: StreamMarker, into changeTable: String, _ db: Database, entry: Bool) throws -> String {
+        let log = SQLiteNames.quote(changeTable)
+        if entry {
+            try db.execute(sql: "INSERT INTO \(log) (tbl, op) VALUES (?, ?)", arguments: [marker.text, SQLiteCapture.markerOperation])
+        }
+        return String(try Int64.fetchOne(db, sql: "SELECT COALESCE(max(seq), 0) FROM \(log)") ?? 0)
     }
 
     func release() throws {
@@ -54,5 +53,20 @@ final class SQLiteWriteFreeze: WriteFreeze, @unchecked Sendable {
 extension SQLiteSource {
     public func freezeWrites(_ tables: [TableID], task: String, timeout: Double) throws -> any WriteFreeze {
         try SQLiteWriteFreeze(url: url, task: task, timeout: timeout)
+    }
+
+    public func writeMarker(_ marker: StreamMarker, task: String) throws -> String {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return try SQLiteErrors.wrap(url) {
+            try DatabaseQueue(path: url.database ?? "", configuration: configuration).write { db in
+                try SQLiteWriteFreeze.write(marker, into: SQLiteCapture.changeTable(task: task), db, entry: true)
+            }
+        }
+    }
+
+    public func position(_ applied: String, covers marker: String) -> Bool {
+        guard let marker = Int64(marker), let applied = Int64(applied) else { return false }
+        return applied >= marker
     }
 }

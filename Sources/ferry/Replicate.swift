@@ -37,6 +37,10 @@ enum Replicate {
             Terminal.error("\(error)")
             throw ExitCode(Migrate.exitCode(error))
         }
+        if final.stopReason == ReplicationRunner.stoppedForCutover {
+            Terminal.line("stopped for a cutover at source position \(final.position ?? "-") after \(final.transactionsApplied) transactions (\(final.changesApplied) changes): the target has every change made before the source's writes were frozen")
+            return
+        }
         if let reason = final.stopReason {
             Terminal.line("reached the stop position (\(reason)) at source position \(final.position ?? "-") after \(final.transactionsApplied) transactions (\(final.changesApplied) changes)")
             return

@@ -29,5 +29,5 @@ public enum ApplyStatements {
     }
 
     /// The name of the table that records each task's applied position on the target.
-    public static let statusTable = "ferry_apply_status"
+    public static let statusTable = ControlTableNames.applyStatus
 }

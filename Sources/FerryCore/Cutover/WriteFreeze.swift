@@ -9,12 +9,8 @@ public protocol WriteFreeze: AnyObject, Sendable {
     var method: String { get }
 
     /// Writes `marker` into the change stream and returns the position a target must have applied to have
-    /// every change committed before the freeze.
+    /// every change committed before the freeze (compare with ``SourceConnector/position(_:covers:)``).
     func write(_ marker: StreamMarker) throws -> String
-
-    /// Whether a target that has applied through `applied` holds everything up to `marker` (a position
-    /// `write` returned).
-    func reached(_ marker: String, applied: String) -> Bool
 
     /// Lets writes go on again. Idempotent; the freeze also ends when its session does.
     func release() throws
@@ -23,6 +19,16 @@ public protocol WriteFreeze: AnyObject, Sendable {
 extension SourceConnector {
     /// Engines that cannot freeze writes yet refuse a cutover.
     public func freezeWrites(_ tables: [TableID], task: String, timeout: Double) throws -> any WriteFreeze {
-        throw FerryError(.invalidParameter, "a cutover from a \(engine.displayName) source is not supported yet: stop the application's writes, wait until the task's CDC latency is 0, then stop the task")
+        throw Self.noCutover(engine)
+    }
+
+    public func writeMarker(_ marker: StreamMarker, task: String) throws -> String {
+        throw Self.noCutover(engine)
+    }
+
+    public func position(_ applied: String, covers marker: String) -> Bool { false }
+
+    private static func noCutover(_ engine: EngineKind) -> FerryError {
+        FerryError(.invalidParameter, "a cutover from a \(engine.displayName) source is not supported yet: stop the application's writes, wait until the task's CDC latency is 0, then stop the task")
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// validation, with DMS's columns (TASK_NAME, TABLE_OWNER, TABLE_NAME, FAILURE_TIME, KEY_TYPE, KEY,
 /// FAILURE_TYPE, DETAILS).
 public enum ValidationFailuresTable {
-    public static let name = "awsdms_validation_failures_v1"
+    public static let name = ControlTableNames.validationFailures
 
     /// The table's definition in the target engine's own types.
     static func schema(_ id: TableID, engine: EngineKind) -> TableSchema {

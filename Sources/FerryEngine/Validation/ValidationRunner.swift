@@ -60,7 +60,7 @@ public struct ValidationRunner: Sendable {
     }
 
     func pairs() throws -> [Pair] {
-        let schemas = try source.discover(mappings)
+        let schemas = try source.discoverTables(mappings)
         if let literal = mappings.unmatchedRules(in: schemas).first(where: \.literal) { throw literal.error }
         var plans: [TablePlan] = []
         var pairs: [Pair] = []

@@ -1,0 +1,21 @@
+/// The tables Ferry (and DMS) keep on a target. A database that is the target of one task and the source
+/// of another (replication back after a cutover) holds them, and they are never migrated unless a rule
+/// names them exactly.
+public enum ControlTableNames {
+    /// Each task's applied position.
+    public static let applyStatus = "ferry_apply_status"
+    /// DMS's rows skipped under `DataErrorPolicy` LOG_ERROR.
+    public static let applyExceptions = "awsdms_apply_exceptions"
+    /// DMS's rows that failed validation.
+    public static let validationFailures = "awsdms_validation_failures_v1"
+
+    public static let all: Set<String> = [applyStatus, applyExceptions, validationFailures]
+}
+
+extension SourceConnector {
+    /// The tables the mappings select, without the control tables no rule names exactly.
+    public func discoverTables(_ mappings: TableMappings) throws -> [TableSchema] {
+        let explicit = Set(mappings.explicitTables)
+        return try discover(mappings).filter { !ControlTableNames.all.contains($0.id.name) || explicit.contains($0.id) }
+    }
+}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import FerryConnectors
+import FerryCore
+import FerryEngine
+import Foundation
+
+/// The flags `ferry cutover` and `ferry rollback` share.
+struct CutoverFlags: ParsableArguments {
+    @Option(help: "Source database URL: the database the application writes to now.")
+    var source: String
+
+    @Option(help: "Target database URL: the database the application moves to.")
+    var target: String
+
+    @Option(help: "The `ferry migrate` task that keeps the target in sync (its --task; default: derived from the two URLs, as `ferry migrate` derives it).")
+    var task: String?
+
+    @Option(name: .customLong("table-mappings"), help: "The DMS table-mapping JSON file the migration used.")
+    var tableMappings: String?
+
+    @Option(name: .customLong("max-lag"), help: "Refuse to freeze writes when a marker takes longer than this many seconds to reach the target.")
+    var maxLag: Double = 30
+
+    @Option(help: "The longest write pause allowed, in seconds; when it runs out everything is undone and writes resume.")
+    var timeout: Double = 30
+
+    @Option(help: "full (compare every migrated table while writes are frozen; undo on any difference) or none.")
+    var validate: String = "full"
+
+    @Flag(name: .customLong("no-reverse"), help: "Do not prepare replication back to the source (no rollback).")
+    var noReverse = false
+
+    @Flag(name: .customLong("dry-run"), help: "Check the guardrails and print every step, lock and position; change nothing.")
+    var dryRun = false
+
+    @Option(help: "The cutover journal (default: ferry-cutover-<task>.json here); a cutover interrupted by a crash is undone from it.")
+    var journal: String?
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    @Flag(help: "Log each step on standard error.")
+    var verbose = false
+
+    /// Checks the flags; `field` names the flag in errors.
+    func parsed() throws -> (source: ConnectionURL, target: ConnectionURL, mappings: TableMappings) {
+        guard maxLag > 0 else { throw FerryError.invalidParameter("--max-lag", "must be above 0 seconds") }
+        guard timeout > 0 else { throw FerryError.invalidParameter("--timeout", "must be above 0 seconds") }
+        guard ["full", "none"].contains(validate) else { throw FerryError.invalidParameter("--validate", "must be full or none, got '\(validate)'") }
+        return (try ConnectionURL.parse(source, field: "--source"), try ConnectionURL.parse(target, field: "--target"),
+                try MappingsFile.load(tableMappings))
+    }
+}
+
+struct Cutover: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Move the application from the source to the target: freeze writes, prove the target has every change, sync counters, start replication back, release.",
+        discussion: """
+        Runs beside `ferry migrate --mode full-load-and-cdc` (or cdc), which keeps the target in sync. The
+        two meet in the source's change stream: the cutover writes a marker there while writes are frozen,
+        and the migrate run stops exactly at it. Exit code 0 means the cutover completed (the application may
+        move), 1 that it was refused or undone (the source stays primary), 2 bad input. See docs/cutover.md.
+        """
+    )
+
+    @OptionGroup var flags: CutoverFlags
+
+    func run() async throws {
+        try await CutoverCommand.run(flags, rollback: false)
+    }
+}
+
+struct Rollback: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Move the application back after a cutover: the same steps the other way, over the reverse replication the cutover started.",
+        discussion: """
+        Takes the same --source, --target and --task as the cutover did. It freezes the target, waits until
+        the reverse task has applied every change to the source, syncs the source's counters and prepares the
+        forward task again from where the source stands.
+        """
+    )
+
+    @OptionGroup var flags: CutoverFlags
+
+    func run() async throws {
+        try await CutoverCommand.run(flags, rollback: true)
+    }
+}
+
+/// What `ferry cutover` and `ferry rollback` do: the same runner, with source and target swapped for a rollback.
+enum CutoverCommand {
+    static func run(_ flags: CutoverFlags, rollback: Bool) async throws {
+        let parsed: (source: ConnectionURL, target: ConnectionURL, mappings: TableMappings)
+        do { parsed = try flags.parsed() } catch let error as FerryError {
+            Terminal.error(error.message)
+            throw ExitCode(2)
+        }
+        let forwardTask = flags.task ?? Replicate.defaultTask(parsed.source, parsed.target)
+        let reverseTask = forwardTask + "-reverse"
+        // A rollback is a cutover of the reverse task, whose own reverse is the forward task started afresh.
+        let (from, to) = rollback ? (parsed.target, parsed.source) : (parsed.source, parsed.target)
+        let task = rollback ? reverseTask : forwardTask
+        var options = CutoverOptions(task: task, reverseTask: rollback ? forwardTask : reverseTask)
+        options.maxLag = flags.maxLag
+        options.timeout = flags.timeout
+        options.reverse = !flags.noReverse
+        options.dryRun = flags.dryRun
+        options.validate = flags.validate == "full"
+        let mappings: TableMappings
+        do {
+            mappings = rollback ? try reverseMappings(forwardTask, parsed) : parsed.mappings
+        } catch let error as FerryError {
+            Terminal.error(error.message)
+            throw ExitCode(2)
+        }
+        let journalPath = flags.journal ?? "ferry-cutover-\(forwardTask).json"
+        let source = Connectors.source(for: from), target = Connectors.target(for: to)
+        let load = FullLoadOptions(mappings: mappings)
+        let quiet = flags.json
+        let runner = CutoverRunner(
+            source: source, target: target, targetAsSource: Connectors.source(for: to), load: load, options: options,
+            journal: FileCutoverJournal(path: journalPath),
+            hooks: CutoverHooks(
+                startReverse: { reverse, position in
+                    let file = rollback ? flags.tableMappings : try writeReverseMappings(source: source, target: target, load: load, forwardTask: forwardTask)
+                    if !quiet {
+                        Terminal.line("replicate back with: ferry migrate --mode cdc --source '\(to)' --target '\(from)' --task \(reverse) --cdc-start-position \(position)"
+                            + (file.map { " --table-mappings \($0)" } ?? ""))
+                    }
+                },
+                resumeForward: {
+                    throw FerryError(.invalidParameter, "if `ferry migrate` for task \(task) stopped, run it again with the same arguments: it resumes where it stopped")
+                }),
+            logger: CLILogging.logger(verbose: flags.verbose))
+        do {
+            if let undone = try await runner.recover() {
+                Terminal.warning("cutover \(undone.id), interrupted at \(undone.machine.failedStep?.rawValue ?? "?"), was undone")
+                undone.warnings.forEach { Terminal.warning($0) }
+            }
+            let record = try await runner.run { record in
+                if !quiet, !record.machine.isFinished, let step = record.machine.step { Terminal.line("\(rollback ? "rollback" : "cutover"): \(step.rawValue)") }
+            }
+            Terminal.line(quiet ? CutoverReport.json(record) : CutoverReport.text(record, rollback: rollback))
+            if record.machine.step != .completed { throw ExitCode(1) }
+        } catch let error as FerryError {
+            Terminal.error(error.message)
+            throw ExitCode(error.kind == .invalidParameter ? 2 : 1)
+        }
+    }
+
+    /// Writes the reverse task's mappings to `ferry-cutover-<task>-reverse.json` here and returns its path.
+    static func writeReverseMappings(source: any SourceConnector, target: any TargetConnector, load: FullLoadOptions,
+                                     forwardTask: String) throws -> String {
+        let plans = try FullLoadRunner(source: source, target: target, options: load, status: FullLoadStatus()).discoverPlans()
+        let path = "ferry-cutover-\(forwardTask)-reverse.json"
+        try Data(try ReverseMappings.json(plans, target: target).utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// The reverse task's mappings, as the cutover wrote them.
+    static func reverseMappings(_ forwardTask: String, _ parsed: (source: ConnectionURL, target: ConnectionURL, mappings: TableMappings)) throws -> TableMappings {
+        let plans = try FullLoadRunner(source: Connectors.source(for: parsed.source), target: Connectors.target(for: parsed.target),
+                                       options: FullLoadOptions(mappings: parsed.mappings), status: FullLoadStatus()).discoverPlans()
+        return try TableMappings(json: try ReverseMappings.json(plans, target: Connectors.target(for: parsed.target)))
+    }
+}
