@@ -202,6 +202,11 @@ public protocol TargetConnector: Sendable {
     /// Creates the plan's foreign keys whose referenced tables are among `loaded`.
     func createForeignKeys(_ plan: TablePlan, loaded: [TableID: TablePlan]) throws
 
+    /// Removes the write fence an earlier cutover put on these tables (``WriteFreeze/fence(note:)``), so the
+    /// application can write to them again: the database became the primary once more. Nothing to do
+    /// where there is none.
+    func removeWriteFence(_ tables: [TableID]) throws
+
     /// Opens a connection that applies captured changes, creating the `ferry_apply_status` control table
     /// in `controlSchema` (empty: the engine's default) when it does not exist.
     func openApplier(controlSchema: String) throws -> any ChangeApplier
@@ -223,6 +228,9 @@ extension TargetConnector {
     public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
         try load(plan, encoding: encoding, from: pipe, commitRows: nil, progress: progress)
     }
+
+    /// Engines that cannot fence writes have no fence to remove.
+    public func removeWriteFence(_ tables: [TableID]) throws {}
 
     /// Targets that cannot add a key to an existing table create it with the table: nothing to do.
     public func addPrimaryKey(_ plan: TablePlan) throws {}

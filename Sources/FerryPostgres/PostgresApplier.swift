@@ -13,6 +13,7 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         conn = try PGConnection(url)
         status = TableID(schema: controlSchema.isEmpty ? "public" : controlSchema, name: ApplyStatements.statusTable)
         try conn.execute("""
+            \(PostgresWriteFence.applierSetting);
             CREATE SCHEMA IF NOT EXISTS \(PGConnection.quote(status.schema));
             CREATE TABLE IF NOT EXISTS \(PGConnection.quote(status)) (task_name varchar(255) PRIMARY KEY,
               source_position varchar(255) NOT NULL, source_commit_time timestamptz, applied_at timestamptz NOT NULL)

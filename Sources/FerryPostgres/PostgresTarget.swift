@@ -6,6 +6,11 @@ public struct PostgresTarget: TargetConnector {
         try PostgresApplier(url: url, controlSchema: controlSchema)
     }
 
+    public func removeWriteFence(_ tables: [TableID]) throws {
+        let conn = try PGConnection(url)
+        for table in tables { try conn.execute(PostgresWriteFence.removeSQL(table)) }
+    }
+
     /// PostgreSQL's COPY text format, passed through unchanged between two PostgreSQL servers.
     public static let copyText = NativeEncoding("postgres-copy-text")
     /// PostgreSQL's COPY binary format: cheaper for both servers, but only for identical column types.

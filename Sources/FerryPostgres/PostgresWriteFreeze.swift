@@ -11,9 +11,11 @@ final class PostgresWriteFreeze: WriteFreeze, @unchecked Sendable {
     let method: String
     private let locks: PGConnection
     private let markers: PGConnection
+    private let tables: [TableID]
     private var released = false
 
     init(url: ConnectionURL, tables: [TableID], timeout: Double) throws {
+        self.tables = tables
         let list = tables.map { PGConnection.quote($0) }.joined(separator: ", ")
         method = "LOCK TABLE \(list) IN EXCLUSIVE MODE"
         markers = try PGConnection(url)
@@ -45,10 +47,55 @@ final class PostgresWriteFreeze: WriteFreeze, @unchecked Sendable {
         return text
     }
 
+    /// A statement trigger on each table, created inside the locking transaction: a writer that waited
+    /// on the lock sees it once the lock is granted.
+    func fence(note: String) throws {
+        for schema in Set(tables.map(\.schema)).sorted() { try locks.execute(PostgresWriteFence.functionSQL(schema: schema)) }
+        for table in tables { try locks.execute(PostgresWriteFence.triggerSQL(table, note: note)) }
+    }
+
     func release() throws {
         guard !released else { return }
         released = true
         try locks.execute("COMMIT")
+    }
+
+    func abandon() throws {
+        guard !released else { return }
+        released = true
+        try locks.execute("ROLLBACK")
+    }
+}
+
+/// The write fence on PostgreSQL: a `BEFORE … FOR EACH STATEMENT` trigger `ferry_write_fence` that raises
+/// `read_only_sql_transaction` unless the session set `ferry.applier` (Ferry's appliers do).
+enum PostgresWriteFence {
+    static let name = "ferry_write_fence"
+    /// The session setting Ferry's appliers set, which the fence lets through.
+    static let applierSetting = "SET ferry.applier = 'on'"
+
+    static func functionSQL(schema: String) -> String {
+        """
+        CREATE OR REPLACE FUNCTION \(PGConnection.quote(schema)).\(name)() RETURNS trigger LANGUAGE plpgsql AS $fence$
+        BEGIN
+          IF current_setting('ferry.applier', true) IS DISTINCT FROM 'on' THEN
+            RAISE EXCEPTION USING ERRCODE = 'read_only_sql_transaction', MESSAGE = TG_ARGV[0];
+          END IF;
+          RETURN NULL;
+        END $fence$
+        """
+    }
+
+    static func triggerSQL(_ table: TableID, note: String) -> String {
+        """
+        DROP TRIGGER IF EXISTS \(name) ON \(PGConnection.quote(table));
+        CREATE TRIGGER \(name) BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON \(PGConnection.quote(table))
+          FOR EACH STATEMENT EXECUTE FUNCTION \(PGConnection.quote(table.schema)).\(name)(\(PGConnection.literal("\(table): \(note)")))
+        """
+    }
+
+    static func removeSQL(_ table: TableID) -> String {
+        "DROP TRIGGER IF EXISTS \(name) ON \(PGConnection.quote(table))"
     }
 }
 

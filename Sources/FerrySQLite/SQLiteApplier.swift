@@ -53,7 +53,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     func apply(_ batch: ChangeBatch, task: String?) throws {
         guard let position = batch.position else { return }
         try SQLiteErrors.wrap(url) {
-            try queue.write { db in
+            try queue.write { db in try SQLiteWriteFence.bypassing(db) {
                 for (plan, changes) in batch.tables {
                     let table = SQLiteNames.quote(plan.target.name)
                     let key = plan.targetPrimaryKey.map(SQLiteNames.quote)
@@ -76,7 +76,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
                     ON CONFLICT (task_name) DO UPDATE SET source_position = excluded.source_position,
                       source_commit_time = excluded.source_commit_time, applied_at = excluded.applied_at
                     """, arguments: [task, position, batch.commitTime.map { ISO8601DateFormatter().string(from: $0) }])
-            }
+            } }
         }
     }
 

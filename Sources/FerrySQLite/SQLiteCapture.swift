@@ -18,6 +18,7 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
     private let name: String
     private var last: Int64 = 0
     private var queue: DatabaseQueue?
+    private var cleanerQueue: DatabaseQueue?
 
     init(url: ConnectionURL, task: String, schemas: [TableSchema]) {
         self.url = url
@@ -208,12 +209,28 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
         return result
     }
 
-    /// Removes the applied entries, so the change table stays small.
+    /// Removes the applied entries, so the change table stays small. Never waits for the file's write
+    /// lock (a cutover's freeze holds it while the stream drains): when it is taken, the entries go at the
+    /// next acknowledgement.
     func acknowledge(_ position: String) throws {
         guard let seq = Int64(position) else { return }
         try SQLiteErrors.wrap(url) {
-            try open().write { db in try db.execute(sql: "DELETE FROM \(SQLiteNames.quote(name)) WHERE seq <= ?", arguments: [seq]) }
+            do {
+                try cleaner().write { db in try db.execute(sql: "DELETE FROM \(SQLiteNames.quote(name)) WHERE seq <= ?", arguments: [seq]) }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+                return
+            }
         }
+    }
+
+    /// A connection that gives up on the write lock at once, for acknowledgements.
+    private func cleaner() throws -> DatabaseQueue {
+        if let cleanerQueue { return cleanerQueue }
+        var configuration = Configuration()
+        configuration.busyMode = .immediateError
+        let queue = try SQLiteErrors.wrap(url) { try DatabaseQueue(path: url.database ?? "", configuration: configuration) }
+        cleanerQueue = queue
+        return queue
     }
 
     /// Not measured: the change table is emptied as the target applies.

@@ -2,15 +2,16 @@ import FerryCore
 import GRDB
 
 /// Reads table structure from `sqlite_master` and the table PRAGMAs. SQLite's own tables and the change
-/// tables of Ferry's trigger capture (`ferry_changes_…`) are not the user's and are never listed.
+/// tables of Ferry's trigger capture (`ferry_changes_…`) and the write fence's bypass table are not the
+/// user's and are never listed.
 enum SQLiteCatalog {
     static let schema = "main"
 
     static func discover(_ db: Database, _ mappings: TableMappings) throws -> [TableSchema] {
         let names = try String.fetchAll(db, sql: """
             SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-              AND name NOT LIKE 'ferry\\_changes\\_%' ESCAPE '\\' ORDER BY name
-            """)
+              AND name NOT LIKE 'ferry\\_changes\\_%' ESCAPE '\\' AND name != ? ORDER BY name
+            """, arguments: [SQLiteWriteFence.bypassTable])
         var tables: [TableSchema] = []
         for name in names {
             let id = TableID(schema: schema, name: name)

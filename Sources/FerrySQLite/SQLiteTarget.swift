@@ -10,6 +10,14 @@ public struct SQLiteTarget: TargetConnector {
         try SQLiteApplier(target: self)
     }
 
+    public func removeWriteFence(_ tables: [TableID]) throws {
+        try SQLiteErrors.wrap(url) {
+            try open().write { db in
+                for table in tables { try db.execute(sql: SQLiteWriteFence.removeSQL(table.name)) }
+            }
+        }
+    }
+
     public let url: ConnectionURL
     public var engine: EngineKind { .sqlite }
     static let batchRows = 5000

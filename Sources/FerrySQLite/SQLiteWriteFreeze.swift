@@ -12,13 +12,17 @@ final class SQLiteWriteFreeze: WriteFreeze, @unchecked Sendable {
     private let url: ConnectionURL
     private let queue: DatabaseQueue
     private let changeTable: String
+    private let tables: [TableID]
     private var released = false
 
-    init(url: ConnectionURL, task: String, timeout: Double) throws {
+    init(url: ConnectionURL, tables: [TableID], task: String, timeout: Double) throws {
         self.url = url
+        self.tables = tables
         changeTable = SQLiteCapture.changeTable(task: task)
         var configuration = Configuration()
         configuration.busyMode = .timeout(max(0.001, timeout))
+        // The freeze is a transaction held open across calls.
+        configuration.allowsUnsafeTransactions = true
         queue = try SQLiteErrors.wrap(url) { try DatabaseQueue(path: url.database ?? "", configuration: configuration) }
         try SQLiteErrors.wrap(url) {
             try queue.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
@@ -41,18 +45,60 @@ final class SQLiteWriteFreeze: WriteFreeze, @unchecked Sendable {
         return String(try Int64.fetchOne(db, sql: "SELECT COALESCE(max(seq), 0) FROM \(log)") ?? 0)
     }
 
-    func release() throws {
+    func fence(note: String) throws {
+        try SQLiteErrors.wrap(url) {
+            try queue.inDatabase { db in
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(SQLiteWriteFence.bypassTable) (applier INTEGER)")
+                for table in tables { try db.execute(sql: SQLiteWriteFence.triggersSQL(table.name, note: "\(table): \(note)")) }
+            }
+        }
+    }
+
+    func release() throws { try end("COMMIT") }
+
+    func abandon() throws { try end("ROLLBACK") }
+
+    private func end(_ statement: String) throws {
         guard !released else { return }
         released = true
         try SQLiteErrors.wrap(url) {
-            try queue.inDatabase { db in try db.execute(sql: "COMMIT") }
+            try queue.inDatabase { db in try db.execute(sql: statement) }
         }
+    }
+}
+
+/// The write fence on SQLite: triggers `ferry_write_fence_<table>_<op>` that abort every write unless the
+/// writing transaction holds a row in `ferry_write_fence_bypass`. SQLite has one writer at a time, so only
+/// the transaction that inserted the row (a Ferry applier's, which deletes it before committing) ever sees it.
+enum SQLiteWriteFence {
+    static let bypassTable = "ferry_write_fence_bypass"
+    static let triggerPrefix = "ferry_write_fence_"
+
+    static func triggersSQL(_ table: String, note: String) -> String {
+        ["INSERT", "UPDATE", "DELETE"].map { operation in
+            let trigger = SQLiteNames.quote("\(triggerPrefix)\(table)_\(operation.lowercased())")
+            return "DROP TRIGGER IF EXISTS \(trigger); CREATE TRIGGER \(trigger) BEFORE \(operation) ON \(SQLiteNames.quote(table)) "
+                + "WHEN NOT EXISTS (SELECT 1 FROM \(bypassTable)) BEGIN SELECT RAISE(ABORT, \(SQLiteNames.literal(note))); END;"
+        }.joined(separator: "\n")
+    }
+
+    static func removeSQL(_ table: String) -> String {
+        ["insert", "update", "delete"].map { "DROP TRIGGER IF EXISTS \(SQLiteNames.quote("\(triggerPrefix)\(table)_\($0)"));" }.joined(separator: "\n")
+    }
+
+    /// Lets the writing transaction through the fence, when there is one; `body` runs inside.
+    static func bypassing<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        let fenced = try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [bypassTable]) == true
+        if fenced { try db.execute(sql: "INSERT INTO \(bypassTable) VALUES (1)") }
+        let result = try body()
+        if fenced { try db.execute(sql: "DELETE FROM \(bypassTable)") }
+        return result
     }
 }
 
 extension SQLiteSource {
     public func freezeWrites(_ tables: [TableID], task: String, timeout: Double) throws -> any WriteFreeze {
-        try SQLiteWriteFreeze(url: url, task: task, timeout: timeout)
+        try SQLiteWriteFreeze(url: url, tables: tables, task: task, timeout: timeout)
     }
 
     public func writeMarker(_ marker: StreamMarker, task: String) throws -> String {

@@ -26,6 +26,7 @@ private func run(_ machine: inout CutoverMachine, failing failure: CutoverStep? 
         case .syncCounters: pending += machine.handle(.countersSynced)
         case .prepareReverse: pending += machine.handle(.reversePrepared(position: reversePosition))
         case .markStop: pending += machine.handle(.stopMarked)
+        case .fence: pending += machine.handle(.fenced)
         case .release: pending += machine.handle(.released)
         case .startReverse: pending += machine.handle(.reverseStarted)
         case .undo: pending += machine.handle(.undone)
@@ -39,7 +40,7 @@ private func run(_ machine: inout CutoverMachine, failing failure: CutoverStep? 
     @Test func aCutoverWithReverseRunsEveryStepInOrder() {
         var machine = CutoverMachine(reverse: true)
         let actions = run(&machine)
-        #expect(actions == [.checkGuardrails, .freeze, .waitForCatchUp, .verify, .syncCounters, .prepareReverse, .markStop, .release,
+        #expect(actions == [.checkGuardrails, .freeze, .waitForCatchUp, .verify, .syncCounters, .prepareReverse, .markStop, .fence, .release,
                             .startReverse(position: "0/ABC"), .finish])
         #expect(machine.step == .completed)
         #expect(machine.reverseRunning)
@@ -48,7 +49,7 @@ private func run(_ machine: inout CutoverMachine, failing failure: CutoverStep? 
 
     @Test func withoutReverseNoReverseIsPreparedOrStarted() {
         var machine = CutoverMachine(reverse: false)
-        #expect(run(&machine) == [.checkGuardrails, .freeze, .waitForCatchUp, .verify, .syncCounters, .markStop, .release, .finish])
+        #expect(run(&machine) == [.checkGuardrails, .freeze, .waitForCatchUp, .verify, .syncCounters, .markStop, .fence, .release, .finish])
         #expect(machine.step == .completed)
         #expect(!machine.reverseRunning)
         #expect(!machine.plannedSteps.contains(.preparingReverse))
@@ -59,7 +60,7 @@ private func run(_ machine: inout CutoverMachine, failing failure: CutoverStep? 
         #expect(run(&machine) == [.checkGuardrails, .finish])
         #expect(machine.step == .completed)
         #expect(machine.plannedSteps == [.checking, .freezing, .catchingUp, .verifying, .syncingCounters, .preparingReverse, .markingStop,
-                                         .releasing, .startingReverse, .completed])
+                                         .fencing, .releasing, .startingReverse, .completed])
     }
 
     @Test func aRefusedGuardrailChangesNothing() {
@@ -78,6 +79,7 @@ private func run(_ machine: inout CutoverMachine, failing failure: CutoverStep? 
         (.syncingCounters, CutoverUndo(releaseFreeze: true, dropReverse: false, resumeForward: false)),
         (.preparingReverse, CutoverUndo(releaseFreeze: true, dropReverse: true, resumeForward: false)),
         (.markingStop, CutoverUndo(releaseFreeze: true, dropReverse: true, resumeForward: true)),
+        (.fencing, CutoverUndo(releaseFreeze: true, dropReverse: true, resumeForward: true)),
         (.releasing, CutoverUndo(releaseFreeze: true, dropReverse: true, resumeForward: true)),
         (.startingReverse, CutoverUndo(releaseFreeze: false, dropReverse: true, resumeForward: true)),
     ])
@@ -114,7 +116,7 @@ private func run(_ machine: inout CutoverMachine, failing failure: CutoverStep? 
 
     /// After a crash at any step the sessions are gone (and the freeze with them): what is left is undone.
     @Test(arguments: [CutoverStep.checking, .freezing, .catchingUp, .verifying, .syncingCounters, .preparingReverse, .markingStop,
-                      .releasing, .startingReverse])
+                      .fencing, .releasing, .startingReverse])
     func aCrashAtAnyStepIsUndoneOnRestart(step: CutoverStep) throws {
         var machine = CutoverMachine(reverse: true)
         _ = run(&machine, failing: step, with: .resumedAfterCrash)

@@ -12,8 +12,17 @@ public protocol WriteFreeze: AnyObject, Sendable {
     /// every change committed before the freeze (compare with ``SourceConnector/position(_:covers:)``).
     func write(_ marker: StreamMarker) throws -> String
 
-    /// Lets writes go on again. Idempotent; the freeze also ends when its session does.
+    /// Fences the frozen tables for good, committed with the release: every write but a Ferry applier's
+    /// (the reverse stream's) is refused with `note`, so a writer that waited on the freeze, or one still
+    /// pointed at the old database, fails rather than writes where nobody reads.
+    func fence(note: String) throws
+
+    /// Lets writes go on again, committing what the freeze wrote (the fence, SQLite's stop marker).
+    /// Idempotent; the freeze also ends when its session does.
     func release() throws
+
+    /// Lets writes go on again and rolls back what the freeze wrote: an undo.
+    func abandon() throws
 }
 
 extension SourceConnector {

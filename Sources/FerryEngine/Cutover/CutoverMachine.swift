@@ -15,7 +15,9 @@ public enum CutoverStep: String, Codable, Sendable, CaseIterable {
     case preparingReverse
     /// Writing the stop marker that ends the forward run exactly where the freeze began.
     case markingStop
-    /// Letting writes go on again.
+    /// Fencing the source: from the release on, every write but the reverse stream's is refused.
+    case fencing
+    /// Letting writes go on again, and lifting an earlier cutover's fence from the target.
     case releasing
     /// Starting the reverse replication from the position prepared under the freeze.
     case startingReverse
@@ -30,7 +32,7 @@ public enum CutoverStep: String, Codable, Sendable, CaseIterable {
     /// Whether the source's writes are held off while this step runs.
     public var isFrozen: Bool {
         switch self {
-        case .catchingUp, .verifying, .syncingCounters, .preparingReverse, .markingStop, .releasing: return true
+        case .catchingUp, .verifying, .syncingCounters, .preparingReverse, .markingStop, .fencing, .releasing: return true
         default: return false
         }
     }
@@ -49,6 +51,7 @@ public enum CutoverEvent: Sendable, Equatable {
     /// The reverse capture exists on the target and starts after `position`.
     case reversePrepared(position: String)
     case stopMarked
+    case fenced
     case released
     case reverseStarted
     /// The undo finished.
@@ -71,6 +74,7 @@ public enum CutoverAction: Sendable, Equatable {
     case syncCounters
     case prepareReverse
     case markStop
+    case fence
     case release
     case startReverse(position: String)
     /// Put everything back the way it was before the cutover.
@@ -81,7 +85,7 @@ public enum CutoverAction: Sendable, Equatable {
 
 /// What an undo must put back: only what the cutover changed before it failed.
 public struct CutoverUndo: Sendable, Equatable, Codable {
-    /// Release the source's write locks (gone anyway when Ferry crashed).
+    /// Release the source's write locks, rolling back what the freeze wrote (gone anyway when Ferry crashed).
     public var releaseFreeze: Bool
     /// Drop the reverse capture prepared on the target.
     public var dropReverse: Bool
@@ -163,6 +167,8 @@ public struct CutoverMachine: Sendable, Equatable, Codable {
             reversePosition = position
             return markStop()
         case (.markingStop?, .stopMarked):
+            return advance(to: .fencing, .fence)
+        case (.fencing?, .fenced):
             return advance(to: .releasing, .release)
         case (.releasing?, .released):
             if let reversePosition, reverse { return advance(to: .startingReverse, .startReverse(position: reversePosition)) }

@@ -163,8 +163,12 @@ public struct CutoverRunner: Sendable {
                 if session.pastDeadline(options.timeout) { return .timedOut }
                 session.record.stopPosition = try await writeFrozen(StreamMarker(.stop, task: options.task, cutover: session.record.id), session)
                 return .stopMarked
+            case .fence:
+                try await fence(session)
+                return .fenced
             case .release:
                 try await release(session)
+                await unfenceTarget(session)
                 return .released
             case let .startReverse(position):
                 try await hooks.startReverse(options.reverseTask, position)
@@ -251,18 +255,37 @@ public struct CutoverRunner: Sendable {
         }
     }
 
-    private func release(_ session: CutoverSession) async throws {
+    /// Fences the source's tables, committed with the release.
+    private func fence(_ session: CutoverSession) async throws {
+        guard let freeze = session.freeze else { throw FerryError(.database, "the source's writes are not frozen") }
+        let note = "moved to another database by Ferry cutover \(session.record.id) of task \(options.task); write to the new database (a rollback moves it back)"
+        try await blocking { try freeze.fence(note: note) }
+    }
+
+    /// Lifts the fence an earlier cutover put on the target's tables, once the source is fenced: after a
+    /// rollback the old database takes writes again. Past the point of no return, a failure is a warning.
+    private func unfenceTarget(_ session: CutoverSession) async {
+        let targets = session.plans.map { target.normalize($0.written.target) }
+        do {
+            try await blocking { [target] in try target.removeWriteFence(targets) }
+        } catch {
+            session.record.warnings.append("the target's tables still refuse writes (\(error)): drop their ferry_write_fence triggers")
+        }
+    }
+
+    /// Ends the freeze: commits what it wrote, or rolls it back for an undo.
+    private func release(_ session: CutoverSession, abandoning: Bool = false) async throws {
         guard let freeze = session.freeze else { return }
         defer {
             if let started = session.freezeStarted { session.record.writePauseSeconds = Date().timeIntervalSince(started) }
         }
-        try await blocking { try freeze.release() }
+        try await blocking { try abandoning ? freeze.abandon() : freeze.release() }
     }
 
     /// Puts back what the plan names; what cannot be put back is recorded as a warning.
     private func undo(_ plan: CutoverUndo, _ session: CutoverSession) async {
         if plan.releaseFreeze {
-            do { try await release(session) } catch {
+            do { try await release(session, abandoning: true) } catch {
                 session.record.warnings.append("the freeze's release failed (\(error)); the source ends it by itself within a second of the timeout")
             }
         }
