@@ -17,10 +17,12 @@ public final class DMSService: Sendable {
         supervisor = TaskSupervisor(catalog: catalog, logger: logger)
     }
 
-    /// After a restart, a task that was running (or starting) resumes by itself, as `resume-processing`
-    /// would: tables that did not finish loading load again, CDC continues from the target's position. A
-    /// task that was stopping ends stopped; one that cannot resume is marked failed with the reason.
+    /// After a restart, a cutover that was in progress is undone, and a task that was running (or starting)
+    /// resumes by itself, as `resume-processing` would: tables that did not finish loading load again, CDC
+    /// continues from the target's position. A task that was stopping ends stopped; one that cannot resume
+    /// is marked failed with the reason.
     public func recover() async throws {
+        await recoverCutovers()
         for task in try catalog.list(.task, as: ReplicationTask.self) where ["starting", "running", "stopping"].contains(task.Status ?? "") {
             guard task.Status != "stopping" else {
                 try await supervisor.recordInterruption(task, .stopped)
@@ -43,12 +45,18 @@ public final class DMSService: Sendable {
 
     /// Runs one operation named by its `X-Amz-Target` suffix on a JSON body; `region` comes from the signature.
     public func handle(operation name: String, body: Data, region: String) async throws -> Data {
-        guard let operation = DMSOperationName(rawValue: name) else {
-            throw DMSError("UnknownOperationException", "Operation \(name) is not supported by Ferry.")
-        }
         let context = RequestContext(region: region, account: accountID)
         func run<I: DMSShape, O: Encodable>(_ input: I.Type, _ body: Data, _ action: (I) async throws -> O) async throws -> Data {
             try DMSJSON.encode(try await action(try DMSJSON.decode(I.self, from: body)))
+        }
+        if let operation = FerryOperationName(rawValue: name) {
+            switch operation {
+            case .startCutover: return try await run(StartCutoverMessage.self, body) { try await startCutover($0, context) }
+            case .describeCutovers: return try await run(DescribeCutoversMessage.self, body) { try describeCutovers($0) }
+            }
+        }
+        guard let operation = DMSOperationName(rawValue: name) else {
+            throw DMSError("UnknownOperationException", "Operation \(name) is not supported by Ferry.")
         }
         switch operation {
         case .createEndpoint: return try await run(CreateEndpointMessage.self, body) { try createEndpoint($0, context) }

@@ -51,18 +51,22 @@ public struct SigV4Verifier: Sendable {
         let payloadHash = byName["x-amz-content-sha256"]?.first ?? Self.hex(SHA256.hash(data: body))
         let canonicalRequest = [method, Self.canonicalURI(path), Self.canonicalQuery(query), canonicalHeaders,
                                 auth.signedHeaders.joined(separator: ";"), payloadHash].joined(separator: "\n")
-        let credentialScope = scope[1...].joined(separator: "/")
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, credentialScope,
-                            Self.hex(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
-        var key = SymmetricKey(data: Data(("AWS4" + secret).utf8))
-        for part in [scope[1], scope[2], scope[3], "aws4_request"] {
-            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
-        }
-        let expected = Data(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
+        let expected = Self.signature(canonicalRequest: canonicalRequest, amzDate: amzDate, scope: Array(scope[1...]), secret: secret)
         guard let given = Self.unhex(auth.signature), given.count == expected.count, Self.constantTimeEqual(given, expected) else {
             throw DMSError.invalidSignature("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
         }
         return Identity(accessKeyID: scope[0], region: scope[2])
+    }
+
+    /// The signature of a canonical request: `scope` is date, region, service and `aws4_request`.
+    static func signature(canonicalRequest: String, amzDate: String, scope: [String], secret: String) -> Data {
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope.joined(separator: "/"),
+                            hex(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
+        var key = SymmetricKey(data: Data(("AWS4" + secret).utf8))
+        for part in scope {
+            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
+        }
+        return Data(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
     }
 
     struct Authorization {

@@ -171,6 +171,9 @@ extension DMSService {
         guard ["ready", "stopped", "failed"].contains(current.Status ?? ""), !(await supervisor.isActive(arn)) else {
             throw DMSError.invalidState("Replication task \(current.ReplicationTaskIdentifier!) cannot be started while it is \(current.Status ?? "").")
         }
+        if current.StopReason == ReplicationRunner.stoppedForCutover {
+            throw DMSError.invalidState("Replication task \(current.ReplicationTaskIdentifier!) was cut over: its target is the database the application writes to, and starting it again would replicate the old database over it. Move back with a cutover of its reverse task (ferry rollback).")
+        }
         if current.ReplicationTaskStartDate == nil, startType != "start-replication" {
             throw DMSError.invalidState("Replication task \(current.ReplicationTaskIdentifier!) has never run: start it with start-replication.")
         }

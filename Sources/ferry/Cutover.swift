@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryAPI
 import FerryConnectors
 import FerryCore
 import FerryEngine
@@ -6,13 +7,16 @@ import Foundation
 
 /// The flags `ferry cutover` and `ferry rollback` share.
 struct CutoverFlags: ParsableArguments {
-    @Option(help: "Source database URL: the database the application writes to now.")
-    var source: String
+    @Option(name: .customLong("endpoint-url"), help: "A Ferry server (`ferry serve`) that runs the task: the cutover runs there, called over the DMS protocol with the AWS_* credentials of the environment.")
+    var endpointURL: String?
 
-    @Option(help: "Target database URL: the database the application moves to.")
-    var target: String
+    @Option(help: "Source database URL (beside `ferry migrate`): the database the application writes to now.")
+    var source: String?
 
-    @Option(help: "The `ferry migrate` task that keeps the target in sync (its --task; default: derived from the two URLs, as `ferry migrate` derives it).")
+    @Option(help: "Target database URL (beside `ferry migrate`): the database the application moves to.")
+    var target: String?
+
+    @Option(help: "The replication task: with --endpoint-url its identifier or ARN; beside `ferry migrate` its --task (default: derived from the two URLs, as `ferry migrate` derives it).")
     var task: String?
 
     @Option(name: .customLong("table-mappings"), help: "The DMS table-mapping JSON file the migration used.")
@@ -42,11 +46,18 @@ struct CutoverFlags: ParsableArguments {
     @Flag(help: "Log each step on standard error.")
     var verbose = false
 
-    /// Checks the flags; `field` names the flag in errors.
-    func parsed() throws -> (source: ConnectionURL, target: ConnectionURL, mappings: TableMappings) {
+    /// Checks the flags every cutover takes.
+    func check() throws {
         guard maxLag > 0 else { throw FerryError.invalidParameter("--max-lag", "must be above 0 seconds") }
         guard timeout > 0 else { throw FerryError.invalidParameter("--timeout", "must be above 0 seconds") }
         guard ["full", "none"].contains(validate) else { throw FerryError.invalidParameter("--validate", "must be full or none, got '\(validate)'") }
+    }
+
+    /// The databases and mappings of a cutover beside `ferry migrate`.
+    func local() throws -> (source: ConnectionURL, target: ConnectionURL, mappings: TableMappings) {
+        guard let source, let target else {
+            throw FerryError.invalidParameter(source == nil ? "--source" : "--target", "is needed without --endpoint-url (a cutover beside `ferry migrate`)")
+        }
         return (try ConnectionURL.parse(source, field: "--source"), try ConnectionURL.parse(target, field: "--target"),
                 try MappingsFile.load(tableMappings))
     }
@@ -90,11 +101,52 @@ struct Rollback: AsyncParsableCommand {
 /// What `ferry cutover` and `ferry rollback` do: the same runner, with source and target swapped for a rollback.
 enum CutoverCommand {
     static func run(_ flags: CutoverFlags, rollback: Bool) async throws {
-        let parsed: (source: ConnectionURL, target: ConnectionURL, mappings: TableMappings)
-        do { parsed = try flags.parsed() } catch let error as FerryError {
+        let cutover: CutoverDescription
+        do {
+            try flags.check()
+            if let endpointURL = flags.endpointURL {
+                cutover = try await remote(flags, client: try DMSClient(endpointURL: endpointURL), rollback: rollback)
+            } else {
+                cutover = try await local(flags, rollback: rollback)
+            }
+        } catch let error as FerryError {
             Terminal.error(error.message)
-            throw ExitCode(2)
+            throw ExitCode(error.kind == .invalidParameter ? 2 : 1)
         }
+        Terminal.line(flags.json ? CutoverReport.json(cutover) : CutoverReport.text(cutover, rollback: rollback))
+        if cutover.Status != "completed" { throw ExitCode(1) }
+    }
+
+    /// A cutover run by a Ferry server: StartCutover, then DescribeCutovers until it ends. A rollback is a
+    /// cutover of the task the last cutover started to replicate back.
+    static func remote(_ flags: CutoverFlags, client: DMSClient, rollback: Bool) async throws -> CutoverDescription {
+        guard let task = flags.task else { throw FerryError.invalidParameter("--task", "names the replication task (its identifier or ARN)") }
+        var arn = try await client.taskArn(task)
+        if rollback {
+            guard let last = try await client.cutover(of: arn), last.Status == "completed", !last.DryRun else {
+                throw FerryError.invalidParameter("--task", "task \(task) has no completed cutover to roll back")
+            }
+            arn = try await client.taskArn(last.ReverseReplicationTaskIdentifier)
+        }
+        let started = try await client.call("StartCutover", [
+            "ReplicationTaskArn": arn, "MaxLagSeconds": flags.maxLag, "TimeoutSeconds": flags.timeout,
+            "ReverseReplication": !flags.noReverse, "DryRun": flags.dryRun, "Validate": flags.validate,
+        ])
+        let id = (started["Cutover"] as? [String: Any])?["CutoverId"] as? String
+        var shown: String?
+        while true {
+            if let cutover = try await client.cutover(of: arn), cutover.CutoverId == id {
+                if ["completed", "aborted"].contains(cutover.Status) { return cutover }
+                if !flags.json, cutover.Status != shown { Terminal.line("\(rollback ? "rollback" : "cutover"): \(cutover.Status)") }
+                shown = cutover.Status
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// A cutover beside `ferry migrate`, run here.
+    static func local(_ flags: CutoverFlags, rollback: Bool) async throws -> CutoverDescription {
+        let parsed = try flags.local()
         let forwardTask = flags.task ?? Replicate.defaultTask(parsed.source, parsed.target)
         let reverseTask = forwardTask + "-reverse"
         // A rollback is a cutover of the reverse task, whose own reverse is the forward task started afresh.
@@ -106,13 +158,7 @@ enum CutoverCommand {
         options.reverse = !flags.noReverse
         options.dryRun = flags.dryRun
         options.validate = flags.validate == "full"
-        let mappings: TableMappings
-        do {
-            mappings = rollback ? try reverseMappings(forwardTask, parsed) : parsed.mappings
-        } catch let error as FerryError {
-            Terminal.error(error.message)
-            throw ExitCode(2)
-        }
+        let mappings = rollback ? try reverseMappings(parsed) : parsed.mappings
         let journalPath = flags.journal ?? "ferry-cutover-\(forwardTask).json"
         let source = Connectors.source(for: from), target = Connectors.target(for: to)
         let load = FullLoadOptions(mappings: mappings)
@@ -132,20 +178,14 @@ enum CutoverCommand {
                     throw FerryError(.invalidParameter, "if `ferry migrate` for task \(task) stopped, run it again with the same arguments: it resumes where it stopped")
                 }),
             logger: CLILogging.logger(verbose: flags.verbose))
-        do {
-            if let undone = try await runner.recover() {
-                Terminal.warning("cutover \(undone.id), interrupted at \(undone.machine.failedStep?.rawValue ?? "?"), was undone")
-                undone.warnings.forEach { Terminal.warning($0) }
-            }
-            let record = try await runner.run { record in
-                if !quiet, !record.machine.isFinished, let step = record.machine.step { Terminal.line("\(rollback ? "rollback" : "cutover"): \(step.rawValue)") }
-            }
-            Terminal.line(quiet ? CutoverReport.json(record) : CutoverReport.text(record, rollback: rollback))
-            if record.machine.step != .completed { throw ExitCode(1) }
-        } catch let error as FerryError {
-            Terminal.error(error.message)
-            throw ExitCode(error.kind == .invalidParameter ? 2 : 1)
+        if let undone = try await runner.recover() {
+            Terminal.warning("cutover \(undone.id), interrupted at \(undone.machine.failedStep?.rawValue ?? "?"), was undone")
+            undone.warnings.forEach { Terminal.warning($0) }
         }
+        let record = try await runner.run { record in
+            if !quiet, !record.machine.isFinished, let step = record.machine.step { Terminal.line("\(rollback ? "rollback" : "cutover"): \(step.rawValue)") }
+        }
+        return CutoverDescription(record, taskArn: task)
     }
 
     /// Writes the reverse task's mappings to `ferry-cutover-<task>-reverse.json` here and returns its path.
@@ -158,7 +198,7 @@ enum CutoverCommand {
     }
 
     /// The reverse task's mappings, as the cutover wrote them.
-    static func reverseMappings(_ forwardTask: String, _ parsed: (source: ConnectionURL, target: ConnectionURL, mappings: TableMappings)) throws -> TableMappings {
+    static func reverseMappings(_ parsed: (source: ConnectionURL, target: ConnectionURL, mappings: TableMappings)) throws -> TableMappings {
         let plans = try FullLoadRunner(source: Connectors.source(for: parsed.source), target: Connectors.target(for: parsed.target),
                                        options: FullLoadOptions(mappings: parsed.mappings), status: FullLoadStatus()).discoverPlans()
         return try TableMappings(json: try ReverseMappings.json(plans, target: Connectors.target(for: parsed.target)))

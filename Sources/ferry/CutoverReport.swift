@@ -1,41 +1,46 @@
-import FerryEngine
+import FerryAPI
 import Foundation
 
-/// How `ferry cutover` and `ferry rollback` print their record.
+/// How `ferry cutover` and `ferry rollback` print a cutover, the same whether it ran here or in a server.
 enum CutoverReport {
-    static func json(_ record: CutoverRecord) -> String {
-        String(decoding: (try? CutoverRecord.encoder.encode(record)) ?? Data(), as: UTF8.self)
+    static func json(_ cutover: CutoverDescription) -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return String(decoding: (try? encoder.encode(cutover)) ?? Data(), as: UTF8.self)
     }
 
-    static func text(_ record: CutoverRecord, rollback: Bool) -> String {
+    static func text(_ cutover: CutoverDescription, rollback: Bool) -> String {
         let what = rollback ? "rollback" : "cutover"
+        let task = cutover.ReplicationTaskArn
         var lines: [String] = []
-        let machine = record.machine
-        if machine.dryRun {
-            lines.append("dry run of the \(what) of task \(record.task): nothing was changed")
-            if let lag = record.lagSeconds { lines.append(String(format: "  lag: a marker reached the target in %.2f s", lag)) }
-            lines.append("  writes frozen on: \(record.tables.joined(separator: ", "))")
-            lines.append("  steps: \(machine.plannedSteps.map(\.rawValue).joined(separator: " -> "))")
+        if cutover.DryRun {
+            lines.append("dry run of the \(what) of task \(task): nothing was changed")
+            if let lag = cutover.LagSeconds { lines.append(String(format: "  lag: a marker reached the target in %.2f s", lag)) }
+            lines.append("  writes frozen on: \(cutover.Tables.joined(separator: ", "))")
+            lines.append("  steps: \(cutover.PlannedSteps.joined(separator: " -> "))")
         }
-        switch machine.step {
-        case .completed? where !machine.dryRun:
-            lines.append("\(what) \(record.id) of task \(record.task) completed: the target has every change; move the application now")
-            if let pause = record.writePauseSeconds { lines.append(String(format: "  write pause: %.3f s (%@)", pause, record.freezeMethod ?? "-")) }
-            if let stop = record.stopPosition { lines.append("  stopped task \(record.task) at source position \(stop)") }
-            if machine.reverseRunning { lines.append("  replicating back as task \(record.reverseTask), from \(machine.reversePosition ?? "-")") }
-        case .aborted?:
-            let refused = machine.failedStep == nil
-            lines.append("\(what) of task \(record.task) \(refused ? "refused" : "undone at \(machine.failedStep!.rawValue)"): the source stays the database to write to")
-            lines += machine.reasons.map { "  - \($0)" }
+        switch cutover.Status {
+        case "completed" where !cutover.DryRun:
+            lines.append("\(what) \(cutover.CutoverId) of task \(task) completed: the target has every change; move the application now")
+            if let pause = cutover.WritePauseSeconds { lines.append(String(format: "  write pause: %.3f s (%@)", pause, cutover.FreezeMethod ?? "-")) }
+            if let stop = cutover.StopPosition { lines.append("  stopped task \(task) at source position \(stop)") }
+            if cutover.ReverseReplicationRunning {
+                lines.append("  replicating back as task \(cutover.ReverseReplicationTaskIdentifier), from \(cutover.ReversePosition ?? "-")")
+            }
+        case "aborted":
+            let how = cutover.FailedStep.map { "undone at \($0)" } ?? "refused"
+            lines.append("\(what) of task \(task) \(how): the source stays the database to write to")
+            lines += cutover.Reasons.map { "  - \($0)" }
         default:
             break
         }
-        for step in machine.plannedSteps {
-            if let seconds = record.stepSeconds[step.rawValue] {
-                lines.append("  " + step.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: "%.3f s", seconds))
+        for step in cutover.PlannedSteps {
+            if let seconds = cutover.StepSeconds[step] {
+                lines.append("  " + step.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: "%.3f s", seconds))
             }
         }
-        lines += record.warnings.map { "  warning: \($0)" }
+        lines += cutover.Warnings.map { "  warning: \($0)" }
         return lines.joined(separator: "\n")
     }
 }

@@ -104,14 +104,14 @@ def cut(direction, source, target, task, cwd, writer, new_database, mappings):
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout[result.stdout.index("{"):])
     writer.database = new_database
-    assert report["machine"]["step"] == "completed"
-    assert 0 < report["writePauseSeconds"] < 10
+    assert report["Status"] == "completed"
+    assert 0 < report["WritePauseSeconds"] < 10
     return report
 
 
 def replicate_back(cwd, report, source, target, mappings):
-    args = ["--mode", "cdc", "--source", source, "--target", target, "--task", report["reverseTask"],
-            "--cdc-start-position", report["machine"]["reversePosition"]]
+    args = ["--mode", "cdc", "--source", source, "--target", target, "--task", report["ReverseReplicationTaskIdentifier"],
+            "--cdc-start-position", report["ReversePosition"]]
     return start_migrate(cwd, *args, *(["--table-mappings", mappings] if mappings else []))
 
 
@@ -165,7 +165,7 @@ def test_postgres_cutover_and_rollback_under_writes_lose_nothing(tmp_path):
                                        lambda: pg_transaction(source_db, 0))
         count = int(pg_rows(source_db).split()[0])
         assert count == SEED_ROWS + writer.committed, "every committed transaction adds one row: none lost, none twice"
-        assert cutover["counters"] and rollback["counters"]
+        assert cutover["Counters"] and rollback["Counters"]
         # The old database takes writes again after the rollback, without key collisions; the target is fenced.
         pg_transaction(source_db, 0)
         with pytest.raises(Exception, match="moved to another database"):

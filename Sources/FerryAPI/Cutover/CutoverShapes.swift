@@ -1,0 +1,90 @@
+import FerryEngine
+import Foundation
+
+/// Ferry's own operations beside DMS's, on the same endpoint and under the same `X-Amz-Target` prefix
+/// (docs/cutover.md documents them for scripts).
+enum FerryOperationName: String, Sendable, CaseIterable {
+    case startCutover = "StartCutover"
+    case describeCutovers = "DescribeCutovers"
+}
+
+/// `StartCutover`: moves a running CDC task's application to its target; a cutover of a task's reverse
+/// task is the rollback.
+struct StartCutoverMessage: DMSShape {
+    static let requiredMembers = ["ReplicationTaskArn"]
+    var ReplicationTaskArn: String?
+    /// Refuse when a marker takes longer than this to reach the target (default 30).
+    var MaxLagSeconds: Double?
+    /// The longest write pause allowed (default 30); past it everything is undone.
+    var TimeoutSeconds: Double?
+    /// Start replication back to the source (default true).
+    var ReverseReplication: Bool?
+    /// Check the guardrails only; change nothing.
+    var DryRun: Bool?
+    /// `full` (default) or `none`.
+    var Validate: String?
+}
+
+struct StartCutoverResponse: DMSShape {
+    static let requiredMembers: [String] = []
+    var Cutover: CutoverDescription?
+}
+
+struct DescribeCutoversMessage: DMSShape {
+    static let requiredMembers: [String] = []
+    /// Only this task's cutover; every task's most recent one without it.
+    var ReplicationTaskArn: String?
+}
+
+struct DescribeCutoversResponse: DMSShape {
+    static let requiredMembers: [String] = []
+    var Cutovers: [CutoverDescription]?
+}
+
+/// A cutover as the API shows it (DescribeCutovers) and `ferry cutover --json` prints it.
+public struct CutoverDescription: Codable, Sendable, Equatable {
+    public var CutoverId: String
+    public var ReplicationTaskArn: String
+    public var ReverseReplicationTaskIdentifier: String
+    /// The step in progress, `completed` or `aborted`.
+    public var Status: String
+    public var DryRun: Bool
+    public var StartDate: Date
+    public var FailedStep: String?
+    public var Reasons: [String]
+    public var Warnings: [String]
+    public var LagSeconds: Double?
+    public var WritePauseSeconds: Double?
+    public var FreezeMethod: String?
+    public var SyncPosition: String?
+    public var StopPosition: String?
+    public var ReversePosition: String?
+    public var ReverseReplicationRunning: Bool
+    public var Tables: [String]
+    public var PlannedSteps: [String]
+    public var StepSeconds: [String: Double]
+    public var Counters: [String: [String: Int64]]
+
+    public init(_ record: CutoverRecord, taskArn: String) {
+        CutoverId = record.id
+        ReplicationTaskArn = taskArn
+        ReverseReplicationTaskIdentifier = record.reverseTask
+        Status = record.status
+        DryRun = record.machine.dryRun
+        StartDate = record.startedAt
+        FailedStep = record.machine.failedStep?.rawValue
+        Reasons = record.machine.reasons
+        Warnings = record.warnings
+        LagSeconds = record.lagSeconds
+        WritePauseSeconds = record.writePauseSeconds
+        FreezeMethod = record.freezeMethod
+        SyncPosition = record.syncPosition
+        StopPosition = record.stopPosition
+        ReversePosition = record.machine.reversePosition
+        ReverseReplicationRunning = record.machine.reverseRunning
+        Tables = record.tables
+        PlannedSteps = record.machine.plannedSteps.map(\.rawValue)
+        StepSeconds = record.stepSeconds
+        Counters = record.counters
+    }
+}
