@@ -19,6 +19,8 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
     private var last: Int64 = 0
     private var queue: DatabaseQueue?
     private var cleanerQueue: DatabaseQueue?
+    /// The last acknowledged position whose entries are not removed yet (the file was busy).
+    private var unacknowledged: Int64?
 
     init(url: ConnectionURL, task: String, schemas: [TableSchema]) {
         self.url = url
@@ -116,6 +118,7 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
 
     /// The changes logged since the last poll, as one transaction; polls every 50 ms until `timeout`.
     func next(timeout: Double) throws -> ChangeTransaction? {
+        try removeAcknowledged()
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let newest = try SQLiteErrors.wrap(url) {
@@ -209,25 +212,32 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
         return result
     }
 
-    /// Removes the applied entries, so the change table stays small. Never waits for the file's write
-    /// lock (a cutover's freeze holds it while the stream drains): when it is taken, the entries go at the
-    /// next acknowledgement.
+    /// Removes the applied entries, so the change table stays small. Waits only briefly for the file's
+    /// write lock (a cutover's freeze holds it while the stream drains): when it is taken, the entries go
+    /// at a later poll.
     func acknowledge(_ position: String) throws {
         guard let seq = Int64(position) else { return }
+        unacknowledged = seq
+        try removeAcknowledged()
+    }
+
+    private func removeAcknowledged() throws {
+        guard let seq = unacknowledged else { return }
         try SQLiteErrors.wrap(url) {
             do {
                 try cleaner().write { db in try db.execute(sql: "DELETE FROM \(SQLiteNames.quote(name)) WHERE seq <= ?", arguments: [seq]) }
+                if unacknowledged == seq { unacknowledged = nil }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
                 return
             }
         }
     }
 
-    /// A connection that gives up on the write lock at once, for acknowledgements.
+    /// A connection that gives up on the write lock after 50 ms, for acknowledgements.
     private func cleaner() throws -> DatabaseQueue {
         if let cleanerQueue { return cleanerQueue }
         var configuration = Configuration()
-        configuration.busyMode = .immediateError
+        configuration.busyMode = .timeout(0.05)
         let queue = try SQLiteErrors.wrap(url) { try DatabaseQueue(path: url.database ?? "", configuration: configuration) }
         cleanerQueue = queue
         return queue
