@@ -35,6 +35,8 @@ actor TaskSupervisor {
         var stopRequested = false
         var reloads: [TableID] = []
         var revalidations: [TableID] = []
+        /// The change stream's status, once change data capture runs.
+        var replication: ReplicationStatus?
     }
 
     init(catalog: Catalog, logger: Logger) {
@@ -43,6 +45,9 @@ actor TaskSupervisor {
     }
 
     func isActive(_ arn: String) -> Bool { running[arn] != nil }
+
+    /// The running task's change stream status; nil when it does not stream changes in this server.
+    func replicationStatus(_ arn: String) -> ReplicationStatus.Snapshot? { running[arn]?.replication?.snapshot() }
 
     /// Starts a run; the task's status becomes `running` at once.
     func start(_ run: TaskRun) throws {
@@ -208,6 +213,7 @@ actor TaskSupervisor {
         load.skipTables = []
         let runner = ReplicationRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
                                        load: load, options: options, logger: logger)
+        running[run.arn]?.replication = runner.status
         let validating = run.settings.validation.enabled
         let monitor = Task { [catalog] in
             var loadRecorded = false

@@ -38,8 +38,11 @@ final class PostgresWriteFreeze: WriteFreeze, @unchecked Sendable {
         try Self.write(marker, on: markers)
     }
 
-    /// Writes a marker as a transactional logical message, committed on its own; returns the message's LSN.
+    /// Writes a marker as a transactional logical message, committed on its own and flushed (a server
+    /// with `synchronous_commit = off` would otherwise send it only when its WAL writer next runs);
+    /// returns the message's LSN.
     static func write(_ marker: StreamMarker, on conn: PGConnection) throws -> String {
+        try conn.execute("SET synchronous_commit = on")
         let rows = try conn.query("SELECT pg_logical_emit_message(true, \(PGConnection.literal(StreamMarker.prefix)), \(PGConnection.literal(marker.text)))::text")
         guard let text = rows.first?[0], LSN(text) != nil else {
             throw FerryError(.database, "PostgreSQL \(conn.location): pg_logical_emit_message returned no position")

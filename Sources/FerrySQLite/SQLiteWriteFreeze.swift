@@ -101,9 +101,11 @@ extension SQLiteSource {
         try SQLiteWriteFreeze(url: url, tables: tables, task: task, timeout: timeout)
     }
 
+    /// Waits at most 0.2 s for the file's write lock: a heartbeat must not hold up the stream while a
+    /// cutover's freeze holds it.
     public func writeMarker(_ marker: StreamMarker, task: String) throws -> String {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(0.2)
         return try SQLiteErrors.wrap(url) {
             try DatabaseQueue(path: url.database ?? "", configuration: configuration).write { db in
                 try SQLiteWriteFreeze.write(marker, into: SQLiteCapture.changeTable(task: task), db, entry: true)

@@ -23,10 +23,10 @@ struct CutoverFlags: ParsableArguments {
     var tableMappings: String?
 
     @Option(name: .customLong("max-lag"), help: "Refuse to freeze writes when a marker takes longer than this many seconds to reach the target.")
-    var maxLag: Double = 30
+    var maxLag = CutoverOptions.defaultMaxLag
 
     @Option(help: "The longest write pause allowed, in seconds; when it runs out everything is undone and writes resume.")
-    var timeout: Double = 30
+    var timeout = CutoverOptions.defaultTimeout
 
     @Option(help: "full (compare every migrated table while writes are frozen; undo on any difference) or none.")
     var validate: String = "full"

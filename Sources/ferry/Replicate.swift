@@ -59,6 +59,7 @@ enum Replicate {
                               s.transactionsApplied, s.changesApplied, s.changesPerSecond, s.incomingChanges,
                               s.latencySource, s.latencyTarget, s.position ?? "-")
             if let bytes = s.retainedBytes { line += ", source keeps \(bytes / (1 << 20)) MB of WAL" }
+            line += ", cutover " + CutoverReadiness.evaluate(s).summary
             Terminal.line(line)
             if let warning = s.retainedWarning { Terminal.error("warning: \(warning)") }
         }

@@ -66,6 +66,13 @@ struct PGOutputDecoderTests {
         #expect(messages[26] == .truncate(relations: [audit.id], cascade: false, restartIdentity: false))
     }
 
+    @Test("a logical message (Ferry's stream marker), captured from pg_logical_emit_message with messages 'true'")
+    func logicalMessage() throws {
+        let message = try PGOutputDecoder.decode(Self.bytes("4d01000000006980c5006665727279000000001473746f70206f72646572732d3120616263313233"))
+        #expect(message == .message(transactional: true, lsn: LSN(0x6980C500), prefix: "ferry", content: Array("stop orders-1 abc123".utf8)))
+        #expect(throws: PGOutputError.self) { try PGOutputDecoder.decode(Self.bytes("4d0100000000006980c50066657272790000000014")) }
+    }
+
     @Test("truncated or unknown messages are errors, never crashes")
     func malformed() throws {
         let url = try #require(Bundle.module.url(forResource: "pgoutput", withExtension: "hex", subdirectory: "Golden"))

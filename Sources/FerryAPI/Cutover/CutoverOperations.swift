@@ -51,6 +51,20 @@ extension DMSService {
         return DescribeCutoversResponse(Cutovers: cutovers)
     }
 
+    /// Whether the task could be cut over now, from its running change stream.
+    func describeCutoverReadiness(_ input: DescribeCutoverReadinessMessage) async throws -> DescribeCutoverReadinessResponse {
+        let task = try task(input.ReplicationTaskArn)
+        let maxLag = try positive(input.MaxLagSeconds, field: "MaxLagSeconds") ?? CutoverOptions.defaultMaxLag
+        guard let status = await supervisor.replicationStatus(task.ReplicationTaskArn!) else {
+            return DescribeCutoverReadinessResponse(ReplicationTaskArn: task.ReplicationTaskArn, Ready: false,
+                                                    Reasons: ["task \(task.ReplicationTaskIdentifier!) is \(task.Status ?? "not running"): a cutover needs its change data capture running"],
+                                                    Notes: [], LagSeconds: nil)
+        }
+        let readiness = CutoverReadiness.evaluate(status, maxLag: maxLag)
+        return DescribeCutoverReadinessResponse(ReplicationTaskArn: task.ReplicationTaskArn, Ready: readiness.ready, Reasons: readiness.reasons,
+                                                Notes: readiness.notes, LagSeconds: readiness.lagSeconds)
+    }
+
     /// After a restart, every cutover that was in progress is undone (its sessions, and so its freeze,
     /// ended with the process); the forward task resumes.
     func recoverCutovers() async {
@@ -100,7 +114,7 @@ extension DMSService {
             refusals.append("task \(task.ReplicationTaskIdentifier!) is \(task.Status ?? "not running"): a cutover needs it running")
         }
         if let failure = task.LastFailureMessage { refusals.append("task \(task.ReplicationTaskIdentifier!) reports a failure: \(failure)") }
-        return refusals
+        return refusals + CutoverReadiness.suspensions(await supervisor.replicationStatus(arn)?.suspended ?? [:])
     }
 
     /// Starts the task that replicates back from `position`: the partner task when there is one (a rollback

@@ -6,6 +6,7 @@ import Foundation
 enum FerryOperationName: String, Sendable, CaseIterable {
     case startCutover = "StartCutover"
     case describeCutovers = "DescribeCutovers"
+    case describeCutoverReadiness = "DescribeCutoverReadiness"
 }
 
 /// `StartCutover`: moves a running CDC task's application to its target; a cutover of a task's reverse
@@ -39,6 +40,23 @@ struct DescribeCutoversMessage: DMSShape {
 struct DescribeCutoversResponse: DMSShape {
     static let requiredMembers: [String] = []
     var Cutovers: [CutoverDescription]?
+}
+
+struct DescribeCutoverReadinessMessage: DMSShape {
+    static let requiredMembers = ["ReplicationTaskArn"]
+    var ReplicationTaskArn: String?
+    /// The lag a cutover would allow (default 30).
+    var MaxLagSeconds: Double?
+}
+
+/// Whether the task could be cut over now (``CutoverReadiness``).
+struct DescribeCutoverReadinessResponse: DMSShape {
+    static let requiredMembers: [String] = []
+    var ReplicationTaskArn: String?
+    var Ready: Bool?
+    var Reasons: [String]?
+    var Notes: [String]?
+    var LagSeconds: Double?
 }
 
 /// A cutover as the API shows it (DescribeCutovers) and `ferry cutover --json` prints it.

@@ -38,6 +38,8 @@ public struct ChangeBatch: Sendable {
     public private(set) var changeCount = 0
     /// Per source table: inserts, updates, deletes and truncates seen (DMS's Inserts/Updates/Deletes/Ddls).
     public private(set) var counts: [TableID: [RowChange.Kind: Int]] = [:]
+    /// The stream markers the batch's transactions carry, in order.
+    public private(set) var markers: [StreamMarker] = []
 
     /// `plans` by source table; changes to other tables are ignored. `transformers` (by source table)
     /// turn rows into their written form (``TablePlan/written``).
@@ -57,6 +59,7 @@ public struct ChangeBatch: Sendable {
             changeCount += 1
             try add(change, plan, transaction, number: transaction.firstChangeNumber.map { $0 + index })
         }
+        if let marker = transaction.marker { markers.append(marker) }
         position = transaction.position
         commitTime = transaction.commitTime
         transactionCount += 1

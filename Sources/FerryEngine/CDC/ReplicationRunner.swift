@@ -22,6 +22,9 @@ public struct ReplicationOptions: Sendable {
     public var retainedBytesWarning: Int64 = 1 << 30
     /// How often the retained log is measured, in seconds.
     public var retainedCheckSeconds: Double = 30
+    /// How often a heartbeat marker is written into the source's stream to measure the lag by its round
+    /// trip (the cutover's readiness), in seconds.
+    public var heartbeatSeconds: Double = 5
     /// Apply added and dropped columns to the target (DMS `ChangeProcessingDdlHandlingPolicy.HandleSourceTableAltered`);
     /// when false the target keeps its columns and new columns' values are not copied.
     public var applySchemaChanges = true
@@ -230,6 +233,7 @@ public struct ReplicationRunner: Sendable {
         }
         var acknowledged: String?
         var lastRetainedCheck = Date.distantPast
+        var heartbeats = Heartbeats(task: options.task, every: options.heartbeatSeconds)
         func acknowledgeCommitted() throws {
             if let position = handoff.committedPosition, position != acknowledged {
                 try capture.acknowledge(position)
@@ -245,6 +249,7 @@ public struct ReplicationRunner: Sendable {
                 lastRetainedCheck = Date()
                 checkRetained(capture)
             }
+            heartbeats.beat(source, status)
             var batch = ChangeBatch(plans: bySource, transformers: transformers)
             let deadline = Date().addingTimeInterval(options.batchSeconds)
             while !stop.isSet, reached == nil, batch.changeCount < options.maxBatchChanges {
@@ -388,6 +393,37 @@ extension ReplicationRunner {
             : nil
         if let warning, status.snapshot().retainedWarning == nil { logger.warning("\(warning)") }
         status.retained(bytes, warning: warning)
+    }
+}
+
+/// Writes a heartbeat marker into the source's stream now and then; the status times each one's round
+/// trip when its batch is applied. An engine without markers is said once and not asked again.
+struct Heartbeats {
+    let task: String
+    let every: Double
+    private var last = Date.distantPast
+    private var number = 0
+    private var unavailable = false
+
+    init(task: String, every: Double) {
+        self.task = task
+        self.every = every
+    }
+
+    mutating func beat(_ source: any SourceConnector, _ status: ReplicationStatus) {
+        guard !unavailable, Date().timeIntervalSince(last) >= every else { return }
+        last = Date()
+        number += 1
+        let name = "heartbeat-\(number)"
+        do {
+            _ = try source.writeMarker(StreamMarker(.sync, task: task, cutover: name), task: task)
+            status.heartbeat(name, writtenAt: last)
+        } catch let error as FerryError where error.kind == .invalidParameter {
+            unavailable = true
+            status.markersUnavailable(error.message)
+        } catch {
+            // The source is out of reach: the stream says so; the next beat tries again.
+        }
     }
 }
 

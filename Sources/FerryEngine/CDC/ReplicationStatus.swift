@@ -34,6 +34,11 @@ public final class ReplicationStatus: @unchecked Sendable {
         public var stopReason: String?
         /// Per source table and column: LOB values in changes cut to the table's LOB limit.
         public var cutLobs: [TableID: [String: Int]] = [:]
+        /// The pipeline's lag as Ferry measures it: the last marker's round trip from the source to the
+        /// target, or longer while a marker written earlier has not arrived; nil before the first arrives.
+        public var markerLag: Double?
+        /// Why markers are not written (an engine without them); nil while they are.
+        public var markersUnavailable: String?
     }
 
     private let lock = NSLock()
@@ -54,8 +59,17 @@ public final class ReplicationStatus: @unchecked Sendable {
     private var suspended: [TableID: String] = [:]
     private var stopReason: String?
     private var cutLobs: [TableID: [String: Int]] = [:]
+    /// Heartbeat markers written and not yet applied, by name, with when they were written.
+    private var heartbeats: [String: Date] = [:]
+    private var lastRoundTrip: Double?
+    private var markersUnavailable: String?
 
     public init() {}
+
+    /// A heartbeat marker named `name` was written into the source's stream.
+    func heartbeat(_ name: String, writtenAt: Date) { lock.withLock { heartbeats[name] = writtenAt } }
+
+    func markersUnavailable(_ reason: String) { lock.withLock { markersUnavailable = reason } }
 
     func lobsCut(_ table: TableID, _ columns: [String: Int]) { lock.withLock { cutLobs[table] = columns } }
 
@@ -95,6 +109,10 @@ public final class ReplicationStatus: @unchecked Sendable {
             for (table, kinds) in batch.counts {
                 counts[table, default: [:]].merge(kinds, uniquingKeysWith: +)
             }
+            let now = Date()
+            for marker in batch.markers {
+                if let written = heartbeats.removeValue(forKey: marker.cutover) { lastRoundTrip = now.timeIntervalSince(written) }
+            }
         }
     }
 
@@ -120,6 +138,12 @@ public final class ReplicationStatus: @unchecked Sendable {
         }
     }
 
+    /// The last round trip, or the age of the oldest marker still travelling when that is longer.
+    private func markerLag(now: Date) -> Double? {
+        let travelling = heartbeats.values.min().map { now.timeIntervalSince($0) } ?? 0
+        return lastRoundTrip.map { max($0, travelling) }
+    }
+
     public func snapshot(now: Date = Date()) -> Snapshot {
         lock.withLock {
             Snapshot(phase: phase, position: position, transactionsApplied: transactions, changesApplied: changes,
@@ -127,7 +151,8 @@ public final class ReplicationStatus: @unchecked Sendable {
                      latencySource: caughtUp ? 0 : max(0, lastReadCommit.map { now.timeIntervalSince($0) } ?? 0),
                      latencyTarget: caughtUp ? 0 : max(0, lastAppliedCommit.map { now.timeIntervalSince($0) } ?? 0),
                      changesPerSecond: rate, counts: counts, retainedBytes: retainedBytes, retainedWarning: retainedWarning,
-                     ddls: ddls, suspended: suspended, stopReason: stopReason, cutLobs: cutLobs)
+                     ddls: ddls, suspended: suspended, stopReason: stopReason, cutLobs: cutLobs,
+                     markerLag: markerLag(now: now), markersUnavailable: markersUnavailable)
         }
     }
 }

@@ -4,12 +4,16 @@ import Logging
 
 /// What a cutover is asked to do.
 public struct CutoverOptions: Sendable {
+    /// The lag above which a cutover is refused, and the longest write pause, unless set (as in Vitess).
+    public static let defaultMaxLag: Double = 30
+    public static let defaultTimeout: Double = 30
+
     /// The forward replication task (its markers, its row in `ferry_apply_status`).
     public var task: String
     /// Refuse to freeze when a marker takes longer than this to reach the target, in seconds (`--max-lag`).
-    public var maxLag: Double = 30
+    public var maxLag = Self.defaultMaxLag
     /// The longest write pause allowed, in seconds (`--timeout`): past it everything is undone.
-    public var timeout: Double = 30
+    public var timeout = Self.defaultTimeout
     /// Prepare and start replication from the target back to the source (`--no-reverse` turns it off).
     public var reverse = true
     /// Check the guardrails and stop, changing nothing (`--dry-run`).
