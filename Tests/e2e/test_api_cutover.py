@@ -98,6 +98,9 @@ def test_cutover_and_rollback_through_the_api_lose_nothing(server):
     writer.start()
     try:
         wait_for(lambda: writer.committed > 20, "the writer")
+        readiness = lambda: ferry_call(server["url"], "DescribeCutoverReadiness", {"ReplicationTaskArn": migration.arn})
+        wait_for(lambda: readiness()["Ready"], "the task to be ready to cut over")
+        assert readiness()["LagSeconds"] < 5
         dry, report = cutover_cli(server["url"], "cutover", migration.name, "--dry-run")
         assert dry.returncode == 0 and report["DryRun"] and report["LagSeconds"] < 30, dry.stdout + dry.stderr
         assert migration.task()["Status"] == "running", "a dry run changes nothing"
