@@ -15,6 +15,7 @@ import pytest
 
 from test_cdc_crash import pg_url, run_sql
 from test_dms_api import psql
+from test_task_defaults import wait_for
 
 SEED_ROWS = 2000
 
@@ -71,15 +72,6 @@ def start_migrate(cwd, *args):
                             text=True, cwd=cwd)
 
 
-def wait_for(condition, seconds, what):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def pg_rows(database):
     return psql("SELECT count(*) || ' ' || md5(string_agg(id || ':' || amount || ':' || note, ',' ORDER BY id)) FROM public.orders", database)
 
@@ -120,7 +112,7 @@ def round_trip(source, target, task, cwd, writer, target_handle, source_handle, 
     mappings = ["--table-mappings", mappings_file] if mappings_file else []
     forward = start_migrate(cwd, "--source", source, "--target", target, "--mode", "full-load-and-cdc", "--task", task, *mappings)
     try:
-        wait_for(lambda: writer.committed > 20 and copied(target_handle), 60, "the copy to start")
+        wait_for(lambda: writer.committed > 20 and copied(target_handle), "the copy to start", 60)
         time.sleep(1)
         cutover = cut("cutover", source, target, task, cwd, writer, target_handle, mappings)
         out, _ = forward.communicate(timeout=30)
@@ -130,7 +122,7 @@ def round_trip(source, target, task, cwd, writer, target_handle, source_handle, 
         reverse = replicate_back(cwd, cutover, target, source, f"ferry-cutover-{task}-reverse.json")
         try:
             committed = writer.committed
-            wait_for(lambda: writer.committed > committed + 40, 60, "writes on the target")
+            wait_for(lambda: writer.committed > committed + 40, "writes on the target", 60)
             rollback = cut("rollback", source, target, task, cwd, writer, source_handle, mappings)
             out, _ = reverse.communicate(timeout=30)
             assert "stopped for a cutover" in out, out
@@ -139,10 +131,10 @@ def round_trip(source, target, task, cwd, writer, target_handle, source_handle, 
                 reverse.kill()
         forward = replicate_back(cwd, rollback, source, target, mappings_file)
         committed = writer.committed
-        wait_for(lambda: writer.committed > committed + 40, 60, "writes on the source again")
+        wait_for(lambda: writer.committed > committed + 40, "writes on the source again", 60)
         writer.stop.set()
         writer.join()
-        wait_for(lambda: rows(source_handle) == pg_rows(target_handle), 60, "the target to equal the source")
+        wait_for(lambda: rows(source_handle) == pg_rows(target_handle), "the target to equal the source", 60)
         return cutover, rollback
     finally:
         writer.stop.set()

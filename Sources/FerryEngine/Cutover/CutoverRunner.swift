@@ -150,8 +150,11 @@ public struct CutoverRunner: Sendable {
                 return reached ? .caughtUp : .timedOut
             case .verify:
                 guard options.validate else { return .verified(differences: []) }
-                let differences = try await verify(session)
-                return session.pastDeadline(options.timeout) ? .timedOut : .verified(differences: differences)
+                // A comparison that outlasts the write pause is left behind (cancelled) rather than awaited.
+                guard let differences = try await Self.finish(by: session.deadline(options.timeout), { try await verify(session) }) else {
+                    return .timedOut
+                }
+                return .verified(differences: differences)
             case .syncCounters:
                 let plans = session.plans
                 let moved = try await blocking { [source, target, options] in
@@ -336,6 +339,22 @@ public struct CutoverRunner: Sendable {
         }
     }
 
+    /// The result of `work`, or nil when `deadline` passes first (`work` is then cancelled and not awaited).
+    static func finish<T: Sendable>(by deadline: Date, _ work: @escaping @Sendable () async throws -> T) async throws -> T? {
+        let outcome = Outcome<T>()
+        let task = Task {
+            do { outcome.set(.success(try await work())) } catch { outcome.set(.failure(error)) }
+        }
+        while true {
+            if let result = outcome.result { return try result.get() }
+            if Date() >= deadline {
+                task.cancel()
+                return nil
+            }
+            try await Task.sleep(for: .seconds(pollSeconds))
+        }
+    }
+
     private func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await BlockingWork.run("ferry-cutover", work)
     }
@@ -361,4 +380,14 @@ final class CutoverSession: @unchecked Sendable {
     func deadline(_ timeout: Double) -> Date { (freezeStarted ?? Date()).addingTimeInterval(timeout) }
 
     func pastDeadline(_ timeout: Double) -> Bool { Date() >= deadline(timeout) }
+}
+
+/// The result of work that another task finishes.
+private final class Outcome<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Result<T, Error>?
+
+    var result: Result<T, Error>? { lock.withLock { value } }
+
+    func set(_ result: Result<T, Error>) { lock.withLock { value = result } }
 }
