@@ -18,6 +18,7 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
         conn = try MySQLConnection(url, databaseMayBeMissing: true)
         status = TableID(schema: controlSchema, name: ApplyStatements.statusTable)
         try conn.execute("SET SESSION foreign_key_checks = 0")
+        try conn.execute(MySQLWriteFence.applierSetting)
         try conn.execute("CREATE DATABASE IF NOT EXISTS \(MySQLConnection.quote(status.schema))")
         try conn.execute("""
             CREATE TABLE IF NOT EXISTS \(MySQLConnection.quote(status)) (task_name varchar(255) PRIMARY KEY,

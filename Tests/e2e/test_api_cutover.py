@@ -17,7 +17,7 @@ import botocore.awsrequest
 import botocore.credentials
 import pytest
 
-from test_cli_cutover import SEED_ROWS, Writer, pg_rows, pg_transaction
+from test_cli_cutover import SEED_ROWS, Writer, pg_rows, pg_side
 from test_dms_api import ACCESS_KEY, FAST, REGION, SECRET_KEY, client, psql, server, server_endpoint  # noqa: F401
 from test_server_lifecycle import Server
 from test_task_defaults import MAPPINGS, wait_for
@@ -94,7 +94,7 @@ class Migration:
 def test_cutover_and_rollback_through_the_api_lose_nothing(server):
     dms = client(server)
     migration = Migration(dms)
-    writer = Writer(pg_transaction, migration.source_db)
+    writer = Writer(pg_side(migration.source_db))
     writer.start()
     try:
         wait_for(lambda: writer.committed > 20, "the writer")
@@ -107,7 +107,7 @@ def test_cutover_and_rollback_through_the_api_lose_nothing(server):
 
         result, cutover = cutover_cli(server["url"], "cutover", migration.name, "--timeout", "10")
         assert result.returncode == 0, result.stdout + result.stderr
-        writer.database = migration.target_db
+        writer.database = pg_side(migration.target_db)
         assert cutover["Status"] == "completed" and 0 < cutover["WritePauseSeconds"] < 10
         assert cutover["ReverseReplicationRunning"] and cutover["Counters"]
         wait_for(lambda: migration.task()["Status"] == "stopped", "the forward task to stop")
@@ -127,7 +127,7 @@ def test_cutover_and_rollback_through_the_api_lose_nothing(server):
 
         result, rollback = cutover_cli(server["url"], "rollback", migration.name, "--timeout", "10")
         assert result.returncode == 0, result.stdout + result.stderr
-        writer.database = migration.source_db
+        writer.database = pg_side(migration.source_db)
         assert rollback["Status"] == "completed"
         wait_for(lambda: migration.task()["Status"] == "running", "the forward task to run again")
         committed = writer.committed

@@ -9,12 +9,13 @@ import sqlite3
 import subprocess
 import threading
 import time
+import urllib.parse
 import uuid
 
 import pytest
 
 from test_cdc_crash import pg_url, run_sql
-from test_dms_api import psql
+from test_dms_api import mariadb, psql
 from test_task_defaults import wait_for
 
 SEED_ROWS = 2000
@@ -22,12 +23,12 @@ SEED_ROWS = 2000
 
 class Writer(threading.Thread):
     """The application: one transaction at a time (two inserts without ids, an update, a delete: one row more
-    per commit) against whichever database it is pointed at. A refused transaction (a freeze that timed out,
-    the fence on the old database) is retried; `committed` counts the ones that committed."""
+    per commit) against whichever database it is pointed at (`database`, a Side). A refused transaction (a
+    freeze that timed out, the fence on the old database) is retried; `committed` counts the ones that committed."""
 
-    def __init__(self, execute, database):
+    def __init__(self, database):
         super().__init__(daemon=True)
-        self.execute, self.database = execute, database
+        self.database = database
         self.stop, self.committed, self.refused, self.errors = threading.Event(), 0, 0, []
 
     def run(self):
@@ -35,7 +36,7 @@ class Writer(threading.Thread):
         while not self.stop.is_set():
             n += 1
             try:
-                self.execute(self.database, n)
+                self.database.transaction(n)
                 self.committed += 1
             except Exception as error:  # refused: retried against the database the writer points at by then
                 self.refused += 1
@@ -83,47 +84,90 @@ def sqlite_rows(path):
     return f"{len(rows)} " + hashlib.md5(",".join(f"{i}:{a}:{n}" for i, a, n in rows).encode()).hexdigest()
 
 
-def copied(database):
+def my_transaction(database, n):
+    try_mariadb(f"USE {database}; BEGIN; INSERT INTO orders (amount, note) VALUES ({n}, 'a'), ({n}, 'b'); "
+            "UPDATE orders SET amount = amount + 1 ORDER BY id DESC LIMIT 1; "
+            "DELETE FROM orders WHERE note = 'seed' ORDER BY id LIMIT 1; COMMIT")
+
+
+def try_mariadb(sql):
+    """Runs SQL with the mariadb client; its error message becomes the exception's."""
     try:
-        return psql("SELECT count(*) FROM public.orders", database) != "0"
-    except subprocess.CalledProcessError:
-        return False
+        mariadb(sql)
+    except subprocess.CalledProcessError as error:
+        raise RuntimeError(f"mariadb failed: {error.stderr}") from None
 
 
-def cut(direction, source, target, task, cwd, writer, new_database, mappings):
-    """Runs `ferry cutover` or `ferry rollback` and points the writer at `new_database` once it completed."""
-    result = ferry(direction, "--source", source, "--target", target, "--task", task, "--timeout", "10", "--json", *mappings, cwd=cwd)
+def my_rows(database):
+    count, digest = mariadb(f"SET SESSION group_concat_max_len = 1 << 24; SELECT COUNT(*), MD5(GROUP_CONCAT(CONCAT(id, ':', amount, ':', note) "
+                            f"ORDER BY id SEPARATOR ',')) FROM {database}.orders").split("\t")
+    return f"{count} {digest}"
+
+
+class Side:
+    """One database of a round trip: its URL, its writes (`transaction(n)`) and its rows' fingerprint."""
+
+    def __init__(self, url, transaction, rows):
+        self.url, self.transaction, self.rows = url, transaction, rows
+
+    def copied(self):
+        try:
+            return self.rows().split()[0] != "0"
+        except subprocess.CalledProcessError:
+            return False
+
+
+def pg_side(database):
+    return Side(pg_url(database), lambda n: pg_transaction(database, n), lambda: pg_rows(database))
+
+
+def my_side(database):
+    url = urllib.parse.urlparse(os.environ["FERRY_TEST_MYSQL_URL"])
+    return Side(f"mysql://{url.username or 'root'}@{url.hostname}:{url.port}/{database}", lambda n: my_transaction(database, n),
+                lambda: my_rows(database))
+
+
+def sqlite_side(path):
+    return Side(f"sqlite://{path}", lambda n: sqlite_transaction(path, n), lambda: sqlite_rows(path))
+
+
+def cut(direction, old, new, task, cwd, writer, to, mappings):
+    """Runs `ferry cutover` or `ferry rollback` and points the writer at `to` once it completed."""
+    result = ferry(direction, "--source", old.url, "--target", new.url, "--task", task, "--timeout", "10", "--json", *mappings, cwd=cwd)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout[result.stdout.index("{"):])
-    writer.database = new_database
+    writer.database = to
     assert report["Status"] == "completed"
     assert 0 < report["WritePauseSeconds"] < 10
     return report
 
 
 def replicate_back(cwd, report, source, target, mappings):
-    args = ["--mode", "cdc", "--source", source, "--target", target, "--task", report["ReverseReplicationTaskIdentifier"],
+    args = ["--mode", "cdc", "--source", source.url, "--target", target.url, "--task", report["ReverseReplicationTaskIdentifier"],
             "--cdc-start-position", report["ReversePosition"]]
     return start_migrate(cwd, *args, *(["--table-mappings", mappings] if mappings else []))
 
 
-def round_trip(source, target, task, cwd, writer, target_handle, source_handle, rows, refuse_on_source, mappings_file=None):
-    """Cutover, writes on the target that flow back, rollback, writes on the source again; returns the reports."""
+def round_trip(source, target, task, cwd, mappings_file=None):
+    """Cutover, writes on the target that flow back, rollback, writes on the source again, under a writer
+    that moves with each switch; returns the reports and the writer."""
     mappings = ["--table-mappings", mappings_file] if mappings_file else []
-    forward = start_migrate(cwd, "--source", source, "--target", target, "--mode", "full-load-and-cdc", "--task", task, *mappings)
+    writer = Writer(source)
+    writer.start()
+    forward = start_migrate(cwd, "--source", source.url, "--target", target.url, "--mode", "full-load-and-cdc", "--task", task, *mappings)
     try:
-        wait_for(lambda: writer.committed > 20 and copied(target_handle), "the copy to start", 60)
+        wait_for(lambda: writer.committed > 20 and target.copied(), "the copy to start", 60)
         time.sleep(1)
-        cutover = cut("cutover", source, target, task, cwd, writer, target_handle, mappings)
+        cutover = cut("cutover", source, target, task, cwd, writer, target, mappings)
         out, _ = forward.communicate(timeout=30)
         assert "stopped for a cutover" in out, out
-        with pytest.raises(Exception, match="moved to another database by Ferry cutover"):
-            refuse_on_source()
+        with pytest.raises(Exception, match="moved to another database by"):
+            source.transaction(0)
         reverse = replicate_back(cwd, cutover, target, source, f"ferry-cutover-{task}-reverse.json")
         try:
             committed = writer.committed
             wait_for(lambda: writer.committed > committed + 40, "writes on the target", 60)
-            rollback = cut("rollback", source, target, task, cwd, writer, source_handle, mappings)
+            rollback = cut("rollback", source, target, task, cwd, writer, source, mappings)
             out, _ = reverse.communicate(timeout=30)
             assert "stopped for a cutover" in out, out
         finally:
@@ -134,7 +178,12 @@ def round_trip(source, target, task, cwd, writer, target_handle, source_handle, 
         wait_for(lambda: writer.committed > committed + 40, "writes on the source again", 60)
         writer.stop.set()
         writer.join()
-        wait_for(lambda: rows(source_handle) == pg_rows(target_handle), "the target to equal the source", 60)
+        wait_for(lambda: source.rows() == target.rows(), "the target to equal the source", 60)
+        assert int(source.rows().split()[0]) == SEED_ROWS + writer.committed, "every committed transaction adds one row: none lost, none twice"
+        # The old database takes writes again after the rollback, without key collisions; the new one is fenced.
+        source.transaction(0)
+        with pytest.raises(Exception, match="moved to another database by"):
+            target.transaction(0)
         return cutover, rollback
     finally:
         writer.stop.set()
@@ -143,29 +192,40 @@ def round_trip(source, target, task, cwd, writer, target_handle, source_handle, 
             forward.wait(timeout=30)
 
 
+def rename_schema(tmp_path, source_schema, target_schema):
+    """A mapping file that selects every table of `source_schema` and puts it into `target_schema`."""
+    mappings = tmp_path / "mappings.json"
+    mappings.write_text(json.dumps({"rules": [
+        {"rule-type": "selection", "rule-id": "1", "rule-name": "1", "object-locator": {"schema-name": source_schema, "table-name": "%"},
+         "rule-action": "include"},
+        {"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-target": "schema",
+         "object-locator": {"schema-name": source_schema}, "rule-action": "rename", "value": target_schema}]}))
+    return str(mappings)
+
+
+def drop_pg(*databases):
+    for database in databases:
+        psql(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{database}' AND NOT active", "postgres")
+        psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)", "postgres")
+
+
+PG_ORDERS = ("CREATE TABLE public.orders (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, amount int NOT NULL, note text); "
+             f"INSERT INTO public.orders (amount, note) SELECT g, 'seed' FROM generate_series(1, {SEED_ROWS}) g")
+MY_ORDERS = ("USE {db}; CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, amount int NOT NULL, note text); "
+             "INSERT INTO orders (amount, note) SELECT seq, 'seed' FROM seq_1_to_%d" % SEED_ROWS)
+
+
 def test_postgres_cutover_and_rollback_under_writes_lose_nothing(tmp_path):
     suffix = uuid.uuid4().hex[:8]
     source_db, target_db, task = f"cut_src_{suffix}", f"cut_dst_{suffix}", f"cut_{suffix}"
     psql(f"CREATE DATABASE {source_db}", "postgres")
     psql(f"CREATE DATABASE {target_db}", "postgres")
     try:
-        psql("CREATE TABLE public.orders (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, amount int NOT NULL, note text); "
-             f"INSERT INTO public.orders (amount, note) SELECT g, 'seed' FROM generate_series(1, {SEED_ROWS}) g", source_db)
-        writer = Writer(pg_transaction, source_db)
-        writer.start()
-        cutover, rollback = round_trip(pg_url(source_db), pg_url(target_db), task, tmp_path, writer, target_db, source_db, pg_rows,
-                                       lambda: pg_transaction(source_db, 0))
-        count = int(pg_rows(source_db).split()[0])
-        assert count == SEED_ROWS + writer.committed, "every committed transaction adds one row: none lost, none twice"
+        psql(PG_ORDERS, source_db)
+        cutover, rollback = round_trip(pg_side(source_db), pg_side(target_db), task, tmp_path)
         assert cutover["Counters"] and rollback["Counters"]
-        # The old database takes writes again after the rollback, without key collisions; the target is fenced.
-        pg_transaction(source_db, 0)
-        with pytest.raises(Exception, match="moved to another database"):
-            pg_transaction(target_db, 0)
     finally:
-        for database in (source_db, target_db):
-            psql(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{database}'", "postgres")
-            psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)", "postgres")
+        drop_pg(source_db, target_db)
 
 
 def test_sqlite_cutover_and_rollback_under_writes_lose_nothing(tmp_path):
@@ -177,19 +237,31 @@ def test_sqlite_cutover_and_rollback_under_writes_lose_nothing(tmp_path):
         db.executemany("INSERT INTO orders (amount, note) VALUES (?, 'seed')", [(i,) for i in range(SEED_ROWS)])
     psql(f"CREATE DATABASE {target_db}", "postgres")
     try:
-        execute = lambda database, n: sqlite_transaction(path, n) if database == path else pg_transaction(database, n)
-        writer = Writer(execute, path)
-        writer.start()
         # SQLite's one schema, main, goes to public: the reverse task renames it back.
-        mappings = tmp_path / "mappings.json"
-        mappings.write_text(json.dumps({"rules": [
-            {"rule-type": "selection", "rule-id": "1", "rule-name": "1", "object-locator": {"schema-name": "main", "table-name": "%"},
-             "rule-action": "include"},
-            {"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-target": "schema",
-             "object-locator": {"schema-name": "main"}, "rule-action": "rename", "value": "public"}]}))
-        round_trip(f"sqlite://{path}", pg_url(target_db), task, tmp_path, writer, target_db, path, sqlite_rows,
-                   lambda: sqlite_transaction(path, 0), str(mappings))
-        assert int(sqlite_rows(path).split()[0]) == SEED_ROWS + writer.committed
+        round_trip(sqlite_side(path), pg_side(target_db), task, tmp_path, rename_schema(tmp_path, "main", "public"))
     finally:
-        psql(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{target_db}'", "postgres")
-        psql(f"DROP DATABASE IF EXISTS {target_db} WITH (FORCE)", "postgres")
+        drop_pg(target_db)
+
+
+def test_mariadb_to_postgres_cutover_and_rollback_under_writes_lose_nothing(tmp_path):
+    suffix = uuid.uuid4().hex[:8]
+    source_db, target_db, task = f"cut_my_{suffix}", f"cut_mypg_{suffix}", f"cut_my_{suffix}"
+    mariadb(f"CREATE DATABASE {source_db}; " + MY_ORDERS.format(db=source_db))
+    psql(f"CREATE DATABASE {target_db}", "postgres")
+    try:
+        round_trip(my_side(source_db), pg_side(target_db), task, tmp_path, rename_schema(tmp_path, source_db, "public"))
+    finally:
+        mariadb(f"DROP DATABASE IF EXISTS {source_db}")
+        drop_pg(target_db)
+
+
+def test_postgres_to_mariadb_cutover_and_rollback_under_writes_lose_nothing(tmp_path):
+    suffix = uuid.uuid4().hex[:8]
+    source_db, target_db, task = f"cut_pgmy_{suffix}", f"cut_pgmy_{suffix}", f"cut_pgmy_{suffix}"
+    psql(f"CREATE DATABASE {source_db}", "postgres")
+    psql(PG_ORDERS, source_db)
+    try:
+        round_trip(pg_side(source_db), my_side(target_db), task, tmp_path, rename_schema(tmp_path, "public", target_db))
+    finally:
+        mariadb(f"DROP DATABASE IF EXISTS {target_db}")
+        drop_pg(source_db)

@@ -2,7 +2,8 @@ import FerryCore
 import Foundation
 
 /// Change capture from MySQL/MariaDB for one task: the binlog, read as a replica would, from the
-/// position the target stores. Nothing is created on the source: the binlog is the server's, and the
+/// position the target stores. Nothing is created on the source for it (a cutover's markers and fence
+/// live in `awsdms_control`): the binlog is the server's, and the
 /// server purges it on its own schedule (`binlog_expire_logs_seconds`), so a task stopped for longer
 /// than that must reload.
 final class MySQLCapture: ChangeCapture, @unchecked Sendable {
@@ -63,16 +64,18 @@ final class MySQLCapture: ChangeCapture, @unchecked Sendable {
         }
         stream?.stop()
         stream = nil
+        // The markers' table is read with the captured ones: its rows become the transactions' markers.
+        let read = schemas + [MySQLStreamMarkers.schema]
         do {
-            stream = try BinlogStream(url: url, position: start, byGTID: false, serverID: serverID, schemas: schemas)
+            stream = try BinlogStream(url: url, position: start, byGTID: false, serverID: serverID, schemas: read)
         } catch let error as FerryError where error.kind == .invalidParameter && !start.gtids.isEmpty {
-            stream = try BinlogStream(url: url, position: start, byGTID: true, serverID: serverID, schemas: schemas)
+            stream = try BinlogStream(url: url, position: start, byGTID: true, serverID: serverID, schemas: read)
         }
     }
 
     func next(timeout: Double) throws -> ChangeTransaction? {
         guard let stream else { throw FerryError(.invalidParameter, "the change stream has not started") }
-        return try stream.next(timeout: timeout)
+        return try stream.next(timeout: timeout).map(MySQLStreamMarkers.extract)
     }
 
     func checkStart(at position: String) throws {
