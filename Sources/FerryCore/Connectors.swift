@@ -229,9 +229,6 @@ extension TargetConnector {
         try load(plan, encoding: encoding, from: pipe, commitRows: nil, progress: progress)
     }
 
-    /// Engines that cannot fence writes have no fence to remove.
-    public func removeWriteFence(_ tables: [TableID]) throws {}
-
     /// Targets that cannot add a key to an existing table create it with the table: nothing to do.
     public func addPrimaryKey(_ plan: TablePlan) throws {}
 }

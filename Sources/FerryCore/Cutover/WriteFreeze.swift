@@ -24,20 +24,3 @@ public protocol WriteFreeze: AnyObject, Sendable {
     /// Lets writes go on again and rolls back what the freeze wrote: an undo.
     func abandon() throws
 }
-
-extension SourceConnector {
-    /// Engines that cannot freeze writes yet refuse a cutover.
-    public func freezeWrites(_ tables: [TableID], task: String, timeout: Double) throws -> any WriteFreeze {
-        throw Self.noCutover(engine)
-    }
-
-    public func writeMarker(_ marker: StreamMarker, task: String) throws -> String {
-        throw Self.noCutover(engine)
-    }
-
-    public func position(_ applied: String, covers marker: String) -> Bool { false }
-
-    private static func noCutover(_ engine: EngineKind) -> FerryError {
-        FerryError(.invalidParameter, "a cutover from a \(engine.displayName) source is not supported yet: stop the application's writes, wait until the task's CDC latency is 0, then stop the task")
-    }
-}
