@@ -54,6 +54,7 @@ public final class DMSService: Sendable {
             case .startCutover: return try await run(StartCutoverMessage.self, body) { try await startCutover($0, context) }
             case .describeCutovers: return try await run(DescribeCutoversMessage.self, body) { try describeCutovers($0) }
             case .describeCutoverReadiness: return try await run(DescribeCutoverReadinessMessage.self, body) { try await describeCutoverReadiness($0) }
+            case .completeCutover: return try await run(CompleteCutoverMessage.self, body) { try await completeCutover($0) }
             }
         }
         guard let operation = DMSOperationName(rawValue: name) else {

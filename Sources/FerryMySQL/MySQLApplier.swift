@@ -31,6 +31,10 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
         try conn.query("SELECT source_position FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(task))").first?[0] ?? nil
     }
 
+    func forget(task: String) throws {
+        try conn.execute("DELETE FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(task))")
+    }
+
     /// MySQL 8 has no `ADD COLUMN IF NOT EXISTS`, so the catalog is asked first.
     func alter(_ plan: TablePlan, _ change: SchemaChange) throws {
         let table = MySQLConnection.quote(plan.target)

@@ -24,6 +24,10 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         try conn.query("SELECT source_position FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(task))").first?[0] ?? nil
     }
 
+    func forget(task: String) throws {
+        try conn.execute("DELETE FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(task))")
+    }
+
     func alter(_ plan: TablePlan, _ change: SchemaChange) throws {
         let table = PGConnection.quote(plan.target)
         switch change.kind {

@@ -31,6 +31,12 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
         }
     }
 
+    func forget(task: String) throws {
+        try SQLiteErrors.wrap(url) {
+            try queue.write { db in try db.execute(sql: "DELETE FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [task]) }
+        }
+    }
+
     func alter(_ plan: TablePlan, _ change: SchemaChange) throws {
         let table = SQLiteNames.quote(plan.target.name)
         try SQLiteErrors.wrap(url) {

@@ -76,8 +76,15 @@ struct Cutover: AsyncParsableCommand {
 
     @OptionGroup var flags: CutoverFlags
 
+    @Flag(help: "End a completed cutover for good: remove the reverse capture, the write fences and both tasks' control rows (stop the reverse `ferry migrate` first; with --endpoint-url the server stops its reverse task).")
+    var complete = false
+
     func run() async throws {
-        try await CutoverCommand.run(flags, rollback: false)
+        if complete {
+            try await CutoverCommand.complete(flags)
+        } else {
+            try await CutoverCommand.run(flags, rollback: false)
+        }
     }
 }
 
@@ -117,6 +124,30 @@ enum CutoverCommand {
         if cutover.Status != "completed" { throw ExitCode(1) }
     }
 
+    /// `ferry cutover --complete`, beside `ferry migrate` or in a server.
+    static func complete(_ flags: CutoverFlags) async throws {
+        do {
+            let removed: [String]
+            if let endpointURL = flags.endpointURL {
+                guard let task = flags.task else { throw FerryError.invalidParameter("--task", "names the replication task (its identifier or ARN)") }
+                let client = try DMSClient(endpointURL: endpointURL)
+                let answer = try await client.call("CompleteCutover", ["ReplicationTaskArn": try await client.taskArn(task)])
+                removed = answer["Removed"] as? [String] ?? []
+            } else {
+                let parsed = try flags.local()
+                let task = flags.task ?? Replicate.defaultTask(parsed.source, parsed.target)
+                removed = try await CutoverCompletion(
+                    source: Connectors.source(for: parsed.source), sourceAsTarget: Connectors.target(for: parsed.source),
+                    target: Connectors.target(for: parsed.target), targetAsSource: Connectors.source(for: parsed.target),
+                    load: FullLoadOptions(mappings: parsed.mappings), task: task, reverseTask: CutoverOptions(task: task).reverseTask).run()
+            }
+            Terminal.line("cutover completed for good; removed " + removed.joined(separator: ", "))
+        } catch let error as FerryError {
+            Terminal.error(error.message)
+            throw ExitCode(error.kind == .invalidParameter ? 2 : 1)
+        }
+    }
+
     /// A cutover run by a Ferry server: StartCutover, then DescribeCutovers until it ends. A rollback is a
     /// cutover of the task the last cutover started to replicate back.
     static func remote(_ flags: CutoverFlags, client: DMSClient, rollback: Bool) async throws -> CutoverDescription {
@@ -148,7 +179,7 @@ enum CutoverCommand {
     static func local(_ flags: CutoverFlags, rollback: Bool) async throws -> CutoverDescription {
         let parsed = try flags.local()
         let forwardTask = flags.task ?? Replicate.defaultTask(parsed.source, parsed.target)
-        let reverseTask = forwardTask + "-reverse"
+        let reverseTask = CutoverOptions(task: forwardTask).reverseTask
         // A rollback is a cutover of the reverse task, whose own reverse is the forward task started afresh.
         let (from, to) = rollback ? (parsed.target, parsed.source) : (parsed.source, parsed.target)
         let task = rollback ? reverseTask : forwardTask

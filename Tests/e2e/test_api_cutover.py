@@ -138,6 +138,9 @@ def test_cutover_and_rollback_through_the_api_lose_nothing(server):
         assert int(pg_rows(migration.source_db).split()[0]) == SEED_ROWS + writer.committed
         cutovers = ferry_call(server["url"], "DescribeCutovers", {"ReplicationTaskArn": migration.arn})["Cutovers"]
         assert [c["CutoverId"] for c in cutovers] == [cutover["CutoverId"]]
+        with pytest.raises(urllib.error.HTTPError) as rolled_back:
+            ferry_call(server["url"], "CompleteCutover", {"ReplicationTaskArn": migration.arn})
+        assert b"is not cut over" in rolled_back.value.read()
     finally:
         writer.stop.set()
         migration.close()

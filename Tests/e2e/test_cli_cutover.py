@@ -265,3 +265,42 @@ def test_postgres_to_mariadb_cutover_and_rollback_under_writes_lose_nothing(tmp_
     finally:
         mariadb(f"DROP DATABASE IF EXISTS {target_db}")
         drop_pg(source_db)
+
+
+def test_complete_removes_what_ferry_left_on_both_sides(tmp_path):
+    suffix = uuid.uuid4().hex[:8]
+    source_db, target_db, task = f"cut_done_src_{suffix}", f"cut_done_dst_{suffix}", f"cut_done_{suffix}"
+    psql(f"CREATE DATABASE {source_db}", "postgres")
+    psql(f"CREATE DATABASE {target_db}", "postgres")
+    source, target = pg_side(source_db), pg_side(target_db)
+    forward = reverse = subprocess.Popen(["true"])
+    try:
+        psql(PG_ORDERS, source_db)
+        forward = start_migrate(tmp_path, "--source", source.url, "--target", target.url, "--mode", "full-load-and-cdc", "--task", task)
+        wait_for(target.copied, "the copy", 60)
+        writer = Writer(source)
+        cutover = cut("cutover", source, target, task, tmp_path, writer, target, [])
+        forward.communicate(timeout=30)
+        reverse = subprocess.Popen([os.environ["FERRY_BIN"], "migrate", "--mode", "cdc", "--source", target.url, "--target", source.url,
+                                    "--task", cutover["ReverseReplicationTaskIdentifier"], "--cdc-start-position", cutover["ReversePosition"],
+                                    "--table-mappings", f"ferry-cutover-{task}-reverse.json"],
+                                   stdout=open(tmp_path / "reverse.log", "w"), stderr=subprocess.STDOUT, cwd=tmp_path)
+        wait_for(lambda: "cdc:" in open(tmp_path / "reverse.log").read(), "the reverse stream", 60)
+        refused = ferry("cutover", "--complete", "--source", source.url, "--target", target.url, "--task", task, cwd=tmp_path)
+        assert refused.returncode == 2 and "stop it first" in refused.stderr, refused.stderr
+        reverse.send_signal(2)
+        reverse.wait(timeout=30)
+        done = ferry("cutover", "--complete", "--source", source.url, "--target", target.url, "--task", task, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        for database in (source_db, target_db):
+            assert psql(f"SELECT count(*) FROM pg_replication_slots WHERE database = '{database}'", "postgres") == "0"
+            assert psql("SELECT count(*) FROM pg_publication", database) == "0"
+            assert psql("SELECT count(*) FROM pg_trigger WHERE tgname = 'ferry_write_fence'", database) == "0"
+            assert psql("SELECT count(*) FROM public.ferry_apply_status", database) == "0"
+        source.transaction(0)  # the old database takes writes again: nothing of Ferry's is left on it
+    finally:
+        for process in (forward, reverse):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        drop_pg(source_db, target_db)

@@ -65,6 +65,30 @@ extension DMSService {
                                                 Notes: readiness.notes, LagSeconds: readiness.lagSeconds)
     }
 
+    /// Ends a completed cutover for good: stops the reverse task, then removes the captures, fences and
+    /// control rows Ferry left on both databases.
+    func completeCutover(_ input: CompleteCutoverMessage) async throws -> CompleteCutoverResponse {
+        let forward = try task(input.ReplicationTaskArn)
+        guard let last = try CatalogCutoverJournal(catalog: catalog, taskArn: forward.ReplicationTaskArn!).load(), last.status == "completed",
+              !last.machine.dryRun, forward.StopReason == ReplicationRunner.stoppedForCutover, let reverse = try partner(of: forward.ReplicationTaskArn!) else {
+            throw DMSError.invalidState("Replication task \(forward.ReplicationTaskIdentifier!) is not cut over: CompleteCutover ends a completed cutover (roll back with a cutover of its reverse task instead).")
+        }
+        let reverseArn = reverse.ReplicationTaskArn!
+        if await supervisor.isActive(reverseArn) {
+            try await supervisor.stop(reverseArn)
+            while await supervisor.isActive(reverseArn) { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let run = try taskRun(forward, startType: "start-replication")
+        let removed = try await CutoverCompletion(
+            source: Connectors.source(for: run.source), sourceAsTarget: Connectors.target(for: run.source),
+            target: Connectors.target(for: run.target), targetAsSource: Connectors.source(for: run.target),
+            load: run.options, task: forward.ReplicationTaskIdentifier!, reverseTask: reverse.ReplicationTaskIdentifier!).run()
+        event(forward.ReplicationTaskIdentifier!, type: "replication-task",
+              "Cutover \(last.id) completed for good: task \(reverse.ReplicationTaskIdentifier!) stopped; removed \(removed.joined(separator: ", ")).",
+              categories: ["state change"])
+        return CompleteCutoverResponse(Removed: removed)
+    }
+
     /// After a restart, every cutover that was in progress is undone (its sessions, and so its freeze,
     /// ended with the process); the forward task resumes.
     func recoverCutovers() async {

@@ -7,6 +7,7 @@ enum FerryOperationName: String, Sendable, CaseIterable {
     case startCutover = "StartCutover"
     case describeCutovers = "DescribeCutovers"
     case describeCutoverReadiness = "DescribeCutoverReadiness"
+    case completeCutover = "CompleteCutover"
 }
 
 /// `StartCutover`: moves a running CDC task's application to its target; a cutover of a task's reverse
@@ -57,6 +58,18 @@ struct DescribeCutoverReadinessResponse: DMSShape {
     var Reasons: [String]?
     var Notes: [String]?
     var LagSeconds: Double?
+}
+
+/// `CompleteCutover`: the migration is over; stops the reverse task and removes what Ferry left on both databases.
+struct CompleteCutoverMessage: DMSShape {
+    static let requiredMembers = ["ReplicationTaskArn"]
+    /// The forward task that was cut over.
+    var ReplicationTaskArn: String?
+}
+
+struct CompleteCutoverResponse: DMSShape {
+    static let requiredMembers: [String] = []
+    var Removed: [String]?
 }
 
 /// A cutover as the API shows it (DescribeCutovers) and `ferry cutover --json` prints it.

@@ -204,6 +204,9 @@ public protocol ChangeApplier: AnyObject, Sendable {
     /// The position last applied for `task`, read from the target's control table; nil when none.
     func appliedPosition(task: String) throws -> String?
 
+    /// Removes `task`'s row from the control table: the task is over for good.
+    func forget(task: String) throws
+
     /// Applies the batch and stores its position for `task`, all in one target transaction. With no
     /// `task`, applies the rows only (a full load's or a split batch's rows) and stores no position.
     func apply(_ batch: ChangeBatch, task: String?) throws
