@@ -48,6 +48,12 @@ public protocol SourceConnector: Sendable {
     /// Whether a target that has applied through `applied` holds everything up to `marker`, a position a
     /// marker was written at.
     func position(_ applied: String, covers marker: String) -> Bool
+
+    /// Transactions that stand in a cutover's way, one line each: on the database frozen, writing
+    /// transactions open longer than `seconds` (the freeze would wait for them) and prepared ones (they
+    /// commit whenever their coordinator says); on the new database (`asNewPrimary`), transactions that
+    /// write now from anything but Ferry. Empty where the engine has none or cannot tell.
+    func cutoverBlockers(olderThan seconds: Double, asNewPrimary: Bool) throws -> [String]
 }
 
 extension SourceConnector {

@@ -193,6 +193,24 @@ extension MySQLSource {
         guard let applied = BinlogPosition(applied), let marker = BinlogPosition(marker) else { return false }
         return applied.covers(marker)
     }
+
+    /// On the database frozen: InnoDB transactions that changed rows and are older than `seconds`, and XA
+    /// transactions left prepared. On the new database Ferry's sessions cannot be told apart from the
+    /// application's, so nothing is said.
+    public func cutoverBlockers(olderThan seconds: Double, asNewPrimary: Bool) throws -> [String] {
+        guard !asNewPrimary else { return [] }
+        let conn = try MySQLConnection(url)
+        var lines = try conn.query("""
+            SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) FROM information_schema.INNODB_TRX
+            WHERE trx_rows_modified > 0 AND trx_started < NOW() - INTERVAL \(Int(seconds.rounded(.up))) SECOND ORDER BY trx_started
+            """).map {
+            "MySQL \(url.location): connection \($0[0] ?? "?") has held a writing transaction for \($0[1] ?? "?") s: a freeze would wait for it (commit or end it first)"
+        }
+        lines += try conn.query("XA RECOVER").map {
+            "MySQL \(url.location): XA transaction \($0.last.flatMap { $0 } ?? "?") is prepared: it would commit around the freeze (XA COMMIT or XA ROLLBACK it first)"
+        }
+        return lines
+    }
 }
 
 extension MySQLTarget {

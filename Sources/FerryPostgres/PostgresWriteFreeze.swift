@@ -116,4 +116,26 @@ extension PostgresSource {
         guard let marker = LSN(marker), let applied = LSN(applied) else { return false }
         return applied >= marker
     }
+
+    /// Sessions of this database holding a transaction id (they wrote), from `pg_stat_activity`, and
+    /// prepared transactions from `pg_prepared_xacts`; Ferry's own sessions are named `ferry`.
+    public func cutoverBlockers(olderThan seconds: Double, asNewPrimary: Bool) throws -> [String] {
+        let conn = try PGConnection(url)
+        let age = asNewPrimary ? "application_name <> 'ferry'" : "xact_start < now() - make_interval(secs => \(seconds))"
+        var lines = try conn.query("""
+            SELECT pid, COALESCE(NULLIF(application_name, ''), usename::text), round(extract(epoch FROM now() - xact_start))::text
+            FROM pg_stat_activity
+            WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND \(age)
+            ORDER BY xact_start
+            """).map { row in
+            asNewPrimary ? "PostgreSQL \(url.location): session \(row[0] ?? "?") (\(row[1] ?? "?")) writes to the new database: stop the application's writers there before the cutover"
+                : "PostgreSQL \(url.location): session \(row[0] ?? "?") (\(row[1] ?? "?")) has held a writing transaction for \(row[2] ?? "?") s: a freeze would wait for it (commit or end it first)"
+        }
+        if !asNewPrimary {
+            lines += try conn.query("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()").map {
+                "PostgreSQL \(url.location): prepared transaction \($0[0] ?? "?") is neither committed nor rolled back: it would commit around the freeze (COMMIT PREPARED or ROLLBACK PREPARED it first)"
+            }
+        }
+        return lines
+    }
 }

@@ -117,4 +117,8 @@ extension SQLiteSource {
         guard let marker = Int64(marker), let applied = Int64(applied) else { return false }
         return applied >= marker
     }
+
+    /// SQLite has one writer at a time, whom the freeze waits for within its busy timeout, and no
+    /// prepared transactions; who else writes cannot be seen.
+    public func cutoverBlockers(olderThan seconds: Double, asNewPrimary: Bool) throws -> [String] { [] }
 }

@@ -154,16 +154,29 @@ def test_guardrails_refuse_and_a_freeze_that_cannot_be_taken_in_time_is_undone(s
         url = urllib.parse.urlparse(os.environ["FERRY_TEST_POSTGRES_URL"])
         holder = subprocess.Popen(["psql", "-X", "-q", "-h", url.hostname, "-p", str(url.port), "-U", url.username or "postgres",
                                    "-d", migration.source_db, "-c",
-                                   "BEGIN; UPDATE public.orders SET amount = amount WHERE id = 1; SELECT pg_sleep(6); COMMIT"])
+                                   "BEGIN; UPDATE public.orders SET amount = amount WHERE id = 1; SELECT pg_sleep(10); COMMIT"])
         time.sleep(0.5)
-        result, report = cutover_cli(server["url"], "cutover", migration.name, "--timeout", "1")
-        holder.wait(timeout=30)
+        result, report = cutover_cli(server["url"], "cutover", migration.name, "--timeout", "3")
         assert result.returncode == 1, result.stdout + result.stderr
         assert report["Status"] == "aborted" and report["FailedStep"] == "freezing"
         assert any("could not be frozen within" in reason for reason in report["Reasons"]), report
+        # Now older than the timeout, the same transaction is refused before anything is frozen.
+        result, report = cutover_cli(server["url"], "cutover", migration.name, "--timeout", "1")
+        holder.wait(timeout=30)
+        assert result.returncode == 1 and report.get("FailedStep") is None, result.stdout + result.stderr
+        assert any("has held a writing transaction for" in reason for reason in report["Reasons"]), report
         psql("INSERT INTO public.orders (amount, note) VALUES (1, 'after the undo')", migration.source_db)
         wait_for(lambda: migration.target_count() == 101, "writes to flow on after the undo")
         assert migration.task()["Status"] == "running"
+
+        # Someone writing to the new database before the switch is refused too.
+        writer = subprocess.Popen(["psql", "-X", "-q", "-h", url.hostname, "-p", str(url.port), "-U", url.username or "postgres",
+                                   "-d", migration.target_db, "-c", "BEGIN; SELECT txid_current(); SELECT pg_sleep(4); COMMIT"],
+                                  stdout=subprocess.DEVNULL)
+        time.sleep(0.5)
+        result, report = cutover_cli(server["url"], "cutover", migration.name)
+        writer.wait(timeout=30)
+        assert result.returncode == 1 and any("writes to the new database" in reason for reason in report["Reasons"]), report
 
         # Through Ferry's operation itself: bad input names the field; a stopped task is refused with the reason.
         with pytest.raises(urllib.error.HTTPError) as bad:

@@ -193,10 +193,14 @@ public struct CutoverRunner: Sendable {
         }
     }
 
-    /// The runner's own guardrails and the door's: the task streams, and a marker written now reaches
-    /// the target within `maxLag`.
+    /// The runner's own guardrails and the door's: no transaction stands in the way on either side, the
+    /// task streams, and a marker written now reaches the target within `maxLag`.
     private func guardrails(_ session: CutoverSession) async throws -> [String] {
         var refusals = await hooks.guardrails()
+        refusals += try await blocking { [source, targetAsSource, options] in
+            try source.cutoverBlockers(olderThan: options.timeout, asNewPrimary: false)
+                + targetAsSource.cutoverBlockers(olderThan: options.timeout, asNewPrimary: true)
+        }
         guard try await appliedPosition() != nil else {
             return refusals + ["task \(options.task) has no applied position on the target: it has not streamed changes yet (is it a CDC task, and running?)"]
         }
