@@ -5,7 +5,8 @@ import Foundation
 /// write waits. `lock_wait_timeout` bounds the wait for the lock (a transaction that holds a table fails
 /// the freeze), and `wait_timeout` ends the idle session, and its locks, soon after the cutover's timeout
 /// even if Ferry hangs. The fence's triggers are created before the lock (a READ lock forbids DDL) and armed
-/// under it by a row in `ferry_write_fence`.
+/// under it by a row in `ferry_write_fence`, committed with the release. After a crash the triggers stay,
+/// inert, until the next cutover or `ferry cutover --complete` removes them.
 final class MySQLWriteFreeze: WriteFreeze, @unchecked Sendable {
     let method: String
     private let locks: MySQLConnection
@@ -13,7 +14,7 @@ final class MySQLWriteFreeze: WriteFreeze, @unchecked Sendable {
     private let tables: [TableID]
     private let url: ConnectionURL
     private var released = false
-    /// Whether the fence's row is written (it commits at once, unlike the freeze).
+    /// Whether the fence's row is written, in a transaction still open.
     private var armed = false
 
     init(url: ConnectionURL, tables: [TableID], timeout: Double) throws {
@@ -39,20 +40,26 @@ final class MySQLWriteFreeze: WriteFreeze, @unchecked Sendable {
         try MySQLStreamMarkers.write(marker, on: other)
     }
 
+    /// Arms the fence in a transaction committed just before the tables unlock, so a Ferry that dies
+    /// before the release leaves it inert.
     func fence(note: String) throws {
-        try MySQLWriteFence.arm(tables, on: other)
+        try other.execute("START TRANSACTION")
         armed = true
+        try MySQLWriteFence.arm(tables, on: other)
     }
 
     func release() throws {
         guard !released else { return }
+        if armed { try other.execute("COMMIT") }
         released = true
         try locks.execute("UNLOCK TABLES")
     }
 
-    /// Unlocks, then removes the fence's triggers (dropping them needs the tables unlocked).
+    /// Rolls the fence's row back and unlocks, then removes its triggers (dropping them needs the tables unlocked).
     func abandon() throws {
-        if armed { try MySQLWriteFence.disarm(tables, on: other) }
+        guard !released else { return }
+        if armed { try other.execute("ROLLBACK") }
+        armed = false
         try release()
         try MySQLWriteFence.remove(tables, on: other)
     }
