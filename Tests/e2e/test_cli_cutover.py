@@ -111,10 +111,12 @@ class Side:
         self.url, self.transaction, self.rows = url, transaction, rows
 
     def copied(self):
+        """Whether the table exists and has rows."""
         try:
-            return self.rows().split()[0] != "0"
-        except subprocess.CalledProcessError:
+            rows = self.rows().split()
+        except (subprocess.CalledProcessError, RuntimeError):
             return False
+        return bool(rows) and rows[0] != "0"
 
 
 def pg_side(database):
@@ -303,4 +305,39 @@ def test_complete_removes_what_ferry_left_on_both_sides(tmp_path):
             if process.poll() is None:
                 process.kill()
                 process.wait()
+        drop_pg(source_db, target_db)
+
+
+def test_a_cutover_killed_under_the_freeze_leaves_the_source_writable_and_is_undone_by_the_next(tmp_path):
+    suffix = uuid.uuid4().hex[:8]
+    source_db, target_db, task = f"cut_kill_src_{suffix}", f"cut_kill_dst_{suffix}", f"cut_kill_{suffix}"
+    psql(f"CREATE DATABASE {source_db}", "postgres")
+    psql(f"CREATE DATABASE {target_db}", "postgres")
+    source, target = pg_side(source_db), pg_side(target_db)
+    forward = subprocess.Popen(["true"])
+    try:
+        psql(PG_ORDERS.replace(str(SEED_ROWS), "300000"), source_db)
+        forward = start_migrate(tmp_path, "--source", source.url, "--target", target.url, "--mode", "full-load-and-cdc", "--task", task)
+        wait_for(lambda: target.copied() and target.rows().startswith("300000 "), "the copy", 120)
+        time.sleep(1)
+        journal = tmp_path / f"ferry-cutover-{task}.json"
+        cutover = subprocess.Popen([os.environ["FERRY_BIN"], "cutover", "--source", source.url, "--target", target.url, "--task", task],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+        wait_for(lambda: journal.exists() and '"step" : "verifying"' in journal.read_text(), "the cutover to verify under the freeze", 60)
+        cutover.kill()
+        cutover.wait()
+        # The freeze died with the process's sessions: the application writes at once, and the stream goes on.
+        pg_transaction(source_db, 1)
+        wait_for(lambda: source.rows() == target.rows(), "the write to reach the target", 30)
+        assert forward.poll() is None, "the forward replication was not stopped"
+
+        again = ferry("cutover", "--source", source.url, "--target", target.url, "--task", task, "--validate", "none", cwd=tmp_path)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "interrupted at verifying, was undone" in again.stderr, again.stderr
+        out, _ = forward.communicate(timeout=30)
+        assert "stopped for a cutover" in out
+    finally:
+        if forward.poll() is None:
+            forward.kill()
+            forward.wait()
         drop_pg(source_db, target_db)
