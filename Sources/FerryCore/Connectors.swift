@@ -54,6 +54,10 @@ public protocol SourceConnector: Sendable {
     /// commit whenever their coordinator says); on the new database (`asNewPrimary`), transactions that
     /// write now from anything but Ferry. Empty where the engine has none or cannot tell.
     func cutoverBlockers(olderThan seconds: Double, asNewPrimary: Bool) throws -> [String]
+
+    /// This engine's premigration checks of the database in `role`, over the selected tables (for a
+    /// target, the tables the migration writes): server settings, privileges, objects.
+    func assess(_ tables: [TableSchema], as role: AssessmentRole) throws -> [AssessmentFinding]
 }
 
 extension SourceConnector {
