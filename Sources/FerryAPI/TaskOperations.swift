@@ -185,9 +185,26 @@ extension DMSService {
             }
         }
         try await supervisor.start(run)
+        if startType != "resume-processing" { assessInBackground(run) }
         var task = try self.task(arn)
         task.Status = "starting"
         return StartReplicationTaskResponse(ReplicationTask: task)
+    }
+
+    /// Runs the premigration checks beside a task that starts afresh and records an event naming the
+    /// ones that failed (the task is not held back: DMS's assessments do not gate StartReplicationTask).
+    func assessInBackground(_ run: TaskRun) {
+        let runner = AssessmentRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
+                                      targetAsSource: Connectors.source(for: run.target), load: run.options)
+        Task.detached { [self] in
+            guard let findings = try? await runner.run() else { return }
+            let failed = findings.filter { $0.status >= .failed && (run.migrationType != "full-load" || $0.phase == .fullLoad) }
+            guard !failed.isEmpty else { return }
+            event(run.identifier, type: "replication-task",
+                  "Warning: premigration assessment found \(failed.count) failed checks: "
+                  + failed.map { "\($0.name) (\($0.objects.joined(separator: ", "))): \($0.message); fix: \($0.fix)" }.joined(separator: "; "),
+                  categories: ["failure"])
+        }
     }
 
     /// What a start of `current` runs: `start-replication` and `reload-target` from the beginning,

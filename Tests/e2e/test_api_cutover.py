@@ -225,3 +225,16 @@ def test_a_server_killed_in_the_middle_of_a_cutover_undoes_it_on_restart(tmp_pat
         for process in (first.process,):
             if process.poll() is None:
                 process.kill()
+
+
+def test_a_task_that_starts_is_assessed_and_a_failed_check_is_an_event(server):
+    from test_task_defaults import Pair
+    dms = client(server)
+    pair = Pair(dms, "CREATE TABLE public.keyed (id int PRIMARY KEY); CREATE TABLE public.loose (v text)")
+    try:
+        task = pair.run("assessed", "full-load-and-cdc", wait=False)
+        wait_for(lambda: any("premigration assessment found" in m for m in pair.events(task)), "the assessment's event", 60)
+        message = next(m for m in pair.events(task) if "premigration assessment found" in m)
+        assert "table-with-no-primary-key-or-unique-constraint (public.loose)" in message, message
+    finally:
+        pair.close()

@@ -58,9 +58,15 @@ public struct AssessmentRunner: Sendable {
             .check("unsupported-data-types-in-source", phase: .fullLoad, problems: refused,
                    passed: "the target can hold every column's type", failed: "columns whose type the target cannot hold",
                    fix: "a change-data-type rule, or leave the column out (remove-column)"),
-            .check("ferry-reverse-replication", phase: .rollback, problems: ReverseMappings.obstacles(plans), failing: .warning,
-                   passed: "changes can flow back after a cutover", failed: "the reverse stream cannot restore these tables",
-                   fix: "cut over with --no-reverse, or drop the transformations that rewrite rows"),
+            Self.reverseReplication(plans, failing: .warning),
         ]
+    }
+
+    /// Whether changes can flow back after a cutover: a warning before the migration, a refusal at the
+    /// cutover that asks for the way back.
+    static func reverseReplication(_ plans: [TablePlan], failing status: AssessmentStatus) -> AssessmentFinding {
+        .check("ferry-reverse-replication", phase: .rollback, problems: ReverseMappings.obstacles(plans), failing: status,
+               passed: "changes can flow back after a cutover", failed: "the reverse stream cannot restore these tables",
+               fix: "cut over with --no-reverse, or drop the transformations that rewrite rows")
     }
 }

@@ -197,9 +197,17 @@ public struct CutoverRunner: Sendable {
     /// task streams, and a marker written now reaches the target within `maxLag`.
     private func guardrails(_ session: CutoverSession) async throws -> [String] {
         var refusals = await hooks.guardrails()
-        refusals += try await blocking { [source, targetAsSource, options] in
-            try source.cutoverBlockers(olderThan: options.timeout, asNewPrimary: false)
+        refusals += try await blocking { [source, targetAsSource, options, plans = session.plans] in
+            var refusals = try source.cutoverBlockers(olderThan: options.timeout, asNewPrimary: false)
                 + targetAsSource.cutoverBlockers(olderThan: options.timeout, asNewPrimary: true)
+            // The way back: the premigration checks of the reverse stream, run again now.
+            if options.reverse {
+                let targets = try targetAsSource.discover(.exactly(plans.map { target.normalize($0.written.target) }))
+                refusals += (try targetAsSource.assess(targets, as: .target) + [AssessmentRunner.reverseReplication(plans, failing: .failed)])
+                    .filter { $0.status >= .failed }
+                    .map { "rollback would not be possible: \($0.name): \($0.message) (\($0.objects.joined(separator: ", "))); fix: \($0.fix)" }
+            }
+            return refusals
         }
         guard try await appliedPosition() != nil else {
             return refusals + ["task \(options.task) has no applied position on the target: it has not streamed changes yet (is it a CDC task, and running?)"]
