@@ -199,9 +199,9 @@ enum CutoverCommand {
             journal: FileCutoverJournal(path: journalPath),
             hooks: CutoverHooks(
                 startReverse: { reverse, position in
-                    let file = rollback ? flags.tableMappings : try writeReverseMappings(source: source, target: target, load: load, forwardTask: forwardTask)
+                    let file = rollback ? flags.tableMappings : try writeReverseMappings(source: source, target: target, mappings: mappings, forwardTask: forwardTask)
                     if !quiet {
-                        Terminal.line("replicate back with: ferry migrate --mode cdc --source '\(to)' --target '\(from)' --task \(reverse) --cdc-start-position \(position)"
+                        Terminal.line("replicate back with (a password shows as ***): ferry migrate --mode cdc --source '\(to)' --target '\(from)' --task \(reverse) --cdc-start-position \(position)"
                             + (file.map { " --table-mappings \($0)" } ?? ""))
                     }
                 },
@@ -220,18 +220,21 @@ enum CutoverCommand {
     }
 
     /// Writes the reverse task's mappings to `ferry-cutover-<task>-reverse.json` here and returns its path.
-    static func writeReverseMappings(source: any SourceConnector, target: any TargetConnector, load: FullLoadOptions,
+    static func writeReverseMappings(source: any SourceConnector, target: any TargetConnector, mappings: TableMappings,
                                      forwardTask: String) throws -> String {
-        let plans = try FullLoadRunner(source: source, target: target, options: load, status: FullLoadStatus()).discoverPlans()
         let path = "ferry-cutover-\(forwardTask)-reverse.json"
-        try Data(try ReverseMappings.json(plans, target: target).utf8).write(to: URL(fileURLWithPath: path))
+        try Data(try reverseMappingsJSON(source: source, target: target, mappings: mappings).utf8).write(to: URL(fileURLWithPath: path))
         return path
     }
 
-    /// The reverse task's mappings, as the cutover wrote them.
+    /// The mappings that take the target's tables back to the source's, as the cutover wrote them.
     static func reverseMappings(_ parsed: (source: ConnectionURL, target: ConnectionURL, mappings: TableMappings)) throws -> TableMappings {
-        let plans = try FullLoadRunner(source: Connectors.source(for: parsed.source), target: Connectors.target(for: parsed.target),
-                                       options: FullLoadOptions(mappings: parsed.mappings), status: FullLoadStatus()).discoverPlans()
-        return try TableMappings(json: try ReverseMappings.json(plans, target: Connectors.target(for: parsed.target)))
+        try TableMappings(json: try reverseMappingsJSON(source: Connectors.source(for: parsed.source), target: Connectors.target(for: parsed.target),
+                                                        mappings: parsed.mappings))
+    }
+
+    private static func reverseMappingsJSON(source: any SourceConnector, target: any TargetConnector, mappings: TableMappings) throws -> String {
+        let plans = try FullLoadRunner(source: source, target: target, options: FullLoadOptions(mappings: mappings), status: FullLoadStatus()).discoverPlans()
+        return try ReverseMappings.json(plans, target: target)
     }
 }
