@@ -24,6 +24,8 @@ public final class DMSService: Sendable {
     public func recover() async throws {
         await recoverCutovers()
         for task in try catalog.list(.task, as: ReplicationTask.self) where ["starting", "running", "stopping"].contains(task.Status ?? "") {
+            // An undone cutover has started its task again already.
+            if await supervisor.isActive(task.ReplicationTaskArn!) { continue }
             guard task.Status != "stopping" else {
                 try await supervisor.recordInterruption(task, .stopped)
                 continue

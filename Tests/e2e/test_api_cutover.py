@@ -217,6 +217,7 @@ def test_a_server_killed_in_the_middle_of_a_cutover_undoes_it_on_restart(tmp_pat
         assert cutovers[0]["Status"] == "aborted" and cutovers[0]["FailedStep"] == "verifying"
         assert "Ferry stopped in the middle of the cutover" in cutovers[0]["Reasons"][0]
         wait_for(lambda: migration.target_count() == 300001, "the change made during the outage")
+        assert migration.task()["Status"] == "running", "the task resumed once, by the cutover's undo"
         assert psql("SELECT count(*) FROM pg_trigger WHERE tgname = 'ferry_write_fence'", migration.source_db) == "0"
         migration.close()
         second.process.terminate()
