@@ -25,8 +25,16 @@ import Testing
     }
 
     @Test func anUnmeasuredLagIsNotReady() {
-        #expect(!CutoverReadiness.evaluate(streaming(lag: nil)).ready)
-        #expect(CutoverReadiness.evaluate(streaming(lag: nil, unavailable: "no markers")).reasons == ["the lag cannot be measured: no markers"])
+        #expect(CutoverReadiness.evaluate(streaming(lag: nil)).reasons == ["no marker has made the round trip through the stream yet"])
+    }
+
+    @Test func withoutMarkersTheStreamsLatencyStandsIn() {
+        var status = streaming(lag: nil, unavailable: "no markers")
+        #expect(CutoverReadiness.evaluate(status).ready)
+        #expect(CutoverReadiness.evaluate(status).notes == ["the lag is the stream's latency (no markers)"])
+        status.latencyTarget = 45
+        #expect(CutoverReadiness.evaluate(status).reasons == ["the stream's latency is 45.0 s, above the 30 s a cutover allows (--max-lag)"])
+        #expect(CutoverReadiness.evaluate(status).lagSeconds == 45)
     }
 
     @Test func aLoadingTaskOrASuspendedTableIsNotReady() {

@@ -21,7 +21,11 @@ public struct CutoverReadiness: Sendable, Equatable {
         case let (lag?, _) where lag > maxLag:
             reasons.append(String(format: "the lag is %.1f s, above the %.0f s a cutover allows (--max-lag)", lag, maxLag))
         case (nil, let unavailable?):
-            reasons.append("the lag cannot be measured: \(unavailable)")
+            // Without markers the stream's own latency stands in; the cutover still proves the lag with its marker.
+            notes.append("the lag is the stream's latency (\(unavailable))")
+            if status.latencyTarget > maxLag {
+                reasons.append(String(format: "the stream's latency is %.1f s, above the %.0f s a cutover allows (--max-lag)", status.latencyTarget, maxLag))
+            }
         case (nil, nil) where status.phase == .changeCapture:
             reasons.append("no marker has made the round trip through the stream yet")
         default:
@@ -32,7 +36,8 @@ public struct CutoverReadiness: Sendable, Equatable {
             let estimate = status.changesPerSecond > 0 ? String(format: ", about %.0f s to apply", Double(status.incomingChanges) / status.changesPerSecond) : ""
             notes.append("\(status.incomingChanges) changes read and not yet applied\(estimate)")
         }
-        return CutoverReadiness(ready: reasons.isEmpty, reasons: reasons, notes: notes, lagSeconds: status.markerLag)
+        let lag = status.markerLag ?? (status.markersUnavailable == nil ? nil : status.latencyTarget)
+        return CutoverReadiness(ready: reasons.isEmpty, reasons: reasons, notes: notes, lagSeconds: lag)
     }
 
     /// A suspended table stops a cutover: its changes are not applied.
