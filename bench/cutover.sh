@@ -13,8 +13,9 @@ CUTOVERS=${CUTOVERS:-10}
 VALIDATE=${VALIDATE:-none}
 FERRY_PG_EXTRA="-c autovacuum=off"
 source "$(dirname "$0")/setup.sh"
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; stop_databases; }
+MIGRATE=""
+# Only the latest `ferry migrate` can still run (each one before it is waited for); the servers go last.
+cleanup() { if [ -n "$MIGRATE" ]; then kill -INT "$MIGRATE" 2>/dev/null || true; wait "$MIGRATE" 2>/dev/null || true; fi; stop_databases; }
 trap cleanup EXIT
 pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
 : > "$OUT/cutover-results.txt"
@@ -34,7 +35,6 @@ RUNS=0
 migrate() {
   RUNS=$((RUNS + 1))
   (cd "$WORK" && exec "$FERRY" migrate "$@" > "$WORK/migrate-$RUNS.log" 2>&1) & MIGRATE=$!
-  PIDS+=("$MIGRATE")
   until grep -q "^cdc:" "$WORK/migrate-$RUNS.log"; do sleep 0.2; done
 }
 migrate --source "$PG/a" --target "$PG/b" --mode full-load-and-cdc --task fwd
@@ -58,7 +58,7 @@ for i in $(seq 1 "$CUTOVERS"); do
     migrate --mode cdc --source "$PG/a" --target "$PG/b" --task fwd --cdc-start-position "$position"
   fi
 done
-kill -INT "$MIGRATE"; wait "$MIGRATE" || true
+kill -INT "$MIGRATE"; wait "$MIGRATE" || true; MIGRATE=""
 for db in a b; do echo "$db: $(pg "$db" -c "SELECT count(*), sum(abalance) FROM pgbench_accounts") history $(pg "$db" -c "SELECT count(*) FROM pgbench_history")"; done
 result "ferry write pause: $(stats < "$WORK/ferry-pauses.txt")"
 
