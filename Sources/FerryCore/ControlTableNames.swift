@@ -1,6 +1,6 @@
-/// The tables Ferry (and DMS) keep on a target. A database that is the target of one task and the source
-/// of another (replication back after a cutover) holds them, and they are never migrated unless a rule
-/// names them exactly.
+/// The tables Ferry (and DMS) keep in a database: on a target, and on a source a cutover froze. A database
+/// that is the target of one task and the source of another (replication back after a cutover) holds
+/// them, and they are never migrated unless a rule names them exactly.
 public enum ControlTableNames {
     /// Each task's applied position.
     public static let applyStatus = "ferry_apply_status"
@@ -9,7 +9,13 @@ public enum ControlTableNames {
     /// DMS's rows that failed validation.
     public static let validationFailures = "awsdms_validation_failures_v1"
 
-    public static let all: Set<String> = [applyStatus, applyExceptions, validationFailures]
+    /// The cutover's stream markers (MySQL/MariaDB sources, one row per task).
+    public static let streamMarkers = "ferry_stream_markers"
+    /// The cutover's write fence: the fenced tables (MySQL/MariaDB), or the applier's pass (SQLite).
+    public static let writeFence = "ferry_write_fence"
+    public static let writeFenceBypass = "ferry_write_fence_bypass"
+
+    public static let all: Set<String> = [applyStatus, applyExceptions, validationFailures, streamMarkers, writeFence, writeFenceBypass]
 }
 
 extension SourceConnector {

@@ -68,7 +68,7 @@ final class MySQLWriteFreeze: WriteFreeze, @unchecked Sendable {
 /// Ferry's stream markers on MySQL/MariaDB: a row per task in `awsdms_control.ferry_stream_markers`, whose
 /// binlog row events the capture turns into the transaction's marker.
 enum MySQLStreamMarkers {
-    static let table = TableID(schema: MySQLApplier.defaultControlSchema, name: "ferry_stream_markers")
+    static let table = TableID(schema: MySQLApplier.defaultControlSchema, name: ControlTableNames.streamMarkers)
 
     /// The table as the capture decodes it.
     static let schema = TableSchema(id: table, engine: .mysql, columns: [
@@ -111,7 +111,7 @@ enum MySQLStreamMarkers {
 /// (Ferry's appliers do). The row is read with a locking read, so a writer whose snapshot predates it
 /// still sees it.
 enum MySQLWriteFence {
-    static let table = TableID(schema: MySQLApplier.defaultControlSchema, name: "ferry_write_fence")
+    static let table = TableID(schema: MySQLApplier.defaultControlSchema, name: ControlTableNames.writeFence)
     /// What Ferry's appliers run at connect, which the fence lets through.
     static let applierSetting = "SET @ferry_applier = 1"
 
@@ -164,7 +164,7 @@ enum MySQLWriteFence {
 
     /// `ferry_write_fence_<table>_<op>` in the table's database, cut to MySQL's 64 characters.
     private static func trigger(_ target: TableID, _ operation: String) -> String {
-        let name = "ferry_write_fence_\(target.name)".prefix(57) + "_" + operation.lowercased().prefix(3)
+        let name = "\(ControlTableNames.writeFence)_\(target.name)".prefix(57) + "_" + operation.lowercased().prefix(3)
         return MySQLConnection.quote(TableID(schema: target.schema, name: String(name)))
     }
 

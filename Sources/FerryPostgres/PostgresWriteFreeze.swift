@@ -73,7 +73,7 @@ final class PostgresWriteFreeze: WriteFreeze, @unchecked Sendable {
 /// The write fence on PostgreSQL: a `BEFORE … FOR EACH STATEMENT` trigger `ferry_write_fence` that raises
 /// `read_only_sql_transaction` unless the session set `ferry.applier` (Ferry's appliers do).
 enum PostgresWriteFence {
-    static let name = "ferry_write_fence"
+    static let name = ControlTableNames.writeFence
     /// The session setting Ferry's appliers set, which the fence lets through.
     static let applierSetting = "SET ferry.applier = 'on'"
 

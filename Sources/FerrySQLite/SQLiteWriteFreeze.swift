@@ -71,8 +71,8 @@ final class SQLiteWriteFreeze: WriteFreeze, @unchecked Sendable {
 /// writing transaction holds a row in `ferry_write_fence_bypass`. SQLite has one writer at a time, so only
 /// the transaction that inserted the row (a Ferry applier's, which deletes it before committing) ever sees it.
 enum SQLiteWriteFence {
-    static let bypassTable = "ferry_write_fence_bypass"
-    static let triggerPrefix = "ferry_write_fence_"
+    static let bypassTable = ControlTableNames.writeFenceBypass
+    static let triggerPrefix = ControlTableNames.writeFence + "_"
 
     static func triggersSQL(_ table: String, note: String) -> String {
         ["INSERT", "UPDATE", "DELETE"].map { operation in
