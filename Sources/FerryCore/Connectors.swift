@@ -55,6 +55,10 @@ public protocol SourceConnector: Sendable {
     /// write now from anything but Ferry. Empty where the engine has none or cannot tell.
     func cutoverBlockers(olderThan seconds: Double, asNewPrimary: Bool) throws -> [String]
 
+    /// The tables among `tables` that a completed cutover fenced (``WriteFreeze/fence(note:)``): they moved
+    /// to another database and no longer receive the application's writes.
+    func fencedTables(_ tables: [TableID]) throws -> [TableID]
+
     /// This engine's premigration checks of the database in `role`, over the selected tables (for a
     /// target, the tables the migration writes): server settings, privileges, objects.
     func assess(_ tables: [TableSchema], as role: AssessmentRole) throws -> [AssessmentFinding]

@@ -93,6 +93,7 @@ public struct FullLoadRunner: Sendable {
     public func run() async throws -> [TableProgress] {
         let plans = try await BlockingWork.run("ferry-discover") { [self] in
             let plans = try self.discoverPlans()
+            try self.source.refuseCutOver(plans)
             self.status.warn(self.uncopiedObjects(plans.map(\.source)))
             return plans
         }

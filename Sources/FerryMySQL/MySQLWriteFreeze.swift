@@ -201,6 +201,15 @@ extension MySQLSource {
         return applied.covers(marker)
     }
 
+    /// The tables whose fence is armed (a fence left inert by a crash does not count).
+    public func fencedTables(_ tables: [TableID]) throws -> [TableID] {
+        let conn = try MySQLConnection(url, databaseMayBeMissing: true)
+        let fence = MySQLWriteFence.table
+        guard try !conn.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = \(MySQLConnection.literal(fence.schema)) AND TABLE_NAME = \(MySQLConnection.literal(fence.name))").isEmpty else { return [] }
+        let armed = Set(try conn.query("SELECT tbl FROM \(MySQLConnection.quote(fence))").compactMap { $0[0] })
+        return tables.filter { armed.contains($0.description) }
+    }
+
     /// On the database frozen: InnoDB transactions that changed rows and are older than `seconds`, and XA
     /// transactions left prepared. On the new database Ferry's sessions cannot be told apart from the
     /// application's, so nothing is said.

@@ -117,6 +117,15 @@ extension PostgresSource {
         return applied >= marker
     }
 
+    public func fencedTables(_ tables: [TableID]) throws -> [TableID] {
+        guard !tables.isEmpty else { return [] }
+        let fenced = Set(try PGConnection(url).query("""
+            SELECT n.nspname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.tgname = \(PGConnection.literal(PostgresWriteFence.name))
+            """).map { TableID(schema: $0[0] ?? "", name: $0[1] ?? "") })
+        return tables.filter(fenced.contains)
+    }
+
     /// Sessions of this database holding a transaction id (they wrote), from `pg_stat_activity`, and
     /// prepared transactions from `pg_prepared_xacts`; Ferry's own sessions are named `ferry`.
     public func cutoverBlockers(olderThan seconds: Double, asNewPrimary: Bool) throws -> [String] {

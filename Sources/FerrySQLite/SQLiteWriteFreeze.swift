@@ -118,6 +118,13 @@ extension SQLiteSource {
         return applied >= marker
     }
 
+    public func fencedTables(_ tables: [TableID]) throws -> [TableID] {
+        let triggers = try SQLiteErrors.wrap(url) {
+            try open().read { db in Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'")) }
+        }
+        return tables.filter { triggers.contains(SQLiteWriteFence.triggerPrefix + $0.name + "_insert") }
+    }
+
     /// SQLite has one writer at a time, whom the freeze waits for within its busy timeout, and no
     /// prepared transactions; who else writes cannot be seen.
     public func cutoverBlockers(olderThan seconds: Double, asNewPrimary: Bool) throws -> [String] { [] }

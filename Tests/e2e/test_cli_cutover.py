@@ -165,6 +165,10 @@ def round_trip(source, target, task, cwd, mappings_file=None):
         assert "stopped for a cutover" in out, out
         with pytest.raises(Exception, match="moved to another database by"):
             source.transaction(0)
+        # Running the forward migration again would load the stale old database over the new one: refused.
+        again = subprocess.run([os.environ["FERRY_BIN"], "migrate", "--source", source.url, "--target", target.url,
+                                "--mode", "full-load-and-cdc", "--task", task, *mappings], capture_output=True, text=True, timeout=60, cwd=cwd)
+        assert again.returncode == 2 and "moved to another database in a Ferry cutover" in again.stderr, again.stdout + again.stderr
         reverse = replicate_back(cwd, cutover, target, source, f"ferry-cutover-{task}-reverse.json")
         try:
             committed = writer.committed

@@ -78,7 +78,11 @@ public struct ReplicationRunner: Sendable {
     /// Runs until the task is cancelled (then returns) or something fails (then throws).
     public func run() async throws {
         let planner = FullLoadRunner(source: source, target: target, options: load, status: FullLoadStatus(), logger: logger)
-        let plans = try await BlockingWork.run("ferry-cdc-plan") { try planner.discoverPlans() }
+        let plans = try await BlockingWork.run("ferry-cdc-plan") { [source] in
+            let plans = try planner.discoverPlans()
+            try source.refuseCutOver(plans)
+            return plans
+        }
         guard !plans.isEmpty else { throw FerryError(.notFound, "no source table can be replicated") }
         let capture = try source.openCapture(task: options.task, schemas: plans.map(\.source))
         let applier = try await BlockingWork.run("ferry-cdc-open") { [target, options] in try target.openApplier(controlSchema: options.controlSchema) }
