@@ -105,9 +105,12 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
         }
     }
 
+    /// Starts after `position`; entries up to it are applied, so the first poll removes any an earlier
+    /// run could not (its last acknowledgement found the file busy).
     func start(after position: String) throws {
         try checkStart(at: position)
         last = Int64(position) ?? 0
+        if last > 0 { unacknowledged = last }
     }
 
     func checkStart(at position: String) throws {
@@ -233,12 +236,13 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
         }
     }
 
-    /// A connection that gives up on the write lock after 50 ms, for acknowledgements.
+    /// A connection that gives up on the write lock after 50 ms, for acknowledgements. Opening it reads the
+    /// file too, so a busy file fails the opening as it fails the removal: both are retried.
     private func cleaner() throws -> DatabaseQueue {
         if let cleanerQueue { return cleanerQueue }
         var configuration = Configuration()
         configuration.busyMode = .timeout(0.05)
-        let queue = try SQLiteErrors.wrap(url) { try DatabaseQueue(path: url.database ?? "", configuration: configuration) }
+        let queue = try DatabaseQueue(path: url.database ?? "", configuration: configuration)
         cleanerQueue = queue
         return queue
     }
