@@ -17,6 +17,10 @@ OPERATIONS = [
     "CreateReplicationTask", "DescribeReplicationTasks", "ModifyReplicationTask", "StartReplicationTask",
     "StopReplicationTask", "DeleteReplicationTask", "ReloadTables", "DescribeTableStatistics",
     "DescribeEvents", "AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource",
+    "StartReplicationTaskAssessmentRun", "DescribeReplicationTaskAssessmentRuns",
+    "DescribeReplicationTaskIndividualAssessments", "DescribeApplicableIndividualAssessments",
+    "CancelReplicationTaskAssessmentRun", "DeleteReplicationTaskAssessmentRun",
+    "StartReplicationTaskAssessment", "DescribeReplicationTaskAssessmentResults",
 ]
 
 # Nested structures Ferry does not implement: members of these types are not generated.

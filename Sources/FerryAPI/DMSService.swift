@@ -17,11 +17,12 @@ public final class DMSService: Sendable {
         supervisor = TaskSupervisor(catalog: catalog, logger: logger)
     }
 
-    /// After a restart, a cutover that was in progress is undone, and a task that was running (or starting)
+    /// After a restart, an assessment run that was in progress ends in error, a cutover that was in progress is undone, and a task that was running (or starting)
     /// resumes by itself, as `resume-processing` would: tables that did not finish loading load again, CDC
     /// continues from the target's position. A task that was stopping ends stopped; one that cannot resume
     /// is marked failed with the reason.
     public func recover() async throws {
+        try recoverAssessmentRuns()
         await recoverCutovers()
         for task in try catalog.list(.task, as: ReplicationTask.self) where ["starting", "running", "stopping"].contains(task.Status ?? "") {
             // An undone cutover has started its task again already.
@@ -86,6 +87,22 @@ public final class DMSService: Sendable {
         case .addTagsToResource: return try await run(AddTagsToResourceMessage.self, body) { try addTags($0) }
         case .removeTagsFromResource: return try await run(RemoveTagsFromResourceMessage.self, body) { try removeTags($0) }
         case .listTagsForResource: return try await run(ListTagsForResourceMessage.self, body) { try listTags($0) }
+        case .startReplicationTaskAssessmentRun:
+            return try await run(StartReplicationTaskAssessmentRunMessage.self, body) { try startAssessmentRun($0, context) }
+        case .describeReplicationTaskAssessmentRuns:
+            return try await run(DescribeReplicationTaskAssessmentRunsMessage.self, body) { try describeAssessmentRuns($0) }
+        case .describeReplicationTaskIndividualAssessments:
+            return try await run(DescribeReplicationTaskIndividualAssessmentsMessage.self, body) { try describeIndividualAssessments($0) }
+        case .describeApplicableIndividualAssessments:
+            return try await run(DescribeApplicableIndividualAssessmentsMessage.self, body) { try describeApplicableAssessments($0) }
+        case .cancelReplicationTaskAssessmentRun:
+            return try await run(CancelReplicationTaskAssessmentRunMessage.self, body) { try cancelAssessmentRun($0) }
+        case .deleteReplicationTaskAssessmentRun:
+            return try await run(DeleteReplicationTaskAssessmentRunMessage.self, body) { try deleteAssessmentRun($0) }
+        case .startReplicationTaskAssessment:
+            return try await run(StartReplicationTaskAssessmentMessage.self, body) { try startLegacyAssessment($0, context) }
+        case .describeReplicationTaskAssessmentResults:
+            return try await run(DescribeReplicationTaskAssessmentResultsMessage.self, body) { try describeLegacyAssessmentResults($0) }
         }
     }
 
@@ -122,6 +139,7 @@ extension DMSService {
         case .instance: return "Replication instance"
         case .task: return "Replication task"
         case .connection: return "Connection"
+        case .assessmentRun: return "Assessment run"
         }
     }
 

@@ -198,7 +198,7 @@ extension DMSService {
                                       targetAsSource: Connectors.source(for: run.target), load: run.options)
         Task.detached { [self] in
             guard let findings = try? await runner.run() else { return }
-            let failed = findings.filter { $0.status >= .failed && (run.migrationType != "full-load" || $0.phase == .fullLoad) }
+            let failed = findings.filter { $0.status >= .failed && (run.migrationType != "full-load" || $0.phase.concernsFullLoad) }
             guard !failed.isEmpty else { return }
             event(run.identifier, type: "replication-task",
                   "Warning: premigration assessment found \(failed.count) failed checks: "
@@ -261,6 +261,7 @@ extension DMSService {
                       categories: ["failure"])
             }
         }
+        try deleteAssessmentRuns(ofTask: arn)
         try catalog.delete(arn: arn)
         event(task.ReplicationTaskIdentifier!, type: "replication-task", "Replication task has been deleted.", categories: ["deletion"])
         task.Status = "deleting"

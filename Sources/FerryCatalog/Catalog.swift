@@ -15,10 +15,15 @@ public final class Catalog: Sendable {
     /// The kinds of resources the catalog stores.
     public enum Kind: String, Sendable {
         case endpoint, instance, task, connection
+        case assessmentRun = "assessment-run"
     }
+
+    /// The data folder the catalog lives in; reports written beside it go in subfolders.
+    public let directory: URL
 
     /// Opens (or creates) the catalog in `directory`.
     public init(directory: URL) throws {
+        self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         secrets = try SecretBox(keyFile: directory.appendingPathComponent("secret.key"))

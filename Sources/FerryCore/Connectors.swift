@@ -62,6 +62,9 @@ public protocol SourceConnector: Sendable {
     /// This engine's premigration checks of the database in `role`, over the selected tables (for a
     /// target, the tables the migration writes): server settings, privileges, objects.
     func assess(_ tables: [TableSchema], as role: AssessmentRole) throws -> [AssessmentFinding]
+
+    /// The checks ``assess(_:as:)`` makes in `role`, known without connecting.
+    func assessmentChecks(as role: AssessmentRole) -> [AssessmentCheck]
 }
 
 extension SourceConnector {

@@ -787,6 +787,252 @@ public struct ListTagsForResourceResponse: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `StartReplicationTaskAssessmentRunMessage` from the botocore `dms` model.
+public struct StartReplicationTaskAssessmentRunMessage: DMSShape {
+    public var ReplicationTaskArn: String?
+    public var ServiceAccessRoleArn: String?
+    public var ResultLocationBucket: String?
+    public var ResultLocationFolder: String?
+    public var ResultEncryptionMode: String?
+    public var ResultKmsKeyArn: String?
+    public var AssessmentRunName: String?
+    public var IncludeOnly: [String]?
+    public var Exclude: [String]?
+    public var Tags: [Tag]?
+
+    public init(ReplicationTaskArn: String? = nil, ServiceAccessRoleArn: String? = nil, ResultLocationBucket: String? = nil, ResultLocationFolder: String? = nil, ResultEncryptionMode: String? = nil, ResultKmsKeyArn: String? = nil, AssessmentRunName: String? = nil, IncludeOnly: [String]? = nil, Exclude: [String]? = nil, Tags: [Tag]? = nil) {
+        self.ReplicationTaskArn = ReplicationTaskArn
+        self.ServiceAccessRoleArn = ServiceAccessRoleArn
+        self.ResultLocationBucket = ResultLocationBucket
+        self.ResultLocationFolder = ResultLocationFolder
+        self.ResultEncryptionMode = ResultEncryptionMode
+        self.ResultKmsKeyArn = ResultKmsKeyArn
+        self.AssessmentRunName = AssessmentRunName
+        self.IncludeOnly = IncludeOnly
+        self.Exclude = Exclude
+        self.Tags = Tags
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationTaskArn", "ServiceAccessRoleArn", "ResultLocationBucket", "AssessmentRunName"]
+}
+
+/// `StartReplicationTaskAssessmentRunResponse` from the botocore `dms` model.
+public struct StartReplicationTaskAssessmentRunResponse: DMSShape {
+    public var ReplicationTaskAssessmentRun: ReplicationTaskAssessmentRun?
+
+    public init(ReplicationTaskAssessmentRun: ReplicationTaskAssessmentRun? = nil) {
+        self.ReplicationTaskAssessmentRun = ReplicationTaskAssessmentRun
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationTaskAssessmentRunsMessage` from the botocore `dms` model.
+public struct DescribeReplicationTaskAssessmentRunsMessage: DMSShape {
+    public var Filters: [Filter]?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(Filters: [Filter]? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.Filters = Filters
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationTaskAssessmentRunsResponse` from the botocore `dms` model.
+public struct DescribeReplicationTaskAssessmentRunsResponse: DMSShape {
+    public var Marker: String?
+    public var ReplicationTaskAssessmentRuns: [ReplicationTaskAssessmentRun]?
+
+    public init(Marker: String? = nil, ReplicationTaskAssessmentRuns: [ReplicationTaskAssessmentRun]? = nil) {
+        self.Marker = Marker
+        self.ReplicationTaskAssessmentRuns = ReplicationTaskAssessmentRuns
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationTaskIndividualAssessmentsMessage` from the botocore `dms` model.
+public struct DescribeReplicationTaskIndividualAssessmentsMessage: DMSShape {
+    public var Filters: [Filter]?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(Filters: [Filter]? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.Filters = Filters
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationTaskIndividualAssessmentsResponse` from the botocore `dms` model.
+public struct DescribeReplicationTaskIndividualAssessmentsResponse: DMSShape {
+    public var Marker: String?
+    public var ReplicationTaskIndividualAssessments: [ReplicationTaskIndividualAssessment]?
+
+    public init(Marker: String? = nil, ReplicationTaskIndividualAssessments: [ReplicationTaskIndividualAssessment]? = nil) {
+        self.Marker = Marker
+        self.ReplicationTaskIndividualAssessments = ReplicationTaskIndividualAssessments
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeApplicableIndividualAssessmentsMessage` from the botocore `dms` model.
+public struct DescribeApplicableIndividualAssessmentsMessage: DMSShape {
+    public var ReplicationTaskArn: String?
+    public var ReplicationInstanceArn: String?
+    public var ReplicationConfigArn: String?
+    public var SourceEngineName: String?
+    public var TargetEngineName: String?
+    public var MigrationType: String?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(ReplicationTaskArn: String? = nil, ReplicationInstanceArn: String? = nil, ReplicationConfigArn: String? = nil, SourceEngineName: String? = nil, TargetEngineName: String? = nil, MigrationType: String? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.ReplicationTaskArn = ReplicationTaskArn
+        self.ReplicationInstanceArn = ReplicationInstanceArn
+        self.ReplicationConfigArn = ReplicationConfigArn
+        self.SourceEngineName = SourceEngineName
+        self.TargetEngineName = TargetEngineName
+        self.MigrationType = MigrationType
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeApplicableIndividualAssessmentsResponse` from the botocore `dms` model.
+public struct DescribeApplicableIndividualAssessmentsResponse: DMSShape {
+    public var IndividualAssessmentNames: [String]?
+    public var Marker: String?
+
+    public init(IndividualAssessmentNames: [String]? = nil, Marker: String? = nil) {
+        self.IndividualAssessmentNames = IndividualAssessmentNames
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `CancelReplicationTaskAssessmentRunMessage` from the botocore `dms` model.
+public struct CancelReplicationTaskAssessmentRunMessage: DMSShape {
+    public var ReplicationTaskAssessmentRunArn: String?
+
+    public init(ReplicationTaskAssessmentRunArn: String? = nil) {
+        self.ReplicationTaskAssessmentRunArn = ReplicationTaskAssessmentRunArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationTaskAssessmentRunArn"]
+}
+
+/// `CancelReplicationTaskAssessmentRunResponse` from the botocore `dms` model.
+public struct CancelReplicationTaskAssessmentRunResponse: DMSShape {
+    public var ReplicationTaskAssessmentRun: ReplicationTaskAssessmentRun?
+
+    public init(ReplicationTaskAssessmentRun: ReplicationTaskAssessmentRun? = nil) {
+        self.ReplicationTaskAssessmentRun = ReplicationTaskAssessmentRun
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DeleteReplicationTaskAssessmentRunMessage` from the botocore `dms` model.
+public struct DeleteReplicationTaskAssessmentRunMessage: DMSShape {
+    public var ReplicationTaskAssessmentRunArn: String?
+
+    public init(ReplicationTaskAssessmentRunArn: String? = nil) {
+        self.ReplicationTaskAssessmentRunArn = ReplicationTaskAssessmentRunArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationTaskAssessmentRunArn"]
+}
+
+/// `DeleteReplicationTaskAssessmentRunResponse` from the botocore `dms` model.
+public struct DeleteReplicationTaskAssessmentRunResponse: DMSShape {
+    public var ReplicationTaskAssessmentRun: ReplicationTaskAssessmentRun?
+
+    public init(ReplicationTaskAssessmentRun: ReplicationTaskAssessmentRun? = nil) {
+        self.ReplicationTaskAssessmentRun = ReplicationTaskAssessmentRun
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `StartReplicationTaskAssessmentMessage` from the botocore `dms` model.
+public struct StartReplicationTaskAssessmentMessage: DMSShape {
+    public var ReplicationTaskArn: String?
+
+    public init(ReplicationTaskArn: String? = nil) {
+        self.ReplicationTaskArn = ReplicationTaskArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationTaskArn"]
+}
+
+/// `StartReplicationTaskAssessmentResponse` from the botocore `dms` model.
+public struct StartReplicationTaskAssessmentResponse: DMSShape {
+    public var ReplicationTask: ReplicationTask?
+
+    public init(ReplicationTask: ReplicationTask? = nil) {
+        self.ReplicationTask = ReplicationTask
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationTaskAssessmentResultsMessage` from the botocore `dms` model.
+public struct DescribeReplicationTaskAssessmentResultsMessage: DMSShape {
+    public var ReplicationTaskArn: String?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(ReplicationTaskArn: String? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.ReplicationTaskArn = ReplicationTaskArn
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationTaskAssessmentResultsResponse` from the botocore `dms` model.
+public struct DescribeReplicationTaskAssessmentResultsResponse: DMSShape {
+    public var Marker: String?
+    public var BucketName: String?
+    public var ReplicationTaskAssessmentResults: [ReplicationTaskAssessmentResult]?
+
+    public init(Marker: String? = nil, BucketName: String? = nil, ReplicationTaskAssessmentResults: [ReplicationTaskAssessmentResult]? = nil) {
+        self.Marker = Marker
+        self.BucketName = BucketName
+        self.ReplicationTaskAssessmentResults = ReplicationTaskAssessmentResults
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `Tag` from the botocore `dms` model.
 public struct Tag: DMSShape {
     public var Key: String?
@@ -1221,6 +1467,88 @@ public struct Event: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `ReplicationTaskAssessmentRun` from the botocore `dms` model.
+public struct ReplicationTaskAssessmentRun: DMSShape {
+    public var ReplicationTaskAssessmentRunArn: String?
+    public var ReplicationTaskArn: String?
+    public var Status: String?
+    public var ReplicationTaskAssessmentRunCreationDate: Date?
+    public var AssessmentProgress: ReplicationTaskAssessmentRunProgress?
+    public var LastFailureMessage: String?
+    public var ServiceAccessRoleArn: String?
+    public var ResultLocationBucket: String?
+    public var ResultLocationFolder: String?
+    public var ResultEncryptionMode: String?
+    public var ResultKmsKeyArn: String?
+    public var AssessmentRunName: String?
+    public var IsLatestTaskAssessmentRun: Bool?
+    public var ResultStatistic: ReplicationTaskAssessmentRunResultStatistic?
+
+    public init(ReplicationTaskAssessmentRunArn: String? = nil, ReplicationTaskArn: String? = nil, Status: String? = nil, ReplicationTaskAssessmentRunCreationDate: Date? = nil, AssessmentProgress: ReplicationTaskAssessmentRunProgress? = nil, LastFailureMessage: String? = nil, ServiceAccessRoleArn: String? = nil, ResultLocationBucket: String? = nil, ResultLocationFolder: String? = nil, ResultEncryptionMode: String? = nil, ResultKmsKeyArn: String? = nil, AssessmentRunName: String? = nil, IsLatestTaskAssessmentRun: Bool? = nil, ResultStatistic: ReplicationTaskAssessmentRunResultStatistic? = nil) {
+        self.ReplicationTaskAssessmentRunArn = ReplicationTaskAssessmentRunArn
+        self.ReplicationTaskArn = ReplicationTaskArn
+        self.Status = Status
+        self.ReplicationTaskAssessmentRunCreationDate = ReplicationTaskAssessmentRunCreationDate
+        self.AssessmentProgress = AssessmentProgress
+        self.LastFailureMessage = LastFailureMessage
+        self.ServiceAccessRoleArn = ServiceAccessRoleArn
+        self.ResultLocationBucket = ResultLocationBucket
+        self.ResultLocationFolder = ResultLocationFolder
+        self.ResultEncryptionMode = ResultEncryptionMode
+        self.ResultKmsKeyArn = ResultKmsKeyArn
+        self.AssessmentRunName = AssessmentRunName
+        self.IsLatestTaskAssessmentRun = IsLatestTaskAssessmentRun
+        self.ResultStatistic = ResultStatistic
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `ReplicationTaskIndividualAssessment` from the botocore `dms` model.
+public struct ReplicationTaskIndividualAssessment: DMSShape {
+    public var ReplicationTaskIndividualAssessmentArn: String?
+    public var ReplicationTaskAssessmentRunArn: String?
+    public var IndividualAssessmentName: String?
+    public var Status: String?
+    public var ReplicationTaskIndividualAssessmentStartDate: Date?
+
+    public init(ReplicationTaskIndividualAssessmentArn: String? = nil, ReplicationTaskAssessmentRunArn: String? = nil, IndividualAssessmentName: String? = nil, Status: String? = nil, ReplicationTaskIndividualAssessmentStartDate: Date? = nil) {
+        self.ReplicationTaskIndividualAssessmentArn = ReplicationTaskIndividualAssessmentArn
+        self.ReplicationTaskAssessmentRunArn = ReplicationTaskAssessmentRunArn
+        self.IndividualAssessmentName = IndividualAssessmentName
+        self.Status = Status
+        self.ReplicationTaskIndividualAssessmentStartDate = ReplicationTaskIndividualAssessmentStartDate
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `ReplicationTaskAssessmentResult` from the botocore `dms` model.
+public struct ReplicationTaskAssessmentResult: DMSShape {
+    public var ReplicationTaskIdentifier: String?
+    public var ReplicationTaskArn: String?
+    public var ReplicationTaskLastAssessmentDate: Date?
+    public var AssessmentStatus: String?
+    public var AssessmentResultsFile: String?
+    public var AssessmentResults: String?
+    public var S3ObjectUrl: String?
+
+    public init(ReplicationTaskIdentifier: String? = nil, ReplicationTaskArn: String? = nil, ReplicationTaskLastAssessmentDate: Date? = nil, AssessmentStatus: String? = nil, AssessmentResultsFile: String? = nil, AssessmentResults: String? = nil, S3ObjectUrl: String? = nil) {
+        self.ReplicationTaskIdentifier = ReplicationTaskIdentifier
+        self.ReplicationTaskArn = ReplicationTaskArn
+        self.ReplicationTaskLastAssessmentDate = ReplicationTaskLastAssessmentDate
+        self.AssessmentStatus = AssessmentStatus
+        self.AssessmentResultsFile = AssessmentResultsFile
+        self.AssessmentResults = AssessmentResults
+        self.S3ObjectUrl = S3ObjectUrl
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `VpcSecurityGroupMembership` from the botocore `dms` model.
 public struct VpcSecurityGroupMembership: DMSShape {
     public var VpcSecurityGroupId: String?
@@ -1267,6 +1595,42 @@ public struct ReplicationTaskStats: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `ReplicationTaskAssessmentRunProgress` from the botocore `dms` model.
+public struct ReplicationTaskAssessmentRunProgress: DMSShape {
+    public var IndividualAssessmentCount: Int?
+    public var IndividualAssessmentCompletedCount: Int?
+
+    public init(IndividualAssessmentCount: Int? = nil, IndividualAssessmentCompletedCount: Int? = nil) {
+        self.IndividualAssessmentCount = IndividualAssessmentCount
+        self.IndividualAssessmentCompletedCount = IndividualAssessmentCompletedCount
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `ReplicationTaskAssessmentRunResultStatistic` from the botocore `dms` model.
+public struct ReplicationTaskAssessmentRunResultStatistic: DMSShape {
+    public var Passed: Int?
+    public var Failed: Int?
+    public var Error: Int?
+    public var Warning: Int?
+    public var Cancelled: Int?
+    public var Skipped: Int?
+
+    public init(Passed: Int? = nil, Failed: Int? = nil, Error: Int? = nil, Warning: Int? = nil, Cancelled: Int? = nil, Skipped: Int? = nil) {
+        self.Passed = Passed
+        self.Failed = Failed
+        self.Error = Error
+        self.Warning = Warning
+        self.Cancelled = Cancelled
+        self.Skipped = Skipped
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// The operations Ferry implements, by their `X-Amz-Target` suffix.
 public enum DMSOperationName: String, Sendable, CaseIterable {
     case createEndpoint = "CreateEndpoint"
@@ -1292,4 +1656,12 @@ public enum DMSOperationName: String, Sendable, CaseIterable {
     case addTagsToResource = "AddTagsToResource"
     case removeTagsFromResource = "RemoveTagsFromResource"
     case listTagsForResource = "ListTagsForResource"
+    case startReplicationTaskAssessmentRun = "StartReplicationTaskAssessmentRun"
+    case describeReplicationTaskAssessmentRuns = "DescribeReplicationTaskAssessmentRuns"
+    case describeReplicationTaskIndividualAssessments = "DescribeReplicationTaskIndividualAssessments"
+    case describeApplicableIndividualAssessments = "DescribeApplicableIndividualAssessments"
+    case cancelReplicationTaskAssessmentRun = "CancelReplicationTaskAssessmentRun"
+    case deleteReplicationTaskAssessmentRun = "DeleteReplicationTaskAssessmentRun"
+    case startReplicationTaskAssessment = "StartReplicationTaskAssessment"
+    case describeReplicationTaskAssessmentResults = "DescribeReplicationTaskAssessmentResults"
 }

@@ -13,6 +13,9 @@ public enum AssessmentPhase: String, Sendable, Codable {
     case validation
     case cutover
     case rollback
+
+    /// Whether a task that only loads (DMS's `full-load`) meets this phase.
+    public var concernsFullLoad: Bool { self == .fullLoad || self == .validation }
 }
 
 /// One premigration check and what it found: DMS's individual assessment name where DMS has one
@@ -38,11 +41,23 @@ public struct AssessmentFinding: Sendable, Codable, Equatable {
         self.fix = fix
     }
 
-    /// A check that passed when `problems` is empty and otherwise has `status`, naming them.
-    public static func check(_ name: String, phase: AssessmentPhase, problems: [String], failing status: AssessmentStatus = .failed,
+    /// The outcome of `check`: passed when `problems` is empty and otherwise `status`, naming them.
+    public static func check(_ check: AssessmentCheck, problems: [String], failing status: AssessmentStatus = .failed,
                              passed: String, failed: String, fix: String) -> AssessmentFinding {
-        problems.isEmpty ? AssessmentFinding(name, .passed, phase: phase, message: passed)
-            : AssessmentFinding(name, status, phase: phase, objects: problems, message: failed, fix: fix)
+        problems.isEmpty ? AssessmentFinding(check.name, .passed, phase: check.phase, message: passed)
+            : AssessmentFinding(check.name, status, phase: check.phase, objects: problems, message: failed, fix: fix)
+    }
+}
+
+/// A premigration check as it is listed before it runs (DescribeApplicableIndividualAssessments, a run's
+/// IncludeOnly and Exclude): its name and what a failure blocks.
+public struct AssessmentCheck: Sendable, Hashable {
+    public let name: String
+    public let phase: AssessmentPhase
+
+    public init(_ name: String, _ phase: AssessmentPhase) {
+        self.name = name
+        self.phase = phase
     }
 }
 
