@@ -58,6 +58,7 @@ public final class DMSService: Sendable {
             case .describeCutovers: return try await run(DescribeCutoversMessage.self, body) { try describeCutovers($0) }
             case .describeCutoverReadiness: return try await run(DescribeCutoverReadinessMessage.self, body) { try await describeCutoverReadiness($0) }
             case .completeCutover: return try await run(CompleteCutoverMessage.self, body) { try await completeCutover($0) }
+            case .describeAssessmentReport: return try await run(DescribeAssessmentReportMessage.self, body) { try describeAssessmentReport($0) }
             }
         }
         guard let operation = DMSOperationName(rawValue: name) else {

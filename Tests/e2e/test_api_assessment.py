@@ -10,6 +10,7 @@ import uuid
 import botocore.exceptions
 import pytest
 
+from test_api_cutover import ferry_call
 from test_dms_api import ACCESS_KEY, FAST, REGION, SECRET_KEY, client, mariadb, psql, server, server_endpoint  # noqa: F401
 from test_task_defaults import MAPPINGS, Pair, wait_for
 
@@ -88,6 +89,11 @@ def test_an_assessment_run_checks_a_task_and_reports_like_dms(server):
             assert json.load(f)["objects"] == ["public.loose"]
         with open(os.path.join(report, "summary.json")) as f:
             assert json.load(f)["run"]["Status"] == "failed"
+        full = ferry_call(server["url"], "DescribeReplicationTaskAssessmentReport",
+                          {"ReplicationTaskAssessmentRunArn": run["ReplicationTaskAssessmentRunArn"]})
+        keyless = next(f for f in full["Findings"] if f["IndividualAssessmentName"] == "table-with-no-primary-key-or-unique-constraint")
+        assert keyless["Status"] == "failed" and keyless["Objects"] == ["public.loose"] and keyless["Phase"] == "cdc" and keyless["Fix"]
+        assert full["ReportLocation"] == report
         assert dms.list_tags_for_resource(ResourceArn=run["ReplicationTaskAssessmentRunArn"])["TagList"][0]["Key"] == "team"
 
         assert error_code(lambda: start_run(dms, task, "first"))[0] == "ResourceAlreadyExistsFault"

@@ -190,7 +190,7 @@ extension DMSService {
     func individualAssessments(_ run: ReplicationTaskAssessmentRun) throws -> [ReplicationTaskIndividualAssessment] {
         let arn = run.ReplicationTaskAssessmentRunArn!
         let selected = try catalog.document(Self.assessmentSelectionDocument, for: arn).map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
-        let findings = try catalog.document(Self.assessmentFindingsDocument, for: arn).map { try JSONDecoder().decode([AssessmentFinding].self, from: Data($0.utf8)) }
+        let findings = try findings(of: run)
         let outcome = AssessmentRunOutcome(selected: selected, findings: findings, cancelled: run.LastFailureMessage == Self.assessmentCancelled)
         let prefix = arn.replacingOccurrences(of: ":assessment-run:", with: ":individual-assessment:")
         return outcome.individual.map {
@@ -198,6 +198,18 @@ extension DMSService {
                                                 IndividualAssessmentName: $0.name, Status: $0.status,
                                                 ReplicationTaskIndividualAssessmentStartDate: run.ReplicationTaskAssessmentRunCreationDate)
         }
+    }
+
+    func describeAssessmentReport(_ input: DescribeAssessmentReportMessage) throws -> DescribeAssessmentReportResponse {
+        let run = try assessmentRun(input.ReplicationTaskAssessmentRunArn)
+        return DescribeAssessmentReportResponse(ReplicationTaskAssessmentRun: run, Findings: try findings(of: run)?.map(AssessmentFindingShape.init) ?? [],
+                                                ReportLocation: AssessmentReportLocation(run, dataDirectory: catalog.directory).directory.path)
+    }
+
+    /// What a run found, once it ended.
+    func findings(of run: ReplicationTaskAssessmentRun) throws -> [AssessmentFinding]? {
+        try catalog.document(Self.assessmentFindingsDocument, for: run.ReplicationTaskAssessmentRunArn!)
+            .map { try JSONDecoder().decode([AssessmentFinding].self, from: Data($0.utf8)) }
     }
 
     func cancelAssessmentRun(_ input: CancelReplicationTaskAssessmentRunMessage) throws -> CancelReplicationTaskAssessmentRunResponse {

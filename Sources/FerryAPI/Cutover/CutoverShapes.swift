@@ -1,15 +1,6 @@
 import FerryEngine
 import Foundation
 
-/// Ferry's own operations beside DMS's, on the same endpoint and under the same `X-Amz-Target` prefix
-/// (docs/cutover.md documents them for scripts).
-enum FerryOperationName: String, Sendable, CaseIterable {
-    case startCutover = "StartCutover"
-    case describeCutovers = "DescribeCutovers"
-    case describeCutoverReadiness = "DescribeCutoverReadiness"
-    case completeCutover = "CompleteCutover"
-}
-
 /// `StartCutover`: moves a running CDC task's application to its target; a cutover of a task's reverse
 /// task is the rollback.
 struct StartCutoverMessage: DMSShape {

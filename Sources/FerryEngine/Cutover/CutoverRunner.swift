@@ -230,9 +230,13 @@ public struct CutoverRunner: Sendable {
     }
 
     /// Polls the target's stored position until it covers `marker` or `deadline` passes.
+    /// Polls the target's applied position over one connection until it covers `marker` or the deadline passes.
     private func waitUntilApplied(_ marker: String, until deadline: Date) async throws -> Bool {
+        let applier = try await blocking { [target, options] in try target.openApplier(controlSchema: options.controlSchema) }
+        defer { applier.close() }
         while true {
-            if let applied = try await appliedPosition(), source.position(applied, covers: marker) { return true }
+            if let applied = try await blocking({ [options] in try applier.appliedPosition(task: options.task) }),
+               source.position(applied, covers: marker) { return true }
             if Date() >= deadline { return false }
             try await Task.sleep(for: .seconds(Self.pollSeconds))
         }

@@ -1,0 +1,9 @@
+/// Ferry's own operations beside DMS's, on the same endpoint and under the same `X-Amz-Target` prefix
+/// (docs/cutover.md and docs/assessment.md document them for scripts).
+enum FerryOperationName: String, Sendable, CaseIterable {
+    case startCutover = "StartCutover"
+    case describeCutovers = "DescribeCutovers"
+    case describeCutoverReadiness = "DescribeCutoverReadiness"
+    case completeCutover = "CompleteCutover"
+    case describeAssessmentReport = "DescribeReplicationTaskAssessmentReport"
+}
