@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -34,13 +36,18 @@ let package = Package(
         ]),
         .target(name: "FerryEngine", dependencies: ["FerryCore"]),
         .target(name: "FerryConnectors", dependencies: ["FerryCore", "FerryPostgres", "FerryMySQL", "FerrySQLite"]),
+        .target(name: "FerryTelemetry", dependencies: [
+            "FerryCore", "FerryEngine",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .target(name: "FerryCatalog", dependencies: [
             "FerryCore",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "FerryAPI", dependencies: [
-            "FerryCore", "FerryEngine", "FerryCatalog", "FerryConnectors",
+            "FerryCore", "FerryEngine", "FerryCatalog", "FerryConnectors", "FerryTelemetry",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -48,7 +55,7 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .executableTarget(name: "ferry", dependencies: [
-            "FerryCore", "FerryEngine", "FerryConnectors", "FerryCatalog", "FerryAPI",
+            "FerryCore", "FerryEngine", "FerryConnectors", "FerryCatalog", "FerryAPI", "FerryTelemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -60,6 +67,7 @@ let package = Package(
         .testTarget(name: "FerryPostgresTests", dependencies: ["FerryPostgres", "FerryCore"], resources: [.copy("Golden")]),
         .testTarget(name: "FerryMySQLTests", dependencies: ["FerryMySQL", "FerryCore"], resources: [.copy("Golden")]),
         .testTarget(name: "FerryEngineTests", dependencies: ["FerryEngine", "FerryCore"]),
+        .testTarget(name: "FerryTelemetryTests", dependencies: ["FerryTelemetry", "FerryEngine", "FerryCore"]),
         .testTarget(name: "FerryAPITests", dependencies: [
             "FerryAPI", "FerryCatalog", "FerryCore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,5 +1,6 @@
 import FerryCatalog
 import FerryCore
+import FerryTelemetry
 import Foundation
 import Logging
 
@@ -9,12 +10,15 @@ public final class DMSService: Sendable {
     let supervisor: TaskSupervisor
     let accountID: String
     let logger: Logger
+    /// The tasks' and the node's figures, which `GET /metrics` exposes.
+    public let telemetry: Telemetry
 
     public init(catalog: Catalog, accountID: String, logger: Logger = Logger(label: "ferry.api")) {
         self.catalog = catalog
         self.accountID = accountID
         self.logger = logger
-        supervisor = TaskSupervisor(catalog: catalog, logger: logger)
+        telemetry = Telemetry(dataDirectory: catalog.directory)
+        supervisor = TaskSupervisor(catalog: catalog, logger: logger, telemetry: telemetry)
     }
 
     /// After a restart, an assessment run that was in progress ends in error, a cutover that was in progress is undone, and a task that was running (or starting)

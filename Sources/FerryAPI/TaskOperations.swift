@@ -228,7 +228,7 @@ extension DMSService {
                        source: try connectionURL(try endpoint(current.SourceEndpointArn)),
                        target: try connectionURL(try endpoint(current.TargetEndpointArn)),
                        options: options, fresh: startType != "resume-processing", settings: settings,
-                       migrationType: current.MigrationType ?? "full-load",
+                       migrationType: current.MigrationType ?? "full-load", replicationInstance: instance.ReplicationInstanceIdentifier ?? "",
                        cdcStart: startType == "resume-processing" ? nil : (bounds?.start ?? current.CdcStartPosition).flatMap(CdcStart.parse),
                        cdcStop: (bounds?.stop ?? current.CdcStopPosition).flatMap(CdcStop.parse))
     }
@@ -263,6 +263,7 @@ extension DMSService {
         }
         try deleteAssessmentRuns(ofTask: arn)
         try catalog.delete(arn: arn)
+        telemetry.remove(task: task.ReplicationTaskIdentifier!)
         event(task.ReplicationTaskIdentifier!, type: "replication-task", "Replication task has been deleted.", categories: ["deletion"])
         task.Status = "deleting"
         return DeleteReplicationTaskResponse(ReplicationTask: task)

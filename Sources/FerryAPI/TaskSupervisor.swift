@@ -2,6 +2,7 @@ import FerryCatalog
 import FerryConnectors
 import FerryCore
 import FerryEngine
+import FerryTelemetry
 import Foundation
 import Logging
 
@@ -18,16 +19,25 @@ struct TaskRun: Sendable {
     var settings: TaskSettings
     /// `full-load`, `full-load-and-cdc` or `cdc`.
     var migrationType: String
+    /// The identifier of the replication instance it runs on.
+    var replicationInstance: String
     /// Where a `cdc` run starts (not when resuming) and where any CDC run stops.
     var cdcStart: CdcStart?
     var cdcStop: CdcStop?
+
+    /// Who the run's metrics are about.
+    var identity: TaskIdentity {
+        TaskIdentity(task: identifier, replicationInstance: replicationInstance, taskID: String(arn.split(separator: ":").last ?? ""),
+                     migrationType: migrationType, sourceEngine: source.engine.rawValue, targetEngine: target.engine.rawValue)
+    }
 }
 
 /// Runs replication tasks in this server and keeps their state in the catalog: status, stop reason,
-/// table statistics and task statistics (written every second while running), and events.
+/// table statistics and task statistics (written every second while running), its metrics, and events.
 actor TaskSupervisor {
     let catalog: Catalog
     let logger: Logger
+    let telemetry: Telemetry
     private var running: [String: Running] = [:]
 
     private struct Running {
@@ -39,9 +49,10 @@ actor TaskSupervisor {
         var replication: ReplicationStatus?
     }
 
-    init(catalog: Catalog, logger: Logger) {
+    init(catalog: Catalog, logger: Logger, telemetry: Telemetry) {
         self.catalog = catalog
         self.logger = logger
+        self.telemetry = telemetry
     }
 
     func isActive(_ arn: String) -> Bool { running[arn] != nil }
@@ -68,6 +79,7 @@ actor TaskSupervisor {
             task.ReplicationTaskStats = stats
         }
         record(run.identifier, "Replication task has started.", ["state change"])
+        telemetry.task(run.identity).record(status: "running")
         running[run.arn] = Running(work: Task { await self.execute(run, startedAt: now) })
     }
 
@@ -76,7 +88,8 @@ actor TaskSupervisor {
         guard var entry = running[arn] else { throw DMSError.invalidState("Replication task is not running.") }
         entry.stopRequested = true
         running[arn] = entry
-        _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) { $0.Status = "stopping" }
+        let task = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) { $0.Status = "stopping" }
+        if let name = task?.ReplicationTaskIdentifier { telemetry.existingTask(name)?.record(status: "stopping") }
         entry.work.cancel()
     }
 
@@ -168,13 +181,17 @@ actor TaskSupervisor {
             let runner = FullLoadRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
                                         options: options, logger: logger)
             let reloadedSoFar = reloaded
+            let metrics = telemetry.task(run.identity)
             let monitor = Task { [catalog] in
                 while !Task.isCancelled {
-                    Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: false, reloaded: reloadedSoFar,
+                    let tables = runner.status.snapshot()
+                    Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: false, reloaded: reloadedSoFar,
                                  validating: validating, catalog: catalog)
+                    metrics.record(load: tables)
                     try? await Task.sleep(for: .seconds(1))
                 }
             }
+            defer { metrics.record(load: runner.status.snapshot()) }
             do {
                 let tables = try await runner.run()
                 monitor.cancel()
@@ -215,12 +232,15 @@ actor TaskSupervisor {
                                        load: load, options: options, logger: logger)
         running[run.arn]?.replication = runner.status
         let validating = run.settings.validation.enabled
+        let metrics = telemetry.task(run.identity)
         let monitor = Task { [catalog] in
             var loadRecorded = false
             var warned = false
             var suspended: Set<TableID> = []
             while !Task.isCancelled {
                 let status = runner.status.snapshot()
+                metrics.record(load: runner.loadStatus.snapshot())
+                metrics.record(replication: status)
                 if status.phase == .starting || status.phase == .fullLoad {
                     Self.persist(runner.loadStatus.snapshot(), arn: run.arn, startedAt: startedAt, finished: false, reloaded: [],
                                  validating: validating, catalog: catalog)
@@ -339,9 +359,11 @@ actor TaskSupervisor {
                                       options: options, logger: logger)
         record(run.identifier, "Validation has started.", ["state change"])
         let catalog = self.catalog
+        let metrics = telemetry.task(run.identity)
         do {
             let results = try await runner.run(only: only) { result in
                 Self.persistValidation([result], arn: run.arn, catalog: catalog)
+                metrics.record(validation: result.source, failedRows: result.differenceCount, suspendedRows: result.suspendedCount)
             }
             try await ValidationFailuresTable.append(results, task: run.identifier, controlSchema: run.settings.validation.controlSchema,
                                                      target: runner.writer)
@@ -392,6 +414,7 @@ actor TaskSupervisor {
             (status, reason) = ("stopped", "Stop Reason FULL_LOAD_ONLY_FINISHED")
             message = "Replication task has stopped. \(reason)."
         }
+        telemetry.task(run.identity).record(status: status)
         do {
             _ = try catalog.modify(.task, arn: run.arn, as: ReplicationTask.self) {
                 $0.Status = status
@@ -430,19 +453,16 @@ actor TaskSupervisor {
         do {
             try catalog.saveTableStatistics(rows, taskArn: arn)
             let all = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)
-            let progress = tables.reduce((done: Int64(0), total: Int64(0))) { sum, table in
-                let estimate = max(table.estimatedRows, table.rowsLoaded)
-                return (sum.done + (table.state == .completed ? estimate : table.rowsLoaded), sum.total + estimate)
-            }
+            var summary = LoadSummary(tables)
+            // The task's tables across its runs (a reload loads some of them again).
+            summary.count(all.compactMap { TableLoadState(rawValue: $0.TableState ?? "") })
             _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) { task in
                 var stats = task.ReplicationTaskStats ?? ReplicationTaskStats()
-                let states = all.map { $0.TableState ?? "" }
-                stats.TablesLoaded = states.filter { $0 == TableLoadState.completed.rawValue }.count
-                stats.TablesLoading = states.filter { $0 == TableLoadState.loading.rawValue }.count
-                stats.TablesQueued = states.filter { $0 == TableLoadState.queued.rawValue }.count
-                stats.TablesErrored = states.filter { [TableLoadState.failed, .missing].map(\.rawValue).contains($0) }.count
-                let allDone = finished && !all.isEmpty && stats.TablesLoaded == all.count
-                stats.FullLoadProgressPercent = allDone ? 100 : (progress.total > 0 ? Int(min(99, progress.done * 100 / progress.total)) : 0)
+                stats.TablesLoaded = summary.loaded
+                stats.TablesLoading = summary.loading
+                stats.TablesQueued = summary.queued
+                stats.TablesErrored = summary.errored
+                stats.FullLoadProgressPercent = summary.progressPercent(finished: finished)
                 stats.ElapsedTimeMillis = Int(now.timeIntervalSince(startedAt) * 1000)
                 if finished { stats.FullLoadFinishDate = now }
                 task.ReplicationTaskStats = stats

@@ -55,6 +55,9 @@ struct Migrate: AsyncParsableCommand {
     @Flag(help: "Log each step (chunks, indexes) on standard error.")
     var verbose = false
 
+    @Option(name: .customLong("metrics-listen"), help: "Answer GET /metrics on HOST:PORT with the run's figures in Prometheus's format while it runs (docs/metrics.md).")
+    var metricsListen: String?
+
     func run() async throws {
         let options: FullLoadOptions
         let settings: TaskSettings?
@@ -62,7 +65,9 @@ struct Migrate: AsyncParsableCommand {
         let targetURL: ConnectionURL
         var start: CdcStart?
         var stop: CdcStop?
+        var metricsAddress: ListenAddress?
         do {
+            metricsAddress = try metricsListen.map { try ListenAddress.parse($0, field: "--metrics-listen") }
             sourceURL = try ConnectionURL.parse(source, field: "--source")
             targetURL = try ConnectionURL.parse(target, field: "--target")
             do { try Connectors.checkTarget(targetURL) } catch let error as FerryError {
@@ -93,13 +98,18 @@ struct Migrate: AsyncParsableCommand {
         }
         if mode != "full-load" {
             try await Replicate.run(source: sourceURL, target: targetURL, load: options, settings: settings, fullLoad: mode == "full-load-and-cdc",
-                                    task: task, bounds: (start, stop), json: json, verbose: verbose)
+                                    task: task, bounds: (start, stop), json: json, verbose: verbose, metrics: metricsAddress)
             return
         }
         let runner = FullLoadRunner(source: Connectors.source(for: sourceURL), target: Connectors.target(for: targetURL),
                                     options: options, logger: CLILogging.logger(verbose: verbose))
         if !json { Terminal.line("Ferry full load: \(sourceURL) -> \(targetURL)") }
         let display = ProgressDisplay(status: runner.status, interactive: !json && Terminal.isInteractive, quiet: json)
+        let metrics = metricsAddress.map { address in
+            MigrateMetrics(address, task: task ?? Replicate.defaultTask(sourceURL, targetURL), mode: mode, source: sourceURL, target: targetURL) {
+                $0.record(load: runner.status.snapshot())
+            }
+        }
         let work = Task { try await runner.run() }
         let interrupt = InterruptHandler { work.cancel() }
         let reporter = Task { await display.run() }
@@ -107,6 +117,7 @@ struct Migrate: AsyncParsableCommand {
         reporter.cancel()
         _ = await reporter.result
         interrupt.stop()
+        metrics?.finish(result)
         let tables: [TableProgress]
         switch result {
         case let .success(value): tables = value

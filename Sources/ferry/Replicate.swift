@@ -7,7 +7,7 @@ import Foundation
 /// `ferry migrate --mode full-load-and-cdc | cdc`: loads (or not), then keeps the target in sync until stopped.
 enum Replicate {
     static func run(source: ConnectionURL, target: ConnectionURL, load: FullLoadOptions, settings: TaskSettings?, fullLoad: Bool,
-                    task: String?, bounds: (start: CdcStart?, stop: CdcStop?), json: Bool, verbose: Bool) async throws {
+                    task: String?, bounds: (start: CdcStart?, stop: CdcStop?), json: Bool, verbose: Bool, metrics address: ListenAddress?) async throws {
         let name = task ?? defaultTask(source, target)
         var options = ReplicationOptions(task: name, fullLoad: fullLoad)
         settings?.apply(to: &options)
@@ -19,6 +19,12 @@ enum Replicate {
                                        load: load, options: options, logger: CLILogging.logger(verbose: verbose))
         Terminal.line("Ferry \(fullLoad ? "full load and " : "")change data capture: \(source) -> \(target) (task \(name); Ctrl-C stops, the same --task resumes)")
         let display = ProgressDisplay(status: runner.loadStatus, interactive: !json && Terminal.isInteractive, quiet: json)
+        let metrics = address.map { address in
+            MigrateMetrics(address, task: name, mode: fullLoad ? "full-load-and-cdc" : "cdc", source: source, target: target) {
+                $0.record(load: runner.loadStatus.snapshot())
+                $0.record(replication: runner.status.snapshot())
+            }
+        }
         let work = Task { try await runner.run() }
         let interrupt = InterruptHandler { work.cancel() }
         let reporter = Task {
@@ -31,6 +37,7 @@ enum Replicate {
         reporter.cancel()
         _ = await reporter.result
         interrupt.stop()
+        metrics?.finish(result)
         let final = runner.status.snapshot()
         runner.loadStatus.warnings.forEach { Terminal.warning($0) }
         if case let .failure(error) = result {

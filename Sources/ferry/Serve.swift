@@ -1,6 +1,7 @@
 import ArgumentParser
 import FerryAPI
 import FerryCatalog
+import FerryCore
 import Foundation
 import Hummingbird
 import Logging
@@ -28,15 +29,16 @@ struct Serve: AsyncParsableCommand {
     var verbose = false
 
     func run() async throws {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
-            Terminal.error("--listen: expected HOST:PORT such as 127.0.0.1:9600, got '\(listen)'")
+        let address: ListenAddress
+        do { address = try ListenAddress.parse(listen, field: "--listen") } catch let error as FerryError {
+            Terminal.error(error.message)
             throw ExitCode(2)
         }
+        let (host, port) = (address.host, address.port)
         guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
             Terminal.error("--account-id: expected 12 digits, got '\(accountID)'")
             throw ExitCode(2)
         }
-        let host = String(listen[..<colon])
         let catalog = try Catalog(directory: URL(fileURLWithPath: dataDir))
         try ensureCredentials(catalog)
         let logger = CLILogging.logger(verbose: verbose, label: "ferry.api")

@@ -130,6 +130,7 @@ public struct ReplicationRunner: Sendable {
                 return
             } catch let error as FerryError where error.kind == .connectionFailed && !stop.isSet {
                 logger.warning("change data capture lost a connection (\(error)); reconnecting in \(Int(pause)) s")
+                status.reconnecting()
                 let until = Date().addingTimeInterval(pause)
                 while Date() < until, !stop.isSet { Thread.sleep(forTimeInterval: 0.1) }
                 if stop.isSet { return }

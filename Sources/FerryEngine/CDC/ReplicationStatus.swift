@@ -39,6 +39,8 @@ public final class ReplicationStatus: @unchecked Sendable {
         public var markerLag: Double?
         /// Why markers are not written (an engine without them); nil while they are.
         public var markersUnavailable: String?
+        /// Connections to either database lost and made again during the run.
+        public var reconnects = 0
     }
 
     private let lock = NSLock()
@@ -63,8 +65,12 @@ public final class ReplicationStatus: @unchecked Sendable {
     private var heartbeats: [String: Date] = [:]
     private var lastRoundTrip: Double?
     private var markersUnavailable: String?
+    private var reconnects = 0
 
     public init() {}
+
+    /// A connection broke and the stream is made again.
+    func reconnecting() { lock.withLock { reconnects += 1 } }
 
     /// A heartbeat marker named `name` was written into the source's stream.
     func heartbeat(_ name: String, writtenAt: Date) { lock.withLock { heartbeats[name] = writtenAt } }
@@ -152,7 +158,7 @@ public final class ReplicationStatus: @unchecked Sendable {
                      latencyTarget: caughtUp ? 0 : max(0, lastAppliedCommit.map { now.timeIntervalSince($0) } ?? 0),
                      changesPerSecond: rate, counts: counts, retainedBytes: retainedBytes, retainedWarning: retainedWarning,
                      ddls: ddls, suspended: suspended, stopReason: stopReason, cutLobs: cutLobs,
-                     markerLag: markerLag(now: now), markersUnavailable: markersUnavailable)
+                     markerLag: markerLag(now: now), markersUnavailable: markersUnavailable, reconnects: reconnects)
         }
     }
 }

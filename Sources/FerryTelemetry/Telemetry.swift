@@ -1,0 +1,54 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+
+/// The figures of one process (`ferry serve` or `ferry migrate`): each task's ``TaskMetrics`` and the
+/// node's own, recorded through swift-metrics into a Prometheus registry of this process's own (nothing is
+/// bootstrapped globally), and their exposition in Prometheus's text format.
+public final class Telemetry: @unchecked Sendable {
+    /// The content type of ``exposition()``.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    private let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let node: NodeMetrics
+    private let lock = NSLock()
+    private var tasks: [String: TaskMetrics] = [:]
+
+    /// `node` labels the process's own figures (the host's name by default); `dataDirectory` is the folder
+    /// whose free space they report.
+    public init(node: String = ProcessInfo.processInfo.hostName, dataDirectory: URL) {
+        factory = PrometheusMetricsFactory(registry: registry)
+        self.node = NodeMetrics(node: node, dataDirectory: dataDirectory, factory: factory)
+    }
+
+    /// The task's metrics, made on first use; a task whose identity changed (its instance, say) starts again.
+    public func task(_ identity: TaskIdentity) -> TaskMetrics {
+        lock.withLock {
+            if let existing = tasks[identity.task], existing.identity == identity { return existing }
+            tasks[identity.task]?.destroy()
+            let metrics = TaskMetrics(identity, factory: factory)
+            tasks[identity.task] = metrics
+            return metrics
+        }
+    }
+
+    /// The task's metrics if it has any in this process.
+    public func existingTask(_ task: String) -> TaskMetrics? {
+        lock.withLock { tasks[task] }
+    }
+
+    /// Forgets a deleted task's series.
+    public func remove(task: String) {
+        lock.withLock { tasks.removeValue(forKey: task)?.destroy() }
+    }
+
+    /// Every series in Prometheus's text format, the node's read at this moment.
+    public func exposition() -> [UInt8] {
+        node.record()
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(64 * 1024)
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

@@ -1,0 +1,124 @@
+import FerryCore
+import FerryEngine
+import FerryTelemetry
+import Foundation
+import Testing
+
+@Suite("Telemetry: figures recorded from status snapshots, exposed in Prometheus's format")
+struct TelemetryTests {
+    static let identity = TaskIdentity(task: "orders", replicationInstance: "ri-1", taskID: "ABCDEF", migrationType: "full-load-and-cdc",
+                                       sourceEngine: "postgres", targetEngine: "mysql")
+
+    static func telemetry() -> Telemetry {
+        Telemetry(node: "test-node", dataDirectory: FileManager.default.temporaryDirectory)
+    }
+
+    /// The exposition's sample lines by series (`name{labels}`), values as text.
+    static func samples(_ telemetry: Telemetry) -> [String: String] {
+        let text = String(decoding: telemetry.exposition(), as: UTF8.self)
+        var samples: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " ") else { continue }
+            samples[String(line[..<space])] = String(line[line.index(after: space)...])
+        }
+        return samples
+    }
+
+    static func table(_ name: String, _ state: TableLoadState, rows: Int64, estimate: Int64) -> TableProgress {
+        var table = TableProgress(source: TableID(schema: "app", name: name), target: TableID(schema: "app", name: name), state: state)
+        table.rowsLoaded = rows
+        table.estimatedRows = estimate
+        return table
+    }
+
+    @Test("a load's rows, tables by state and progress; counters follow the totals and start again after a reset")
+    func load() {
+        let telemetry = Self.telemetry()
+        let metrics = telemetry.task(Self.identity)
+        metrics.record(load: [Self.table("a", .completed, rows: 100, estimate: 100), Self.table("b", .loading, rows: 50, estimate: 300)])
+        var samples = Self.samples(telemetry)
+        let task = #"task="orders",replication_instance="ri-1""#
+        #expect(samples["ferry_full_load_rows_total{\(task)}"] == "150")
+        #expect(samples[#"ferry_tables{\#(task),state="loaded"}"#] == "1.0")
+        #expect(samples[#"ferry_tables{\#(task),state="loading"}"#] == "1.0")
+        #expect(samples["ferry_full_load_progress_ratio{\(task)}"] == "0.37")
+        #expect(samples[#"ferry_table_rows_loaded_total{\#(task),schema="app",table="b"}"#] == "50")
+        #expect(samples[#"ferry_task_info{\#(task),task_id="ABCDEF",migration_type="full-load-and-cdc",source_engine="postgres",target_engine="mysql"}"#] == "1.0")
+
+        // A reload counts table b from zero again: the counter goes on rising.
+        metrics.record(load: [Self.table("a", .completed, rows: 100, estimate: 100), Self.table("b", .loading, rows: 20, estimate: 300)])
+        samples = Self.samples(telemetry)
+        #expect(samples[#"ferry_table_rows_loaded_total{\#(task),schema="app",table="b"}"#] == "70")
+        #expect(samples["ferry_full_load_rows_total{\(task)}"] == "170")
+    }
+
+    @Test("a stream's changes, latencies and per-table operations; a suspended table is flagged")
+    func replication() {
+        let telemetry = Self.telemetry()
+        let metrics = telemetry.task(Self.identity)
+        var status = ReplicationStatus().snapshot()
+        status.changesApplied = 1200
+        status.transactionsApplied = 300
+        status.incomingChanges = 42
+        status.latencySource = 1.5
+        status.latencyTarget = 2.25
+        status.retainedBytes = 4096
+        status.reconnects = 2
+        let orders = TableID(schema: "app", name: "orders")
+        status.counts = [orders: [.insert: 1000, .delete: 200]]
+        status.suspended = [orders: "column amount changed type"]
+        metrics.record(replication: status)
+        metrics.record(status: "running")
+        let samples = Self.samples(telemetry)
+        let task = #"task="orders",replication_instance="ri-1""#
+        #expect(samples["ferry_cdc_changes_applied_total{\(task)}"] == "1200")
+        #expect(samples["ferry_cdc_incoming_changes{\(task)}"] == "42.0")
+        #expect(samples["ferry_cdc_source_latency_seconds{\(task)}"] == "1.5")
+        #expect(samples["ferry_cdc_target_latency_seconds{\(task)}"] == "2.25")
+        #expect(samples["ferry_cdc_retained_log_bytes{\(task)}"] == "4096.0")
+        #expect(samples["ferry_cdc_reconnects_total{\(task)}"] == "2")
+        #expect(samples[#"ferry_table_changes_total{\#(task),schema="app",table="orders",operation="insert"}"#] == "1000")
+        #expect(samples[#"ferry_table_suspended{\#(task),schema="app",table="orders"}"#] == "1.0")
+        #expect(samples[#"ferry_task_status{\#(task),status="running"}"#] == "1.0")
+        #expect(samples[#"ferry_task_status{\#(task),status="stopped"}"#] == "0.0")
+    }
+
+    @Test("label values are escaped; a removed task leaves no series; the node's figures are there")
+    func escapingAndRemoval() {
+        let telemetry = Self.telemetry()
+        let metrics = telemetry.task(Self.identity)
+        metrics.record(load: [Self.table("we\"ird\\name", .queued, rows: 0, estimate: 1)])
+        let text = String(decoding: telemetry.exposition(), as: UTF8.self)
+        #expect(text.contains(#"table="we\"ird\\name""#), "a quote and a backslash in a table's name are escaped")
+        #expect(text.contains(#"ferry_process_resident_memory_bytes{node="test-node"}"#))
+        #expect(text.contains(#"ferry_data_directory_free_bytes{node="test-node"}"#))
+        telemetry.remove(task: "orders")
+        #expect(!String(decoding: telemetry.exposition(), as: UTF8.self).contains(#"task="orders""#))
+    }
+
+    @Test("the Grafana dashboard queries only series Ferry exposes")
+    func dashboard() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/grafana-dashboard.json")
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        let expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        #expect(expressions.count >= 10)
+        let known = Set(FerryMetric.all.map(\.name))
+        for expression in expressions {
+            let names = expression.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).filter { $0.hasPrefix("ferry_") }
+            #expect(!names.isEmpty, "\(expression) reads no Ferry series")
+            for name in names { #expect(known.contains(String(name)), "\(name) in the dashboard is not a Ferry metric") }
+        }
+    }
+
+    @Test("every metric is documented in docs/metrics.md with its DMS name")
+    func documented() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/metrics.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        for metric in FerryMetric.all {
+            let row = text.split(separator: "\n").first { $0.contains("`\(metric.name)`") }
+            #expect(row != nil, "\(metric.name) is not in docs/metrics.md")
+            if let dms = metric.dmsName { #expect(row?.contains(dms) == true, "\(metric.name)'s row names \(dms)") }
+        }
+    }
+}
