@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "FerryEngine", dependencies: ["FerryCore"]),
         .target(name: "FerryConnectors", dependencies: ["FerryCore", "FerryPostgres", "FerryMySQL", "FerrySQLite"]),
         .target(name: "FerryTelemetry", dependencies: [
-            "FerryCore", "FerryEngine",
+            "FerryCore", "FerryEngine", "FerryCatalog",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),

@@ -20,18 +20,24 @@ public struct ServerSettings: Sendable {
     }
 }
 
-/// The HTTP application: `POST /` speaks the DMS JSON 1.1 protocol, every request SigV4-verified;
-/// `GET /health` answers `ok`; `GET /metrics` gives the metrics (docs/metrics.md). A plain function, so
+/// The HTTP application: `POST /` speaks the DMS JSON 1.1 protocol and CloudWatch's (JSON 1.0 and query,
+/// for the metrics' history), every request SigV4-verified; `GET /health` answers `ok`; `GET /metrics`
+/// gives the metrics (docs/metrics.md). A plain function, so
 /// tests build it without a socket.
 public func buildApplication(service: DMSService, catalog: Catalog, settings: ServerSettings = ServerSettings(),
                              logger: Logger = Logger(label: "ferry.api")) -> some ApplicationProtocol {
     let router = Router()
     let handler = DMSRequestHandler(service: service, catalog: catalog, now: settings.now, logger: logger)
-    router.post("/") { request, _ in await handler.respond(to: request) }
+    let cloudWatch = CloudWatchRequestHandler(service: CloudWatchService(catalog: catalog, now: settings.now), catalog: catalog,
+                                              now: settings.now, logger: logger)
+    router.post("/") { request, _ in
+        CloudWatchRequestHandler.handles(request) ? await cloudWatch.respond(to: request) : await handler.respond(to: request)
+    }
     router.get("/health") { _, _ in "ok" }
     MetricsEndpoint(telemetry: service.telemetry).add(to: router)
     return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port)),
-                       services: [TaskShutdown(service: service)], logger: logger)
+                       services: [TaskShutdown(service: service), MetricHistoryWriter(telemetry: service.telemetry, catalog: catalog, logger: logger)],
+                       logger: logger)
 }
 
 /// Stops running tasks when the server is asked to shut down, so they checkpoint and end `stopped`.

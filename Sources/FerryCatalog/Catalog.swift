@@ -60,6 +60,14 @@ public final class Catalog: Sendable {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: "CREATE TABLE documents (arn TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (arn, name))")
         }
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE metric_points (seconds INTEGER NOT NULL, namespace TEXT NOT NULL, metric TEXT NOT NULL, dimensions TEXT NOT NULL,
+                  unit TEXT NOT NULL, start REAL NOT NULL, sample_count REAL NOT NULL, sum REAL NOT NULL, minimum REAL NOT NULL, maximum REAL NOT NULL,
+                  PRIMARY KEY (seconds, namespace, metric, dimensions, start));
+                CREATE INDEX metric_points_start ON metric_points (start);
+                """)
+        }
         return migrator
     }
 

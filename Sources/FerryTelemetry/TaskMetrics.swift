@@ -128,7 +128,8 @@ public final class TaskMetrics: @unchecked Sendable {
         return lock.withLock {
             var entry = counters[key] ?? (Counter(label: metric.name, dimensions: dimensions(metric, labels), factory: factory), 0)
             let delta = total >= entry.last ? total - entry.last : total
-            if delta > 0 { entry.counter.increment(by: delta) }
+            // Even a zero: a rate needs to know the figure was read and did not move.
+            entry.counter.increment(by: delta)
             entry.last = total
             counters[key] = entry
             return delta

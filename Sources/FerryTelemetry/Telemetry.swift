@@ -1,4 +1,5 @@
 import CoreMetrics
+import FerryCatalog
 import Foundation
 import Prometheus
 
@@ -10,16 +11,18 @@ public final class Telemetry: @unchecked Sendable {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     private let registry = PrometheusCollectorRegistry()
-    private let factory: PrometheusMetricsFactory
+    private let factory: any MetricsFactory
     private let node: NodeMetrics
     private let lock = NSLock()
     private var tasks: [String: TaskMetrics] = [:]
+    private let history = MetricHistory()
 
     /// `node` labels the process's own figures (the host's name by default); `dataDirectory` is the folder
     /// whose free space they report.
     public init(node: String = ProcessInfo.processInfo.hostName, dataDirectory: URL) {
-        factory = PrometheusMetricsFactory(registry: registry)
-        self.node = NodeMetrics(node: node, dataDirectory: dataDirectory, factory: factory)
+        let prometheus = PrometheusMetricsFactory(registry: registry)
+        self.node = NodeMetrics(node: node, dataDirectory: dataDirectory, factory: prometheus)
+        factory = MultiplexMetricsHandler(factories: [prometheus, history])
     }
 
     /// The task's metrics, made on first use; a task whose identity changed (its instance, say) starts again.
@@ -27,6 +30,7 @@ public final class Telemetry: @unchecked Sendable {
         lock.withLock {
             if let existing = tasks[identity.task], existing.identity == identity { return existing }
             tasks[identity.task]?.destroy()
+            history.register(task: identity.task, resourceID: identity.taskID)
             let metrics = TaskMetrics(identity, factory: factory)
             tasks[identity.task] = metrics
             return metrics
@@ -40,7 +44,15 @@ public final class Telemetry: @unchecked Sendable {
 
     /// Forgets a deleted task's series.
     public func remove(task: String) {
-        lock.withLock { tasks.removeValue(forKey: task)?.destroy() }
+        lock.withLock {
+            tasks.removeValue(forKey: task)?.destroy()
+            history.forget(task: task)
+        }
+    }
+
+    /// The CloudWatch datapoints of every window that ended by `now` (see ``MetricHistory``).
+    public func finishedDatapoints(now: Date = Date()) -> [StoredMetricPoint] {
+        history.drain(now: now)
     }
 
     /// Every series in Prometheus's text format, the node's read at this moment.

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# What recording and exposing metrics costs, in a release build.
+#   full load: `ferry migrate` of pgbench scale $SCALE PostgreSQL→PostgreSQL, $RUNS times without metrics and
+#              $RUNS times with `--metrics-listen` scraped every second, alternating; the medians and their ratio.
+#   scrape:    `ferry serve` after $TASKS full-load tasks of $TABLES tables each ran on it (SQLite files):
+#              GET /metrics timed $SCRAPES times against GET /health on the same server (bench/metrics_scrape.py).
+# Prints `RESULT …` lines.
+SCALE=${SCALE:-20}
+RUNS=${RUNS:-3}
+TASKS=${TASKS:-100}
+TABLES=${TABLES:-50}
+SCRAPES=${SCRAPES:-50}
+FERRY_PG_EXTRA="-c autovacuum=off"
+source "$(dirname "$0")/setup.sh"
+SERVER=""
+cleanup() { if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi; stop_databases; }
+trap cleanup EXIT
+pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
+: > "$OUT/metrics-cost-results.txt"
+result() { echo "RESULT $*" | tee -a "$OUT/metrics-cost-results.txt"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+WORK=$(mktemp -d)
+PORT=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+
+pg postgres -c "CREATE DATABASE src"
+"$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src >/dev/null 2>&1
+echo "== full load of pgbench scale $SCALE, $RUNS times each way"
+: > "$WORK/plain.txt"; : > "$WORK/metrics.txt"
+for i in $(seq 1 "$RUNS"); do
+  for way in plain metrics; do
+    pg postgres -c "DROP DATABASE IF EXISTS dst" -c "CREATE DATABASE dst"
+    pg src -c "CHECKPOINT"
+    start=$(now)
+    if [ "$way" = plain ]; then
+      "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --json > /dev/null
+    else
+      "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --json --metrics-listen "127.0.0.1:$PORT" > /dev/null & LOAD=$!
+      while kill -0 "$LOAD" 2>/dev/null; do curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" || true; sleep 1; done
+      wait "$LOAD"
+    fi
+    elapsed "$start" >> "$WORK/$way.txt"; echo >> "$WORK/$way.txt"
+  done
+done
+plain=$(grep -v '^$' "$WORK/plain.txt" | median); metrics=$(grep -v '^$' "$WORK/metrics.txt" | median)
+result "full load without metrics: median $plain s ($(grep -v '^$' "$WORK/plain.txt" | tr '\n' ' ')s)"
+result "full load with --metrics-listen scraped every second: median $metrics s ($(grep -v '^$' "$WORK/metrics.txt" | tr '\n' ' ')s)"
+result "ratio (with / without): $(awk -v a="$metrics" -v b="$plain" 'BEGIN { printf "%.3f", a / b }')"
+
+echo "== scrape of $TASKS tasks x $TABLES tables"
+export FERRY_ACCESS_KEY_ID=AKIAMETRICSBENCH0001 FERRY_SECRET_ACCESS_KEY=metrics-bench-secret
+"$FERRY" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" > "$WORK/serve.log" 2>&1 & SERVER=$!
+until curl -s "http://127.0.0.1:$PORT/health" > /dev/null; do sleep 0.2; done
+python3 bench/metrics_scrape.py "http://127.0.0.1:$PORT" "$WORK" "$TASKS" "$TABLES" "$SCRAPES" | tee -a "$OUT/metrics-cost-results.txt"
+rm -rf "$WORK"
