@@ -1,6 +1,6 @@
 import FerryCore
 import FerryEngine
-import FerryTelemetry
+@testable import FerryTelemetry
 import Foundation
 import Testing
 
@@ -120,5 +120,35 @@ struct TelemetryTests {
             #expect(row != nil, "\(metric.name) is not in docs/metrics.md")
             if let dms = metric.dmsName { #expect(row?.contains(dms) == true, "\(metric.name)'s row names \(dms)") }
         }
+    }
+}
+
+@Suite("Metric history: CloudWatch windows from what swift-metrics records")
+struct MetricHistoryTests {
+    @Test("a gauge's window keeps count, sum, min and max; a counter's becomes its rate or its increase; a window goes once it ended")
+    func windows() throws {
+        let history = MetricHistory()
+        history.register(task: "orders", resourceID: "ABCDEF")
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let latency = MetricHistory.SeriesKey(metric: "CDCLatencySource", task: "orders", instance: "ri-1")
+        let rows = MetricHistory.SeriesKey(metric: "CDCThroughputRowsTarget", task: "orders", instance: "ri-1")
+        for (second, value) in [(1.0, 2.0), (2, 4), (3, 0.5)] {
+            history.add(latency, FerryMetric.cdcSourceLatency.cloudWatch!, value, now: start.addingTimeInterval(second))
+            history.add(rows, FerryMetric.cdcChangesApplied.cloudWatch!, 50, now: start.addingTimeInterval(second))
+        }
+        #expect(history.drain(now: start.addingTimeInterval(9)).isEmpty, "no window has ended yet")
+        let points = history.drain(now: start.addingTimeInterval(10))
+        #expect(points.count == 2, "the 10-second windows ended; the minute windows go on")
+        let gauge = try #require(points.first { $0.metric == "CDCLatencySource" })
+        #expect(gauge.seconds == 10 && gauge.sampleCount == 3 && gauge.sum == 6.5 && gauge.minimum == 0.5 && gauge.maximum == 4)
+        #expect(gauge.unit == "Seconds" && gauge.dimensions.map(\.value) == ["ri-1", "ABCDEF"])
+        let rate = try #require(points.first { $0.metric == "CDCThroughputRowsTarget" })
+        #expect(rate.sum == 15 && rate.sampleCount == 1 && rate.unit == "Count/Second", "150 changes in 10 s")
+        let minute = history.drain(now: start.addingTimeInterval(60))
+        #expect(minute.count == 2 && minute.allSatisfy { $0.seconds == 60 })
+        #expect(minute.first { $0.metric == "CDCThroughputRowsTarget" }?.sum == 2.5, "150 changes in a minute")
+        history.forget(task: "orders")
+        history.add(latency, FerryMetric.cdcSourceLatency.cloudWatch!, 1, now: start.addingTimeInterval(61))
+        #expect(history.drain(now: start.addingTimeInterval(200)).isEmpty, "a forgotten task's windows are dropped")
     }
 }
