@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "FerryTelemetry", dependencies: [
             "FerryCore", "FerryEngine", "FerryCatalog",
             .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "FerryCatalog", dependencies: [

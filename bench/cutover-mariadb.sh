@@ -13,15 +13,11 @@ RATE=${RATE:-500}
 CUTOVERS=${CUTOVERS:-10}
 VALIDATE=${VALIDATE:-none}
 source "$(dirname "$0")/setup.sh"
-MIGRATE=""
-# Only the latest `ferry migrate` can still run (each one before it is waited for); the servers go last.
-cleanup() { if [ -n "$MIGRATE" ]; then kill -INT "$MIGRATE" 2>/dev/null || true; wait "$MIGRATE" 2>/dev/null || true; fi; stop_databases; }
-trap cleanup EXIT
+source "$(dirname "$0")/cutover-rounds.sh"
 pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
 my() { mariadb -N -B -h 127.0.0.1 -P "$FERRY_MY_PORT" -u root "$@"; }
 : > "$OUT/cutover-mariadb-results.txt"
 result() { echo "RESULT $*" | tee -a "$OUT/cutover-mariadb-results.txt"; }
-stats() { sort -n | awk '{ v[NR] = $1 } END { printf "p50 %.3f s max %.3f s (n=%d)", v[int((NR + 1) / 2)], v[NR], NR }'; }
 p50() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 WORK=$(mktemp -d)
 
@@ -40,34 +36,7 @@ writes() {
 }
 
 echo "== Ferry: $CUTOVERS cutovers and rollbacks at $RATE TPS (--validate $VALIDATE)"
-RUNS=0
-# Starts `ferry migrate` with a log of its own and waits until it streams changes.
-migrate() {
-  RUNS=$((RUNS + 1))
-  (cd "$WORK" && exec "$FERRY" migrate "$@" > "$WORK/migrate-$RUNS.log" 2>&1) & MIGRATE=$!
-  until grep -q "^cdc:" "$WORK/migrate-$RUNS.log"; do sleep 0.2; done
-}
-migrate --source "$MY/app" --target "$PG/b" --mode full-load-and-cdc --task fwd
-: > "$WORK/cutover-pauses.txt"; : > "$WORK/rollback-pauses.txt"
-primary=mariadb
-for i in $(seq 1 "$CUTOVERS"); do
-  writes 6 "$primary" & WRITER=$!
-  sleep 3
-  if [ $((i % 2)) = 1 ]; then command=cutover; else command=rollback; fi
-  (cd "$WORK" && "$FERRY" "$command" --source "$MY/app" --target "$PG/b" --task fwd --validate "$VALIDATE" --json > "$WORK/report-$i.json")
-  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['Status'] == 'completed', r; print(r['WritePauseSeconds'])" \
-    "$WORK/report-$i.json" >> "$WORK/$command-pauses.txt"
-  wait "$MIGRATE" || true
-  wait "$WRITER"
-  position=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ReversePosition'])" "$WORK/report-$i.json")
-  if [ "$command" = cutover ]; then
-    primary=postgres
-    migrate --mode cdc --source "$PG/b" --target "$MY/app" --task fwd-reverse --cdc-start-position "$position" --table-mappings ferry-cutover-fwd-reverse.json
-  else
-    primary=mariadb
-    migrate --mode cdc --source "$MY/app" --target "$PG/b" --task fwd --cdc-start-position "$position"
-  fi
-done
+cutover_rounds "$MY/app" "$PG/b" mariadb postgres
 sleep 2
 echo "mariadb: $(my app -e "SELECT count(*), sum(balance) FROM accounts") history $(my app -e "SELECT count(*), max(id) FROM history")"
 echo "postgres: $(pg b -c "SELECT count(*), sum(balance) FROM app.accounts") history $(pg b -c "SELECT count(*), max(id) FROM app.history")"

@@ -13,14 +13,10 @@ CUTOVERS=${CUTOVERS:-10}
 VALIDATE=${VALIDATE:-none}
 FERRY_PG_EXTRA="-c autovacuum=off"
 source "$(dirname "$0")/setup.sh"
-MIGRATE=""
-# Only the latest `ferry migrate` can still run (each one before it is waited for); the servers go last.
-cleanup() { if [ -n "$MIGRATE" ]; then kill -INT "$MIGRATE" 2>/dev/null || true; wait "$MIGRATE" 2>/dev/null || true; fi; stop_databases; }
-trap cleanup EXIT
+source "$(dirname "$0")/cutover-rounds.sh"
 pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
 : > "$OUT/cutover-results.txt"
 result() { echo "RESULT $*" | tee -a "$OUT/cutover-results.txt"; }
-stats() { sort -n | awk '{ v[NR] = $1 } END { printf "p50 %.3f s max %.3f s (n=%d)", v[int((NR + 1) / 2)], v[NR], NR }'; }
 TABLES="pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history"
 WORK=$(mktemp -d)
 
@@ -30,36 +26,10 @@ pg a -c "ALTER TABLE pgbench_history ADD COLUMN id bigserial PRIMARY KEY"
 writes() { "$PGBIN/pgbench" -n -N -c 4 -j 2 -R "$RATE" -T "$1" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres "$2" > "$WORK/pgbench-$2.txt" 2>&1 || true; }
 
 echo "== Ferry: $CUTOVERS cutovers and rollbacks at $RATE TPS (--validate $VALIDATE)"
-RUNS=0
-# Starts `ferry migrate` with a log of its own and waits until it streams changes.
-migrate() {
-  RUNS=$((RUNS + 1))
-  (cd "$WORK" && exec "$FERRY" migrate "$@" > "$WORK/migrate-$RUNS.log" 2>&1) & MIGRATE=$!
-  until grep -q "^cdc:" "$WORK/migrate-$RUNS.log"; do sleep 0.2; done
-}
-migrate --source "$PG/a" --target "$PG/b" --mode full-load-and-cdc --task fwd
-: > "$WORK/ferry-pauses.txt"
-primary=a
-for i in $(seq 1 "$CUTOVERS"); do
-  writes 6 "$primary" & WRITER=$!
-  sleep 3
-  if [ $((i % 2)) = 1 ]; then command=cutover; else command=rollback; fi
-  (cd "$WORK" && "$FERRY" "$command" --source "$PG/a" --target "$PG/b" --task fwd --validate "$VALIDATE" --json > "$WORK/report-$i.json")
-  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['Status'] == 'completed', r; print(r['WritePauseSeconds'])" \
-    "$WORK/report-$i.json" >> "$WORK/ferry-pauses.txt"
-  wait "$MIGRATE" || true
-  wait "$WRITER"
-  position=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ReversePosition'])" "$WORK/report-$i.json")
-  if [ "$command" = cutover ]; then
-    primary=b
-    migrate --mode cdc --source "$PG/b" --target "$PG/a" --task fwd-reverse --cdc-start-position "$position" --table-mappings ferry-cutover-fwd-reverse.json
-  else
-    primary=a
-    migrate --mode cdc --source "$PG/a" --target "$PG/b" --task fwd --cdc-start-position "$position"
-  fi
-done
+cutover_rounds "$PG/a" "$PG/b" a b
 kill -INT "$MIGRATE"; wait "$MIGRATE" || true; MIGRATE=""
 for db in a b; do echo "$db: $(pg "$db" -c "SELECT count(*), sum(abalance) FROM pgbench_accounts") history $(pg "$db" -c "SELECT count(*) FROM pgbench_history")"; done
+cat "$WORK/cutover-pauses.txt" "$WORK/rollback-pauses.txt" > "$WORK/ferry-pauses.txt"
 result "ferry write pause: $(stats < "$WORK/ferry-pauses.txt")"
 
 echo "== reference: a hand-made freeze over native logical replication, $CUTOVERS times at $RATE TPS"

@@ -21,6 +21,7 @@ OPERATIONS = [
     "DescribeReplicationTaskIndividualAssessments", "DescribeApplicableIndividualAssessments",
     "CancelReplicationTaskAssessmentRun", "DeleteReplicationTaskAssessmentRun",
     "StartReplicationTaskAssessment", "DescribeReplicationTaskAssessmentResults",
+    "DescribeReplicationInstanceTaskLogs",
 ]
 
 # Nested structures Ferry does not implement: members of these types are not generated.

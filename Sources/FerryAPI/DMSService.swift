@@ -12,13 +12,16 @@ public final class DMSService: Sendable {
     let logger: Logger
     /// The tasks' and the node's figures, which `GET /metrics` exposes.
     public let telemetry: Telemetry
+    /// Each task's own log, under the data folder.
+    let taskLogs: TaskLogs
 
     public init(catalog: Catalog, accountID: String, logger: Logger = Logger(label: "ferry.api")) {
         self.catalog = catalog
         self.accountID = accountID
         self.logger = logger
         telemetry = Telemetry(dataDirectory: catalog.directory)
-        supervisor = TaskSupervisor(catalog: catalog, logger: logger, telemetry: telemetry)
+        taskLogs = TaskLogs(dataDirectory: catalog.directory)
+        supervisor = TaskSupervisor(catalog: catalog, logger: logger, telemetry: telemetry, taskLogs: taskLogs)
     }
 
     /// After a restart, an assessment run that was in progress ends in error, a cutover that was in progress is undone, and a task that was running (or starting)
@@ -63,6 +66,7 @@ public final class DMSService: Sendable {
             case .describeCutoverReadiness: return try await run(DescribeCutoverReadinessMessage.self, body) { try await describeCutoverReadiness($0) }
             case .completeCutover: return try await run(CompleteCutoverMessage.self, body) { try await completeCutover($0) }
             case .describeAssessmentReport: return try await run(DescribeAssessmentReportMessage.self, body) { try describeAssessmentReport($0) }
+            case .getTaskLogEvents: return try await run(GetTaskLogEventsMessage.self, body) { try getTaskLogEvents($0) }
             }
         }
         guard let operation = DMSOperationName(rawValue: name) else {
@@ -108,11 +112,14 @@ public final class DMSService: Sendable {
             return try await run(StartReplicationTaskAssessmentMessage.self, body) { try startLegacyAssessment($0, context) }
         case .describeReplicationTaskAssessmentResults:
             return try await run(DescribeReplicationTaskAssessmentResultsMessage.self, body) { try describeLegacyAssessmentResults($0) }
+        case .describeReplicationInstanceTaskLogs:
+            return try await run(DescribeReplicationInstanceTaskLogsMessage.self, body) { try describeInstanceTaskLogs($0) }
         }
     }
 
     /// Records an event for a resource.
     func event(_ sourceIdentifier: String, type: String, _ message: String, categories: [String]) {
+        if type == "replication-task" { return supervisor.events.record(sourceIdentifier, message, categories) }
         do {
             try catalog.addEvent(EventRecord(sourceIdentifier: sourceIdentifier, sourceType: type, message: message, categories: categories))
         } catch {

@@ -6,4 +6,5 @@ enum FerryOperationName: String, Sendable, CaseIterable {
     case describeCutoverReadiness = "DescribeCutoverReadiness"
     case completeCutover = "CompleteCutover"
     case describeAssessmentReport = "DescribeReplicationTaskAssessmentReport"
+    case getTaskLogEvents = "GetReplicationTaskLogEvents"
 }

@@ -265,6 +265,8 @@ extension DMSService {
         try catalog.delete(arn: arn)
         telemetry.remove(task: task.ReplicationTaskIdentifier!)
         event(task.ReplicationTaskIdentifier!, type: "replication-task", "Replication task has been deleted.", categories: ["deletion"])
+        // After the last event, which would write to it.
+        taskLogs.remove(task: task.ReplicationTaskIdentifier!)
         task.Status = "deleting"
         return DeleteReplicationTaskResponse(ReplicationTask: task)
     }

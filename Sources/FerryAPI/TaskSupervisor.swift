@@ -38,6 +38,8 @@ actor TaskSupervisor {
     let catalog: Catalog
     let logger: Logger
     let telemetry: Telemetry
+    let taskLogs: TaskLogs
+    let events: TaskEventRecorder
     private var running: [String: Running] = [:]
 
     private struct Running {
@@ -49,10 +51,17 @@ actor TaskSupervisor {
         var replication: ReplicationStatus?
     }
 
-    init(catalog: Catalog, logger: Logger, telemetry: Telemetry) {
+    init(catalog: Catalog, logger: Logger, telemetry: Telemetry, taskLogs: TaskLogs) {
         self.catalog = catalog
         self.logger = logger
         self.telemetry = telemetry
+        self.taskLogs = taskLogs
+        events = TaskEventRecorder(catalog: catalog, taskLogs: taskLogs)
+    }
+
+    /// The logger a part of a run logs with: into the server's log and the task's own.
+    private func logger(_ run: TaskRun, _ component: String) -> Logger {
+        taskLogs.logger(for: run.identifier, component: component, base: logger)
     }
 
     func isActive(_ arn: String) -> Bool { running[arn] != nil }
@@ -179,7 +188,7 @@ actor TaskSupervisor {
         let validating = run.settings.validation.enabled
         while true {
             let runner = FullLoadRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
-                                        options: options, logger: logger)
+                                        options: options, logger: logger(run, "ferry.full-load"))
             let reloadedSoFar = reloaded
             let metrics = telemetry.task(run.identity)
             let monitor = Task { [catalog] in
@@ -195,8 +204,8 @@ actor TaskSupervisor {
             do {
                 let tables = try await runner.run()
                 monitor.cancel()
-                Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded, validating: validating, catalog: catalog,
-                             warnings: runner.status.warnings)
+                Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded, validating: validating, catalog: catalog)
+                events.loadWarnings(run.identifier, runner.status.warnings, tables)
             } catch {
                 monitor.cancel()
                 Self.persist(runner.status.snapshot(), arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloaded,
@@ -229,7 +238,7 @@ actor TaskSupervisor {
         var load = run.options
         load.skipTables = []
         let runner = ReplicationRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
-                                       load: load, options: options, logger: logger)
+                                       load: load, options: options, logger: logger(run, "ferry.cdc"))
         running[run.arn]?.replication = runner.status
         let validating = run.settings.validation.enabled
         let metrics = telemetry.task(run.identity)
@@ -246,23 +255,22 @@ actor TaskSupervisor {
                                  validating: validating, catalog: catalog)
                 } else {
                     if !loadRecorded, !runner.loadStatus.snapshot().isEmpty {
-                        Self.persist(runner.loadStatus.snapshot(), arn: run.arn, startedAt: startedAt, finished: true, reloaded: [],
-                                     validating: validating, catalog: catalog, warnings: runner.loadStatus.warnings)
+                        let tables = runner.loadStatus.snapshot()
+                        Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: true, reloaded: [], validating: validating, catalog: catalog)
+                        events.loadWarnings(run.identifier, runner.loadStatus.warnings, tables)
                     } else if !loadRecorded, run.migrationType == "full-load-and-cdc" {
                         Self.recordEarlierLoadFinished(arn: run.arn, catalog: catalog)
                     }
                     loadRecorded = true
                     Self.persistChanges(status, arn: run.arn, catalog: catalog)
                     if let warning = status.retainedWarning, !warned {
-                        try? catalog.addEvent(EventRecord(sourceIdentifier: run.identifier, sourceType: "replication-task",
-                                                          message: "Warning: \(warning).", categories: ["failure"]))
+                        events.record(run.identifier, "Warning: \(warning).", ["failure"])
                     }
                     warned = status.retainedWarning != nil
                     for (table, reason) in status.suspended where !suspended.contains(table) {
                         suspended.insert(table)
-                        try? catalog.addEvent(EventRecord(sourceIdentifier: run.identifier, sourceType: "replication-task",
-                                                          message: "Table \(table) is suspended: \(reason). Its changes are no longer applied; reload the table (ReloadTables).",
-                                                          categories: ["failure"]))
+                        events.record(run.identifier, "Table \(table) is suspended: \(reason). Its changes are no longer applied; reload the table (ReloadTables).",
+                                      ["failure"])
                     }
                 }
                 try? await Task.sleep(for: .seconds(1))
@@ -356,7 +364,7 @@ actor TaskSupervisor {
         options.settle = settle
         let runner = ValidationRunner(source: Connectors.source(for: run.source), target: Connectors.source(for: run.target),
                                       writer: Connectors.target(for: run.target), mappings: run.options.mappings,
-                                      options: options, logger: logger)
+                                      options: options, logger: logger(run, "ferry.validation"))
         record(run.identifier, "Validation has started.", ["state change"])
         let catalog = self.catalog
         let metrics = telemetry.task(run.identity)
@@ -429,15 +437,14 @@ actor TaskSupervisor {
     }
 
     private func record(_ identifier: String, _ message: String, _ categories: [String]) {
-        try? catalog.addEvent(EventRecord(sourceIdentifier: identifier, sourceType: "replication-task", message: message, categories: categories))
+        events.record(identifier, message, categories)
     }
 
     /// Writes table statistics and the task's summary statistics.
     /// `reloaded` marks tables loaded again at ReloadTables' request (DMS's `FullLoadReloaded`); with
     /// `validating`, tables wait for validation ("Pending validation") instead of "Not enabled".
-    /// `warnings` are the load's own (mapping rules with a wildcard that matched nothing), recorded with the tables' when it finishes.
     static func persist(_ tables: [TableProgress], arn: String, startedAt: Date, finished: Bool, reloaded: Set<TableID>,
-                        validating: Bool, catalog: Catalog, warnings: [String] = []) {
+                        validating: Bool, catalog: Catalog) {
         let now = Date()
         let rows = tables.map { table in
             (schema: table.source.schema, table: table.source.name, body: TableStatistics(
@@ -466,13 +473,6 @@ actor TaskSupervisor {
                 stats.ElapsedTimeMillis = Int(now.timeIntervalSince(startedAt) * 1000)
                 if finished { stats.FullLoadFinishDate = now }
                 task.ReplicationTaskStats = stats
-            }
-            // A load pass reports each table's warnings once, when it ends (LOB values cut, tables without a key).
-            if finished, let identifier = try catalog.get(.task, arn: arn, as: ReplicationTask.self)?.ReplicationTaskIdentifier {
-                for warning in warnings + tables.flatMap(\.warnings) {
-                    try catalog.addEvent(EventRecord(sourceIdentifier: identifier, sourceType: "replication-task",
-                                                     message: "Warning: \(warning).", categories: ["failure"]))
-                }
             }
         } catch {
             Logger(label: "ferry.tasks").error("cannot save statistics of \(arn): \(error)")

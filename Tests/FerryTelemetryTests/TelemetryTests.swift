@@ -152,3 +152,33 @@ struct MetricHistoryTests {
         #expect(history.drain(now: start.addingTimeInterval(200)).isEmpty, "a forgotten task's windows are dropped")
     }
 }
+
+@Suite("Task logs: JSON lines, rotated, read back in order")
+struct TaskLogTests {
+    @Test("lines keep counting across rotations and reopening; the oldest file goes; reads filter by level and text")
+    func rotation() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-log-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = TaskLog(folder: folder)
+        let message = String(repeating: "x", count: 100_000)
+        let lines = TaskLog.maximumFileBytes / 100_000 * (TaskLog.keptFiles + 2)
+        for n in 1...lines {
+            log.append(level: n % 10 == 0 ? .warning : .info, component: "ferry.cdc", message: "\(n) \(message)", table: n == 7 ? "app.orders" : nil)
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(files == ["task.log"] + (1...TaskLog.keptFiles).map { "task.log.\($0)" })
+        #expect(log.diskBytes <= (TaskLog.keptFiles + 1) * TaskLog.maximumFileBytes)
+        let kept = log.entries(limit: 100_000)
+        #expect(kept.last?.sequence == lines && kept.map(\.sequence) == Array(kept[0].sequence...lines), "in order, none missing")
+        #expect(kept[0].sequence > 1, "the oldest lines went with the oldest file")
+
+        let reopened = TaskLog(folder: folder)
+        reopened.append(level: .error, component: "ferry.tasks", message: "after a restart", table: nil)
+        #expect(reopened.entries(after: lines).map(\.sequence) == [lines + 1])
+        #expect(reopened.entries(minimumLevel: .error).map(\.message) == ["after a restart"])
+        #expect(reopened.entries(minimumLevel: .warning, limit: 3).allSatisfy { $0.level == "warning" })
+        #expect(TaskLog(folder: folder).entries(filter: "AFTER A").count == 1)
+        reopened.remove()
+        #expect(!FileManager.default.fileExists(atPath: folder.path))
+    }
+}

@@ -1033,6 +1033,38 @@ public struct DescribeReplicationTaskAssessmentResultsResponse: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `DescribeReplicationInstanceTaskLogsMessage` from the botocore `dms` model.
+public struct DescribeReplicationInstanceTaskLogsMessage: DMSShape {
+    public var ReplicationInstanceArn: String?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(ReplicationInstanceArn: String? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.ReplicationInstanceArn = ReplicationInstanceArn
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationInstanceArn"]
+}
+
+/// `DescribeReplicationInstanceTaskLogsResponse` from the botocore `dms` model.
+public struct DescribeReplicationInstanceTaskLogsResponse: DMSShape {
+    public var ReplicationInstanceArn: String?
+    public var ReplicationInstanceTaskLogs: [ReplicationInstanceTaskLog]?
+    public var Marker: String?
+
+    public init(ReplicationInstanceArn: String? = nil, ReplicationInstanceTaskLogs: [ReplicationInstanceTaskLog]? = nil, Marker: String? = nil) {
+        self.ReplicationInstanceArn = ReplicationInstanceArn
+        self.ReplicationInstanceTaskLogs = ReplicationInstanceTaskLogs
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `Tag` from the botocore `dms` model.
 public struct Tag: DMSShape {
     public var Key: String?
@@ -1549,6 +1581,22 @@ public struct ReplicationTaskAssessmentResult: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `ReplicationInstanceTaskLog` from the botocore `dms` model.
+public struct ReplicationInstanceTaskLog: DMSShape {
+    public var ReplicationTaskName: String?
+    public var ReplicationTaskArn: String?
+    public var ReplicationInstanceTaskLogSize: Int?
+
+    public init(ReplicationTaskName: String? = nil, ReplicationTaskArn: String? = nil, ReplicationInstanceTaskLogSize: Int? = nil) {
+        self.ReplicationTaskName = ReplicationTaskName
+        self.ReplicationTaskArn = ReplicationTaskArn
+        self.ReplicationInstanceTaskLogSize = ReplicationInstanceTaskLogSize
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `VpcSecurityGroupMembership` from the botocore `dms` model.
 public struct VpcSecurityGroupMembership: DMSShape {
     public var VpcSecurityGroupId: String?
@@ -1664,4 +1712,5 @@ public enum DMSOperationName: String, Sendable, CaseIterable {
     case deleteReplicationTaskAssessmentRun = "DeleteReplicationTaskAssessmentRun"
     case startReplicationTaskAssessment = "StartReplicationTaskAssessment"
     case describeReplicationTaskAssessmentResults = "DescribeReplicationTaskAssessmentResults"
+    case describeReplicationInstanceTaskLogs = "DescribeReplicationInstanceTaskLogs"
 }
