@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # What recording and exposing metrics costs, in a release build.
 #   full load: `ferry migrate` of pgbench scale $SCALE PostgreSQL→PostgreSQL, $RUNS times without metrics and
-#              $RUNS times with `--metrics-listen` scraped every second, alternating; the medians and their ratio.
+#              $RUNS times with `--metrics-listen` scraped every second (by curl beside it), alternating; the medians
+#              and their ratio.
+#   CDC:       the catch-up of $CDC_TX pgbench -N transactions by `ferry migrate --mode cdc --cdc-stop-position`, $RUNS
+#              times each way, alternating, with and without `--metrics-listen` scraped every second.
 #   scrape:    `ferry serve` after $TASKS full-load tasks of $TABLES tables each ran on it (SQLite files):
 #              GET /metrics timed $SCRAPES times against GET /health on the same server (bench/metrics_scrape.py).
 # Prints `RESULT …` lines.
-SCALE=${SCALE:-20}
-RUNS=${RUNS:-3}
+SCALE=${SCALE:-50}
+RUNS=${RUNS:-5}
+CDC_TX=${CDC_TX:-100000}
 TASKS=${TASKS:-100}
 TABLES=${TABLES:-50}
 SCRAPES=${SCRAPES:-50}
@@ -34,9 +38,10 @@ for i in $(seq 1 "$RUNS"); do
     if [ "$way" = plain ]; then
       "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --json > /dev/null
     else
-      "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --json --metrics-listen "127.0.0.1:$PORT" > /dev/null & LOAD=$!
-      while kill -0 "$LOAD" 2>/dev/null; do curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" || true; sleep 1; done
-      wait "$LOAD"
+      # The scraper runs beside the load; the time is the load's alone.
+      (while true; do curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" || true; sleep 1; done) & SCRAPER=$!
+      "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --json --metrics-listen "127.0.0.1:$PORT" > /dev/null
+      kill "$SCRAPER"; wait "$SCRAPER" 2>/dev/null || true
     fi
     elapsed "$start" >> "$WORK/$way.txt"; echo >> "$WORK/$way.txt"
   done
@@ -44,6 +49,43 @@ done
 plain=$(grep -v '^$' "$WORK/plain.txt" | median); metrics=$(grep -v '^$' "$WORK/metrics.txt" | median)
 result "full load without metrics: median $plain s ($(grep -v '^$' "$WORK/plain.txt" | tr '\n' ' ')s)"
 result "full load with --metrics-listen scraped every second: median $metrics s ($(grep -v '^$' "$WORK/metrics.txt" | tr '\n' ' ')s)"
+result "ratio (with / without): $(awk -v a="$metrics" -v b="$plain" 'BEGIN { printf "%.3f", a / b }')"
+
+echo "== CDC catch-up of $CDC_TX pgbench transactions, $RUNS times each way"
+# The target keeps the last load's rows; each run's task streams from its own slot, made just before the writes.
+pg src -c "ALTER TABLE pgbench_history ADD COLUMN id bigserial PRIMARY KEY" >/dev/null
+pg postgres -c "DROP DATABASE IF EXISTS dst" -c "CREATE DATABASE dst"
+"$FERRY" migrate --source "$PG/src" --target "$PG/dst" --json > /dev/null
+: > "$WORK/cdc-plain.txt"; : > "$WORK/cdc-metrics.txt"
+for i in $(seq 1 "$RUNS"); do
+  for way in plain metrics; do
+    task="cost-$way-$i"
+    "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --mode cdc --task "$task" > "$WORK/start.log" 2>&1 & START=$!
+    until grep -q "^cdc:" "$WORK/start.log"; do sleep 0.2; done
+    kill -INT "$START"; wait "$START" || true
+    "$PGBIN/pgbench" -n -N -c 4 -j 2 -t $((CDC_TX / 4)) -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src > /dev/null 2>&1
+    # The run stops at the first transaction committed after the backlog (the stop time has whole seconds,
+    # so it is taken more than a second after the last write, and one more write follows a second later).
+    sleep 1.2
+    stop="commit_time:$(date -u +%Y-%m-%dT%H:%M:%S)"
+    sleep 1.2
+    pg src -c "UPDATE pgbench_branches SET bbalance = bbalance WHERE bid = 1" > /dev/null
+    start=$(now)
+    if [ "$way" = plain ]; then
+      "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --mode cdc --task "$task" --cdc-stop-position "$stop" > /dev/null 2>&1
+    else
+      (while true; do curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" || true; sleep 1; done) & SCRAPER=$!
+      "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --mode cdc --task "$task" --cdc-stop-position "$stop" \
+        --metrics-listen "127.0.0.1:$PORT" > /dev/null 2>&1
+      kill "$SCRAPER"; wait "$SCRAPER" 2>/dev/null || true
+    fi
+    elapsed "$start" >> "$WORK/cdc-$way.txt"; echo >> "$WORK/cdc-$way.txt"
+    pg src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active AND slot_name LIKE 'ferry_cost%'" > /dev/null
+  done
+done
+plain=$(grep -v '^$' "$WORK/cdc-plain.txt" | median); metrics=$(grep -v '^$' "$WORK/cdc-metrics.txt" | median)
+result "CDC catch-up without metrics: median $plain s ($(grep -v '^$' "$WORK/cdc-plain.txt" | tr '\n' ' ')s)"
+result "CDC catch-up with --metrics-listen scraped every second: median $metrics s ($(grep -v '^$' "$WORK/cdc-metrics.txt" | tr '\n' ' ')s)"
 result "ratio (with / without): $(awk -v a="$metrics" -v b="$plain" 'BEGIN { printf "%.3f", a / b }')"
 
 echo "== scrape of $TASKS tasks x $TABLES tables"

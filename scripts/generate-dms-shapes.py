@@ -22,6 +22,8 @@ OPERATIONS = [
     "CancelReplicationTaskAssessmentRun", "DeleteReplicationTaskAssessmentRun",
     "StartReplicationTaskAssessment", "DescribeReplicationTaskAssessmentResults",
     "DescribeReplicationInstanceTaskLogs",
+    "DescribeEventCategories", "CreateEventSubscription", "ModifyEventSubscription", "DeleteEventSubscription",
+    "DescribeEventSubscriptions",
 ]
 
 # Nested structures Ferry does not implement: members of these types are not generated.

@@ -14,14 +14,27 @@ public final class DMSService: Sendable {
     public let telemetry: Telemetry
     /// Each task's own log, under the data folder.
     let taskLogs: TaskLogs
+    /// Records events and delivers them to subscriptions' webhooks.
+    let publisher: EventPublisher
 
-    public init(catalog: Catalog, accountID: String, logger: Logger = Logger(label: "ferry.api")) {
+    /// `webhooks` are where event subscriptions may deliver; `alarms` the thresholds of Ferry's alarm events (docs/events.md).
+    public init(catalog: Catalog, accountID: String, webhooks: [Webhook] = [], alarms: AlarmSettings = AlarmSettings(),
+                logger: Logger = Logger(label: "ferry.api")) {
         self.catalog = catalog
         self.accountID = accountID
         self.logger = logger
         telemetry = Telemetry(dataDirectory: catalog.directory)
         taskLogs = TaskLogs(dataDirectory: catalog.directory)
-        supervisor = TaskSupervisor(catalog: catalog, logger: logger, telemetry: telemetry, taskLogs: taskLogs)
+        publisher = EventPublisher(catalog: catalog, accountID: accountID, webhooks: webhooks, logger: logger)
+        supervisor = TaskSupervisor(catalog: catalog, logger: logger, telemetry: telemetry, taskLogs: taskLogs, publisher: publisher, alarms: alarms)
+    }
+
+    /// Each webhook's signing secret, and whether it was made just now (shown once, then only sealed in the catalog).
+    public func webhookSecrets() throws -> [(webhook: Webhook, secret: String, created: Bool)] {
+        try publisher.webhooks.values.sorted { $0.name < $1.name }.map { webhook in
+            let (secret, created) = try publisher.secret(of: webhook)
+            return (webhook, secret, created)
+        }
     }
 
     /// After a restart, an assessment run that was in progress ends in error, a cutover that was in progress is undone, and a task that was running (or starting)
@@ -67,6 +80,7 @@ public final class DMSService: Sendable {
             case .completeCutover: return try await run(CompleteCutoverMessage.self, body) { try await completeCutover($0) }
             case .describeAssessmentReport: return try await run(DescribeAssessmentReportMessage.self, body) { try describeAssessmentReport($0) }
             case .getTaskLogEvents: return try await run(GetTaskLogEventsMessage.self, body) { try getTaskLogEvents($0) }
+            case .describeEventDeliveries: return try await run(DescribeEventDeliveriesMessage.self, body) { try describeEventDeliveries($0) }
             }
         }
         guard let operation = DMSOperationName(rawValue: name) else {
@@ -114,17 +128,18 @@ public final class DMSService: Sendable {
             return try await run(DescribeReplicationTaskAssessmentResultsMessage.self, body) { try describeLegacyAssessmentResults($0) }
         case .describeReplicationInstanceTaskLogs:
             return try await run(DescribeReplicationInstanceTaskLogsMessage.self, body) { try describeInstanceTaskLogs($0) }
+        case .describeEventCategories: return try await run(DescribeEventCategoriesMessage.self, body) { try describeEventCategories($0) }
+        case .createEventSubscription: return try await run(CreateEventSubscriptionMessage.self, body) { try createEventSubscription($0) }
+        case .modifyEventSubscription: return try await run(ModifyEventSubscriptionMessage.self, body) { try modifyEventSubscription($0) }
+        case .deleteEventSubscription: return try await run(DeleteEventSubscriptionMessage.self, body) { try deleteEventSubscription($0) }
+        case .describeEventSubscriptions: return try await run(DescribeEventSubscriptionsMessage.self, body) { try describeEventSubscriptions($0) }
         }
     }
 
     /// Records an event for a resource.
     func event(_ sourceIdentifier: String, type: String, _ message: String, categories: [String]) {
         if type == "replication-task" { return supervisor.events.record(sourceIdentifier, message, categories) }
-        do {
-            try catalog.addEvent(EventRecord(sourceIdentifier: sourceIdentifier, sourceType: type, message: message, categories: categories))
-        } catch {
-            logger.error("cannot record event for \(sourceIdentifier): \(error)")
-        }
+        publisher.publish(EventRecord(sourceIdentifier: sourceIdentifier, sourceType: type, message: message, categories: categories))
     }
 }
 
@@ -152,6 +167,7 @@ extension DMSService {
         case .task: return "Replication task"
         case .connection: return "Connection"
         case .assessmentRun: return "Assessment run"
+        case .eventSubscription: return "Event subscription"
         }
     }
 

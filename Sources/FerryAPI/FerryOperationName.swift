@@ -1,5 +1,5 @@
 /// Ferry's own operations beside DMS's, on the same endpoint and under the same `X-Amz-Target` prefix
-/// (docs/cutover.md and docs/assessment.md document them for scripts).
+/// (docs/cutover.md, docs/assessment.md, docs/task-logs.md and docs/events.md document them for scripts).
 enum FerryOperationName: String, Sendable, CaseIterable {
     case startCutover = "StartCutover"
     case describeCutovers = "DescribeCutovers"
@@ -7,4 +7,5 @@ enum FerryOperationName: String, Sendable, CaseIterable {
     case completeCutover = "CompleteCutover"
     case describeAssessmentReport = "DescribeReplicationTaskAssessmentReport"
     case getTaskLogEvents = "GetReplicationTaskLogEvents"
+    case describeEventDeliveries = "DescribeEventDeliveries"
 }

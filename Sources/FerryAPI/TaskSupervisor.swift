@@ -40,6 +40,7 @@ actor TaskSupervisor {
     let telemetry: Telemetry
     let taskLogs: TaskLogs
     let events: TaskEventRecorder
+    let alarms: AlarmSettings
     private var running: [String: Running] = [:]
 
     private struct Running {
@@ -51,12 +52,13 @@ actor TaskSupervisor {
         var replication: ReplicationStatus?
     }
 
-    init(catalog: Catalog, logger: Logger, telemetry: Telemetry, taskLogs: TaskLogs) {
+    init(catalog: Catalog, logger: Logger, telemetry: Telemetry, taskLogs: TaskLogs, publisher: EventPublisher, alarms: AlarmSettings) {
         self.catalog = catalog
         self.logger = logger
         self.telemetry = telemetry
         self.taskLogs = taskLogs
-        events = TaskEventRecorder(catalog: catalog, taskLogs: taskLogs)
+        events = TaskEventRecorder(publisher: publisher, taskLogs: taskLogs)
+        self.alarms = alarms
     }
 
     /// The logger a part of a run logs with: into the server's log and the task's own.
@@ -242,6 +244,8 @@ actor TaskSupervisor {
         running[run.arn]?.replication = runner.status
         let validating = run.settings.validation.enabled
         let metrics = telemetry.task(run.identity)
+        let events = self.events
+        var alarms = TaskAlarms(self.alarms)
         let monitor = Task { [catalog] in
             var loadRecorded = false
             var warned = false
@@ -263,6 +267,7 @@ actor TaskSupervisor {
                     }
                     loadRecorded = true
                     Self.persistChanges(status, arn: run.arn, catalog: catalog)
+                    for message in alarms.evaluate(status, now: Date()) { events.record(run.identifier, message, ["alarm"]) }
                     if let warning = status.retainedWarning, !warned {
                         events.record(run.identifier, "Warning: \(warning).", ["failure"])
                     }

@@ -16,6 +16,7 @@ public final class Catalog: Sendable {
     public enum Kind: String, Sendable {
         case endpoint, instance, task, connection
         case assessmentRun = "assessment-run"
+        case eventSubscription = "event-subscription"
     }
 
     /// The data folder the catalog lives in; reports written beside it go in subfolders.
@@ -66,6 +67,14 @@ public final class Catalog: Sendable {
                   unit TEXT NOT NULL, start REAL NOT NULL, sample_count REAL NOT NULL, sum REAL NOT NULL, minimum REAL NOT NULL, maximum REAL NOT NULL,
                   PRIMARY KEY (seconds, namespace, metric, dimensions, start));
                 CREATE INDEX metric_points_start ON metric_points (start);
+                """)
+        }
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: """
+                CREATE TABLE webhook_deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, subscription TEXT NOT NULL, webhook TEXT NOT NULL,
+                  message_id TEXT NOT NULL, event_message TEXT NOT NULL, attempt INTEGER NOT NULL, response_code INTEGER,
+                  error TEXT, delivered INTEGER NOT NULL, at REAL NOT NULL);
+                CREATE INDEX webhook_deliveries_at ON webhook_deliveries (at);
                 """)
         }
         return migrator

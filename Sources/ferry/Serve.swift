@@ -2,6 +2,7 @@ import ArgumentParser
 import FerryAPI
 import FerryCatalog
 import FerryCore
+import FerryTelemetry
 import Foundation
 import Hummingbird
 import Logging
@@ -28,6 +29,18 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Log every request.")
     var verbose = false
 
+    @Option(help: "A webhook event subscriptions may deliver to, as NAME=URL (repeatable); a subscription names it with SnsTopicArn arn:aws:sns:<region>:<account>:NAME (docs/events.md).")
+    var webhook: [String] = []
+
+    @Option(name: .customLong("alarm-lag-seconds"), help: "Raise an alarm event when a task's lag stays above this many seconds (default 300)…")
+    var alarmLagSeconds: Double?
+
+    @Option(name: .customLong("alarm-lag-minutes"), help: "…for this many minutes (default 5).")
+    var alarmLagMinutes: Double?
+
+    @Option(name: .customLong("alarm-retained-gb"), help: "Raise an alarm event when a source keeps more than this many GB of WAL or binlog for a task (default 10).")
+    var alarmRetainedGB: Double?
+
     func run() async throws {
         let address: ListenAddress
         do { address = try ListenAddress.parse(listen, field: "--listen") } catch let error as FerryError {
@@ -42,11 +55,41 @@ struct Serve: AsyncParsableCommand {
         let catalog = try Catalog(directory: URL(fileURLWithPath: dataDir))
         try ensureCredentials(catalog)
         let logger = CLILogging.logger(verbose: verbose, label: "ferry.api")
-        let service = DMSService(catalog: catalog, accountID: accountID, logger: logger)
+        let webhooks: [Webhook]
+        do { webhooks = try webhook.map(Self.parseWebhook) } catch let error as FerryError {
+            Terminal.error(error.message)
+            throw ExitCode(2)
+        }
+        var alarms = AlarmSettings()
+        for (value, field) in [(alarmLagSeconds, "--alarm-lag-seconds"), (alarmLagMinutes, "--alarm-lag-minutes"), (alarmRetainedGB, "--alarm-retained-gb")]
+        where value.map({ $0 < 0 }) ?? false {
+            Terminal.error("\(field): must be 0 or more")
+            throw ExitCode(2)
+        }
+        alarms.latencySeconds = alarmLagSeconds ?? alarms.latencySeconds
+        alarms.latencyMinutes = alarmLagMinutes ?? alarms.latencyMinutes
+        if let gigabytes = alarmRetainedGB { alarms.retainedBytes = Int64(gigabytes * Double(1 << 30)) }
+        let service = DMSService(catalog: catalog, accountID: accountID, webhooks: webhooks, alarms: alarms, logger: logger)
+        for (webhook, secret, created) in try service.webhookSecrets() where created {
+            Terminal.line("Webhook \(webhook.name) (\(webhook.url)) signs its deliveries with \(secret) (shown only now; Standard Webhooks' webhook-signature)")
+        }
         try await service.recover()
         let app = buildApplication(service: service, catalog: catalog, settings: ServerSettings(host: host, port: port), logger: logger)
         Terminal.line("Ferry listening on http://\(host):\(port) (data in \(dataDir)); use --endpoint-url http://\(host):\(port)")
         try await app.runService()
+    }
+
+    /// `NAME=URL`, the URL http or https.
+    static func parseWebhook(_ text: String) throws -> Webhook {
+        guard let equals = text.firstIndex(of: "="), let url = URL(string: String(text[text.index(after: equals)...])),
+              ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw FerryError.invalidParameter("--webhook", "expected NAME=http(s)://host/path, got '\(text)'")
+        }
+        let name = String(text[..<equals])
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw FerryError.invalidParameter("--webhook", "the NAME must be letters, digits, - and _; got '\(name)'")
+        }
+        return Webhook(name: name, url: url)
     }
 
     /// Stores the admin key pair from the environment, or makes one on first start and prints it once.

@@ -182,3 +182,34 @@ struct TaskLogTests {
         #expect(!FileManager.default.fileExists(atPath: folder.path))
     }
 }
+
+@Suite("Task alarms")
+struct TaskAlarmTests {
+    @Test("lag raises once after its minutes above the threshold and resolves once; retained log raises at once")
+    func alarms() {
+        var settings = AlarmSettings()
+        settings.latencySeconds = 60
+        settings.latencyMinutes = 2
+        settings.retainedBytes = 1000
+        var alarms = TaskAlarms(settings)
+        var status = ReplicationStatus().snapshot()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        status.latencySource = 50
+        status.latencyTarget = 20
+        #expect(alarms.evaluate(status, now: start).isEmpty, "above, but not for long enough")
+        #expect(alarms.evaluate(status, now: start.addingTimeInterval(119)).isEmpty)
+        let raised = alarms.evaluate(status, now: start.addingTimeInterval(120))
+        #expect(raised.count == 1 && raised[0].hasPrefix("Alarm: replication lag 70 s"))
+        #expect(alarms.evaluate(status, now: start.addingTimeInterval(300)).isEmpty, "raised once")
+        status.latencySource = 0
+        status.latencyTarget = 0
+        #expect(alarms.evaluate(status, now: start.addingTimeInterval(301)).first?.hasPrefix("Alarm resolved") == true)
+        status.latencySource = 100
+        #expect(alarms.evaluate(status, now: start.addingTimeInterval(302)).isEmpty, "a new spell starts counting again")
+        status.latencySource = 0
+        status.retainedBytes = 5000
+        #expect(alarms.evaluate(status, now: start.addingTimeInterval(303)).first?.contains("5000 bytes") == true)
+        status.retainedBytes = 10
+        #expect(alarms.evaluate(status, now: start.addingTimeInterval(304)).first?.hasPrefix("Alarm resolved") == true)
+    }
+}

@@ -1065,6 +1065,156 @@ public struct DescribeReplicationInstanceTaskLogsResponse: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `DescribeEventCategoriesMessage` from the botocore `dms` model.
+public struct DescribeEventCategoriesMessage: DMSShape {
+    public var SourceType: String?
+    public var Filters: [Filter]?
+
+    public init(SourceType: String? = nil, Filters: [Filter]? = nil) {
+        self.SourceType = SourceType
+        self.Filters = Filters
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeEventCategoriesResponse` from the botocore `dms` model.
+public struct DescribeEventCategoriesResponse: DMSShape {
+    public var EventCategoryGroupList: [EventCategoryGroup]?
+
+    public init(EventCategoryGroupList: [EventCategoryGroup]? = nil) {
+        self.EventCategoryGroupList = EventCategoryGroupList
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `CreateEventSubscriptionMessage` from the botocore `dms` model.
+public struct CreateEventSubscriptionMessage: DMSShape {
+    public var SubscriptionName: String?
+    public var SnsTopicArn: String?
+    public var SourceType: String?
+    public var EventCategories: [String]?
+    public var SourceIds: [String]?
+    public var Enabled: Bool?
+    public var Tags: [Tag]?
+
+    public init(SubscriptionName: String? = nil, SnsTopicArn: String? = nil, SourceType: String? = nil, EventCategories: [String]? = nil, SourceIds: [String]? = nil, Enabled: Bool? = nil, Tags: [Tag]? = nil) {
+        self.SubscriptionName = SubscriptionName
+        self.SnsTopicArn = SnsTopicArn
+        self.SourceType = SourceType
+        self.EventCategories = EventCategories
+        self.SourceIds = SourceIds
+        self.Enabled = Enabled
+        self.Tags = Tags
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["SubscriptionName", "SnsTopicArn"]
+}
+
+/// `CreateEventSubscriptionResponse` from the botocore `dms` model.
+public struct CreateEventSubscriptionResponse: DMSShape {
+    public var EventSubscription: EventSubscription?
+
+    public init(EventSubscription: EventSubscription? = nil) {
+        self.EventSubscription = EventSubscription
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `ModifyEventSubscriptionMessage` from the botocore `dms` model.
+public struct ModifyEventSubscriptionMessage: DMSShape {
+    public var SubscriptionName: String?
+    public var SnsTopicArn: String?
+    public var SourceType: String?
+    public var EventCategories: [String]?
+    public var Enabled: Bool?
+
+    public init(SubscriptionName: String? = nil, SnsTopicArn: String? = nil, SourceType: String? = nil, EventCategories: [String]? = nil, Enabled: Bool? = nil) {
+        self.SubscriptionName = SubscriptionName
+        self.SnsTopicArn = SnsTopicArn
+        self.SourceType = SourceType
+        self.EventCategories = EventCategories
+        self.Enabled = Enabled
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["SubscriptionName"]
+}
+
+/// `ModifyEventSubscriptionResponse` from the botocore `dms` model.
+public struct ModifyEventSubscriptionResponse: DMSShape {
+    public var EventSubscription: EventSubscription?
+
+    public init(EventSubscription: EventSubscription? = nil) {
+        self.EventSubscription = EventSubscription
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DeleteEventSubscriptionMessage` from the botocore `dms` model.
+public struct DeleteEventSubscriptionMessage: DMSShape {
+    public var SubscriptionName: String?
+
+    public init(SubscriptionName: String? = nil) {
+        self.SubscriptionName = SubscriptionName
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["SubscriptionName"]
+}
+
+/// `DeleteEventSubscriptionResponse` from the botocore `dms` model.
+public struct DeleteEventSubscriptionResponse: DMSShape {
+    public var EventSubscription: EventSubscription?
+
+    public init(EventSubscription: EventSubscription? = nil) {
+        self.EventSubscription = EventSubscription
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeEventSubscriptionsMessage` from the botocore `dms` model.
+public struct DescribeEventSubscriptionsMessage: DMSShape {
+    public var SubscriptionName: String?
+    public var Filters: [Filter]?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(SubscriptionName: String? = nil, Filters: [Filter]? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.SubscriptionName = SubscriptionName
+        self.Filters = Filters
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeEventSubscriptionsResponse` from the botocore `dms` model.
+public struct DescribeEventSubscriptionsResponse: DMSShape {
+    public var Marker: String?
+    public var EventSubscriptionsList: [EventSubscription]?
+
+    public init(Marker: String? = nil, EventSubscriptionsList: [EventSubscription]? = nil) {
+        self.Marker = Marker
+        self.EventSubscriptionsList = EventSubscriptionsList
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `Tag` from the botocore `dms` model.
 public struct Tag: DMSShape {
     public var Key: String?
@@ -1597,6 +1747,48 @@ public struct ReplicationInstanceTaskLog: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `EventCategoryGroup` from the botocore `dms` model.
+public struct EventCategoryGroup: DMSShape {
+    public var SourceType: String?
+    public var EventCategories: [String]?
+
+    public init(SourceType: String? = nil, EventCategories: [String]? = nil) {
+        self.SourceType = SourceType
+        self.EventCategories = EventCategories
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `EventSubscription` from the botocore `dms` model.
+public struct EventSubscription: DMSShape {
+    public var CustomerAwsId: String?
+    public var CustSubscriptionId: String?
+    public var SnsTopicArn: String?
+    public var Status: String?
+    public var SubscriptionCreationTime: String?
+    public var SourceType: String?
+    public var SourceIdsList: [String]?
+    public var EventCategoriesList: [String]?
+    public var Enabled: Bool?
+
+    public init(CustomerAwsId: String? = nil, CustSubscriptionId: String? = nil, SnsTopicArn: String? = nil, Status: String? = nil, SubscriptionCreationTime: String? = nil, SourceType: String? = nil, SourceIdsList: [String]? = nil, EventCategoriesList: [String]? = nil, Enabled: Bool? = nil) {
+        self.CustomerAwsId = CustomerAwsId
+        self.CustSubscriptionId = CustSubscriptionId
+        self.SnsTopicArn = SnsTopicArn
+        self.Status = Status
+        self.SubscriptionCreationTime = SubscriptionCreationTime
+        self.SourceType = SourceType
+        self.SourceIdsList = SourceIdsList
+        self.EventCategoriesList = EventCategoriesList
+        self.Enabled = Enabled
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `VpcSecurityGroupMembership` from the botocore `dms` model.
 public struct VpcSecurityGroupMembership: DMSShape {
     public var VpcSecurityGroupId: String?
@@ -1713,4 +1905,9 @@ public enum DMSOperationName: String, Sendable, CaseIterable {
     case startReplicationTaskAssessment = "StartReplicationTaskAssessment"
     case describeReplicationTaskAssessmentResults = "DescribeReplicationTaskAssessmentResults"
     case describeReplicationInstanceTaskLogs = "DescribeReplicationInstanceTaskLogs"
+    case describeEventCategories = "DescribeEventCategories"
+    case createEventSubscription = "CreateEventSubscription"
+    case modifyEventSubscription = "ModifyEventSubscription"
+    case deleteEventSubscription = "DeleteEventSubscription"
+    case describeEventSubscriptions = "DescribeEventSubscriptions"
 }

@@ -2,14 +2,14 @@ import FerryCatalog
 import FerryEngine
 import FerryTelemetry
 
-/// Records a task's event twice over: in the catalog, for DescribeEvents, and in the task's own log
-/// (a failure as a warning line).
+/// Records a task's event twice over: published (the catalog, for DescribeEvents, and the subscriptions'
+/// webhooks) and in the task's own log (a failure as a warning line).
 struct TaskEventRecorder: Sendable {
-    let catalog: Catalog
+    let publisher: EventPublisher
     let taskLogs: TaskLogs
 
     func record(_ identifier: String, _ message: String, _ categories: [String]) {
-        try? catalog.addEvent(EventRecord(sourceIdentifier: identifier, sourceType: "replication-task", message: message, categories: categories))
+        publisher.publish(EventRecord(sourceIdentifier: identifier, sourceType: "replication-task", message: message, categories: categories))
         taskLogs.log(for: identifier).append(level: categories.contains("failure") ? .warning : .info, component: "ferry.tasks",
                                              message: message, table: nil)
     }

@@ -37,10 +37,12 @@ struct MetricsEndpoint: Sendable {
     }
 }
 
-/// `ferry migrate --metrics-listen`: an HTTP server of its own that answers `GET /metrics` only.
-public func buildMetricsApplication(telemetry: Telemetry, host: String, port: Int,
-                                    logger: Logger = Logger(label: "ferry.metrics")) -> some ApplicationProtocol {
+/// `ferry migrate --metrics-listen`: an HTTP server of its own that answers `GET /metrics` only. Its
+/// start and its end (a cancellation) are not news; a failure to listen is thrown by `run()`.
+public func buildMetricsApplication(telemetry: Telemetry, host: String, port: Int) -> some ApplicationProtocol {
     let router = Router()
     MetricsEndpoint(telemetry: telemetry).add(to: router)
+    var logger = Logger(label: "ferry.metrics")
+    logger.logLevel = .critical
     return Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
 }
