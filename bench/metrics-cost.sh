@@ -24,6 +24,12 @@ pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:
 result() { echo "RESULT $*" | tee -a "$OUT/metrics-cost-results.txt"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 WORK=$(mktemp -d)
+# Runs a command while curl scrapes its /metrics every second beside it; the time is the command's alone.
+scraped() {
+  (while true; do curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" || true; sleep 1; done) & SCRAPER=$!
+  "$@"
+  kill "$SCRAPER"; wait "$SCRAPER" 2>/dev/null || true
+}
 PORT=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 
 pg postgres -c "CREATE DATABASE src"
@@ -38,10 +44,7 @@ for i in $(seq 1 "$RUNS"); do
     if [ "$way" = plain ]; then
       "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --json > /dev/null
     else
-      # The scraper runs beside the load; the time is the load's alone.
-      (while true; do curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" || true; sleep 1; done) & SCRAPER=$!
-      "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --json --metrics-listen "127.0.0.1:$PORT" > /dev/null
-      kill "$SCRAPER"; wait "$SCRAPER" 2>/dev/null || true
+      scraped "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --json --metrics-listen "127.0.0.1:$PORT" > /dev/null
     fi
     elapsed "$start" >> "$WORK/$way.txt"; echo >> "$WORK/$way.txt"
   done
@@ -74,10 +77,8 @@ for i in $(seq 1 "$RUNS"); do
     if [ "$way" = plain ]; then
       "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --mode cdc --task "$task" --cdc-stop-position "$stop" > /dev/null 2>&1
     else
-      (while true; do curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" || true; sleep 1; done) & SCRAPER=$!
-      "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --mode cdc --task "$task" --cdc-stop-position "$stop" \
+      scraped "$FERRY" migrate --source "$PG/src" --target "$PG/dst" --mode cdc --task "$task" --cdc-stop-position "$stop" \
         --metrics-listen "127.0.0.1:$PORT" > /dev/null 2>&1
-      kill "$SCRAPER"; wait "$SCRAPER" 2>/dev/null || true
     fi
     elapsed "$start" >> "$WORK/cdc-$way.txt"; echo >> "$WORK/cdc-$way.txt"
     pg src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active AND slot_name LIKE 'ferry_cost%'" > /dev/null
