@@ -334,7 +334,7 @@ public struct FullLoadRunner: Sendable {
                 $0.warnings.append("\(count) value\(count == 1 ? "" : "s") of \(id).\(column) exceeded the LOB limit of \(job.plan.lobLimit.map { $0.bytes / 1024 } ?? 0) KB and \(count == 1 ? "was" : "were") cut to it (limited LOB mode)")
             }
         }
-        logger.info("loaded \(id) into \(job.plan.target)")
+        logger.info("loaded \(id) into \(job.plan.target)", metadata: ["table": "\(id)"])
     }
 
     /// Reads a chunk into `pipe` on one thread while `write` drains it on another. An error on either side
@@ -401,7 +401,7 @@ public struct FullLoadRunner: Sendable {
     }
 
     private func fail(_ id: TableID, _ error: Error) {
-        logger.error("\(id): \(error)")
+        logger.error("\(id): \(error)", metadata: ["table": "\(id)"])
         let stopsTask = (error as? DataErrorEscalation)?.stopsTask
             ?? (options.dataErrors.action == .stopTask && (error as? FerryError)?.kind == .dataError)
         status.update(id) {

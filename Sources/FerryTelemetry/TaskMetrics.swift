@@ -54,8 +54,9 @@ public final class TaskMetrics: @unchecked Sendable {
         for candidate in Self.statuses { set(FerryMetric.taskStatus, [candidate], candidate == status ? 1 : 0) }
     }
 
-    /// Records a full load's tables.
+    /// Records a full load's tables (nothing for a run without a load: a `cdc` task has no load figures).
     public func record(load tables: [TableProgress]) {
+        guard !tables.isEmpty else { return }
         let summary = LoadSummary(tables)
         set(FerryMetric.fullLoadProgress, [], Double(summary.progressPercent(finished: tables.allSatisfy(\.state.isFinal))) / 100)
         for (state, count) in [("queued", summary.queued), ("loading", summary.loading), ("loaded", summary.loaded), ("errored", summary.errored)] {

@@ -58,6 +58,7 @@ def test_a_task_writes_its_own_log_without_secrets(server):
         assert any("archive%" in line["Message"] for line in lines), warnings.stdout
         filtered = ferry_logs(server, "--task", task["ReplicationTaskArn"], "--filter", "PUBLIC.KEYED")
         assert filtered.stdout.strip() and all("public.keyed" in line for line in filtered.stdout.splitlines())
+        assert "[public.keyed]" in filtered.stdout, "the line about a table names it"
         bad = ferry_logs(server, "--task", task["ReplicationTaskIdentifier"], "--level", "loud")
         assert bad.returncode == 2 and "MinimumLevel" in bad.stderr
 

@@ -387,7 +387,7 @@ extension ReplicationRunner {
         }
         plans[table] = nil
         status.suspend(table, reason: reason)
-        logger.warning("\(table) is suspended: \(reason); its changes are no longer applied until the table is reloaded")
+        logger.warning("\(table) is suspended: \(reason); its changes are no longer applied until the table is reloaded", metadata: ["table": "\(table)"])
     }
 
     /// Measures the log the source keeps for this capture and warns when it passes the threshold.

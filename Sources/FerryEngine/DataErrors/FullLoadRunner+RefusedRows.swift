@@ -16,7 +16,8 @@ extension FullLoadRunner {
     /// for its counts of LOB values cut.
     func copySkippingRefusedRows(_ job: Job, session: any SnapshotSession) async throws -> RowTransformer? {
         let id = job.plan.source.id
-        logger.warning("\(id): the target refused a row; loading chunk \(job.chunk.index + 1)/\(job.chunk.count) again without the refused rows (DataErrorPolicy)")
+        logger.warning("\(id): the target refused a row; loading chunk \(job.chunk.index + 1)/\(job.chunk.count) again without the refused rows (DataErrorPolicy)",
+                       metadata: ["table": "\(id)"])
         let transformer = try Self.transformer(for: job.plan)
         let pipe = BatchPipe(capacity: options.pipeCapacity)
         let (status, options, target, plan) = (self.status, self.options, self.target, job.plan)

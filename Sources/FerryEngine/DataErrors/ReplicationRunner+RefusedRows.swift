@@ -17,7 +17,8 @@ extension ReplicationRunner {
                 let source = plan.source.id
                 let row = changes.upserts.first.map { ApplyExceptionsTable.describe($0, columns: plan.columns.map(\.targetName)) }
                     ?? "DELETE " + ApplyExceptionsTable.describe(changes.deletes.first?.map { Optional($0) } ?? [], columns: plan.targetPrimaryKey)
-                logger.warning("\(source): the target refused a change, left out (DataErrorPolicy): \(row): \(error.message)")
+                logger.warning("\(source): the target refused a change, left out (DataErrorPolicy): \(row): \(error.message)",
+                               metadata: ["table": "\(source)"])
                 var table = skipped[source] ?? SkippedRows(policy: load.dataErrors, table: source)
                 do {
                     try table.skip(row, error)

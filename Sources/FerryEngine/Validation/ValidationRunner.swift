@@ -151,7 +151,7 @@ public struct ValidationRunner: Sendable {
             result.repairedRows = repaired
             return result
         } catch {
-            logger.warning("validating \(pair.source.id) failed: \(error)")
+            logger.warning("validating \(pair.source.id) failed: \(error)", metadata: ["table": "\(pair.source.id)"])
             var result = TableValidation(source: pair.source.id, target: targetID, state: .tableError)
             result.error = "\(error)"
             return result
