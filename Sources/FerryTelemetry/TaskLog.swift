@@ -95,11 +95,16 @@ public final class TaskLog: @unchecked Sendable {
 
     /// Entries after `sequence`, at `minimumLevel` or above, whose message or table holds `filter`, at most `limit`.
     public func entries(after sequence: Int = 0, minimumLevel: Logger.Level = .trace, filter: String? = nil, limit: Int = 1000) -> [TaskLogEntry] {
-        let files = lock.withLock { self.files }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
+        // Only the files that can hold lines after `sequence`: from the newest back to the first that starts at or before it.
+        var needed: [URL] = []
+        for file in lock.withLock({ self.files }).reversed() {
+            needed.insert(file, at: 0)
+            if let first = Self.firstLine(of: file).flatMap({ try? decoder.decode(TaskLogEntry.self, from: $0) }), first.sequence <= sequence { break }
+        }
         var found: [TaskLogEntry] = []
-        for file in files {
+        for file in needed {
             guard let text = try? String(contentsOf: file, encoding: .utf8) else { continue }
             for line in text.split(separator: "\n") {
                 guard let entry = try? decoder.decode(TaskLogEntry.self, from: Data(line.utf8)), entry.sequence > sequence,
@@ -111,6 +116,18 @@ public final class TaskLog: @unchecked Sendable {
             }
         }
         return found
+    }
+
+    /// A file's first line, read without reading the rest.
+    private static func firstLine(of file: URL) -> Data? {
+        guard let handle = try? FileHandle(forReadingFrom: file) else { return nil }
+        defer { try? handle.close() }
+        var line = Data()
+        while let chunk = try? handle.read(upToCount: 4096), !chunk.isEmpty {
+            if let end = chunk.firstIndex(of: UInt8(ascii: "\n")) { return line + chunk[..<end] }
+            line.append(chunk)
+        }
+        return line.isEmpty ? nil : line
     }
 
     /// The bytes the log takes on disk.

@@ -171,6 +171,9 @@ struct TaskLogTests {
         let kept = log.entries(limit: 100_000)
         #expect(kept.last?.sequence == lines && kept.map(\.sequence) == Array(kept[0].sequence...lines), "in order, none missing")
         #expect(kept[0].sequence > 1, "the oldest lines went with the oldest file")
+        #expect(log.entries(after: kept[0].sequence + 5, limit: 2).map(\.sequence) == [kept[0].sequence + 6, kept[0].sequence + 7],
+                "a read after a line in the oldest file starts right after it")
+        #expect(log.entries(after: lines - 2).map(\.sequence) == [lines - 1, lines], "a read of the newest lines")
 
         let reopened = TaskLog(folder: folder)
         reopened.append(level: .error, component: "ferry.tasks", message: "after a restart", table: nil)
