@@ -2,7 +2,7 @@ import FerryCore
 
 /// What an assessment run's checks came to, in DMS's terms: each individual assessment's status, the
 /// run's statistic and its final status. Pure.
-struct AssessmentRunOutcome: Equatable {
+struct AssessmentRunOutcome {
     /// Each selected check's status: `pending` before the run ends, then passed, warning, failed or
     /// error; `skipped` when it did not apply (a SQLite file that does not exist yet), `cancelled` when
     /// the run was cancelled before it ended.
@@ -37,8 +37,4 @@ struct AssessmentRunOutcome: Equatable {
 
     /// How many checks have an outcome.
     var completed: Int { individual.filter { $0.status != "pending" }.count }
-
-    static func == (a: Self, b: Self) -> Bool {
-        a.individual.map { [$0.name, $0.status] } == b.individual.map { [$0.name, $0.status] } && a.statistic == b.statistic && a.status == b.status
-    }
 }

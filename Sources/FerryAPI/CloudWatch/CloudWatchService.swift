@@ -99,18 +99,13 @@ struct CloudWatchService: Sendable {
                     series.dimensions.contains { $0.name == filter.Name && (filter.Value == nil || $0.value == filter.Value) }
                 }
         }
-        let offset: Int
-        if let token = input.NextToken {
-            guard let data = Data(base64Encoded: token), let value = Int(String(decoding: data, as: UTF8.self)), value >= 0 else {
-                throw CloudWatchError.nextToken(token)
-            }
-            offset = value
-        } else {
-            offset = 0
+        // The same tokens as DMS's Marker paging, in CloudWatch's terms.
+        let page: Page
+        do { page = try Page(marker: input.NextToken, maxRecords: nil, defaultSize: Self.pageSize, maximum: Self.pageSize) } catch {
+            throw CloudWatchError.nextToken(input.NextToken ?? "")
         }
-        let page = series.dropFirst(offset).prefix(Self.pageSize)
-        let next = offset + page.count < series.count ? Data(String(offset + page.count).utf8).base64EncodedString() : nil
-        return ListMetricsOutput(Metrics: page.map { series in
+        let (items, next) = page.slice(series)
+        return ListMetricsOutput(Metrics: items.map { series in
             CloudWatchMetric(Namespace: series.namespace, MetricName: series.metric,
                              Dimensions: series.dimensions.map { CloudWatchDimension(Name: $0.name, Value: $0.value) })
         }, NextToken: next)
