@@ -22,8 +22,8 @@ struct MetricsEndpoint: Sendable {
     func respond(to request: Request) -> Response {
         if let token {
             let given = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" } ?? ""
-            // Compared in constant time, as a secret is.
-            guard Data(SHA256.hash(data: Data(given.utf8))) == Data(SHA256.hash(data: Data(token.utf8))) else {
+            // Compared in constant time, as a secret is (hashed first, so the lengths match).
+            guard SigV4Verifier.constantTimeEqual(Data(SHA256.hash(data: Data(given.utf8))), Data(SHA256.hash(data: Data(token.utf8)))) else {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"],
                                 body: ResponseBody(byteBuffer: ByteBuffer(string: "GET /metrics needs Authorization: Bearer <\(Self.tokenVariable)>\n")))
             }
