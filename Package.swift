@@ -54,7 +54,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
-        ]),
+        ], resources: [.copy("Console/Resources")]),
         .executableTarget(name: "ferry", dependencies: [
             "FerryCore", "FerryEngine", "FerryConnectors", "FerryCatalog", "FerryAPI", "FerryTelemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -22,19 +22,21 @@ public struct ServerSettings: Sendable {
 
 /// The HTTP application: `POST /` speaks the DMS JSON 1.1 protocol and CloudWatch's (JSON 1.0 and query,
 /// for the metrics' history), every request SigV4-verified; `GET /health` answers `ok`; `GET /metrics`
-/// gives the metrics (docs/metrics.md). A plain function, so
-/// tests build it without a socket.
+/// gives the metrics (docs/metrics.md); `GET /` and `/console/…` are the web console (docs/console.md).
+/// A plain function, so tests build it without a socket.
 public func buildApplication(service: DMSService, catalog: Catalog, settings: ServerSettings = ServerSettings(),
                              logger: Logger = Logger(label: "ferry.api")) -> some ApplicationProtocol {
     let router = Router()
     let handler = DMSRequestHandler(service: service, catalog: catalog, now: settings.now, logger: logger)
-    let cloudWatch = CloudWatchRequestHandler(service: CloudWatchService(catalog: catalog, now: settings.now), catalog: catalog,
-                                              now: settings.now, logger: logger)
+    let metricsHistory = CloudWatchService(catalog: catalog, now: settings.now)
+    let cloudWatch = CloudWatchRequestHandler(service: metricsHistory, catalog: catalog, now: settings.now, logger: logger)
     router.post("/") { request, _ in
         CloudWatchRequestHandler.handles(request) ? await cloudWatch.respond(to: request) : await handler.respond(to: request)
     }
     router.get("/health") { _, _ in "ok" }
     MetricsEndpoint(telemetry: service.telemetry).add(to: router)
+    ConsoleRoutes(service: service, catalog: catalog, sessions: ConsoleSessions(now: settings.now), assets: .beside(),
+                  cloudWatch: metricsHistory, logger: logger).add(to: router)
     return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port)),
                        services: [TaskShutdown(service: service), MetricHistoryWriter(telemetry: service.telemetry, catalog: catalog, logger: logger)],
                        logger: logger)

@@ -16,6 +16,8 @@ public final class DMSService: Sendable {
     let taskLogs: TaskLogs
     /// Records events and delivers them to subscriptions' webhooks.
     let publisher: EventPublisher
+    /// When this server started (DescribeNodes).
+    let startTime = Date()
 
     /// `webhooks` are where event subscriptions may deliver; `alarms` the thresholds of Ferry's alarm events (docs/events.md).
     public init(catalog: Catalog, accountID: String, webhooks: [Webhook] = [], alarms: AlarmSettings = AlarmSettings(),
@@ -81,6 +83,10 @@ public final class DMSService: Sendable {
             case .describeAssessmentReport: return try await run(DescribeAssessmentReportMessage.self, body) { try describeAssessmentReport($0) }
             case .getTaskLogEvents: return try await run(GetTaskLogEventsMessage.self, body) { try getTaskLogEvents($0) }
             case .describeEventDeliveries: return try await run(DescribeEventDeliveriesMessage.self, body) { try describeEventDeliveries($0) }
+            case .describeTableMappingMatches:
+                return try await run(DescribeTableMappingMatchesMessage.self, body) { try describeTableMappingMatches($0) }
+            case .describeNodes: return try await run(DescribeNodesMessage.self, body) { await describeNodes($0) }
+            case .describeChangeStream: return try await run(DescribeChangeStreamMessage.self, body) { try await describeChangeStream($0) }
             }
         }
         guard let operation = DMSOperationName(rawValue: name) else {

@@ -1,5 +1,5 @@
 /// Ferry's own operations beside DMS's, on the same endpoint and under the same `X-Amz-Target` prefix
-/// (docs/cutover.md, docs/assessment.md, docs/task-logs.md and docs/events.md document them for scripts).
+/// (docs/cutover.md, docs/assessment.md, docs/task-logs.md, docs/events.md and docs/console.md document them for scripts).
 enum FerryOperationName: String, Sendable, CaseIterable {
     case startCutover = "StartCutover"
     case describeCutovers = "DescribeCutovers"
@@ -8,4 +8,7 @@ enum FerryOperationName: String, Sendable, CaseIterable {
     case describeAssessmentReport = "DescribeReplicationTaskAssessmentReport"
     case getTaskLogEvents = "GetReplicationTaskLogEvents"
     case describeEventDeliveries = "DescribeEventDeliveries"
+    case describeTableMappingMatches = "DescribeTableMappingMatches"
+    case describeNodes = "DescribeNodes"
+    case describeChangeStream = "DescribeChangeStream"
 }

@@ -30,6 +30,15 @@ enum ResourceNames {
             throw DMSError.invalidParameter("\(field) cannot end with a hyphen or contain two consecutive hyphens; got '\(identifier)'.")
         }
     }
+
+    /// An AWS region name as ARNs hold it: lower-case words and a number joined by hyphens (`eu-central-1`).
+    static func validateRegion(_ region: String) throws {
+        let parts = region.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts.dropLast().allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isLowercase } }),
+              let last = parts.last, !last.isEmpty, last.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw DMSError.invalidParameter("region must be an AWS region name such as us-east-1; got '\(region)'.")
+        }
+    }
 }
 
 /// `Marker`/`MaxRecords` paging and `Filters` as the Describe operations take them.

@@ -68,6 +68,9 @@ actor TaskSupervisor {
 
     func isActive(_ arn: String) -> Bool { running[arn] != nil }
 
+    /// How many tasks run in this server.
+    var activeCount: Int { running.count }
+
     /// The running task's change stream status; nil when it does not stream changes in this server.
     func replicationStatus(_ arn: String) -> ReplicationStatus.Snapshot? { running[arn]?.replication?.snapshot() }
 

@@ -42,3 +42,40 @@ extension TableMappings {
         return unmatched.sorted { RuleOrder.precedes($0.ruleID, $1.ruleID) }
     }
 }
+
+/// The tables one mapping rule applies to, found by ``TableMappings/matches(in:)``: what the console shows
+/// beside each rule.
+public struct RuleMatch: Sendable, Equatable {
+    public var ruleID: String
+    /// `selection`, `transformation` or `table-settings`.
+    public var ruleType: String
+    /// The rule's rule-action (`include`, `rename`, …); nil for table-settings.
+    public var action: String?
+    /// The rule's object-locator, e.g. `schema-name 'app', table-name '%'`.
+    public var locator: String
+    public var tables: [TableID]
+}
+
+extension TableMappings {
+    /// Which of `tables` each rule names, in rule order. An exclude rule names tables the task does not
+    /// copy, so it matches none of the task's own; a column rule is matched by its schema and table.
+    public func matches(in tables: [TableID]) -> [RuleMatch] {
+        func locator(_ names: [(String, Wildcard?)]) -> String {
+            names.compactMap { field, pattern in pattern.map { "\(field) '\($0)'" } }.joined(separator: ", ")
+        }
+        var found = selections.map { rule in
+            RuleMatch(ruleID: rule.ruleID, ruleType: "selection", action: rule.action.rawValue,
+                      locator: locator([("schema-name", rule.schema), ("table-name", rule.table)]), tables: tables.filter(rule.matches))
+        }
+        found += transformations.map { rule in
+            RuleMatch(ruleID: rule.ruleID, ruleType: "transformation", action: rule.action.rawValue,
+                      locator: locator([("schema-name", rule.schema), ("table-name", rule.table), ("column-name", rule.column)]),
+                      tables: tables.filter { rule.schema.matches($0.schema) && (rule.table?.matches($0.name) ?? true) })
+        }
+        found += tableSettings.map { rule in
+            RuleMatch(ruleID: rule.ruleID, ruleType: "table-settings", action: nil,
+                      locator: locator([("schema-name", rule.schema), ("table-name", rule.table)]), tables: tables.filter(rule.matches))
+        }
+        return found.sorted { RuleOrder.precedes($0.ruleID, $1.ruleID) }
+    }
+}

@@ -1,6 +1,14 @@
 import CoreMetrics
 import Foundation
 
+/// The node's figures at one moment, as ``Telemetry/nodeSnapshot()`` gives them to the API.
+public struct NodeSnapshot: Sendable, Equatable {
+    /// User and system CPU time since the process started.
+    public var cpuSeconds: Double
+    public var residentMemoryBytes: Double?
+    public var dataDirectoryFreeBytes: Double?
+}
+
 /// The process's CPU time and resident memory (from /proc) and the data folder's free space (statvfs).
 final class NodeMetrics: @unchecked Sendable {
     private let dataDirectory: URL
@@ -18,15 +26,20 @@ final class NodeMetrics: @unchecked Sendable {
         free = Gauge(label: FerryMetric.dataDirectoryFree.name, dimensions: labels, factory: factory)
     }
 
-    func record() {
+    /// Reads the figures, records them and returns them.
+    @discardableResult
+    func record() -> NodeSnapshot {
         lock.withLock {
             if let seconds = Self.cpuSeconds(), seconds > lastCPU {
                 cpu.increment(by: seconds - lastCPU)
                 lastCPU = seconds
             }
-            if let bytes = Self.residentBytes() { memory.record(bytes) }
+            let resident = Self.residentBytes()
+            if let resident { memory.record(resident) }
             var stats = statvfs()
-            if statvfs(dataDirectory.path, &stats) == 0 { free.record(Double(stats.f_bavail) * Double(stats.f_frsize)) }
+            let freeBytes = statvfs(dataDirectory.path, &stats) == 0 ? Double(stats.f_bavail) * Double(stats.f_frsize) : nil
+            if let freeBytes { free.record(freeBytes) }
+            return NodeSnapshot(cpuSeconds: lastCPU, residentMemoryBytes: resident, dataDirectoryFreeBytes: freeBytes)
         }
     }
 

@@ -118,6 +118,11 @@ public final class TaskLog: @unchecked Sendable {
         return found
     }
 
+    /// The sequence number of the last line written; 0 for an empty log.
+    public var lastSequence: Int {
+        lock.withLock { ((try? nextSequence()) ?? 1) - 1 }
+    }
+
     /// A file's first line, read without reading the rest.
     private static func firstLine(of file: URL) -> Data? {
         guard let handle = try? FileHandle(forReadingFrom: file) else { return nil }

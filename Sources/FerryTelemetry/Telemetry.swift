@@ -10,6 +10,8 @@ public final class Telemetry: @unchecked Sendable {
     /// The content type of ``exposition()``.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
+    /// The name the node's figures carry (the `node` label).
+    public let nodeName: String
     private let registry = PrometheusCollectorRegistry()
     private let factory: any MetricsFactory
     private let node: NodeMetrics
@@ -21,6 +23,7 @@ public final class Telemetry: @unchecked Sendable {
     /// whose free space they report.
     public init(node: String = ProcessInfo.processInfo.hostName, dataDirectory: URL) {
         let prometheus = PrometheusMetricsFactory(registry: registry)
+        nodeName = node
         self.node = NodeMetrics(node: node, dataDirectory: dataDirectory, factory: prometheus)
         factory = MultiplexMetricsHandler(factories: [prometheus, history])
     }
@@ -53,6 +56,11 @@ public final class Telemetry: @unchecked Sendable {
     /// The CloudWatch datapoints of every window that ended by `now` (see ``MetricHistory``).
     public func finishedDatapoints(now: Date = Date()) -> [StoredMetricPoint] {
         history.drain(now: now)
+    }
+
+    /// The node's figures, read (and recorded) now.
+    public func nodeSnapshot() -> NodeSnapshot {
+        node.record()
     }
 
     /// Every series in Prometheus's text format, the node's read at this moment.

@@ -16,6 +16,8 @@ struct GetTaskLogEventsMessage: DMSShape {
     var Filter: String?
     /// At most this many lines (1 to 10,000; default 1,000).
     var Limit: Int?
+    /// Only among the last this many lines written (a tail; before the level and text filters). Overrides AfterSequence.
+    var Tail: Int?
 }
 
 struct GetTaskLogEventsResponse: DMSShape {
@@ -59,8 +61,10 @@ extension DMSService {
             }
             return level
         } ?? .info
-        let after = input.AfterSequence ?? 0
-        let entries = taskLogs.log(for: task.ReplicationTaskIdentifier!).entries(after: after, minimumLevel: level, filter: input.Filter, limit: limit)
+        let log = taskLogs.log(for: task.ReplicationTaskIdentifier!)
+        if let tail = input.Tail, tail < 1 { throw DMSError.invalidParameter("Tail must be at least 1; got \(tail).") }
+        let after = input.Tail.map { max(0, log.lastSequence - $0) } ?? input.AfterSequence ?? 0
+        let entries = log.entries(after: after, minimumLevel: level, filter: input.Filter, limit: limit)
         return GetTaskLogEventsResponse(Events: entries.map {
             TaskLogEvent(Sequence: $0.sequence, Time: $0.time, Level: $0.level, Component: $0.component, Message: $0.message, Table: $0.table)
         }, LastSequence: entries.last?.sequence ?? after)
