@@ -50,6 +50,8 @@ actor TaskSupervisor {
         var revalidations: [TableID] = []
         /// The change stream's status, once change data capture runs.
         var replication: ReplicationStatus?
+        /// Where a change-capture run takes ReloadTables' requests.
+        var streamReloads: TableReloads?
     }
 
     init(catalog: Catalog, logger: Logger, telemetry: Telemetry, taskLogs: TaskLogs, publisher: EventPublisher, alarms: AlarmSettings) {
@@ -110,8 +112,25 @@ actor TaskSupervisor {
     /// Queues tables to load again (or, with `validateOnly`, to validate again) once the current pass ends.
     func reload(_ arn: String, tables: [TableID], validateOnly: Bool = false) throws {
         guard var entry = running[arn] else { throw DMSError.invalidState("Replication task is not running; ReloadTables needs a running task.") }
-        if validateOnly { entry.revalidations += tables } else { entry.reloads += tables }
+        if validateOnly {
+            entry.revalidations += tables
+        } else if let streamReloads = entry.streamReloads {
+            streamReloads.request(tables)
+        } else {
+            entry.reloads += tables
+        }
         running[arn] = entry
+    }
+
+    /// Asks for tables to be validated again by the running task.
+    private func revalidate(_ arn: String, _ tables: [TableID]) {
+        running[arn]?.revalidations += tables
+    }
+
+    /// The tables waiting to be validated again, which the caller now validates.
+    private func takeRevalidations(_ arn: String) -> Set<TableID> {
+        defer { running[arn]?.revalidations = [] }
+        return Set(running[arn]?.revalidations ?? [])
     }
 
     /// Stops every running task and waits for each to record that it stopped.
@@ -245,6 +264,7 @@ actor TaskSupervisor {
         let runner = ReplicationRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
                                        load: load, options: options, logger: logger(run, "ferry.cdc"))
         running[run.arn]?.replication = runner.status
+        running[run.arn]?.streamReloads = runner.reloads
         let validating = run.settings.validation.enabled
         let metrics = telemetry.task(run.identity)
         let events = self.events
@@ -253,6 +273,7 @@ actor TaskSupervisor {
             var loadRecorded = false
             var warned = false
             var suspended: Set<TableID> = []
+            var reloadsRecorded = 0
             while !Task.isCancelled {
                 let status = runner.status.snapshot()
                 metrics.record(load: runner.loadStatus.snapshot())
@@ -269,6 +290,20 @@ actor TaskSupervisor {
                         Self.recordEarlierLoadFinished(arn: run.arn, catalog: catalog)
                     }
                     loadRecorded = true
+                    let reloads = runner.reloads.snapshot()
+                    if let reloading = reloads.running {
+                        Self.persist(reloading.snapshot(), arn: run.arn, startedAt: startedAt, finished: false, reloaded: reloads.reloaded,
+                                     validating: validating, catalog: catalog)
+                    } else if reloads.finishedCount > reloadsRecorded, let reloaded = reloads.finished?.snapshot() {
+                        reloadsRecorded = reloads.finishedCount
+                        Self.persist(reloaded, arn: run.arn, startedAt: startedAt, finished: true, reloaded: reloads.reloaded,
+                                     validating: validating, catalog: catalog)
+                        for table in reloaded {
+                            events.record(run.identifier, "Table \(table.source) was reloaded: \(table.state.rawValue), \(table.rowsLoaded) rows.", ["state change"])
+                        }
+                        // A reloaded table is validated again, as DMS does.
+                        if validating { self.revalidate(run.arn, reloaded.filter { $0.state == .completed }.map(\.source)) }
+                    }
                     Self.persistChanges(status, arn: run.arn, catalog: catalog)
                     for message in alarms.evaluate(status, now: Date()) { events.record(run.identifier, message, ["alarm"]) }
                     if let warning = status.retainedWarning, !warned {
@@ -291,7 +326,18 @@ actor TaskSupervisor {
                 try? await Task.sleep(for: .milliseconds(200))
             }
             let status = runner.status
-            return await self.validate(run, only: nil) { moment in try await status.waitUntilApplied(committedBefore: moment) }
+            let settle: @Sendable (Date) async throws -> Void = { moment in try await status.waitUntilApplied(committedBefore: moment) }
+            if let failure = await self.validate(run, only: nil, settle: settle) { return failure }
+            // Then the tables ReloadTables asks to validate again (and the reloaded ones), until the task stops.
+            while !Task.isCancelled {
+                let tables = self.takeRevalidations(run.arn)
+                if tables.isEmpty {
+                    try? await Task.sleep(for: .seconds(1))
+                } else if let failure = await self.validate(run, only: tables, settle: settle) {
+                    return failure
+                }
+            }
+            return nil
         }
         var failure: Error?
         do { try await runner.run() } catch { failure = error }

@@ -108,6 +108,10 @@ public protocol ChangeCapture: AnyObject, Sendable {
     /// the changes before `time` are then skipped.
     func position(before time: Date) throws -> String
 
+    /// The tables' columns as they are now (after a reload, or a column change the stream applied): the
+    /// next `start` reads the log against these, so it does not find the same change again.
+    func update(columnsOf schemas: [TableSchema])
+
     /// Where a capture the user created and named (not Ferry) stands, when it exists: a `cdc` run starts
     /// there rather than replacing it. Nil for Ferry's own captures.
     func userCapturePosition() throws -> String?

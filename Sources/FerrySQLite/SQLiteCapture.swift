@@ -14,7 +14,7 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
     static let maxKeyColumns = 8
 
     private let url: ConnectionURL
-    private let schemas: [TableSchema]
+    private var schemas: [TableSchema]
     private let name: String
     private var last: Int64 = 0
     private var queue: DatabaseQueue?
@@ -44,6 +44,10 @@ final class SQLiteCapture: ChangeCapture, @unchecked Sendable {
         let queue = try SQLiteErrors.wrap(url) { try DatabaseQueue(path: url.database ?? "", configuration: configuration) }
         self.queue = queue
         return queue
+    }
+
+    func update(columnsOf changed: [TableSchema]) {
+        schemas = schemas.map { schema in changed.first { $0.id == schema.id } ?? schema }
     }
 
     func exists() throws -> Bool {

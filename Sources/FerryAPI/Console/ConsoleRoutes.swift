@@ -73,8 +73,8 @@ struct ConsoleRoutes: Sendable {
     }
 
     private func signIn(_ request: Request) async -> Response {
+        do { try Self.checkOrigin(request) } catch { return Self.failure(error, status: .forbidden) }
         do {
-            try Self.checkOrigin(request)
             guard request.headers[.contentType]?.hasPrefix("application/json") == true else {
                 throw DMSError.invalidParameter("Sign in with a JSON body (Content-Type: application/json).")
             }
@@ -133,16 +133,21 @@ struct ConsoleRoutes: Sendable {
     /// Runs a signed-in, CSRF-checked call on the request's JSON body.
     private func call(_ request: Request, _ operation: (ConsoleSessions.Session, Data) async throws -> Data) async -> Response {
         guard let session = session(of: request) else { return Self.failure(Self.signedOut, status: .unauthorized) }
+        do { try Self.checkOrigin(request) } catch { return Self.failure(error, status: .forbidden) }
+        guard ConsoleSessions.csrfMatches(request.headers[HTTPField.Name(ConsoleSessions.csrfHeader)!], session) else {
+            return Self.failure(DMSError("AccessDeniedFault", "The request lacks the session's \(ConsoleSessions.csrfHeader) header; reload the page."),
+                                status: .forbidden)
+        }
         do {
-            try Self.checkOrigin(request)
-            guard ConsoleSessions.csrfMatches(request.headers[HTTPField.Name(ConsoleSessions.csrfHeader)!], session) else {
-                return Self.failure(DMSError("AccessDeniedFault", "The request lacks the session's \(ConsoleSessions.csrfHeader) header; reload the page."),
-                                    status: .forbidden)
-            }
             let body = try await request.body.collect(upTo: Self.maximumBody)
             return Self.json(.ok, try await operation(session, Data(body.readableBytesView)))
         } catch {
             let fault = DMSRequestHandler.fault(for: error)
+            // DMS's Describe operations refuse a filter that matches nothing; the page asks for an empty
+            // answer instead, so that nothing found is not an error in the browser.
+            if fault.type == DMSError.notFound("").type, request.uri.queryParameters.get("notFound") == "empty" {
+                return Self.json(.ok, Data("{}".utf8))
+            }
             if fault.type == "InternalFailure" { logger.error("console call \(request.uri.path) failed: \(error)") }
             return Self.failure(fault, status: fault.type == "InternalFailure" ? .internalServerError : .badRequest)
         }

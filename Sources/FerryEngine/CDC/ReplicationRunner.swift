@@ -61,6 +61,8 @@ public struct ReplicationRunner: Sendable {
     public let options: ReplicationOptions
     public let loadStatus: FullLoadStatus
     public let status: ReplicationStatus
+    /// Tables to load again while the stream runs (``reload(_:into:)``).
+    public let reloads = TableReloads()
     let logger: Logger
 
     public init(source: any SourceConnector, target: any TargetConnector, load: FullLoadOptions, options: ReplicationOptions,
@@ -73,6 +75,14 @@ public struct ReplicationRunner: Sendable {
         self.loadStatus = loadStatus
         self.status = status
         self.logger = logger
+    }
+
+    /// Where a stream ended: the plans it ended with (column changes applied, tables suspended), the
+    /// applier it ended with (a reconnect opens another), and the tables asked to be reloaded, if that is why.
+    struct StreamEnd {
+        var plans: [TableID: TablePlan]
+        var applier: any ChangeApplier
+        var reload: [TableID] = []
     }
 
     /// Runs until the task is cancelled (then returns) or something fails (then throws).
@@ -100,14 +110,58 @@ public struct ReplicationRunner: Sendable {
         status.set(.changeCapture)
         logger.info("streaming changes after \(start)")
         let stop = StopFlag()
-        try await withTaskCancellationHandler {
-            try await BlockingWork.run("ferry-cdc-apply") { [self] in
-                try self.streamReconnecting(capture, applier, plans, after: start, cachedUntil: cachedUntil, stop: stop)
+        var end = StreamEnd(plans: Dictionary(plans.map { ($0.source.id, $0) }) { a, _ in a }, applier: applier)
+        var position = start
+        while true {
+            let from = position, current = end
+            end = try await withTaskCancellationHandler {
+                try await BlockingWork.run("ferry-cdc-apply") { [self] in
+                    try self.streamReconnecting(capture, current.applier, current.plans, after: from, cachedUntil: cachedUntil, stop: stop)
+                }
+            } onCancel: {
+                stop.set()
             }
-        } onCancel: {
-            stop.set()
+            guard !end.reload.isEmpty, !stop.isSet, !Task.isCancelled else { break }
+            let applier = end.applier
+            position = try await BlockingWork.run("ferry-cdc-position") { [options] in try applier.appliedPosition(task: options.task) } ?? position
+            end.plans = try await reload(end.reload, into: end.plans, resumingAfter: position)
+            capture.update(columnsOf: end.reload.compactMap { end.plans[$0]?.source })
         }
+        if end.applier !== applier { end.applier.close() }
         status.set(.stopped)
+    }
+
+    /// Loads tables again while the stream waits (it has applied everything it read, up to `position`):
+    /// each is dropped and copied from a snapshot taken now, then the stream resumes after `position`. The
+    /// changes between the two reach the copy again; applied as upserts and deletes by key, they converge
+    /// on it (ARCHITECTURE §4 rule 1). A table that loaded is applied again even if it was suspended; one
+    /// that failed is suspended.
+    private func reload(_ tables: [TableID], into plans: [TableID: TablePlan], resumingAfter position: String) async throws -> [TableID: TablePlan] {
+        var base = load
+        base.snapshot = nil
+        base.prepMode = .dropAndCreate
+        let reloading = FullLoadStatus()
+        reloads.began(reloading, tables)
+        defer { reloads.ended() }
+        logger.info("reloading \(tables.map(\.description).joined(separator: ", ")); changes wait and resume after \(position)")
+        let (fresh, loaded) = try await BlockingWork.run("ferry-cdc-reload-plan") { [source, target, logger, base] in
+            var options = base
+            options.skipTables = Set(try source.discoverTables(options.mappings).map(\.id)).subtracting(tables)
+            let fresh = try FullLoadRunner(source: source, target: target, options: options, status: FullLoadStatus(), logger: logger).discoverPlans()
+            return (fresh, options)
+        }
+        let tablesLoaded = try await FullLoadRunner(source: source, target: target, options: loaded, status: reloading, logger: logger).run()
+        var plans = plans
+        for table in tablesLoaded {
+            if table.state == .completed, let plan = fresh.first(where: { $0.source.id == table.source }) {
+                plans[table.source] = plan
+                status.resume(table.source)
+                logger.info("\(table.source) reloaded: \(table.rowsLoaded) rows; its changes are applied again", metadata: ["table": "\(table.source)"])
+            } else {
+                try suspend(table.source, "its reload failed: \(table.error ?? table.state.rawValue)", &plans)
+            }
+        }
+        return plans
     }
 
     /// DMS's stop reason for a run that stops after its full load.
@@ -119,25 +173,26 @@ public struct ReplicationRunner: Sendable {
 
     /// Streams, and when a connection to either database breaks (a restart, a cut network), reconnects
     /// with growing pauses (1 s doubling to 30 s) and resumes from the position the target holds.
-    private func streamReconnecting(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan],
-                                    after start: String, cachedUntil: Date?, stop: StopFlag) throws {
-        var applier = applier
+    private func streamReconnecting(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TableID: TablePlan],
+                                    after start: String, cachedUntil: Date?, stop: StopFlag) throws -> StreamEnd {
+        var end = StreamEnd(plans: plans, applier: applier)
         var position = start
         var pause = 1.0
         while true {
             do {
-                try stream(capture, applier, plans, after: position, cachedUntil: cachedUntil, stop: stop)
-                return
+                try stream(capture, end.applier, &end.plans, after: position, cachedUntil: cachedUntil, stop: stop)
+                end.reload = reloads.take()
+                return end
             } catch let error as FerryError where error.kind == .connectionFailed && !stop.isSet {
                 logger.warning("change data capture lost a connection (\(error)); reconnecting in \(Int(pause)) s")
                 status.reconnecting()
                 let until = Date().addingTimeInterval(pause)
                 while Date() < until, !stop.isSet { Thread.sleep(forTimeInterval: 0.1) }
-                if stop.isSet { return }
+                if stop.isSet { return end }
                 pause = min(30, pause * 2)
                 do {
-                    applier = try target.openApplier(controlSchema: options.controlSchema)
-                    position = try applier.appliedPosition(task: options.task) ?? position
+                    end.applier = try target.openApplier(controlSchema: options.controlSchema)
+                    position = try end.applier.appliedPosition(task: options.task) ?? position
                 } catch let error as FerryError where error.kind == .connectionFailed {
                     logger.warning("the target is not reachable yet: \(error)")
                 }
@@ -200,14 +255,15 @@ public struct ReplicationRunner: Sendable {
         }
     }
 
-    /// Reads transactions and applies them in batches, returning when stopped. Reading and applying overlap:
+    /// Reads transactions and applies them in batches, returning when stopped or when tables are to be
+    /// reloaded (everything read is applied first). `bySource` are the tables' plans, which column changes
+    /// and suspensions update. Reading and applying overlap:
     /// an applier thread applies one batch while this thread gathers the next (at most one batch waits
     /// between them). This thread owns the replication connection, so it also acknowledges each position
     /// the applier has committed.
-    private func stream(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan],
+    private func stream(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ bySource: inout [TableID: TablePlan],
                         after start: String, cachedUntil: Date?, stop: StopFlag) throws {
         try capture.start(after: start)
-        var bySource = Dictionary(plans.map { ($0.source.id, $0) }) { a, _ in a }
         var transformers = try transformers(for: &bySource)
         let handoff = BatchHandoff()
         let applying = Thread { [self, options, status] in
@@ -249,7 +305,7 @@ public struct ReplicationRunner: Sendable {
         var reached: String?
         var lastTransaction = Date()
         var changeNumber = 0
-        while !stop.isSet, reached == nil {
+        while !stop.isSet, reached == nil, !reloads.hasPending {
             if Date().timeIntervalSince(lastRetainedCheck) >= options.retainedCheckSeconds {
                 lastRetainedCheck = Date()
                 checkRetained(capture)
@@ -291,6 +347,7 @@ public struct ReplicationRunner: Sendable {
                     if !batch.isEmpty { try handoff.put(batch) }
                     try handoff.waitUntilDrained()
                     try alter(&bySource, transaction.schemaChanges, applier)
+                    capture.update(columnsOf: transaction.schemaChanges.compactMap { bySource[$0.table]?.source })
                     transformers = try self.transformers(for: &bySource)
                     batch = ChangeBatch(plans: bySource, transformers: transformers)
                 }

@@ -84,6 +84,8 @@ public final class ReplicationStatus: @unchecked Sendable {
     func schemaChanged(_ table: TableID) { lock.withLock { ddls[table, default: 0] += 1 } }
 
     func suspend(_ table: TableID, reason: String) { lock.withLock { suspended[table] = reason } }
+    /// A reloaded table's changes are applied again.
+    func resume(_ table: TableID) { lock.withLock { suspended[table] = nil } }
 
     func set(_ phase: Phase) { lock.withLock { self.phase = phase } }
 

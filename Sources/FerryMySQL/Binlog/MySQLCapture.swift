@@ -8,7 +8,7 @@ import Foundation
 /// than that must reload.
 final class MySQLCapture: ChangeCapture, @unchecked Sendable {
     private let url: ConnectionURL
-    private let schemas: [TableSchema]
+    private var schemas: [TableSchema]
     /// The replica id this task's binlog dump uses: each reader of a server needs its own.
     let serverID: UInt32
     private var stream: BinlogStream?
@@ -25,6 +25,10 @@ final class MySQLCapture: ChangeCapture, @unchecked Sendable {
         var hash: UInt32 = 2_166_136_261
         for byte in task.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         return 0x4000_0000 | (hash & 0x3fff_ffff)
+    }
+
+    func update(columnsOf changed: [TableSchema]) {
+        schemas = schemas.map { schema in changed.first { $0.id == schema.id } ?? schema }
     }
 
     /// The binlog is server-wide: whether the stored position is still on the server shows when the stream starts.

@@ -11,7 +11,7 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
     private let name: String
     /// Whether the slot was named by the user rather than derived from the task.
     private let userNamed: Bool
-    private let schemas: [TableSchema]
+    private var schemas: [TableSchema]
     private var stream: PostgresChangeStream?
     private let heartbeatSeconds: Double?
     private var lastHeartbeat = Date.distantPast
@@ -28,6 +28,10 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
     /// The slot and publication name for a task.
     static func slotName(task: String) -> String {
         "ferry_" + String(task.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(57))
+    }
+
+    func update(columnsOf changed: [TableSchema]) {
+        schemas = schemas.map { schema in changed.first { $0.id == schema.id } ?? schema }
     }
 
     func exists() throws -> Bool {
@@ -56,10 +60,19 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
     /// that created the slot is closed here, once the full load has imported its snapshot.
     func start(after position: String) throws {
         guard let lsn = LSN(position) else { throw FerryError(.invalidParameter, "'\(position)' is not a PostgreSQL LSN (like 0/16B3748)") }
+        let restarting = stream != nil
         stream = nil
-        // After a lost connection the server may not have noticed yet that the slot's reader is gone.
-        let active = try PGConnection(url).query("SELECT active FROM pg_replication_slots WHERE slot_name = \(PGConnection.literal(name))")
-        if active.first?[0] == "t" {
+        // After a lost connection the server may not have noticed yet that the slot's reader is gone; our own
+        // connection, closed just now (a restart after a reload), it lets go of within a moment.
+        func held() throws -> Bool {
+            try PGConnection(url).query("SELECT active FROM pg_replication_slots WHERE slot_name = \(PGConnection.literal(name))").first?[0] == "t"
+        }
+        var active = try held()
+        for _ in 0..<(restarting ? 50 : 0) where active {
+            Thread.sleep(forTimeInterval: 0.1)
+            active = try held()
+        }
+        if active {
             throw FerryError(.connectionFailed, "replication slot \(name) is still held by an earlier connection")
         }
         let stream = try PostgresChangeStream(url: url, slot: name, publication: name, schemas: schemas)

@@ -28,9 +28,13 @@ async function post(path, body) {
   return data;
 }
 
-/** Runs a DMS operation (or one of Ferry's, docs/console.md) and returns its answer. */
-export function dms(operation, body) {
-  return post(`/console/api/dms/${operation}`, body);
+/**
+ * Runs a DMS operation (or one of Ferry's, docs/console.md) and returns its answer. With
+ * `{ notFoundIsEmpty: true }`, a Describe whose filter matches nothing answers `{}` instead of DMS's
+ * ResourceNotFoundFault.
+ */
+export function dms(operation, body, { notFoundIsEmpty = false } = {}) {
+  return post(`/console/api/dms/${operation}${notFoundIsEmpty ? "?notFound=empty" : ""}`, body);
 }
 
 /** Runs a CloudWatch operation over the metrics' history. */
@@ -67,12 +71,12 @@ function signedOut() {
   signedOutListeners.forEach((listener) => listener());
 }
 
-/** Every item of a paged Describe operation (Marker / MaxRecords). */
+/** Every item of a paged Describe operation (Marker / MaxRecords); none when its filter matches nothing. */
 export async function all(operation, body, key) {
   let items = [];
   let marker;
   do {
-    const page = await dms(operation, { ...body, ...(marker ? { Marker: marker } : {}) });
+    const page = await dms(operation, { ...body, ...(marker ? { Marker: marker } : {}) }, { notFoundIsEmpty: true });
     items = items.concat(page[key] || []);
     marker = page.Marker;
   } while (marker);

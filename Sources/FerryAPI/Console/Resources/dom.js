@@ -28,6 +28,16 @@ export function fill(element, ...children) {
   return element;
 }
 
+/**
+ * Replaces an element's content unless `key` (what it was drawn from) is unchanged, so a refresh leaves
+ * alone a part whose controls the user may be using.
+ */
+export function fillIfChanged(element, key, ...children) {
+  if (element.dataset.drawnFrom === key) return element;
+  element.dataset.drawnFrom = key;
+  return fill(element, ...children);
+}
+
 /** A table from column titles and rows of cells; wrapped so it scrolls sideways on a phone. */
 export function table(titles, rows, attributes) {
   return h("div", { class: "scroll" }, h("table", attributes,

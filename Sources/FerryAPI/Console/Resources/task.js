@@ -4,7 +4,7 @@
 
 import { all, dms, taskMetrics } from "./api.js";
 import { lineChart } from "./charts.js";
-import { action, badge, bytes, fill, h, number, poll, section, seconds, table, time } from "./dom.js";
+import { action, badge, bytes, fill, fillIfChanged, h, number, poll, section, seconds, table, time } from "./dom.js";
 import { instanceIdentifiers } from "./tasks.js";
 
 const CHARTS = [
@@ -75,7 +75,8 @@ function drawHead(element, task, refresh) {
       return `Deleted ${task.ReplicationTaskIdentifier}.`;
     }, { id: "delete-task", class: "danger", "data-confirm": `Delete ${task.ReplicationTaskIdentifier}? Its tables stay on the target.` }));
   }
-  fill(element, h("div", { class: "title" },
+  const key = JSON.stringify([task.Status, task.ReplicationTaskStats, task.RecoveryCheckpoint]);
+  fillIfChanged(element, key, h("div", { class: "title" },
     h("h1", {}, task.ReplicationTaskIdentifier, " ", h("span", { id: "task-status" }, badge(task.Status))), h("div", { class: "controls" }, controls)),
   h("dl", { class: "facts" },
     fact("Migration type", task.MigrationType),
