@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Ferry's test command: installs what is missing, starts PostgreSQL (wal_level=logical) and MariaDB
 # (ROW binlog, FULL row image) on free loopback ports in a temporary directory, runs `swift test`
-# against them, then the end-to-end tests (boto3 and the aws CLI against a real `ferry serve`), stops the
-# databases by PID and exits non-zero if any test failed. Extra arguments go to `swift test` and skip
+# against them, then the end-to-end tests (boto3, the aws CLI and a headless Chromium against a real
+# `ferry serve`), stops the databases by PID and exits non-zero if any test failed. Extra arguments go to `swift test` and skip
 # the end-to-end tests. A run that outlasts its deadline (FERRY_TEST_MINUTES, 35 by default, including
 # the build) is stopped with a report of what was stuck (scripts/watchdog.sh).
 set -euo pipefail
@@ -12,12 +12,22 @@ source scripts/packages.sh
 servers=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || servers+=(postgresql)
 command -v mariadbd >/dev/null 2>&1 || servers+=(mariadb-server)
-python3 -c 'import boto3, pytest' 2>/dev/null && command -v aws >/dev/null || pip_missing=1
+python3 -c 'import boto3, pytest, selenium' 2>/dev/null && command -v aws >/dev/null || pip_missing=1
 install_missing_packages "${servers[@]}"
+# The console's end-to-end test drives Debian's Chromium through its WebDriver (Selenium); without the
+# recommended packages it is about 90 MB.
+browser=()
+[ -x /usr/bin/chromium ] || browser+=(chromium)
+[ -x /usr/bin/chromedriver ] || browser+=(chromium-driver)
+if [ ${#browser[@]} -gt 0 ]; then
+  echo "test.sh: installing ${browser[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${browser[@]}" >/dev/null
+fi
 
 if [ -n "${pip_missing:-}" ]; then
-  echo "test.sh: installing boto3, awscli and pytest"
-  python3 -m pip install -q boto3 awscli pytest
+  echo "test.sh: installing boto3, awscli, pytest and selenium"
+  python3 -m pip install -q boto3 awscli pytest selenium
 fi
 
 source scripts/databases.sh

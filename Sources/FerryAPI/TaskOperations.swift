@@ -282,10 +282,9 @@ extension DMSService {
         }
         let tables = (input.TablesToReload ?? []).map { TableID(schema: $0.SchemaName ?? "", name: $0.TableName ?? "") }
         guard !tables.isEmpty else { throw DMSError.invalidParameter("TablesToReload must name at least one table.") }
-        let known = Set(try catalog.tableStatistics(taskArn: task.ReplicationTaskArn!, as: TableStatistics.self)
-            .map { TableID(schema: $0.SchemaName ?? "", name: $0.TableName ?? "") })
-        if !known.isEmpty, let unknown = tables.first(where: { !known.contains($0) }) {
-            throw DMSError.invalidParameter("TablesToReload: \(unknown) is not one of the task's tables.")
+        let mappings = try parseMappings(task.TableMappings)
+        if let unknown = tables.first(where: { !mappings.selects($0) }) {
+            throw DMSError.invalidParameter("TablesToReload: \(unknown) is not selected by the task's table mappings.")
         }
         try await supervisor.reload(task.ReplicationTaskArn!, tables: tables, validateOnly: option == "validate-only")
         return ReloadTablesResponse(ReplicationTaskArn: task.ReplicationTaskArn)

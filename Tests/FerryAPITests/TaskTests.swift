@@ -324,6 +324,8 @@ struct TaskChangeTests {
             #expect(whileRunning.errorType == "InvalidResourceStateFault")
             #expect(whileRunning.message.hasPrefix("Replication Task, excluding logging severity task settings, cannot be modified while it is"))
             #expect(await api.result("DeleteReplicationTask", ["ReplicationTaskArn": arn]).errorType == "InvalidResourceStateFault")
+            let unknown = await api.result("ReloadTables", ["ReplicationTaskArn": arn, "TablesToReload": [["SchemaName": "other", "TableName": "notes"]]])
+            #expect(unknown.errorType == "InvalidParameterValueException" && unknown.message == "TablesToReload: other.notes is not selected by the task's table mappings.", "\(unknown.raw)")
             _ = try await api.ok("ReloadTables", ["ReplicationTaskArn": arn, "TablesToReload": [["SchemaName": "main", "TableName": "notes"]]])
             _ = try await TaskTests.waitForStatus(api, arn, "stopped")
             let stats = try await api.ok("DescribeTableStatistics", ["ReplicationTaskArn": arn])

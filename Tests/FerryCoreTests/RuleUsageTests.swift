@@ -35,6 +35,24 @@ struct RuleUsageTests {
         #expect(unmatched[1].error.message == "rule '4'.object-locator: schema-name 'app', table-name 'customers', column-name 'emial' matches no selected table or column")
     }
 
+    @Test("each rule lists the tables it names, in rule order; a schema rule names every table of its schema")
+    func matchesPerRule() throws {
+        let mappings = try TableMappings(json: """
+            {"rules":[
+              \(Self.rule(10, "table", #""schema-name":"app","table-name":"ord%""#, action: "add-prefix")),
+              {"rule-type":"selection","rule-id":"2","rule-name":"s","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
+              {"rule-type":"selection","rule-id":"3","rule-name":"x","object-locator":{"schema-name":"app","table-name":"audit"},"rule-action":"exclude"},
+              \(Self.rule(4, "schema", #""schema-name":"app""#)),
+              {"rule-type":"table-settings","rule-id":"5","rule-name":"t","object-locator":{"schema-name":"app","table-name":"customers"},"parallel-load":{"type":"partitions-auto"}}
+            ]}
+            """)
+        let found = mappings.matches(in: Self.tables.map(\.id))
+        #expect(found.map(\.ruleID) == ["2", "3", "4", "5", "10"])
+        #expect(found.map { $0.tables.map(\.name) } == [["customers", "orders"], [], ["customers", "orders"], ["customers"], ["orders"]])
+        #expect(found.map(\.ruleType) == ["selection", "selection", "transformation", "table-settings", "transformation"])
+        #expect(found[0].locator == "schema-name 'app', table-name '%'" && found[1].action == "exclude" && found[4].action == "add-prefix")
+    }
+
     @Test("a wildcard table with a literal column is planned for the tables that have the column and skips the others")
     func wildcardTableLiteralColumn() throws {
         let mappings = try TableMappings(json: """

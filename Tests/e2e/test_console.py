@@ -75,6 +75,11 @@ def test_nothing_of_the_console_works_unsigned(server):
     assert status == 403 and "another origin" in body["message"], body
     status, body, _ = console.call("DescribeEndpoints", {"MaxRecords": 5})
     assert status == 400 and body["__type"] == "InvalidParameterValueException", "the API's own errors come through"
+    nothing = {"Filters": [{"Name": "replication-task-arn", "Values": ["arn:aws:dms:eu-central-1:1:task:NONE"]}]}
+    status, body, _ = console.call("DescribeReplicationTaskAssessmentRuns", nothing)
+    assert status == 400 and body["__type"] == "ResourceNotFoundFault", body
+    status, body, _ = console.call("DescribeReplicationTaskAssessmentRuns?notFound=empty", nothing)
+    assert (status, body) == (200, {}), "the page may ask for nothing found to be an empty answer"
 
     assert console.post("/console/api/sign-out", {}, {"X-Ferry-CSRF": console.csrf})[0] == 204
     assert console.call("DescribeReplicationTasks")[0] == 401, "a signed-out session is gone"

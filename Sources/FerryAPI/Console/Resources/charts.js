@@ -30,7 +30,8 @@ export function sparkline(points, title) {
 
 /**
  * A line chart of named series ({ name: [[time, value], …] }) over the last `minutes`, with a value
- * axis in `unit` and a legend. Its `data-points` attribute counts the points drawn (tests read it).
+ * axis and a legend that gives each series' last value in `unit`. Its `data-points` attribute counts
+ * the points drawn (tests read it).
  */
 export function lineChart(series, unit, minutes = 15) {
   const width = 640, height = 200, left = 48, bottom = 22, right = 8, top = 8;
@@ -45,7 +46,7 @@ export function lineChart(series, unit, minutes = 15) {
   for (let i = 0; i <= 4; i += 1) {
     const value = (scale * i) / 4;
     chart.append(svg("line", { x1: left, x2: width - right, y1: y(value), y2: y(value), class: "grid" }));
-    chart.append(svg("text", { x: left - 4, y: y(value) + 4, "text-anchor": "end", class: "axis" }, `${formatTick(value)}${i === 4 ? ` ${unit}` : ""}`));
+    chart.append(svg("text", { x: left - 4, y: y(value) + 4, "text-anchor": "end", class: "axis" }, formatTick(value)));
   }
   for (let m = 0; m <= minutes; m += 5) {
     const t = start + m * 60;

@@ -5,12 +5,13 @@
 import { all, dms, taskMetrics } from "./api.js";
 import { lineChart } from "./charts.js";
 import { action, badge, bytes, fill, fillIfChanged, h, number, poll, section, seconds, table, time } from "./dom.js";
-import { instanceIdentifiers } from "./tasks.js";
+import { endpointIdentifiers, instanceIdentifiers } from "./tasks.js";
 
 const CHARTS = [
   ["Latency", "s", ["CDCLatencySource", "CDCLatencyTarget"]],
   ["Throughput", "rows/s", ["CDCThroughputRowsTarget", "FullLoadThroughputRowsTarget"]],
 ];
+const DAY_MINUTES = 1440;
 
 export async function renderTask(view, identifier) {
   const tasks = await dms("DescribeReplicationTasks", { Filters: [{ Name: "replication-task-id", Values: [identifier] }] });
@@ -19,6 +20,7 @@ export async function renderTask(view, identifier) {
     return null;
   }
   const arn = tasks.ReplicationTasks[0].ReplicationTaskArn;
+  const endpoints = await endpointIdentifiers();
   const parts = {
     head: h("div", {}), failure: h("div", {}), charts: h("div", { class: "charts" }), stream: h("div", {}), readiness: h("div", {}),
     tables: h("div", {}), mappings: h("div", {}), assessment: h("div", {}), events: h("div", {}), log: h("div", {}),
@@ -31,12 +33,12 @@ export async function renderTask(view, identifier) {
   const refresh = async () => {
     const [task] = (await dms("DescribeReplicationTasks", { Filters: [{ Name: "replication-task-arn", Values: [arn] }] })).ReplicationTasks;
     if (!task) { location.hash = "#/tasks"; return; }
-    drawHead(parts.head, task, refresh);
+    drawHead(parts.head, task, endpoints, refresh);
     drawFailure(parts.failure, task);
     const instances = await instanceIdentifiers();
     const metrics = (await taskMetrics([{ key: arn, arn, instance: instances[task.ReplicationInstanceArn] || "" }], CHARTS.flatMap((c) => c[2])))[arn] || {};
     fill(parts.charts, CHARTS.map(([title, unit, names]) => h("div", { class: "chart-box", "data-chart": title },
-      h("h3", {}, title), lineChart(Object.fromEntries(names.map((name) => [name, metrics[name] || []])), unit))));
+      h("h3", {}, `${title} (${unit})`), lineChart(Object.fromEntries(names.map((name) => [name, metrics[name] || []])), unit))));
     await Promise.all([drawStream(parts.stream, task), drawReadiness(parts.readiness, task, refresh), drawTables(parts.tables, task, refresh),
       drawEvents(parts.events, task)]);
   };
@@ -48,7 +50,7 @@ export async function renderTask(view, identifier) {
   return () => stops.forEach((stop) => stop());
 }
 
-function drawHead(element, task, refresh) {
+function drawHead(element, task, endpoints, refresh) {
   const arn = task.ReplicationTaskArn;
   const stats = task.ReplicationTaskStats || {};
   const running = ["running", "starting"].includes(task.Status);
@@ -83,8 +85,7 @@ function drawHead(element, task, refresh) {
     fact("Full load", `${number(stats.FullLoadProgressPercent || 0)}% · ${number(stats.TablesLoaded || 0)} loaded, ${number(stats.TablesLoading || 0)} loading, `
       + `${number(stats.TablesQueued || 0)} queued, ${number(stats.TablesErrored || 0)} errored`),
     fact("Started", time(task.ReplicationTaskStartDate)),
-    fact("Elapsed", stats.ElapsedTimeMillis ? seconds(stats.ElapsedTimeMillis / 1000) : "—"),
-    fact("Source", task.SourceEndpointArn), fact("Target", task.TargetEndpointArn),
+    fact("Source", endpoints[task.SourceEndpointArn] || task.SourceEndpointArn), fact("Target", endpoints[task.TargetEndpointArn] || task.TargetEndpointArn),
     fact("Recovery checkpoint", task.RecoveryCheckpoint || "—")));
 }
 
@@ -186,7 +187,7 @@ async function drawAssessment(element, task) {
 }
 
 async function drawEvents(element, task) {
-  const events = await all("DescribeEvents", { SourceType: "replication-task", SourceIdentifier: task.ReplicationTaskIdentifier, Duration: 1440 }, "Events");
+  const events = await all("DescribeEvents", { SourceType: "replication-task", SourceIdentifier: task.ReplicationTaskIdentifier, Duration: DAY_MINUTES }, "Events");
   fill(element, table(["Time", "Categories", "Message"], events.slice().reverse().slice(0, 20).map((event) => h("tr", {},
     h("td", {}, time(event.Date)), h("td", {}, (event.EventCategories || []).join(", ")), h("td", {}, event.Message)))));
 }
