@@ -17,6 +17,8 @@ public struct FerryError: Error, Sendable, CustomStringConvertible, Equatable {
         case database
         /// The work was stopped before it finished.
         case cancelled
+        /// A later run of the task took it over on the target (a higher epoch): this run's writes are refused.
+        case fenced
     }
 
     public var kind: Kind
@@ -34,4 +36,9 @@ public struct FerryError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public static let cancelled = FerryError(.cancelled, "cancelled")
+
+    /// A run of `task` whose claim (`epoch`) a later run has raised on the target.
+    public static func fenced(task: String, epoch: Int64) -> FerryError {
+        FerryError(.fenced, "task \(task) was taken over on the target by a later run (this run's epoch \(epoch) is no longer the target's): this run stopped and wrote nothing more")
+    }
 }

@@ -8,6 +8,8 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
     private let conn: MySQLConnection
     private let status: TableID
     private let url: ConnectionURL
+    /// The claim every transaction checks first (``claim(task:)``).
+    private var owner: (task: String, epoch: Int64)?
 
     /// Where `ferry_apply_status` goes when the task names no control schema (DMS's `awsdms_control`).
     static let defaultControlSchema = "awsdms_control"
@@ -25,10 +27,47 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
               source_position varchar(255) NOT NULL, source_commit_time datetime(6), applied_at datetime(6) NOT NULL)
               ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
             """)
+        // A table made before epochs were kept gets the column (MySQL 8 has no ADD COLUMN IF NOT EXISTS).
+        if try conn.query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = \(MySQLConnection.literal(status.schema)) "
+            + "AND TABLE_NAME = \(MySQLConnection.literal(status.name)) AND COLUMN_NAME = 'epoch'").isEmpty {
+            try conn.execute("ALTER TABLE \(MySQLConnection.quote(status)) ADD COLUMN epoch bigint NOT NULL DEFAULT 0")
+        }
     }
 
     func appliedPosition(task: String) throws -> String? {
-        try conn.query("SELECT source_position FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(task))").first?[0] ?? nil
+        try conn.query("SELECT source_position FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(task)) AND source_position <> ''")
+            .first?[0] ?? nil
+    }
+
+    /// The upsert waits for the row lock an earlier run's transaction holds, so that one commits first or is refused.
+    func claim(task: String) throws -> Int64 {
+        try conn.execute("START TRANSACTION")
+        do {
+            try conn.execute("""
+                INSERT INTO \(MySQLConnection.quote(status)) (task_name, source_position, applied_at, epoch) VALUES (\(MySQLConnection.literal(task)), '', UTC_TIMESTAMP(6), 1)
+                ON DUPLICATE KEY UPDATE epoch = epoch + 1
+                """)
+            let text = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(task))").first?[0] ?? nil
+            try conn.execute("COMMIT")
+            guard let text, let epoch = Int64(text) else { throw FerryError(.database, "MySQL \(url.location): claiming task \(task) returned no epoch") }
+            owner = (task, epoch)
+            return epoch
+        } catch {
+            try? conn.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func hold(task: String, epoch: Int64) {
+        owner = (task, epoch)
+    }
+
+    /// Locks the task's row (a locking read) and refuses the transaction unless it still holds this run's epoch.
+    private func checkFence() throws {
+        guard let owner else { return }
+        let current = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(owner.task)) FOR UPDATE")
+            .first?[0] ?? nil
+        guard current.flatMap({ Int64($0) }) == owner.epoch else { throw FerryError.fenced(task: owner.task, epoch: owner.epoch) }
     }
 
     func forget(task: String) throws {
@@ -95,13 +134,15 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
         if let task {
             let commitTime = batch.commitTime.map { "FROM_UNIXTIME(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
             statements.append(Array("""
-                INSERT INTO \(MySQLConnection.quote(status)) VALUES (\(MySQLConnection.literal(task)), \(MySQLConnection.literal(position)), \(commitTime), UTC_TIMESTAMP(6))
+                INSERT INTO \(MySQLConnection.quote(status)) (task_name, source_position, source_commit_time, applied_at)
+                VALUES (\(MySQLConnection.literal(task)), \(MySQLConnection.literal(position)), \(commitTime), UTC_TIMESTAMP(6))
                 ON DUPLICATE KEY UPDATE source_position = VALUES(source_position), source_commit_time = VALUES(source_commit_time), applied_at = VALUES(applied_at)
                 """.utf8))
         }
         try conn.execute("START TRANSACTION")
         do {
-            for statement in statements { try conn.execute(bytes: statement) }
+            try checkFence()
+            for statement in statements { _ = try conn.execute(bytes: statement) }
             try conn.execute("COMMIT")
         } catch {
             try? conn.execute("ROLLBACK")

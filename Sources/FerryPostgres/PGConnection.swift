@@ -226,6 +226,7 @@ struct PGServerError {
         case "22", "23": kind = .dataError
         case "42" where sqlState == "42P01" || sqlState == "3F000": kind = .notFound
         case "3F": kind = .notFound
+        case "FY" where sqlState == PostgresApplier.fencedState: kind = .fenced
         case "57" where sqlState == "57014": kind = .cancelled
         // The server shut down, is shutting down or is starting: worth connecting again.
         case "57" where ["57P01", "57P02", "57P03"].contains(sqlState): kind = .connectionFailed

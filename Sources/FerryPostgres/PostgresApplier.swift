@@ -7,6 +7,10 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
     private let conn: PGConnection
     private let status: TableID
     private let url: ConnectionURL
+    /// The claim every transaction checks first (``claim(task:)``).
+    private var owner: (task: String, epoch: Int64)?
+    /// The SQLSTATE of the fence's refusal, raised by the check that opens each transaction.
+    static let fencedState = "FY001"
 
     init(url: ConnectionURL, controlSchema: String) throws {
         self.url = url
@@ -16,12 +20,41 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
             \(PostgresWriteFence.applierSetting);
             CREATE SCHEMA IF NOT EXISTS \(PGConnection.quote(status.schema));
             CREATE TABLE IF NOT EXISTS \(PGConnection.quote(status)) (task_name varchar(255) PRIMARY KEY,
-              source_position varchar(255) NOT NULL, source_commit_time timestamptz, applied_at timestamptz NOT NULL)
+              source_position varchar(255) NOT NULL, source_commit_time timestamptz, applied_at timestamptz NOT NULL);
+            ALTER TABLE \(PGConnection.quote(status)) ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0
             """)
     }
 
     func appliedPosition(task: String) throws -> String? {
-        try conn.query("SELECT source_position FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(task))").first?[0] ?? nil
+        try conn.query("SELECT source_position FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(task)) AND source_position <> ''")
+            .first?[0] ?? nil
+    }
+
+    /// The upsert waits for the row lock an earlier run's transaction holds, so that one commits first or is refused.
+    func claim(task: String) throws -> Int64 {
+        let rows = try conn.query("""
+            INSERT INTO \(PGConnection.quote(status)) AS s (task_name, source_position, applied_at, epoch) VALUES (\(PGConnection.literal(task)), '', now(), 1)
+            ON CONFLICT (task_name) DO UPDATE SET epoch = s.epoch + 1 RETURNING epoch
+            """)
+        guard let text = rows.first?[0] ?? nil, let epoch = Int64(text) else { throw FerryError(.database, "PostgreSQL \(url.location): claiming task \(task) returned no epoch") }
+        owner = (task, epoch)
+        return epoch
+    }
+
+    func hold(task: String, epoch: Int64) {
+        owner = (task, epoch)
+    }
+
+    /// Locks the task's row and refuses the transaction unless it still holds this run's epoch.
+    private var fenceCheck: String {
+        guard let owner else { return "" }
+        return """
+            DO $ferry_fence$ BEGIN
+              PERFORM 1 FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(owner.task)) AND epoch = \(owner.epoch) FOR UPDATE;
+              IF NOT FOUND THEN RAISE EXCEPTION 'fenced' USING ERRCODE = '\(Self.fencedState)'; END IF;
+            END $ferry_fence$;
+
+            """
     }
 
     func forget(task: String) throws {
@@ -44,7 +77,7 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
 
     func apply(_ batch: ChangeBatch, task: String?) throws {
         guard let position = batch.position else { return }
-        var sql = "BEGIN;\n"
+        var sql = "BEGIN;\n" + fenceCheck
         for (plan, changes) in batch.tables {
             let table = PGConnection.quote(plan.target)
             let key = plan.targetPrimaryKey.map(PGConnection.quote)
@@ -68,7 +101,8 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         if let task {
             let commitTime = batch.commitTime.map { "to_timestamp(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
             sql += """
-                INSERT INTO \(PGConnection.quote(status)) VALUES (\(PGConnection.literal(task)), \(PGConnection.literal(position)), \(commitTime), now())
+                INSERT INTO \(PGConnection.quote(status)) (task_name, source_position, source_commit_time, applied_at)
+                VALUES (\(PGConnection.literal(task)), \(PGConnection.literal(position)), \(commitTime), now())
                 ON CONFLICT (task_name) DO UPDATE SET source_position = EXCLUDED.source_position,
                   source_commit_time = EXCLUDED.source_commit_time, applied_at = EXCLUDED.applied_at;
 
@@ -77,6 +111,7 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         sql += "COMMIT;"
         do { try conn.execute(sql) } catch {
             try? conn.execute("ROLLBACK")
+            if let owner, let error = error as? FerryError, error.kind == .fenced { throw FerryError.fenced(task: owner.task, epoch: owner.epoch) }
             throw error
         }
     }

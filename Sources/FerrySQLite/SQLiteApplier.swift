@@ -8,6 +8,8 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     private let queue: DatabaseQueue
     private let url: ConnectionURL
     private let target: SQLiteTarget
+    /// The claim every transaction checks first (``claim(task:)``).
+    private var owner: (task: String, epoch: Int64)?
 
     init(target: SQLiteTarget) throws {
         self.target = target
@@ -19,6 +21,10 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
                     CREATE TABLE IF NOT EXISTS \(ApplyStatements.statusTable) (task_name TEXT PRIMARY KEY,
                       source_position TEXT NOT NULL, source_commit_time DATETIME, applied_at DATETIME NOT NULL)
                     """)
+                // A table made before epochs were kept gets the column.
+                if try !Row.fetchAll(db, sql: "PRAGMA table_info(\(ApplyStatements.statusTable))").contains(where: { $0["name"] == "epoch" }) {
+                    try db.execute(sql: "ALTER TABLE \(ApplyStatements.statusTable) ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0")
+                }
             }
         }
     }
@@ -26,9 +32,29 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     func appliedPosition(task: String) throws -> String? {
         try SQLiteErrors.wrap(url) {
             try queue.read { db in
-                try String.fetchOne(db, sql: "SELECT source_position FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [task])
+                try String.fetchOne(db, sql: "SELECT source_position FROM \(ApplyStatements.statusTable) WHERE task_name = ? AND source_position <> ''",
+                                    arguments: [task])
             }
         }
+    }
+
+    /// The file's write lock orders the claim against an earlier run's transaction.
+    func claim(task: String) throws -> Int64 {
+        let epoch = try SQLiteErrors.wrap(url) {
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO \(ApplyStatements.statusTable) (task_name, source_position, applied_at, epoch) VALUES (?, '', datetime('now'), 1)
+                    ON CONFLICT (task_name) DO UPDATE SET epoch = epoch + 1
+                    """, arguments: [task])
+                return try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [task]) ?? 0
+            }
+        }
+        owner = (task, epoch)
+        return epoch
+    }
+
+    func hold(task: String, epoch: Int64) {
+        owner = (task, epoch)
     }
 
     func forget(task: String) throws {
@@ -60,6 +86,9 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
         guard let position = batch.position else { return }
         try SQLiteErrors.wrap(url) {
             try queue.write { db in try SQLiteWriteFence.bypassing(db) {
+                if let owner, try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [owner.task]) != owner.epoch {
+                    throw FerryError.fenced(task: owner.task, epoch: owner.epoch)
+                }
                 for (plan, changes) in batch.tables {
                     let table = SQLiteNames.quote(plan.target.name)
                     let key = plan.targetPrimaryKey.map(SQLiteNames.quote)
@@ -78,7 +107,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
                 }
                 guard let task else { return }
                 try db.execute(sql: """
-                    INSERT INTO \(ApplyStatements.statusTable) VALUES (?, ?, ?, datetime('now'))
+                    INSERT INTO \(ApplyStatements.statusTable) (task_name, source_position, source_commit_time, applied_at) VALUES (?, ?, ?, datetime('now'))
                     ON CONFLICT (task_name) DO UPDATE SET source_position = excluded.source_position,
                       source_commit_time = excluded.source_commit_time, applied_at = excluded.applied_at
                     """, arguments: [task, position, batch.commitTime.map { ISO8601DateFormatter().string(from: $0) }])

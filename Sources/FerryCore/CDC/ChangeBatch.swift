@@ -207,8 +207,20 @@ public protocol ChangeApplier: AnyObject, Sendable {
     /// Removes `task`'s row from the control table: the task is over for good.
     func forget(task: String) throws
 
+    /// Makes this run the task's owner on the target: raises the epoch of the task's control-table row
+    /// above every earlier run's (making the row, with no position yet, when there is none) and returns
+    /// it. From then on every `apply` of this applier commits only while the row still holds that epoch:
+    /// an earlier run that still writes (a paused process, a lost node) is refused with `.fenced` and
+    /// changes nothing. Call it before reading `appliedPosition`, so a run that lost cannot commit after.
+    func claim(task: String) throws -> Int64
+
+    /// Goes on with an existing claim on this connection (a reconnect), without raising the epoch.
+    func hold(task: String, epoch: Int64)
+
     /// Applies the batch and stores its position for `task`, all in one target transaction. With no
     /// `task`, applies the rows only (a full load's or a split batch's rows) and stores no position.
+    /// After `claim` or `hold`, the transaction first checks the claim's epoch and throws `.fenced`,
+    /// writing nothing, when a later run has raised it.
     func apply(_ batch: ChangeBatch, task: String?) throws
 
     /// Adds a column to, or drops one from, the plan's target table; does nothing when the table already

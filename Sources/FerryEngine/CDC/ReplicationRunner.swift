@@ -61,7 +61,7 @@ public struct ReplicationRunner: Sendable {
     public let options: ReplicationOptions
     public let loadStatus: FullLoadStatus
     public let status: ReplicationStatus
-    /// Tables to load again while the stream runs (``reload(_:into:)``).
+    /// Where ReloadTables asks for tables to be loaded again while the stream runs.
     public let reloads = TableReloads()
     let logger: Logger
 
@@ -97,6 +97,9 @@ public struct ReplicationRunner: Sendable {
         let capture = try source.openCapture(task: options.task, schemas: plans.map(\.source))
         let applier = try await BlockingWork.run("ferry-cdc-open") { [target, options] in try target.openApplier(controlSchema: options.controlSchema) }
         defer { applier.close() }
+        // The claim comes before the position is read: an earlier run still writing is refused from here on.
+        let epoch = try await BlockingWork.run("ferry-cdc-claim") { [options] in try applier.claim(task: options.task) }
+        logger.debug("task \(options.task) claimed on the target with epoch \(epoch)")
         let start = try await startingPosition(capture, applier, plans)
         status.started(at: start)
         let loaded = !loadStatus.snapshot().isEmpty
@@ -116,12 +119,13 @@ public struct ReplicationRunner: Sendable {
             let from = position, current = end
             end = try await withTaskCancellationHandler {
                 try await BlockingWork.run("ferry-cdc-apply") { [self] in
-                    try self.streamReconnecting(capture, current.applier, current.plans, after: from, cachedUntil: cachedUntil, stop: stop)
+                    try self.streamReconnecting(capture, current.applier, current.plans, after: from, epoch: epoch, cachedUntil: cachedUntil, stop: stop)
                 }
             } onCancel: {
                 stop.set()
             }
-            guard !end.reload.isEmpty, !stop.isSet, !Task.isCancelled else { break }
+            // A stream that reached its stop position (or a cutover's marker) is over, reload or not.
+            guard !end.reload.isEmpty, !stop.isSet, !Task.isCancelled, status.snapshot().stopReason == nil else { break }
             let applier = end.applier
             position = try await BlockingWork.run("ferry-cdc-position") { [options] in try applier.appliedPosition(task: options.task) } ?? position
             end.plans = try await reload(end.reload, into: end.plans, resumingAfter: position)
@@ -172,9 +176,11 @@ public struct ReplicationRunner: Sendable {
     public static let stoppedForCutover = "Stop Reason STOPPED_FOR_CUTOVER"
 
     /// Streams, and when a connection to either database breaks (a restart, a cut network), reconnects
-    /// with growing pauses (1 s doubling to 30 s) and resumes from the position the target holds.
+    /// with growing pauses (1 s doubling to 30 s) and resumes from the position the target holds. A new
+    /// connection to the target goes on with the run's claim (`epoch`); it never claims again, so a run
+    /// that was taken over stays refused.
     private func streamReconnecting(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TableID: TablePlan],
-                                    after start: String, cachedUntil: Date?, stop: StopFlag) throws -> StreamEnd {
+                                    after start: String, epoch: Int64, cachedUntil: Date?, stop: StopFlag) throws -> StreamEnd {
         var end = StreamEnd(plans: plans, applier: applier)
         var position = start
         var pause = 1.0
@@ -192,6 +198,7 @@ public struct ReplicationRunner: Sendable {
                 pause = min(30, pause * 2)
                 do {
                     end.applier = try target.openApplier(controlSchema: options.controlSchema)
+                    end.applier.hold(task: options.task, epoch: epoch)
                     position = try end.applier.appliedPosition(task: options.task) ?? position
                 } catch let error as FerryError where error.kind == .connectionFailed {
                     logger.warning("the target is not reachable yet: \(error)")

@@ -94,20 +94,25 @@ export function notify(message, tone = "info") {
   notify.timer = setTimeout(() => { notice.hidden = true; }, tone === "bad" ? 15000 : 5000);
 }
 
-/** Runs a button's action, disabling it meanwhile; a refusal is shown, not thrown. */
+/** Runs `run` with `button` disabled meanwhile; its message is shown, or its refusal under `label`. */
+async function whileDisabled(button, label, run) {
+  button.disabled = true;
+  try {
+    const message = await run();
+    if (message) notify(message, "good");
+  } catch (error) {
+    notify(`${label}: ${error.message}`, "bad");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** A button that runs an action (after `data-confirm`'s question, when given). */
 export function action(label, run, attributes = {}) {
   const button = h("button", { type: "button", ...attributes }, label);
-  button.addEventListener("click", async () => {
+  button.addEventListener("click", () => {
     if (attributes["data-confirm"] && !window.confirm(attributes["data-confirm"])) return;
-    button.disabled = true;
-    try {
-      const message = await run();
-      if (message) notify(message, "good");
-    } catch (error) {
-      notify(`${label}: ${error.message}`, "bad");
-    } finally {
-      button.disabled = false;
-    }
+    whileDisabled(button, label, run);
   });
   return button;
 }
@@ -128,19 +133,10 @@ export function poll(refresh, ms) {
   return () => { stopped = true; clearInterval(timer); };
 }
 
-/** Makes a form's submit run `run` (its button disabled meanwhile); a refusal is shown under `label`. */
+/** Makes a form's submit run `run`, as `action` runs a button's. */
 export function onSubmit(form, label, run) {
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    try {
-      const message = await run();
-      if (message) notify(message, "good");
-    } catch (error) {
-      notify(`${label}: ${error.message}`, "bad");
-    } finally {
-      button.disabled = false;
-    }
+    whileDisabled(form.querySelector("button[type=submit]"), label, run);
   });
 }

@@ -1,0 +1,48 @@
+import FerryCore
+import FerryEngine
+import Foundation
+import Testing
+
+@Suite("A task taken over by a later run")
+struct FencingTests {
+    @Test("a second run of a task raises its epoch on the target: the first is refused at its next batch, the second resumes, the target ends equal",
+          arguments: [EngineKind.postgres, .mysql, .sqlite])
+    func laterRunFencesEarlierOne(target engine: EngineKind) async throws {
+        let (source, target, task) = try ChangeCaptureTests.databases(target: engine)
+        defer { ChangeCaptureTests.drop(source, target) }
+        try source.execute("""
+            CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text);
+            INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 2000) g
+            """)
+        let first = try cdcRunner(source, target, task: task)
+        let firstEnded = ManagedFlag()
+        let firstRun = Task {
+            defer { firstEnded.stop() }
+            try await first.run()
+        }
+        defer { firstRun.cancel() }
+        try await waitUntil { first.status.snapshot().phase == .changeCapture }
+        let writing = ManagedFlag()
+        defer { writing.stop() }
+        let writer = Task { try await ChangeCaptureTests.write(source, until: writing, pause: 0.005) }
+        try await waitUntil { first.status.snapshot().changesApplied > 50 }
+
+        // The second run claims the task while the first still streams, as a restarted node would beside a paused one.
+        let second = try cdcRunner(source, target, task: task)
+        let secondRun = Task { try await second.run() }
+        defer { secondRun.cancel() }
+        try await waitUntil(seconds: 60) { firstEnded.isStopped }
+        firstRun.cancel()
+        let refused = await #expect(throws: FerryError.self) { try await firstRun.value }
+        #expect(refused?.kind == .fenced, "\(String(describing: refused))")
+        let appliedByFirst = first.status.snapshot().changesApplied
+        try await waitUntil { second.status.snapshot().changesApplied > 50 }
+        #expect(first.status.snapshot().changesApplied == appliedByFirst, "the first run applies nothing once refused")
+        writing.stop()
+        _ = try await writer.value
+        try await converge(source, target)
+        secondRun.cancel()
+        try await secondRun.value
+        #expect(second.loadStatus.snapshot().isEmpty, "the second run resumes from the target's position, without a new load")
+    }
+}
