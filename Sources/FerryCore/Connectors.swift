@@ -108,6 +108,11 @@ public protocol ChangeCapture: AnyObject, Sendable {
     /// the changes before `time` are then skipped.
     func position(before time: Date) throws -> String
 
+    /// Ends another reader of this capture, left by an earlier run of the task that a claim on the
+    /// target has just fenced (a paused process holding a PostgreSQL slot), so this run can read. Only a
+    /// run that has just claimed the task calls it, never a reconnect.
+    func takeOver() throws
+
     /// The tables' columns as they are now (after a reload, or a column change the stream applied): the
     /// next `start` reads the log against these, so it does not find the same change again.
     func update(columnsOf schemas: [TableSchema])
@@ -119,6 +124,10 @@ public protocol ChangeCapture: AnyObject, Sendable {
 
 extension ChangeCapture {
     public func checkStart(at position: String) throws {}
+
+    /// A capture whose readers the server itself replaces (a binlog dump with the task's server id) or
+    /// that has none (SQLite's change table) has nothing to end.
+    public func takeOver() throws {}
 
     public func userCapturePosition() throws -> String? { nil }
 

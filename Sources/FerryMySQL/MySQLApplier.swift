@@ -62,11 +62,16 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
         owner = (task, epoch)
     }
 
-    /// Locks the task's row (a locking read) and refuses the transaction unless it still holds this run's epoch.
-    private func checkFence() throws {
+    func verifyClaim() throws {
+        try checkClaim(locking: false)
+    }
+
+    /// Refuses unless the task's row still holds this run's epoch; `locking`, inside a transaction, also
+    /// locks the row (a locking read), which orders the check against a later claim.
+    private func checkClaim(locking: Bool) throws {
         guard let owner else { return }
-        let current = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(owner.task)) FOR UPDATE")
-            .first?[0] ?? nil
+        let current = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(owner.task))"
+            + (locking ? " FOR UPDATE" : "")).first?[0] ?? nil
         guard current.flatMap({ Int64($0) }) == owner.epoch else { throw FerryError.fenced(task: owner.task, epoch: owner.epoch) }
     }
 
@@ -141,7 +146,7 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
         }
         try conn.execute("START TRANSACTION")
         do {
-            try checkFence()
+            try checkClaim(locking: true)
             for statement in statements { _ = try conn.execute(bytes: statement) }
             try conn.execute("COMMIT")
         } catch {

@@ -45,6 +45,12 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         owner = (task, epoch)
     }
 
+    func verifyClaim() throws {
+        guard let owner else { return }
+        let current = try conn.query("SELECT epoch FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(owner.task))").first?[0] ?? nil
+        guard current.flatMap({ Int64($0) }) == owner.epoch else { throw FerryError.fenced(task: owner.task, epoch: owner.epoch) }
+    }
+
     /// Locks the task's row and refuses the transaction unless it still holds this run's epoch.
     private var fenceCheck: String {
         guard let owner else { return "" }

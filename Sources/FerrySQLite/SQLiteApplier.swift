@@ -57,6 +57,18 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
         owner = (task, epoch)
     }
 
+    func verifyClaim() throws {
+        try SQLiteErrors.wrap(url) { try queue.read { db in try checkClaim(db) } }
+    }
+
+    /// Refuses unless the task's row still holds this run's epoch (inside a write, the file's lock orders it against a claim).
+    private func checkClaim(_ db: Database) throws {
+        guard let owner else { return }
+        if try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [owner.task]) != owner.epoch {
+            throw FerryError.fenced(task: owner.task, epoch: owner.epoch)
+        }
+    }
+
     func forget(task: String) throws {
         try SQLiteErrors.wrap(url) {
             try queue.write { db in try db.execute(sql: "DELETE FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [task]) }
@@ -86,9 +98,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
         guard let position = batch.position else { return }
         try SQLiteErrors.wrap(url) {
             try queue.write { db in try SQLiteWriteFence.bypassing(db) {
-                if let owner, try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [owner.task]) != owner.epoch {
-                    throw FerryError.fenced(task: owner.task, epoch: owner.epoch)
-                }
+                try checkClaim(db)
                 for (plan, changes) in batch.tables {
                     let table = SQLiteNames.quote(plan.target.name)
                     let key = plan.targetPrimaryKey.map(SQLiteNames.quote)

@@ -217,6 +217,10 @@ public protocol ChangeApplier: AnyObject, Sendable {
     /// Goes on with an existing claim on this connection (a reconnect), without raising the epoch.
     func hold(task: String, epoch: Int64)
 
+    /// Throws `.fenced` when a later run has claimed the task over this applier's claim; does nothing
+    /// when it holds none.
+    func verifyClaim() throws
+
     /// Applies the batch and stores its position for `task`, all in one target transaction. With no
     /// `task`, applies the rows only (a full load's or a split batch's rows) and stores no position.
     /// After `claim` or `hold`, the transaction first checks the claim's epoch and throws `.fenced`,

@@ -101,6 +101,11 @@ public struct ReplicationRunner: Sendable {
         let epoch = try await BlockingWork.run("ferry-cdc-claim") { [options] in try applier.claim(task: options.task) }
         logger.debug("task \(options.task) claimed on the target with epoch \(epoch)")
         let start = try await startingPosition(capture, applier, plans)
+        do {
+            try await BlockingWork.run("ferry-cdc-take-over") { try capture.takeOver() }
+        } catch {
+            logger.warning("the earlier reader of task \(options.task)'s capture could not be ended (\(error)); the stream starts once it lets go")
+        }
         status.started(at: start)
         let loaded = !loadStatus.snapshot().isEmpty
         let cachedUntil = options.stopAfterCachedChanges && loaded ? Date() : nil
@@ -199,6 +204,8 @@ public struct ReplicationRunner: Sendable {
                 do {
                     end.applier = try target.openApplier(controlSchema: options.controlSchema)
                     end.applier.hold(task: options.task, epoch: epoch)
+                    // A run that a later one took over ends here rather than reading again.
+                    try end.applier.verifyClaim()
                     position = try end.applier.appliedPosition(task: options.task) ?? position
                 } catch let error as FerryError where error.kind == .connectionFailed {
                     logger.warning("the target is not reachable yet: \(error)")

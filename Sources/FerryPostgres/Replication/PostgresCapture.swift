@@ -64,21 +64,39 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
         stream = nil
         // After a lost connection the server may not have noticed yet that the slot's reader is gone; our own
         // connection, closed just now (a restart after a reload), it lets go of within a moment.
-        func held() throws -> Bool {
-            try PGConnection(url).query("SELECT active FROM pg_replication_slots WHERE slot_name = \(PGConnection.literal(name))").first?[0] == "t"
-        }
-        var active = try held()
-        for _ in 0..<(restarting ? 50 : 0) where active {
-            Thread.sleep(forTimeInterval: 0.1)
-            active = try held()
-        }
-        if active {
+        if try !released(waiting: restarting ? Self.releaseWait : 0) {
             throw FerryError(.connectionFailed, "replication slot \(name) is still held by an earlier connection")
         }
         let stream = try PostgresChangeStream(url: url, slot: name, publication: name, schemas: schemas)
         self.stream = stream
         if userNamed { try ensurePublication() }
         try stream.start(after: lsn)
+    }
+
+    /// How long a slot's reader that was just ended takes to let go of it, at most.
+    static let releaseWait = 5.0
+
+    /// Whether no connection reads the slot, waiting up to `seconds` for one to let go of it.
+    private func released(waiting seconds: Double) throws -> Bool {
+        let conn = try PGConnection(url)
+        let deadline = Date().addingTimeInterval(seconds)
+        while try conn.query("SELECT active FROM pg_replication_slots WHERE slot_name = \(PGConnection.literal(name))").first?[0] == "t" {
+            guard Date() < deadline else { return false }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return true
+    }
+
+    /// Ends the walsender of an earlier run that still reads the slot (the server then lets the slot go).
+    func takeOver() throws {
+        let ended = try PGConnection(url).query("""
+            SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots
+            WHERE slot_name = \(PGConnection.literal(name)) AND active AND active_pid <> pg_backend_pid()
+            """)
+        guard !ended.isEmpty else { return }
+        if try !released(waiting: Self.releaseWait) {
+            throw FerryError(.database, "replication slot \(name) is still read by an earlier run after its reader was ended")
+        }
     }
 
     func next(timeout: Double) throws -> ChangeTransaction? {
