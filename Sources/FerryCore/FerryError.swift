@@ -19,6 +19,9 @@ public struct FerryError: Error, Sendable, CustomStringConvertible, Equatable {
         case cancelled
         /// A later run of the task took it over on the target (a higher epoch): this run's writes are refused.
         case fenced
+        /// The source no longer holds the task's capture (a dropped slot, a promoted replica without it), so
+        /// the changes after the target's position cannot be read: only a reload makes the target whole.
+        case captureLost
     }
 
     public var kind: Kind

@@ -221,6 +221,12 @@ public struct ReplicationRunner: Sendable {
             (try applier.appliedPosition(task: options.task), try capture.exists())
         }
         if let applied, exists, !options.fresh { return applied }
+        if let applied, !exists, !options.fresh {
+            // A new capture would start at the source's present: the changes since `applied` would be skipped without a word.
+            throw FerryError(.captureLost, "the source no longer has task \(options.task)'s change capture, though the target has applied up to \(applied): "
+                + "the changes made since cannot be read. Copy everything again: StartReplicationTask with reload-target (a task of ferry serve), "
+                + "or ferry migrate with a new --task")
+        }
         if let start = options.start, !options.fullLoad { return try await startingPosition(capture, applier, plans, at: start, exists: exists) }
         if exists, !options.fullLoad, let held = try await BlockingWork.run("ferry-cdc-held", { try capture.userCapturePosition() }) {
             // A slot named by the user keeps its place: the stream starts where it stands.
