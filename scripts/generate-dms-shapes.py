@@ -24,6 +24,8 @@ OPERATIONS = [
     "DescribeReplicationInstanceTaskLogs",
     "DescribeEventCategories", "CreateEventSubscription", "ModifyEventSubscription", "DeleteEventSubscription",
     "DescribeEventSubscriptions",
+    "CreateReplicationSubnetGroup", "DescribeReplicationSubnetGroups", "ModifyReplicationSubnetGroup",
+    "DeleteReplicationSubnetGroup",
 ]
 
 # Nested structures Ferry does not implement: members of these types are not generated.
@@ -31,7 +33,7 @@ SKIPPED = {
     "DynamoDbSettings", "S3Settings", "DmsTransferSettings", "MongoDbSettings", "KinesisSettings",
     "KafkaSettings", "ElasticsearchSettings", "NeptuneSettings", "RedshiftSettings", "OracleSettings",
     "SybaseSettings", "MicrosoftSQLServerSettings", "IBMDb2Settings", "DocDbSettings", "RedisSettings",
-    "GcpMySQLSettings", "TimestreamSettings", "LakehouseSettings", "ReplicationSubnetGroup",
+    "GcpMySQLSettings", "TimestreamSettings", "LakehouseSettings",
     "VpcSecurityGroupMembershipList", "KerberosAuthenticationSettings", "ReplicationPendingModifiedValues",
 }
 

@@ -139,6 +139,14 @@ public final class DMSService: Sendable {
         case .modifyEventSubscription: return try await run(ModifyEventSubscriptionMessage.self, body) { try modifyEventSubscription($0) }
         case .deleteEventSubscription: return try await run(DeleteEventSubscriptionMessage.self, body) { try deleteEventSubscription($0) }
         case .describeEventSubscriptions: return try await run(DescribeEventSubscriptionsMessage.self, body) { try describeEventSubscriptions($0) }
+        case .createReplicationSubnetGroup:
+            return try await run(CreateReplicationSubnetGroupMessage.self, body) { try createSubnetGroup($0, context) }
+        case .describeReplicationSubnetGroups:
+            return try await run(DescribeReplicationSubnetGroupsMessage.self, body) { try describeSubnetGroups($0) }
+        case .modifyReplicationSubnetGroup:
+            return try await run(ModifyReplicationSubnetGroupMessage.self, body) { try modifySubnetGroup($0, context) }
+        case .deleteReplicationSubnetGroup:
+            return try await run(DeleteReplicationSubnetGroupMessage.self, body) { try deleteSubnetGroup($0, context) }
         }
     }
 
@@ -174,6 +182,7 @@ extension DMSService {
         case .connection: return "Connection"
         case .assessmentRun: return "Assessment run"
         case .eventSubscription: return "Event subscription"
+        case .subnetGroup: return "Replication subnet group"
         }
     }
 

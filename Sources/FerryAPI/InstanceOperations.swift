@@ -40,6 +40,7 @@ extension DMSService {
         if let storage = input.AllocatedStorage, !(5...6144).contains(storage) {
             throw DMSError.invalidParameter("AllocatedStorage must be between 5 and 6144 GB; got \(storage).")
         }
+        let subnetGroup = try input.ReplicationSubnetGroupIdentifier.map { try self.subnetGroup($0, context) }
         let id = input.ResourceIdentifier ?? ResourceNames.randomID()
         let arn = ResourceNames.arn(region: context.region, account: context.account, type: "rep", id: id)
         var instance = ReplicationInstance(
@@ -53,6 +54,7 @@ extension DMSService {
             ReplicationInstancePrivateIpAddress: "127.0.0.1", ReplicationInstancePrivateIpAddresses: ["127.0.0.1"],
             PubliclyAccessible: input.PubliclyAccessible ?? false, DnsNameServers: input.DnsNameServers,
             NetworkType: input.NetworkType ?? "IPV4")
+        instance.ReplicationSubnetGroup = subnetGroup
         // An instance is a worker inside this server: it is ready as soon as it is stored.
         try insert(.instance, arn: arn, identifier: identifier, instance)
         try storeTags(input.Tags, for: arn)

@@ -17,6 +17,7 @@ public final class Catalog: Sendable {
         case endpoint, instance, task, connection
         case assessmentRun = "assessment-run"
         case eventSubscription = "event-subscription"
+        case subnetGroup = "subnet-group"
     }
 
     /// The data folder the catalog lives in; reports written beside it go in subfolders.

@@ -1215,6 +1215,116 @@ public struct DescribeEventSubscriptionsResponse: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `CreateReplicationSubnetGroupMessage` from the botocore `dms` model.
+public struct CreateReplicationSubnetGroupMessage: DMSShape {
+    public var ReplicationSubnetGroupIdentifier: String?
+    public var ReplicationSubnetGroupDescription: String?
+    public var SubnetIds: [String]?
+    public var Tags: [Tag]?
+
+    public init(ReplicationSubnetGroupIdentifier: String? = nil, ReplicationSubnetGroupDescription: String? = nil, SubnetIds: [String]? = nil, Tags: [Tag]? = nil) {
+        self.ReplicationSubnetGroupIdentifier = ReplicationSubnetGroupIdentifier
+        self.ReplicationSubnetGroupDescription = ReplicationSubnetGroupDescription
+        self.SubnetIds = SubnetIds
+        self.Tags = Tags
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationSubnetGroupIdentifier", "ReplicationSubnetGroupDescription", "SubnetIds"]
+}
+
+/// `CreateReplicationSubnetGroupResponse` from the botocore `dms` model.
+public struct CreateReplicationSubnetGroupResponse: DMSShape {
+    public var ReplicationSubnetGroup: ReplicationSubnetGroup?
+
+    public init(ReplicationSubnetGroup: ReplicationSubnetGroup? = nil) {
+        self.ReplicationSubnetGroup = ReplicationSubnetGroup
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationSubnetGroupsMessage` from the botocore `dms` model.
+public struct DescribeReplicationSubnetGroupsMessage: DMSShape {
+    public var Filters: [Filter]?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(Filters: [Filter]? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.Filters = Filters
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationSubnetGroupsResponse` from the botocore `dms` model.
+public struct DescribeReplicationSubnetGroupsResponse: DMSShape {
+    public var Marker: String?
+    public var ReplicationSubnetGroups: [ReplicationSubnetGroup]?
+
+    public init(Marker: String? = nil, ReplicationSubnetGroups: [ReplicationSubnetGroup]? = nil) {
+        self.Marker = Marker
+        self.ReplicationSubnetGroups = ReplicationSubnetGroups
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `ModifyReplicationSubnetGroupMessage` from the botocore `dms` model.
+public struct ModifyReplicationSubnetGroupMessage: DMSShape {
+    public var ReplicationSubnetGroupIdentifier: String?
+    public var ReplicationSubnetGroupDescription: String?
+    public var SubnetIds: [String]?
+
+    public init(ReplicationSubnetGroupIdentifier: String? = nil, ReplicationSubnetGroupDescription: String? = nil, SubnetIds: [String]? = nil) {
+        self.ReplicationSubnetGroupIdentifier = ReplicationSubnetGroupIdentifier
+        self.ReplicationSubnetGroupDescription = ReplicationSubnetGroupDescription
+        self.SubnetIds = SubnetIds
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationSubnetGroupIdentifier", "SubnetIds"]
+}
+
+/// `ModifyReplicationSubnetGroupResponse` from the botocore `dms` model.
+public struct ModifyReplicationSubnetGroupResponse: DMSShape {
+    public var ReplicationSubnetGroup: ReplicationSubnetGroup?
+
+    public init(ReplicationSubnetGroup: ReplicationSubnetGroup? = nil) {
+        self.ReplicationSubnetGroup = ReplicationSubnetGroup
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DeleteReplicationSubnetGroupMessage` from the botocore `dms` model.
+public struct DeleteReplicationSubnetGroupMessage: DMSShape {
+    public var ReplicationSubnetGroupIdentifier: String?
+
+    public init(ReplicationSubnetGroupIdentifier: String? = nil) {
+        self.ReplicationSubnetGroupIdentifier = ReplicationSubnetGroupIdentifier
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationSubnetGroupIdentifier"]
+}
+
+/// `DeleteReplicationSubnetGroupResponse` from the botocore `dms` model.
+public struct DeleteReplicationSubnetGroupResponse: DMSShape {
+
+    public init() {
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `Tag` from the botocore `dms` model.
 public struct Tag: DMSShape {
     public var Key: String?
@@ -1454,6 +1564,7 @@ public struct ReplicationInstance: DMSShape {
     public var InstanceCreateTime: Date?
     public var VpcSecurityGroups: [VpcSecurityGroupMembership]?
     public var AvailabilityZone: String?
+    public var ReplicationSubnetGroup: ReplicationSubnetGroup?
     public var PreferredMaintenanceWindow: String?
     public var MultiAZ: Bool?
     public var EngineVersion: String?
@@ -1471,7 +1582,7 @@ public struct ReplicationInstance: DMSShape {
     public var DnsNameServers: String?
     public var NetworkType: String?
 
-    public init(ReplicationInstanceIdentifier: String? = nil, ReplicationInstanceClass: String? = nil, ReplicationInstanceStatus: String? = nil, AllocatedStorage: Int? = nil, InstanceCreateTime: Date? = nil, VpcSecurityGroups: [VpcSecurityGroupMembership]? = nil, AvailabilityZone: String? = nil, PreferredMaintenanceWindow: String? = nil, MultiAZ: Bool? = nil, EngineVersion: String? = nil, AutoMinorVersionUpgrade: Bool? = nil, KmsKeyId: String? = nil, ReplicationInstanceArn: String? = nil, ReplicationInstancePublicIpAddress: String? = nil, ReplicationInstancePrivateIpAddress: String? = nil, ReplicationInstancePublicIpAddresses: [String]? = nil, ReplicationInstancePrivateIpAddresses: [String]? = nil, ReplicationInstanceIpv6Addresses: [String]? = nil, PubliclyAccessible: Bool? = nil, SecondaryAvailabilityZone: String? = nil, FreeUntil: Date? = nil, DnsNameServers: String? = nil, NetworkType: String? = nil) {
+    public init(ReplicationInstanceIdentifier: String? = nil, ReplicationInstanceClass: String? = nil, ReplicationInstanceStatus: String? = nil, AllocatedStorage: Int? = nil, InstanceCreateTime: Date? = nil, VpcSecurityGroups: [VpcSecurityGroupMembership]? = nil, AvailabilityZone: String? = nil, ReplicationSubnetGroup: ReplicationSubnetGroup? = nil, PreferredMaintenanceWindow: String? = nil, MultiAZ: Bool? = nil, EngineVersion: String? = nil, AutoMinorVersionUpgrade: Bool? = nil, KmsKeyId: String? = nil, ReplicationInstanceArn: String? = nil, ReplicationInstancePublicIpAddress: String? = nil, ReplicationInstancePrivateIpAddress: String? = nil, ReplicationInstancePublicIpAddresses: [String]? = nil, ReplicationInstancePrivateIpAddresses: [String]? = nil, ReplicationInstanceIpv6Addresses: [String]? = nil, PubliclyAccessible: Bool? = nil, SecondaryAvailabilityZone: String? = nil, FreeUntil: Date? = nil, DnsNameServers: String? = nil, NetworkType: String? = nil) {
         self.ReplicationInstanceIdentifier = ReplicationInstanceIdentifier
         self.ReplicationInstanceClass = ReplicationInstanceClass
         self.ReplicationInstanceStatus = ReplicationInstanceStatus
@@ -1479,6 +1590,7 @@ public struct ReplicationInstance: DMSShape {
         self.InstanceCreateTime = InstanceCreateTime
         self.VpcSecurityGroups = VpcSecurityGroups
         self.AvailabilityZone = AvailabilityZone
+        self.ReplicationSubnetGroup = ReplicationSubnetGroup
         self.PreferredMaintenanceWindow = PreferredMaintenanceWindow
         self.MultiAZ = MultiAZ
         self.EngineVersion = EngineVersion
@@ -1789,6 +1901,30 @@ public struct EventSubscription: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `ReplicationSubnetGroup` from the botocore `dms` model.
+public struct ReplicationSubnetGroup: DMSShape {
+    public var ReplicationSubnetGroupIdentifier: String?
+    public var ReplicationSubnetGroupDescription: String?
+    public var VpcId: String?
+    public var SubnetGroupStatus: String?
+    public var Subnets: [Subnet]?
+    public var SupportedNetworkTypes: [String]?
+    public var IsReadOnly: Bool?
+
+    public init(ReplicationSubnetGroupIdentifier: String? = nil, ReplicationSubnetGroupDescription: String? = nil, VpcId: String? = nil, SubnetGroupStatus: String? = nil, Subnets: [Subnet]? = nil, SupportedNetworkTypes: [String]? = nil, IsReadOnly: Bool? = nil) {
+        self.ReplicationSubnetGroupIdentifier = ReplicationSubnetGroupIdentifier
+        self.ReplicationSubnetGroupDescription = ReplicationSubnetGroupDescription
+        self.VpcId = VpcId
+        self.SubnetGroupStatus = SubnetGroupStatus
+        self.Subnets = Subnets
+        self.SupportedNetworkTypes = SupportedNetworkTypes
+        self.IsReadOnly = IsReadOnly
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `VpcSecurityGroupMembership` from the botocore `dms` model.
 public struct VpcSecurityGroupMembership: DMSShape {
     public var VpcSecurityGroupId: String?
@@ -1871,6 +2007,34 @@ public struct ReplicationTaskAssessmentRunResultStatistic: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `Subnet` from the botocore `dms` model.
+public struct Subnet: DMSShape {
+    public var SubnetIdentifier: String?
+    public var SubnetAvailabilityZone: AvailabilityZone?
+    public var SubnetStatus: String?
+
+    public init(SubnetIdentifier: String? = nil, SubnetAvailabilityZone: AvailabilityZone? = nil, SubnetStatus: String? = nil) {
+        self.SubnetIdentifier = SubnetIdentifier
+        self.SubnetAvailabilityZone = SubnetAvailabilityZone
+        self.SubnetStatus = SubnetStatus
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `AvailabilityZone` from the botocore `dms` model.
+public struct AvailabilityZone: DMSShape {
+    public var Name: String?
+
+    public init(Name: String? = nil) {
+        self.Name = Name
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// The operations Ferry implements, by their `X-Amz-Target` suffix.
 public enum DMSOperationName: String, Sendable, CaseIterable {
     case createEndpoint = "CreateEndpoint"
@@ -1910,4 +2074,8 @@ public enum DMSOperationName: String, Sendable, CaseIterable {
     case modifyEventSubscription = "ModifyEventSubscription"
     case deleteEventSubscription = "DeleteEventSubscription"
     case describeEventSubscriptions = "DescribeEventSubscriptions"
+    case createReplicationSubnetGroup = "CreateReplicationSubnetGroup"
+    case describeReplicationSubnetGroups = "DescribeReplicationSubnetGroups"
+    case modifyReplicationSubnetGroup = "ModifyReplicationSubnetGroup"
+    case deleteReplicationSubnetGroup = "DeleteReplicationSubnetGroup"
 }
