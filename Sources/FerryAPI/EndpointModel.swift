@@ -24,7 +24,8 @@ enum EndpointModel {
     /// DMS's `MySQLSettings.TargetDbType` values.
     static let targetDbTypes = ["multiple-databases", "specific-database"]
 
-    /// Checks the fields an engine needs.
+    /// Checks the fields an endpoint is created or modified with. What DMS lets come later (a PostgreSQL
+    /// or MySQL server's name, PostgreSQL's database) is checked when Ferry connects (``url(for:password:)``).
     static func validate(_ endpoint: Endpoint) throws {
         let engine = try engine(named: endpoint.EngineName ?? "")
         if let mode = endpoint.SslMode, !sslModes.contains(mode) {
@@ -41,24 +42,27 @@ enum EndpointModel {
                 throw DMSError.invalidParameter("MySQLSettings.TargetDbType specific-database needs DatabaseName: every table goes into that database.")
             }
         }
-        switch engine.engine {
-        case .sqlite:
-            guard let path = endpoint.DatabaseName, !path.isEmpty else {
-                throw DMSError.invalidParameter("DatabaseName is required for a sqlite endpoint: it is the database file's path.")
-            }
-        case .postgres, .mysql:
-            guard let server = endpoint.ServerName, !server.isEmpty else {
-                throw DMSError.invalidParameter("ServerName is required for a \(engine.name) endpoint.")
-            }
-            if engine.engine == .postgres, endpoint.DatabaseName?.isEmpty ?? true {
-                throw DMSError.invalidParameter("DatabaseName is required for a \(engine.name) endpoint.")
-            }
+        if engine.engine == .sqlite, endpoint.DatabaseName?.isEmpty ?? true {
+            throw DMSError.invalidParameter("DatabaseName is required for a sqlite endpoint: it is the database file's path.")
+        }
+    }
+
+    /// What a server endpoint needs before Ferry can connect to it.
+    static func checkConnectable(_ endpoint: Endpoint, _ engine: (name: String, display: String, engine: EngineKind)) throws {
+        let name = endpoint.EndpointIdentifier ?? ""
+        guard let server = endpoint.ServerName, !server.isEmpty else {
+            throw DMSError.invalidParameter("Endpoint \(name) has no ServerName: a \(engine.name) endpoint needs one to connect (ModifyEndpoint sets it).")
+        }
+        if engine.engine == .postgres, endpoint.DatabaseName?.isEmpty ?? true {
+            throw DMSError.invalidParameter("Endpoint \(name) has no DatabaseName: a \(engine.name) endpoint needs one to connect (ModifyEndpoint sets it).")
         }
     }
 
     /// The URL Ferry connects with; `password` is the decrypted secret.
     static func url(for endpoint: Endpoint, password: String?) throws -> ConnectionURL {
-        let engine = try engine(named: endpoint.EngineName ?? "").engine
+        let named = try engine(named: endpoint.EngineName ?? "")
+        let engine = named.engine
+        if engine != .sqlite { try checkConnectable(endpoint, named) }
         switch engine {
         case .sqlite:
             return ConnectionURL(engine: .sqlite, host: "", database: endpoint.DatabaseName)

@@ -159,17 +159,19 @@ extension DMSService {
                                     ReplicationInstanceIdentifier: instance.ReplicationInstanceIdentifier)
         try? catalog.delete(arn: key)
         try catalog.insert(.connection, arn: key, identifier: key, connection)
-        let url = try connectionURL(endpoint)
+        // An endpoint that cannot be connected to yet (no server name) fails its test, as in DMS, rather than the call.
+        let url = Result { try connectionURL(endpoint) }
         let asSource = endpoint.EndpointType == "SOURCE"
         let catalog = self.catalog
         Task.detached {
             var result = connection
             do {
+                let url = try url.get()
                 try await BlockingWork.run("ferry-test-connection") { try ConnectionTester.test(url, asSource: asSource) }
                 result.Status = "successful"
             } catch {
                 result.Status = "failed"
-                result.LastFailureMessage = "\(error)"
+                result.LastFailureMessage = (error as? DMSError)?.message ?? "\(error)"
             }
             try? catalog.update(.connection, arn: key, identifier: key, result)
         }

@@ -60,9 +60,20 @@ struct EndpointAndInstanceTests {
             #expect(await api.result("CreateEndpoint", bad).message.contains("EngineName 'oracle' is not supported"))
             bad = Self.postgresEndpoint("9lives")
             #expect(await api.result("CreateEndpoint", bad).message.contains("EndpointIdentifier must begin with a letter"))
-            bad = Self.postgresEndpoint("no-server")
-            bad["ServerName"] = nil
-            #expect(await api.result("CreateEndpoint", bad).message == "ServerName is required for a postgres endpoint.")
+            // As in DMS, a server endpoint may be made without its server's name; it is needed to connect.
+            var later = Self.postgresEndpoint("no-server")
+            later["ServerName"] = nil
+            let noServer = try await api.ok("CreateEndpoint", later)
+            let instance = try await api.ok("CreateReplicationInstance", ["ReplicationInstanceIdentifier": "tester", "ReplicationInstanceClass": "dms.t3.micro"])
+            _ = try await api.ok("TestConnection", ["ReplicationInstanceArn": try #require(instance["ReplicationInstance", "ReplicationInstanceArn"] as? String),
+                                                    "EndpointArn": try #require(noServer["Endpoint", "EndpointArn"] as? String)])
+            var failure: [String: Any]?
+            for _ in 0..<100 where failure == nil {
+                let connections = try await api.ok("DescribeConnections")["Connections"] as? [[String: Any]] ?? []
+                failure = connections.first { $0["EndpointIdentifier"] as? String == "no-server" && $0["Status"] as? String == "failed" }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(failure?["LastFailureMessage"] as? String == "Endpoint no-server has no ServerName: a postgres endpoint needs one to connect (ModifyEndpoint sets it).")
             bad = Self.postgresEndpoint("bad-ssl")
             bad["SslMode"] = "maybe"
             #expect(await api.result("CreateEndpoint", bad).errorType == "InvalidParameterValueException")
