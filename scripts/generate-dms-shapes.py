@@ -26,6 +26,8 @@ OPERATIONS = [
     "DescribeEventSubscriptions",
     "CreateReplicationSubnetGroup", "DescribeReplicationSubnetGroups", "ModifyReplicationSubnetGroup",
     "DeleteReplicationSubnetGroup",
+    "DescribeOrderableReplicationInstances", "DescribeEngineVersions", "DescribePendingMaintenanceActions",
+    "DeleteConnection",
 ]
 
 # Nested structures Ferry does not implement: members of these types are not generated.

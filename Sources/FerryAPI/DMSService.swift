@@ -100,6 +100,12 @@ public final class DMSService: Sendable {
         case .testConnection: return try await run(TestConnectionMessage.self, body) { try testConnection($0) }
         case .describeConnections: return try await run(DescribeConnectionsMessage.self, body) { try describeConnections($0) }
         case .describeEndpointTypes: return try await run(DescribeEndpointTypesMessage.self, body) { try describeEndpointTypes($0) }
+        case .deleteConnection: return try await run(DeleteConnectionMessage.self, body) { try deleteConnection($0) }
+        case .describeOrderableReplicationInstances:
+            return try await run(DescribeOrderableReplicationInstancesMessage.self, body) { try describeOrderableInstances($0, context) }
+        case .describeEngineVersions: return try await run(DescribeEngineVersionsMessage.self, body) { try describeEngineVersions($0) }
+        case .describePendingMaintenanceActions:
+            return try await run(DescribePendingMaintenanceActionsMessage.self, body) { try describePendingMaintenance($0) }
         case .createReplicationInstance: return try await run(CreateReplicationInstanceMessage.self, body) { try createInstance($0, context) }
         case .describeReplicationInstances: return try await run(DescribeReplicationInstancesMessage.self, body) { try describeInstances($0) }
         case .modifyReplicationInstance: return try await run(ModifyReplicationInstanceMessage.self, body) { try modifyInstance($0) }

@@ -178,6 +178,20 @@ extension DMSService {
         return TestConnectionResponse(Connection: connection)
     }
 
+    /// Forgets a connection test's result; one still testing cannot be deleted, as in DMS.
+    func deleteConnection(_ input: DeleteConnectionMessage) throws -> DeleteConnectionResponse {
+        let key = Self.connectionKey(input.ReplicationInstanceArn ?? "", input.EndpointArn ?? "")
+        guard var connection = try catalog.get(.connection, arn: key, as: Connection.self) else {
+            throw DMSError.notFound("Connection between endpoint \(input.EndpointArn ?? "") and replication instance \(input.ReplicationInstanceArn ?? "") not found.")
+        }
+        guard connection.Status != "testing" else {
+            throw DMSError.invalidState("The connection of endpoint \(connection.EndpointIdentifier ?? "") is being tested; delete it once the test ends.")
+        }
+        try catalog.delete(arn: key)
+        connection.Status = "deleting"
+        return DeleteConnectionResponse(Connection: connection)
+    }
+
     func describeConnections(_ input: DescribeConnectionsMessage) throws -> DescribeConnectionsResponse {
         let filters = try FilterSet(input.Filters, allowed: ["endpoint-arn", "replication-instance-arn"])
         let (items, marker) = try describe(try catalog.list(.connection, as: Connection.self), filters: filters,

@@ -3,6 +3,15 @@ import Foundation
 
 /// A replication instance is a named worker in this server; its class sets how many tables it loads at once.
 enum InstanceClass {
+    /// The engine version instances report when the caller names none (DescribeEngineVersions lists it).
+    static let engineVersion = "3.5.3"
+    /// DMS's storage bounds and default, in GB; storage has no effect here.
+    static let storage = (minimum: 5, maximum: 6144, standard: 50)
+    /// The classes DescribeOrderableReplicationInstances offers (any dms.<family>.<size> is accepted).
+    static let offered = (["t3.micro", "t3.small", "t3.medium", "t3.large"]
+        + ["c5", "r5"].flatMap { family in ["large", "xlarge", "2xlarge", "4xlarge", "9xlarge", "12xlarge", "18xlarge", "24xlarge"].map { "\(family).\($0)" } })
+        .map { "dms.\($0)" }
+
     /// Tables (or chunks) an instance of this class loads at once.
     static func parallelism(_ instanceClass: String) throws -> Int {
         let parts = instanceClass.split(separator: ".")
@@ -37,18 +46,18 @@ extension DMSService {
         try ResourceNames.validate(identifier, field: "ReplicationInstanceIdentifier", maxLength: 63)
         let instanceClass = input.ReplicationInstanceClass ?? ""
         _ = try InstanceClass.parallelism(instanceClass)
-        if let storage = input.AllocatedStorage, !(5...6144).contains(storage) {
-            throw DMSError.invalidParameter("AllocatedStorage must be between 5 and 6144 GB; got \(storage).")
+        if let storage = input.AllocatedStorage, !(InstanceClass.storage.minimum...InstanceClass.storage.maximum).contains(storage) {
+            throw DMSError.invalidParameter("AllocatedStorage must be between \(InstanceClass.storage.minimum) and \(InstanceClass.storage.maximum) GB; got \(storage).")
         }
         let subnetGroup = try input.ReplicationSubnetGroupIdentifier.map { try self.subnetGroup($0, context) }
         let id = input.ResourceIdentifier ?? ResourceNames.randomID()
         let arn = ResourceNames.arn(region: context.region, account: context.account, type: "rep", id: id)
         var instance = ReplicationInstance(
             ReplicationInstanceIdentifier: identifier, ReplicationInstanceClass: instanceClass,
-            ReplicationInstanceStatus: "available", AllocatedStorage: input.AllocatedStorage ?? 50, InstanceCreateTime: Date(),
+            ReplicationInstanceStatus: "available", AllocatedStorage: input.AllocatedStorage ?? InstanceClass.storage.standard, InstanceCreateTime: Date(),
             AvailabilityZone: input.AvailabilityZone ?? "\(context.region)a",
             PreferredMaintenanceWindow: input.PreferredMaintenanceWindow ?? "sun:06:00-sun:06:30",
-            MultiAZ: input.MultiAZ ?? false, EngineVersion: input.EngineVersion ?? "3.5.3",
+            MultiAZ: input.MultiAZ ?? false, EngineVersion: input.EngineVersion ?? InstanceClass.engineVersion,
             AutoMinorVersionUpgrade: input.AutoMinorVersionUpgrade ?? true, KmsKeyId: input.KmsKeyId,
             ReplicationInstanceArn: arn, ReplicationInstancePublicIpAddress: nil,
             ReplicationInstancePrivateIpAddress: "127.0.0.1", ReplicationInstancePrivateIpAddresses: ["127.0.0.1"],
@@ -85,8 +94,8 @@ extension DMSService {
             instance.ReplicationInstanceClass = instanceClass
         }
         if let storage = input.AllocatedStorage {
-            guard storage >= (instance.AllocatedStorage ?? 5), storage <= 6144 else {
-                throw DMSError.invalidParameter("AllocatedStorage can only grow, up to 6144 GB; got \(storage).")
+            guard storage >= (instance.AllocatedStorage ?? InstanceClass.storage.minimum), storage <= InstanceClass.storage.maximum else {
+                throw DMSError.invalidParameter("AllocatedStorage can only grow, up to \(InstanceClass.storage.maximum) GB; got \(storage).")
             }
             instance.AllocatedStorage = storage
         }

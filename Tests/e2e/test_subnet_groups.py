@@ -1,5 +1,6 @@
 """Replication subnet groups through boto3, in the order Terraform's aws provider calls them: create with
 tags, read back, use from an instance, modify, and delete in reverse order; with DMS's errors."""
+import time
 import uuid
 
 import botocore.exceptions
@@ -57,3 +58,31 @@ def test_a_subnet_group_is_made_used_changed_and_deleted_as_in_dms(server):
         Filters=[{"Name": "replication-instance-arn", "Values": [instance["ReplicationInstanceArn"]]}], WaiterConfig=FAST)
     dms.delete_replication_subnet_group(ReplicationSubnetGroupIdentifier=name)
     assert error_code(dms.delete_replication_subnet_group, ReplicationSubnetGroupIdentifier=name)[0] == "ResourceNotFoundFault"
+
+
+def test_what_the_server_offers_is_listed_and_a_connection_result_can_be_deleted(server):
+    dms = client(server)
+    orderable = dms.describe_orderable_replication_instances()["OrderableReplicationInstances"]
+    classes = [o["ReplicationInstanceClass"] for o in orderable]
+    assert "dms.t3.medium" in classes and "dms.r5.24xlarge" in classes
+    medium = next(o for o in orderable if o["ReplicationInstanceClass"] == "dms.t3.medium")
+    assert (medium["MinAllocatedStorage"], medium["MaxAllocatedStorage"], medium["DefaultAllocatedStorage"]) == (5, 6144, 50)
+    versions = [v["Version"] for v in dms.describe_engine_versions()["EngineVersions"]]
+    suffix = uuid.uuid4().hex[:6]
+    instance = dms.create_replication_instance(ReplicationInstanceIdentifier=f"offer-{suffix}", ReplicationInstanceClass=classes[0])["ReplicationInstance"]
+    assert instance["EngineVersion"] in versions, "an instance reports a version DescribeEngineVersions lists"
+    assert dms.describe_pending_maintenance_actions(ReplicationInstanceArn=instance["ReplicationInstanceArn"])["PendingMaintenanceActions"] == []
+
+    endpoint = dms.create_endpoint(EndpointIdentifier=f"later-{suffix}", EndpointType="source", EngineName="postgres",
+                                   DatabaseName="shop")["Endpoint"]
+    pair = {"ReplicationInstanceArn": instance["ReplicationInstanceArn"], "EndpointArn": endpoint["EndpointArn"]}
+    dms.test_connection(**pair)
+    failed = {}
+    for _ in range(100):  # the endpoint has no ServerName, so its test fails
+        failed = dms.describe_connections(Filters=[{"Name": "endpoint-arn", "Values": [endpoint["EndpointArn"]]}])["Connections"][0]
+        if failed["Status"] != "testing":
+            break
+        time.sleep(0.1)
+    assert failed["Status"] == "failed" and "has no ServerName" in failed["LastFailureMessage"]
+    assert dms.delete_connection(**pair)["Connection"]["Status"] == "deleting"
+    assert error_code(dms.delete_connection, **pair)[0] == "ResourceNotFoundFault"

@@ -1325,6 +1325,120 @@ public struct DeleteReplicationSubnetGroupResponse: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `DescribeOrderableReplicationInstancesMessage` from the botocore `dms` model.
+public struct DescribeOrderableReplicationInstancesMessage: DMSShape {
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeOrderableReplicationInstancesResponse` from the botocore `dms` model.
+public struct DescribeOrderableReplicationInstancesResponse: DMSShape {
+    public var OrderableReplicationInstances: [OrderableReplicationInstance]?
+    public var Marker: String?
+
+    public init(OrderableReplicationInstances: [OrderableReplicationInstance]? = nil, Marker: String? = nil) {
+        self.OrderableReplicationInstances = OrderableReplicationInstances
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeEngineVersionsMessage` from the botocore `dms` model.
+public struct DescribeEngineVersionsMessage: DMSShape {
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeEngineVersionsResponse` from the botocore `dms` model.
+public struct DescribeEngineVersionsResponse: DMSShape {
+    public var EngineVersions: [EngineVersion]?
+    public var Marker: String?
+
+    public init(EngineVersions: [EngineVersion]? = nil, Marker: String? = nil) {
+        self.EngineVersions = EngineVersions
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribePendingMaintenanceActionsMessage` from the botocore `dms` model.
+public struct DescribePendingMaintenanceActionsMessage: DMSShape {
+    public var ReplicationInstanceArn: String?
+    public var Filters: [Filter]?
+    public var Marker: String?
+    public var MaxRecords: Int?
+
+    public init(ReplicationInstanceArn: String? = nil, Filters: [Filter]? = nil, Marker: String? = nil, MaxRecords: Int? = nil) {
+        self.ReplicationInstanceArn = ReplicationInstanceArn
+        self.Filters = Filters
+        self.Marker = Marker
+        self.MaxRecords = MaxRecords
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribePendingMaintenanceActionsResponse` from the botocore `dms` model.
+public struct DescribePendingMaintenanceActionsResponse: DMSShape {
+    public var PendingMaintenanceActions: [ResourcePendingMaintenanceActions]?
+    public var Marker: String?
+
+    public init(PendingMaintenanceActions: [ResourcePendingMaintenanceActions]? = nil, Marker: String? = nil) {
+        self.PendingMaintenanceActions = PendingMaintenanceActions
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DeleteConnectionMessage` from the botocore `dms` model.
+public struct DeleteConnectionMessage: DMSShape {
+    public var EndpointArn: String?
+    public var ReplicationInstanceArn: String?
+
+    public init(EndpointArn: String? = nil, ReplicationInstanceArn: String? = nil) {
+        self.EndpointArn = EndpointArn
+        self.ReplicationInstanceArn = ReplicationInstanceArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["EndpointArn", "ReplicationInstanceArn"]
+}
+
+/// `DeleteConnectionResponse` from the botocore `dms` model.
+public struct DeleteConnectionResponse: DMSShape {
+    public var Connection: Connection?
+
+    public init(Connection: Connection? = nil) {
+        self.Connection = Connection
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `Tag` from the botocore `dms` model.
 public struct Tag: DMSShape {
     public var Key: String?
@@ -1925,6 +2039,74 @@ public struct ReplicationSubnetGroup: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `OrderableReplicationInstance` from the botocore `dms` model.
+public struct OrderableReplicationInstance: DMSShape {
+    public var EngineVersion: String?
+    public var ReplicationInstanceClass: String?
+    public var StorageType: String?
+    public var MinAllocatedStorage: Int?
+    public var MaxAllocatedStorage: Int?
+    public var DefaultAllocatedStorage: Int?
+    public var IncludedAllocatedStorage: Int?
+    public var AvailabilityZones: [String]?
+    public var ReleaseStatus: String?
+
+    public init(EngineVersion: String? = nil, ReplicationInstanceClass: String? = nil, StorageType: String? = nil, MinAllocatedStorage: Int? = nil, MaxAllocatedStorage: Int? = nil, DefaultAllocatedStorage: Int? = nil, IncludedAllocatedStorage: Int? = nil, AvailabilityZones: [String]? = nil, ReleaseStatus: String? = nil) {
+        self.EngineVersion = EngineVersion
+        self.ReplicationInstanceClass = ReplicationInstanceClass
+        self.StorageType = StorageType
+        self.MinAllocatedStorage = MinAllocatedStorage
+        self.MaxAllocatedStorage = MaxAllocatedStorage
+        self.DefaultAllocatedStorage = DefaultAllocatedStorage
+        self.IncludedAllocatedStorage = IncludedAllocatedStorage
+        self.AvailabilityZones = AvailabilityZones
+        self.ReleaseStatus = ReleaseStatus
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `EngineVersion` from the botocore `dms` model.
+public struct EngineVersion: DMSShape {
+    public var Version: String?
+    public var Lifecycle: String?
+    public var ReleaseStatus: String?
+    public var LaunchDate: Date?
+    public var AutoUpgradeDate: Date?
+    public var DeprecationDate: Date?
+    public var ForceUpgradeDate: Date?
+    public var AvailableUpgrades: [String]?
+
+    public init(Version: String? = nil, Lifecycle: String? = nil, ReleaseStatus: String? = nil, LaunchDate: Date? = nil, AutoUpgradeDate: Date? = nil, DeprecationDate: Date? = nil, ForceUpgradeDate: Date? = nil, AvailableUpgrades: [String]? = nil) {
+        self.Version = Version
+        self.Lifecycle = Lifecycle
+        self.ReleaseStatus = ReleaseStatus
+        self.LaunchDate = LaunchDate
+        self.AutoUpgradeDate = AutoUpgradeDate
+        self.DeprecationDate = DeprecationDate
+        self.ForceUpgradeDate = ForceUpgradeDate
+        self.AvailableUpgrades = AvailableUpgrades
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `ResourcePendingMaintenanceActions` from the botocore `dms` model.
+public struct ResourcePendingMaintenanceActions: DMSShape {
+    public var ResourceIdentifier: String?
+    public var PendingMaintenanceActionDetails: [PendingMaintenanceAction]?
+
+    public init(ResourceIdentifier: String? = nil, PendingMaintenanceActionDetails: [PendingMaintenanceAction]? = nil) {
+        self.ResourceIdentifier = ResourceIdentifier
+        self.PendingMaintenanceActionDetails = PendingMaintenanceActionDetails
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `VpcSecurityGroupMembership` from the botocore `dms` model.
 public struct VpcSecurityGroupMembership: DMSShape {
     public var VpcSecurityGroupId: String?
@@ -2023,6 +2205,28 @@ public struct Subnet: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `PendingMaintenanceAction` from the botocore `dms` model.
+public struct PendingMaintenanceAction: DMSShape {
+    public var Action: String?
+    public var AutoAppliedAfterDate: Date?
+    public var ForcedApplyDate: Date?
+    public var OptInStatus: String?
+    public var CurrentApplyDate: Date?
+    public var Description: String?
+
+    public init(Action: String? = nil, AutoAppliedAfterDate: Date? = nil, ForcedApplyDate: Date? = nil, OptInStatus: String? = nil, CurrentApplyDate: Date? = nil, Description: String? = nil) {
+        self.Action = Action
+        self.AutoAppliedAfterDate = AutoAppliedAfterDate
+        self.ForcedApplyDate = ForcedApplyDate
+        self.OptInStatus = OptInStatus
+        self.CurrentApplyDate = CurrentApplyDate
+        self.Description = Description
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `AvailabilityZone` from the botocore `dms` model.
 public struct AvailabilityZone: DMSShape {
     public var Name: String?
@@ -2078,4 +2282,8 @@ public enum DMSOperationName: String, Sendable, CaseIterable {
     case describeReplicationSubnetGroups = "DescribeReplicationSubnetGroups"
     case modifyReplicationSubnetGroup = "ModifyReplicationSubnetGroup"
     case deleteReplicationSubnetGroup = "DeleteReplicationSubnetGroup"
+    case describeOrderableReplicationInstances = "DescribeOrderableReplicationInstances"
+    case describeEngineVersions = "DescribeEngineVersions"
+    case describePendingMaintenanceActions = "DescribePendingMaintenanceActions"
+    case deleteConnection = "DeleteConnection"
 }
