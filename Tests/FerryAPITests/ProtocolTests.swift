@@ -50,3 +50,14 @@ struct ProtocolTests {
         }
     }
 }
+
+@Suite("The operation table")
+struct OperationTableTests {
+    @Test("docs/api.md marks exactly the operations Ferry answers")
+    func apiTableIsCurrent() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/api.md")
+        let rows = try String(contentsOf: docs, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let answered = Set(rows.filter { $0.count >= 2 && $0[1] == "yes" }.map { $0[0] })
+        #expect(answered == Set(DMSOperationName.allCases.map(\.rawValue)), "regenerate it: python3 scripts/generate-dms-shapes.py --api-table > docs/api.md")
+    }
+}
