@@ -30,7 +30,7 @@ OPERATIONS = [
     "CreateReplicationSubnetGroup", "DescribeReplicationSubnetGroups", "ModifyReplicationSubnetGroup",
     "DeleteReplicationSubnetGroup",
     "DescribeOrderableReplicationInstances", "DescribeEngineVersions", "DescribePendingMaintenanceActions",
-    "DeleteConnection",
+    "DeleteConnection", "DescribeEndpointSettings",
 ]
 
 # Nested structures Ferry does not implement: members of these types are not generated.
@@ -63,6 +63,14 @@ def swift_type(shape, pending):
     return None
 
 
+# Member names Swift does not allow as property names, and what the property is called instead.
+RENAMED = {"Type": "TypeName"}
+
+
+def swift_name(member):
+    return RENAMED.get(member, member)
+
+
 def main():
     model = botocore.session.get_session().get_service_model("dms")
     pending, done, out = [], set(), []
@@ -85,12 +93,18 @@ def main():
             if kind is None:
                 continue
             members.append(member)
-            lines.append(f"    public var {member}: {kind}?")
+            lines.append(f"    public var {swift_name(member)}: {kind}?")
         lines.append("")
-        lines.append("    public init(" + ", ".join(f"{m}: {swift_type(shape.members[m], [])}? = nil" for m in members) + ") {")
+        lines.append("    public init(" + ", ".join(f"{swift_name(m)}: {swift_type(shape.members[m], [])}? = nil" for m in members) + ") {")
         for m in members:
-            lines.append(f"        self.{m} = {m}")
+            lines.append(f"        self.{swift_name(m)} = {swift_name(m)}")
         lines.append("    }")
+        if any(swift_name(m) != m for m in members):
+            lines.append("")
+            lines.append("    enum CodingKeys: String, CodingKey {")
+            for m in members:
+                lines.append(f"        case {swift_name(m)}" + (f' = "{m}"' if swift_name(m) != m else ""))
+            lines.append("    }")
         lines.append("")
         lines.append("    /// Members the model marks as required.")
         lines.append("    public static let requiredMembers: [String] = [" + ", ".join(f'"{m}"' for m in required) + "]")

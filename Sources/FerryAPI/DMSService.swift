@@ -101,6 +101,7 @@ public final class DMSService: Sendable {
         case .describeConnections: return try await run(DescribeConnectionsMessage.self, body) { try describeConnections($0) }
         case .describeEndpointTypes: return try await run(DescribeEndpointTypesMessage.self, body) { try describeEndpointTypes($0) }
         case .deleteConnection: return try await run(DeleteConnectionMessage.self, body) { try deleteConnection($0) }
+        case .describeEndpointSettings: return try await run(DescribeEndpointSettingsMessage.self, body) { try describeEndpointSettings($0) }
         case .describeOrderableReplicationInstances:
             return try await run(DescribeOrderableReplicationInstancesMessage.self, body) { try describeOrderableInstances($0, context) }
         case .describeEngineVersions: return try await run(DescribeEngineVersionsMessage.self, body) { try describeEngineVersions($0) }

@@ -20,6 +20,27 @@ enum EndpointModel {
         return found
     }
 
+    /// The engine settings Ferry honours, as DescribeEndpointSettings lists them (``url(for:password:)`` applies them).
+    static func honoredSettings(_ engine: EngineKind) -> [EndpointSetting] {
+        switch engine {
+        case .postgres:
+            return [
+                EndpointSetting(Name: "slotName", TypeName: "string", Applicability: "source"),
+                EndpointSetting(Name: "heartbeatEnable", TypeName: "boolean", Applicability: "source", DefaultValue: "false"),
+                EndpointSetting(Name: "heartbeatFrequency", TypeName: "integer", Units: "minutes", Applicability: "source", IntValueMin: 1,
+                                DefaultValue: String(defaultHeartbeatMinutes)),
+                EndpointSetting(Name: "heartbeatSchema", TypeName: "string", Applicability: "source", DefaultValue: "public"),
+            ]
+        case .mysql:
+            return [EndpointSetting(Name: "targetDbType", TypeName: "enum", EnumValues: targetDbTypes, Applicability: "target", DefaultValue: targetDbTypes[0])]
+        case .sqlite:
+            return []
+        }
+    }
+
+    /// How often the heartbeat writes when HeartbeatEnable gives no HeartbeatFrequency (DMS's default).
+    static let defaultHeartbeatMinutes = 5
+
     static let sslModes = ["none", "require", "verify-ca", "verify-full"]
     /// DMS's `MySQLSettings.TargetDbType` values.
     static let targetDbTypes = ["multiple-databases", "specific-database"]
@@ -73,7 +94,7 @@ enum EndpointModel {
             if let settings = endpoint.PostgreSQLSettings {
                 parameters["slot_name"] = settings.SlotName
                 if settings.HeartbeatEnable == true {
-                    parameters["heartbeat_seconds"] = String(max(1, settings.HeartbeatFrequency ?? 5) * 60)
+                    parameters["heartbeat_seconds"] = String(max(1, settings.HeartbeatFrequency ?? defaultHeartbeatMinutes) * 60)
                     parameters["heartbeat_schema"] = settings.HeartbeatSchema
                 }
             }

@@ -202,6 +202,13 @@ extension DMSService {
         return DescribeConnectionsResponse(Marker: marker, Connections: items)
     }
 
+    func describeEndpointSettings(_ input: DescribeEndpointSettingsMessage) throws -> DescribeEndpointSettingsResponse {
+        let engine = try EndpointModel.engine(named: input.EngineName ?? "")
+        let page = try Page(marker: input.Marker, maxRecords: input.MaxRecords)
+        let (items, marker) = page.slice(EndpointModel.honoredSettings(engine.engine))
+        return DescribeEndpointSettingsResponse(Marker: marker, EndpointSettings: items)
+    }
+
     func describeEndpointTypes(_ input: DescribeEndpointTypesMessage) throws -> DescribeEndpointTypesResponse {
         let filters = try FilterSet(input.Filters, allowed: ["engine-name", "endpoint-type"])
         let page = try Page(marker: input.Marker, maxRecords: input.MaxRecords)

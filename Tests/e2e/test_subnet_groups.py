@@ -68,6 +68,11 @@ def test_what_the_server_offers_is_listed_and_a_connection_result_can_be_deleted
     medium = next(o for o in orderable if o["ReplicationInstanceClass"] == "dms.t3.medium")
     assert (medium["MinAllocatedStorage"], medium["MaxAllocatedStorage"], medium["DefaultAllocatedStorage"]) == (5, 6144, 50)
     versions = [v["Version"] for v in dms.describe_engine_versions()["EngineVersions"]]
+    settings = {s["Name"]: s for s in dms.describe_endpoint_settings(EngineName="postgres")["EndpointSettings"]}
+    assert settings["heartbeatFrequency"]["DefaultValue"] == "5" and settings["heartbeatFrequency"]["Units"] == "minutes"
+    assert settings["heartbeatEnable"]["Type"] == "boolean" and settings["slotName"]["Applicability"] == "source"
+    assert dms.describe_endpoint_settings(EngineName="mariadb")["EndpointSettings"][0]["EnumValues"] == ["multiple-databases", "specific-database"]
+    assert error_code(dms.describe_endpoint_settings, EngineName="oracle")[0] == "InvalidParameterValueException"
     suffix = uuid.uuid4().hex[:6]
     instance = dms.create_replication_instance(ReplicationInstanceIdentifier=f"offer-{suffix}", ReplicationInstanceClass=classes[0])["ReplicationInstance"]
     assert instance["EngineVersion"] in versions, "an instance reports a version DescribeEngineVersions lists"

@@ -1439,6 +1439,36 @@ public struct DeleteConnectionResponse: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `DescribeEndpointSettingsMessage` from the botocore `dms` model.
+public struct DescribeEndpointSettingsMessage: DMSShape {
+    public var EngineName: String?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(EngineName: String? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.EngineName = EngineName
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["EngineName"]
+}
+
+/// `DescribeEndpointSettingsResponse` from the botocore `dms` model.
+public struct DescribeEndpointSettingsResponse: DMSShape {
+    public var Marker: String?
+    public var EndpointSettings: [EndpointSetting]?
+
+    public init(Marker: String? = nil, EndpointSettings: [EndpointSetting]? = nil) {
+        self.Marker = Marker
+        self.EndpointSettings = EndpointSettings
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `Tag` from the botocore `dms` model.
 public struct Tag: DMSShape {
     public var Key: String?
@@ -2107,6 +2137,46 @@ public struct ResourcePendingMaintenanceActions: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `EndpointSetting` from the botocore `dms` model.
+public struct EndpointSetting: DMSShape {
+    public var Name: String?
+    public var TypeName: String?
+    public var EnumValues: [String]?
+    public var Sensitive: Bool?
+    public var Units: String?
+    public var Applicability: String?
+    public var IntValueMin: Int?
+    public var IntValueMax: Int?
+    public var DefaultValue: String?
+
+    public init(Name: String? = nil, TypeName: String? = nil, EnumValues: [String]? = nil, Sensitive: Bool? = nil, Units: String? = nil, Applicability: String? = nil, IntValueMin: Int? = nil, IntValueMax: Int? = nil, DefaultValue: String? = nil) {
+        self.Name = Name
+        self.TypeName = TypeName
+        self.EnumValues = EnumValues
+        self.Sensitive = Sensitive
+        self.Units = Units
+        self.Applicability = Applicability
+        self.IntValueMin = IntValueMin
+        self.IntValueMax = IntValueMax
+        self.DefaultValue = DefaultValue
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case Name
+        case TypeName = "Type"
+        case EnumValues
+        case Sensitive
+        case Units
+        case Applicability
+        case IntValueMin
+        case IntValueMax
+        case DefaultValue
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `VpcSecurityGroupMembership` from the botocore `dms` model.
 public struct VpcSecurityGroupMembership: DMSShape {
     public var VpcSecurityGroupId: String?
@@ -2286,4 +2356,5 @@ public enum DMSOperationName: String, Sendable, CaseIterable {
     case describeEngineVersions = "DescribeEngineVersions"
     case describePendingMaintenanceActions = "DescribePendingMaintenanceActions"
     case deleteConnection = "DeleteConnection"
+    case describeEndpointSettings = "DescribeEndpointSettings"
 }
