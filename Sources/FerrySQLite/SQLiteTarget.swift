@@ -26,6 +26,9 @@ public struct SQLiteTarget: TargetConnector {
         self.url = url
     }
 
+    /// How long opening waits for other connections to let the file go so that it can switch it to WAL.
+    static let journalModeWait = 30.0
+
     func open() throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.busyMode = .timeout(300)
@@ -33,7 +36,19 @@ public struct SQLiteTarget: TargetConnector {
         let path = url.database ?? ""
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+            // Switching to WAL needs the file to itself, and SQLite refuses it at once (no busy wait) while another
+            // connection holds it, a writer or one closing: the switch is tried again for a while.
+            let deadline = Date().addingTimeInterval(Self.journalModeWait)
+            while true {
+                do {
+                    try queue.writeWithoutTransaction { db in
+                        if try String.fetchOne(db, sql: "PRAGMA journal_mode")?.lowercased() != "wal" { try db.execute(sql: "PRAGMA journal_mode = WAL") }
+                    }
+                    break
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+            }
             return queue
         } catch {
             throw FerryError(.connectionFailed, "SQLite \(path): \(error)")

@@ -69,7 +69,7 @@ struct DemoLife {
             Terminal.line("   a write to the old database is refused: \(error)")
         }
         let back = try await takeOrders(on: new, count: 50)
-        try await waitFor("the reverse stream") { reverse.applied >= back }
+        try await waitFor("the reverse stream") { try reverse.applied() >= back }
         Terminal.line("   the shop took \(back) orders on \(new.database!); the reverse stream carried them back")
 
         Terminal.line("\n5. Rollback")
@@ -77,7 +77,7 @@ struct DemoLife {
         let rollback = try await cut(from: new, to: old, task: reverseTask, reverseTask: Self.task, rollback: true, startReverse: again.start)
         await reverse.wait()
         _ = try await takeOrders(on: old, count: 20)
-        try await waitFor("the forward stream") { again.applied >= 20 }
+        try await waitFor("the forward stream") { try again.applied() >= 20 }
         try await validate(old, new)
         await again.stop()
         Terminal.line(String(format: "\nDone: cutover write pause %.3f s, rollback write pause %.3f s, nothing lost either way.",
@@ -138,9 +138,10 @@ struct DemoLife {
         guard tables.allSatisfy(\.matches) else { throw ExitCode(1) }
     }
 
-    private func waitFor(_ what: String, _ condition: @escaping () -> Bool) async throws {
+    /// Waits until `condition` holds; a run that failed meanwhile throws its error from the condition.
+    private func waitFor(_ what: String, _ condition: @escaping () throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(120)
-        while !condition() {
+        while try !condition() {
             guard Date() < deadline else { throw FerryError(.database, "the demo timed out waiting for \(what)") }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -153,6 +154,7 @@ final class StartedReplication: @unchecked Sendable {
     private let lock = NSLock()
     private var runner: ReplicationRunner?
     private var work: Task<Void, Error>?
+    private var failure: Error?
 
     init(from source: ConnectionURL, to target: ConnectionURL, task: String) {
         self.source = source
@@ -164,12 +166,22 @@ final class StartedReplication: @unchecked Sendable {
         let runner = DemoLife.replication(from: source, to: target, task: task, fullLoad: false, start: .position(position))
         lock.withLock {
             self.runner = runner
-            work = Task { try await runner.run() }
+            work = Task { [self] in
+                do { try await runner.run() } catch {
+                    lock.withLock { failure = error }
+                    throw error
+                }
+            }
         }
     }
 
-    /// Row changes applied so far.
-    var applied: Int { lock.withLock { runner?.status.snapshot().changesApplied ?? 0 } }
+    /// Row changes applied so far; throws the error the run failed with, if it did.
+    func applied() throws -> Int {
+        try lock.withLock {
+            if let failure { throw failure }
+            return runner?.status.snapshot().changesApplied ?? 0
+        }
+    }
 
     /// Waits until the run ends by itself (a cutover's stop marker).
     func wait() async { _ = await lock.withLock({ work })?.result }
