@@ -102,6 +102,13 @@ extension Catalog {
         }.map(secrets.open)
     }
 
+    /// Whether the access key exists, without opening its secret.
+    public func hasCredential(_ accessKeyID: String) throws -> Bool {
+        try database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM credentials WHERE access_key_id = ?", arguments: [accessKeyID]) ?? false
+        }
+    }
+
     public func credentialIDs() throws -> [(id: String, created: Date)] {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT access_key_id, created_at FROM credentials ORDER BY created_at").map {

@@ -32,13 +32,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A webhook event subscriptions may deliver to, as NAME=URL (repeatable); a subscription names it with SnsTopicArn arn:aws:sns:<region>:<account>:NAME (docs/events.md).")
     var webhook: [String] = []
 
-    @Option(name: .customLong("alarm-lag-seconds"), help: "Raise an alarm event when a task's lag stays above this many seconds (default 300)…")
+    @Option(name: .customLong("alarm-lag-seconds"), help: "Raise an alarm event when a task's lag stays above this many seconds (default \(Int(AlarmSettings().latencySeconds)))…")
     var alarmLagSeconds: Double?
 
-    @Option(name: .customLong("alarm-lag-minutes"), help: "…for this many minutes (default 5).")
+    @Option(name: .customLong("alarm-lag-minutes"), help: "…for this many minutes (default \(Int(AlarmSettings().latencyMinutes))).")
     var alarmLagMinutes: Double?
 
-    @Option(name: .customLong("alarm-retained-gb"), help: "Raise an alarm event when a source keeps more than this many GB of WAL or binlog for a task (default 10).")
+    @Option(name: .customLong("alarm-retained-gb"), help: "Raise an alarm event when a source keeps more than this many GB of WAL or binlog for a task (default \(AlarmSettings().retainedBytes >> 30)).")
     var alarmRetainedGB: Double?
 
     func run() async throws {

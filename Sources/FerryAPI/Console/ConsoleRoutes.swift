@@ -121,7 +121,7 @@ struct ConsoleRoutes: Sendable {
     /// The live session of a request whose credential still exists.
     private func session(of request: Request) -> ConsoleSessions.Session? {
         guard let id = Self.cookie(ConsoleSessions.cookieName, in: request.headers[.cookie]), let session = sessions.session(id: id) else { return nil }
-        guard (try? catalog.secretAccessKey(for: session.accessKeyID)) ?? nil != nil else {
+        guard (try? catalog.hasCredential(session.accessKeyID)) == true else {
             sessions.end(id: id)
             return nil
         }
