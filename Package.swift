@@ -43,7 +43,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "FerryCatalog", dependencies: [
-            "FerryCore",
+            "FerryCore", "FerryPostgres",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -67,6 +67,7 @@ let package = Package(
         ]),
         .testTarget(name: "FerryPostgresTests", dependencies: ["FerryPostgres", "FerryCore"], resources: [.copy("Golden")]),
         .testTarget(name: "FerryMySQLTests", dependencies: ["FerryMySQL", "FerryCore"], resources: [.copy("Golden")]),
+        .testTarget(name: "FerryCatalogTests", dependencies: ["FerryCatalog", "FerryCore", "FerryPostgres"]),
         .testTarget(name: "FerryEngineTests", dependencies: ["FerryEngine", "FerryCore"]),
         .testTarget(name: "FerryTelemetryTests", dependencies: ["FerryTelemetry", "FerryEngine", "FerryCore"]),
         .testTarget(name: "FerryAPITests", dependencies: [

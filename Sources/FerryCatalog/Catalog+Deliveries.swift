@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One attempt to deliver an event to a webhook.
 public struct DeliveryRecord: Sendable, Equatable {
@@ -33,26 +32,29 @@ extension Catalog {
     static let keptDeliveries = 10_000
 
     public func addDelivery(_ record: DeliveryRecord) throws {
-        try database.write { db in
-            try db.execute(sql: """
+        try store.write { db in
+            try db.execute("""
                 INSERT INTO webhook_deliveries (subscription, webhook, message_id, event_message, attempt, response_code, error, delivered, at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [record.subscription, record.webhook, record.messageID, record.eventMessage, record.attempt,
+                """, [record.subscription, record.webhook, record.messageID, record.eventMessage, record.attempt,
                                  record.responseCode, record.error, record.delivered, record.at.timeIntervalSince1970])
-            try db.execute(sql: "DELETE FROM webhook_deliveries WHERE id <= (SELECT max(id) FROM webhook_deliveries) - ?", arguments: [Self.keptDeliveries])
+            try db.execute("DELETE FROM webhook_deliveries WHERE id <= (SELECT max(id) FROM webhook_deliveries) - ?", [Self.keptDeliveries])
         }
     }
 
     /// The newest attempts first, of one subscription or of all.
     public func deliveries(subscription: String?, limit: Int) throws -> [DeliveryRecord] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM webhook_deliveries WHERE ? IS NULL OR subscription = ? ORDER BY id DESC LIMIT ?
-                """, arguments: [subscription, subscription, limit])
-            .map { row in
-                DeliveryRecord(subscription: row["subscription"], webhook: row["webhook"], messageID: row["message_id"],
-                               eventMessage: row["event_message"], attempt: row["attempt"], responseCode: row["response_code"],
-                               error: row["error"], delivered: row["delivered"], at: Date(timeIntervalSince1970: row["at"]))
+        try store.read { db in
+            let rows = if let subscription {
+                try db.rows("SELECT * FROM webhook_deliveries WHERE subscription = ? ORDER BY id DESC LIMIT ?", [subscription, limit])
+            } else {
+                try db.rows("SELECT * FROM webhook_deliveries ORDER BY id DESC LIMIT ?", [limit])
+            }
+            return try rows.map { row in
+                DeliveryRecord(subscription: try row.string("subscription"), webhook: try row.string("webhook"),
+                               messageID: try row.string("message_id"), eventMessage: try row.string("event_message"),
+                               attempt: try row.int("attempt"), responseCode: try row.optionalInt("response_code"),
+                               error: try row.optionalString("error"), delivered: try row.bool("delivered"), at: try row.date("at"))
             }
         }
     }

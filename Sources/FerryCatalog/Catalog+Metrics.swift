@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One CloudWatch datapoint as stored: what a series recorded during `seconds` (10 or 60) from `start`.
 public struct StoredMetricPoint: Sendable, Equatable {
@@ -63,12 +62,14 @@ extension Catalog {
 
     public func saveMetricPoints(_ points: [StoredMetricPoint]) throws {
         guard !points.isEmpty else { return }
-        try database.write { db in
+        try store.write { db in
             for point in points {
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO metric_points (seconds, namespace, metric, dimensions, unit, start, sample_count, sum, minimum, maximum)
+                try db.execute("""
+                    INSERT INTO metric_points (seconds, namespace, metric, dimensions, unit, start, sample_count, sum, minimum, maximum)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [point.seconds, point.namespace, point.metric, Self.dimensionsKey(point.dimensions), point.unit,
+                    ON CONFLICT (seconds, namespace, metric, dimensions, start) DO UPDATE SET unit = excluded.unit,
+                      sample_count = excluded.sample_count, sum = excluded.sum, minimum = excluded.minimum, maximum = excluded.maximum
+                    """, [point.seconds, point.namespace, point.metric, Self.dimensionsKey(point.dimensions), point.unit,
                                      point.start.timeIntervalSince1970, point.sampleCount, point.sum, point.minimum, point.maximum])
             }
         }
@@ -77,44 +78,46 @@ extension Catalog {
     /// A series' points of one resolution that start within [from, to).
     public func metricPoints(namespace: String, metric: String, dimensions: [MetricDimension], seconds: Int,
                              from: Date, to: Date) throws -> [StoredMetricPoint] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: """
+        try store.read { db in
+            try db.rows("""
                 SELECT unit, start, sample_count, sum, minimum, maximum FROM metric_points
                 WHERE seconds = ? AND namespace = ? AND metric = ? AND dimensions = ? AND start >= ? AND start < ? ORDER BY start
-                """, arguments: [seconds, namespace, metric, Self.dimensionsKey(dimensions), from.timeIntervalSince1970, to.timeIntervalSince1970])
+                """, [seconds, namespace, metric, Self.dimensionsKey(dimensions), from.timeIntervalSince1970, to.timeIntervalSince1970])
             .map { row in
-                StoredMetricPoint(namespace: namespace, metric: metric, dimensions: dimensions, unit: row["unit"],
-                                  start: Date(timeIntervalSince1970: row["start"]), seconds: seconds, sampleCount: row["sample_count"],
-                                  sum: row["sum"], minimum: row["minimum"], maximum: row["maximum"])
+                StoredMetricPoint(namespace: namespace, metric: metric, dimensions: dimensions, unit: try row.string("unit"),
+                                  start: try row.date("start"), seconds: seconds, sampleCount: try row.double("sample_count"),
+                                  sum: try row.double("sum"), minimum: try row.double("minimum"), maximum: try row.double("maximum"))
             }
         }
     }
 
     /// Every series with a point since `since`.
     public func metricSeries(since: Date) throws -> [MetricSeries] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT namespace, metric, dimensions, unit, max(start) AS newest FROM metric_points
+        try store.read { db in
+            try db.rows("""
+                SELECT namespace, metric, dimensions, max(unit) AS unit, max(start) AS newest FROM metric_points
                 WHERE start >= ? GROUP BY namespace, metric, dimensions ORDER BY namespace, metric, dimensions
-                """, arguments: [since.timeIntervalSince1970])
+                """, [since.timeIntervalSince1970])
             .map { row in
-                MetricSeries(namespace: row["namespace"], metric: row["metric"], dimensions: Self.dimensions(fromKey: row["dimensions"]),
-                             unit: row["unit"], newest: Date(timeIntervalSince1970: row["newest"]))
+                MetricSeries(namespace: try row.string("namespace"), metric: try row.string("metric"),
+                             dimensions: Self.dimensions(fromKey: try row.string("dimensions")),
+                             unit: try row.string("unit"), newest: try row.date("newest"))
             }
         }
     }
 
     /// Drops points older than their resolution's retention, then the oldest minute points past `maximumPoints`.
     public func pruneMetricPoints(now: Date, retention: [Int: TimeInterval], maximumPoints: Int) throws {
-        try database.write { db in
+        try store.write { db in
             for (seconds, age) in retention {
-                try db.execute(sql: "DELETE FROM metric_points WHERE seconds = ? AND start < ?", arguments: [seconds, now.timeIntervalSince1970 - age])
+                try db.execute("DELETE FROM metric_points WHERE seconds = ? AND start < ?", [seconds, now.timeIntervalSince1970 - age])
             }
-            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM metric_points") ?? 0
+            let count = try db.row("SELECT count(*) AS n FROM metric_points")?.int("n") ?? 0
             if count > maximumPoints {
-                try db.execute(sql: """
-                    DELETE FROM metric_points WHERE rowid IN (SELECT rowid FROM metric_points ORDER BY start LIMIT ?)
-                    """, arguments: [count - maximumPoints])
+                try db.execute("""
+                    DELETE FROM metric_points WHERE (seconds, namespace, metric, dimensions, start) IN
+                      (SELECT seconds, namespace, metric, dimensions, start FROM metric_points ORDER BY start LIMIT ?)
+                    """, [count - maximumPoints])
             }
         }
     }

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 
 /// One DMS event.
 public struct EventRecord: Codable, Sendable, Equatable {
@@ -24,43 +23,44 @@ extension Catalog {
 
     public func addEvent(_ event: EventRecord) throws {
         let categories = String(decoding: try encoder.encode(event.categories), as: UTF8.self)
-        try database.write { db in
-            try db.execute(sql: "INSERT INTO events (source_identifier, source_type, message, categories, date) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [event.sourceIdentifier, event.sourceType, event.message, categories, event.date.timeIntervalSince1970])
+        try store.write { db in
+            try db.execute("INSERT INTO events (source_identifier, source_type, message, categories, date) VALUES (?, ?, ?, ?, ?)",
+                           [event.sourceIdentifier, event.sourceType, event.message, categories, event.date.timeIntervalSince1970])
         }
     }
 
     /// Events between two dates (inclusive), oldest first.
     public func events(from start: Date, to end: Date) throws -> [EventRecord] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE date >= ? AND date <= ? ORDER BY id",
-                             arguments: [start.timeIntervalSince1970, end.timeIntervalSince1970])
+        try store.read { db in
+            try db.rows("SELECT * FROM events WHERE date >= ? AND date <= ? ORDER BY id", [start.timeIntervalSince1970, end.timeIntervalSince1970])
         }.map { row in
-            EventRecord(sourceIdentifier: row["source_identifier"], sourceType: row["source_type"], message: row["message"],
-                        categories: try decoder.decode([String].self, from: Data((row["categories"] as String).utf8)),
-                        date: Date(timeIntervalSince1970: row["date"]))
+            EventRecord(sourceIdentifier: try row.string("source_identifier"), sourceType: try row.string("source_type"),
+                        message: try row.string("message"),
+                        categories: try decoder.decode([String].self, from: Data(try row.string("categories").utf8)),
+                        date: try row.date("date"))
         }
     }
 
     // MARK: Tags
 
     public func tags(of arn: String) throws -> [(key: String, value: String)] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT key, value FROM tags WHERE arn = ? ORDER BY key", arguments: [arn]).map { ($0["key"], $0["value"]) }
+        try store.read { db in
+            try db.rows("SELECT key, value FROM tags WHERE arn = ? ORDER BY key", [arn]).map { (try $0.string("key"), try $0.string("value")) }
         }
     }
 
     public func addTags(_ tags: [(key: String, value: String)], to arn: String) throws {
-        try database.write { db in
+        try store.write { db in
             for tag in tags {
-                try db.execute(sql: "INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?, ?, ?)", arguments: [arn, tag.key, tag.value])
+                try db.execute("INSERT INTO tags (arn, key, value) VALUES (?, ?, ?) ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value",
+                               [arn, tag.key, tag.value])
             }
         }
     }
 
     public func removeTags(_ keys: [String], from arn: String) throws {
-        try database.write { db in
-            for key in keys { try db.execute(sql: "DELETE FROM tags WHERE arn = ? AND key = ?", arguments: [arn, key]) }
+        try store.write { db in
+            for key in keys { try db.execute("DELETE FROM tags WHERE arn = ? AND key = ?", [arn, key]) }
         }
     }
 
@@ -69,18 +69,20 @@ extension Catalog {
     /// Replaces a task's table statistics with `rows` (each keyed by schema and table).
     public func saveTableStatistics<T: Encodable>(_ rows: [(schema: String, table: String, body: T)], taskArn: String, replacing: Bool = false) throws {
         let encoded = try rows.map { ($0.schema, $0.table, String(decoding: try encoder.encode($0.body), as: UTF8.self)) }
-        try database.write { db in
-            if replacing { try db.execute(sql: "DELETE FROM table_statistics WHERE task_arn = ?", arguments: [taskArn]) }
+        try store.write { db in
+            if replacing { try db.execute("DELETE FROM table_statistics WHERE task_arn = ?", [taskArn]) }
             for (schema, table, body) in encoded {
-                try db.execute(sql: "INSERT OR REPLACE INTO table_statistics (task_arn, schema_name, table_name, body) VALUES (?, ?, ?, ?)",
-                               arguments: [taskArn, schema, table, body])
+                try db.execute("""
+                    INSERT INTO table_statistics (task_arn, schema_name, table_name, body) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (task_arn, schema_name, table_name) DO UPDATE SET body = excluded.body
+                    """, [taskArn, schema, table, body])
             }
         }
     }
 
     public func tableStatistics<T: Decodable>(taskArn: String, as type: T.Type) throws -> [T] {
-        try database.read { db in
-            try String.fetchAll(db, sql: "SELECT body FROM table_statistics WHERE task_arn = ? ORDER BY schema_name, table_name", arguments: [taskArn])
+        try store.read { db in
+            try db.strings("SELECT body FROM table_statistics WHERE task_arn = ? ORDER BY schema_name, table_name", [taskArn])
         }.map { try decoder.decode(T.self, from: Data($0.utf8)) }
     }
 
@@ -89,39 +91,40 @@ extension Catalog {
     /// Stores an access key pair; the secret is sealed.
     public func addCredential(accessKeyID: String, secretAccessKey: String) throws {
         let sealed = try secrets.seal(secretAccessKey)
-        try database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO credentials (access_key_id, sealed_secret, created_at) VALUES (?, ?, ?)",
-                           arguments: [accessKeyID, sealed, Date().timeIntervalSince1970])
+        try store.write { db in
+            try db.execute("""
+                INSERT INTO credentials (access_key_id, sealed_secret, created_at) VALUES (?, ?, ?)
+                ON CONFLICT (access_key_id) DO UPDATE SET sealed_secret = excluded.sealed_secret, created_at = excluded.created_at
+                """, [accessKeyID, sealed, Date().timeIntervalSince1970])
         }
     }
 
     /// The secret for an access key id, or nil when the key is unknown.
     public func secretAccessKey(for accessKeyID: String) throws -> String? {
-        try database.read { db in
-            try Data.fetchOne(db, sql: "SELECT sealed_secret FROM credentials WHERE access_key_id = ?", arguments: [accessKeyID])
+        try store.read { db in
+            try db.row("SELECT sealed_secret FROM credentials WHERE access_key_id = ?", [accessKeyID])?.data("sealed_secret")
         }.map(secrets.open)
     }
 
     /// Whether the access key exists, without opening its secret.
     public func hasCredential(_ accessKeyID: String) throws -> Bool {
-        try database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM credentials WHERE access_key_id = ?", arguments: [accessKeyID]) ?? false
+        try store.read { db in
+            try db.exists("SELECT 1 FROM credentials WHERE access_key_id = ?", [accessKeyID])
         }
     }
 
     public func credentialIDs() throws -> [(id: String, created: Date)] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT access_key_id, created_at FROM credentials ORDER BY created_at").map {
-                ($0["access_key_id"], Date(timeIntervalSince1970: $0["created_at"]))
+        try store.read { db in
+            try db.rows("SELECT access_key_id, created_at FROM credentials ORDER BY created_at", []).map {
+                (try $0.string("access_key_id"), try $0.date("created_at"))
             }
         }
     }
 
     @discardableResult
     public func deleteCredential(_ accessKeyID: String) throws -> Bool {
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM credentials WHERE access_key_id = ?", arguments: [accessKeyID])
-            return db.changesCount > 0
+        try store.write { db in
+            try db.execute("DELETE FROM credentials WHERE access_key_id = ?", [accessKeyID]) > 0
         }
     }
 

@@ -74,6 +74,36 @@ public final class PGConnection: @unchecked Sendable {
         return out
     }
 
+    /// What a statement with parameters returned: its column names, its rows as text (nil for NULL) and
+    /// how many rows it changed.
+    public struct Outcome: Sendable {
+        public var columns: [String]
+        public var rows: [[String?]]
+        public var affected: Int
+    }
+
+    /// Runs one statement with `$1`, `$2`… bound to `parameters` as text (nil for NULL); the server infers
+    /// each parameter's type from where it stands.
+    public func run(_ sql: String, parameters: [String?]) throws -> Outcome {
+        let copies: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.flatMap { strdup($0) } }
+        defer { copies.forEach { free($0) } }
+        let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+        let result = PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+        let columns = (0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) }
+        var rows: [[String?]] = []
+        for r in 0..<PQntuples(result) {
+            rows.append((0..<Int32(columns.count)).map { c in
+                PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c))
+            })
+        }
+        return Outcome(columns: columns, rows: rows, affected: Int(String(cString: PQcmdTuples(result))) ?? 0)
+    }
+
+    /// Whether the connection is still open (false once the server closed it or the network broke).
+    public var isOpen: Bool { PQstatus(handle) == CONNECTION_OK }
+
     /// Runs `COPY … TO STDOUT` and hands each data row (with its trailing newline) to `row`.
     public func copyOut(_ sql: String, row: (UnsafeRawBufferPointer) throws -> Void) throws {
         let start = PQexec(handle, sql)
