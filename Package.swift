@@ -47,8 +47,9 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "FerryCluster", dependencies: ["FerryCatalog"]),
         .target(name: "FerryAPI", dependencies: [
-            "FerryCore", "FerryEngine", "FerryCatalog", "FerryConnectors", "FerryTelemetry",
+            "FerryCore", "FerryEngine", "FerryCatalog", "FerryCluster", "FerryConnectors", "FerryTelemetry",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -67,7 +68,7 @@ let package = Package(
         ]),
         .testTarget(name: "FerryPostgresTests", dependencies: ["FerryPostgres", "FerryCore"], resources: [.copy("Golden")]),
         .testTarget(name: "FerryMySQLTests", dependencies: ["FerryMySQL", "FerryCore"], resources: [.copy("Golden")]),
-        .testTarget(name: "FerryCatalogTests", dependencies: ["FerryCatalog", "FerryCore", "FerryPostgres"]),
+        .testTarget(name: "FerryCatalogTests", dependencies: ["FerryCatalog", "FerryCluster", "FerryCore", "FerryPostgres"]),
         .testTarget(name: "FerryEngineTests", dependencies: ["FerryEngine", "FerryCore"]),
         .testTarget(name: "FerryTelemetryTests", dependencies: ["FerryTelemetry", "FerryEngine", "FerryCore"]),
         .testTarget(name: "FerryAPITests", dependencies: [

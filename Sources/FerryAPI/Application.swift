@@ -38,16 +38,17 @@ public func buildApplication(service: DMSService, catalog: Catalog, settings: Se
     ConsoleRoutes(service: service, catalog: catalog, sessions: ConsoleSessions(now: settings.now), assets: .beside(),
                   cloudWatch: metricsHistory, logger: logger).add(to: router)
     return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port)),
-                       services: [TaskShutdown(service: service), MetricHistoryWriter(telemetry: service.telemetry, catalog: catalog, logger: logger)],
+                       services: [ClusterMembership(service: service), MetricHistoryWriter(telemetry: service.telemetry, catalog: catalog, logger: logger)],
                        logger: logger)
 }
 
-/// Stops running tasks when the server is asked to shut down, so they checkpoint and end `stopped`.
-struct TaskShutdown: Service {
+/// The node's cluster rounds while the server runs; when it is asked to shut down, the node hands its
+/// tasks over (``DMSService/shutdown()``).
+struct ClusterMembership: Service {
     let service: DMSService
 
     func run() async throws {
-        try? await gracefulShutdown()
+        await cancelWhenGracefulShutdown { await service.runCluster() }
         await service.shutdown()
     }
 }

@@ -1,4 +1,5 @@
 import FerryCatalog
+import FerryCluster
 import FerryCore
 import FerryTelemetry
 import Foundation
@@ -18,17 +19,21 @@ public final class DMSService: Sendable {
     let publisher: EventPublisher
     /// When this server started (DescribeNodes).
     let startTime = Date()
+    /// This server as a node of the cluster.
+    let node: ClusterNodeIdentity
 
-    /// `webhooks` are where event subscriptions may deliver; `alarms` the thresholds of Ferry's alarm events (docs/events.md).
+    /// `webhooks` are where event subscriptions may deliver; `alarms` the thresholds of Ferry's alarm events (docs/events.md);
+    /// `nodeID` names this server among the nodes sharing the catalog, and `address` is where its API listens.
     public init(catalog: Catalog, accountID: String, webhooks: [Webhook] = [], alarms: AlarmSettings = AlarmSettings(),
-                logger: Logger = Logger(label: "ferry.api")) {
+                nodeID: String = "local", address: String = "", lease: LeasePolicy = LeasePolicy(), logger: Logger = Logger(label: "ferry.api")) {
         self.catalog = catalog
+        node = ClusterNodeIdentity(id: nodeID, address: address, registry: ClusterRegistry(catalog: catalog, policy: lease))
         self.accountID = accountID
         self.logger = logger
         telemetry = Telemetry(dataDirectory: catalog.directory)
         taskLogs = TaskLogs(dataDirectory: catalog.directory)
         publisher = EventPublisher(catalog: catalog, accountID: accountID, webhooks: webhooks, logger: logger)
-        supervisor = TaskSupervisor(catalog: catalog, logger: logger, telemetry: telemetry, taskLogs: taskLogs, publisher: publisher, alarms: alarms)
+        supervisor = TaskSupervisor(catalog: catalog, node: node, logger: logger, telemetry: telemetry, taskLogs: taskLogs, publisher: publisher, alarms: alarms)
     }
 
     /// Each webhook's signing secret, and whether it was made just now (shown once, then only sealed in the catalog).
@@ -39,33 +44,20 @@ public final class DMSService: Sendable {
         }
     }
 
-    /// After a restart, an assessment run that was in progress ends in error, a cutover that was in progress is undone, and a task that was running (or starting)
-    /// resumes by itself, as `resume-processing` would: tables that did not finish loading load again, CDC
-    /// continues from the target's position. A task that was stopping ends stopped; one that cannot resume
-    /// is marked failed with the reason.
+    /// After a start, an assessment run that was in progress ends in error and a cutover that was in
+    /// progress is undone. The node joins the cluster, and a task that was running (or starting) with no
+    /// live node holding it resumes here, as `resume-processing` would: tables that did not finish loading
+    /// load again, CDC continues from the target's position. A task that was stopping ends stopped; one
+    /// that cannot resume is marked failed with the reason.
     public func recover() async throws {
         try recoverAssessmentRuns()
+        try join()
         await recoverCutovers()
         for task in try catalog.list(.task, as: ReplicationTask.self) where ["starting", "running", "stopping"].contains(task.Status ?? "") {
-            // An undone cutover has started its task again already.
-            if await supervisor.isActive(task.ReplicationTaskArn!) { continue }
-            guard task.Status != "stopping" else {
-                try await supervisor.recordInterruption(task, .stopped)
-                continue
-            }
-            do {
-                let run = try taskRun(task, startType: "resume-processing")
-                try await supervisor.recordInterruption(task, .resuming)
-                try await supervisor.start(run)
-            } catch {
-                try await supervisor.recordInterruption(task, .failed("\(error)"))
-            }
+            try registry.want(task: task.ReplicationTaskArn!)
         }
-    }
-
-    /// Stops every running task (they end `stopped`) before the server exits.
-    public func shutdown() async {
-        await supervisor.stopAll()
+        var renewed = ContinuousClock.now
+        await clusterRound(lastRenewal: &renewed)
     }
 
     /// Runs one operation named by its `X-Amz-Target` suffix on a JSON body; `region` comes from the signature.
@@ -85,7 +77,7 @@ public final class DMSService: Sendable {
             case .describeEventDeliveries: return try await run(DescribeEventDeliveriesMessage.self, body) { try describeEventDeliveries($0) }
             case .describeTableMappingMatches:
                 return try await run(DescribeTableMappingMatchesMessage.self, body) { try describeTableMappingMatches($0) }
-            case .describeNodes: return try await run(DescribeNodesMessage.self, body) { await describeNodes($0) }
+            case .describeNodes: return try await run(DescribeNodesMessage.self, body) { try await describeNodes($0) }
             case .describeChangeStream: return try await run(DescribeChangeStreamMessage.self, body) { try await describeChangeStream($0) }
             }
         }

@@ -1,4 +1,5 @@
 import FerryCatalog
+import FerryCluster
 import FerryConnectors
 import FerryCore
 import FerryEngine
@@ -235,10 +236,23 @@ extension DMSService {
 
     func stopTask(_ input: StopReplicationTaskMessage) async throws -> StopReplicationTaskResponse {
         let current = try task(input.ReplicationTaskArn)
-        guard await supervisor.isActive(current.ReplicationTaskArn!) else {
+        let arn = current.ReplicationTaskArn!
+        if await supervisor.isActive(arn) {
+            try await supervisor.stop(arn)
+        } else if ["starting", "running"].contains(current.Status ?? ""), try registry.owner(of: arn) != nil {
+            // Another node runs it: it stops the task at its next round.
+            try registry.post(TaskRequest(taskArn: arn, kind: .stop, body: ""))
+            _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) { $0.Status = "stopping" }
+        } else if ["starting", "running"].contains(current.Status ?? ""), try registry.cancelWaiting(task: arn) {
+            // Its node died and no node has taken it yet.
+            _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) {
+                $0.Status = "stopped"
+                $0.StopReason = "Stop Reason NORMAL"
+            }
+            event(current.ReplicationTaskIdentifier!, type: "replication-task", "Replication task has stopped. Stop Reason NORMAL.", categories: ["state change"])
+        } else {
             throw DMSError.invalidState("Replication task \(current.ReplicationTaskIdentifier!) is not running; it is \(current.Status ?? "").")
         }
-        try await supervisor.stop(current.ReplicationTaskArn!)
         var task = try self.task(current.ReplicationTaskArn)
         task.Status = "stopping"
         return StopReplicationTaskResponse(ReplicationTask: task)
@@ -286,7 +300,13 @@ extension DMSService {
         if let unknown = tables.first(where: { !mappings.selects($0) }) {
             throw DMSError.invalidParameter("TablesToReload: \(unknown) is not selected by the task's table mappings.")
         }
-        try await supervisor.reload(task.ReplicationTaskArn!, tables: tables, validateOnly: option == "validate-only")
+        let arn = task.ReplicationTaskArn!
+        if !(await supervisor.isActive(arn)), try registry.owner(of: arn) != nil {
+            let body = String(decoding: try JSONEncoder().encode(tables), as: UTF8.self)
+            try registry.post(TaskRequest(taskArn: arn, kind: option == "validate-only" ? .revalidate : .reload, body: body))
+        } else {
+            try await supervisor.reload(arn, tables: tables, validateOnly: option == "validate-only")
+        }
         return ReloadTablesResponse(ReplicationTaskArn: task.ReplicationTaskArn)
     }
 

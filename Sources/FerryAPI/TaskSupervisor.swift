@@ -1,4 +1,5 @@
 import FerryCatalog
+import FerryCluster
 import FerryConnectors
 import FerryCore
 import FerryEngine
@@ -34,8 +35,11 @@ struct TaskRun: Sendable {
 
 /// Runs replication tasks in this server and keeps their state in the catalog: status, stop reason,
 /// table statistics and task statistics (written every second while running), its metrics, and events.
+/// Every run holds the task's claim in the cluster registry; a run whose claim another node took (or
+/// that this node gave up) ends without writing anything more about the task.
 actor TaskSupervisor {
     let catalog: Catalog
+    let node: ClusterNodeIdentity
     let logger: Logger
     let telemetry: Telemetry
     let taskLogs: TaskLogs
@@ -45,7 +49,11 @@ actor TaskSupervisor {
 
     private struct Running {
         var work: Task<Void, Never>
+        var claim: TaskClaim
         var stopRequested = false
+        /// The run ends because this node gives the task up (it drains, or lost its lease): another node
+        /// (or this one, later) resumes it, so its end is not recorded.
+        var relinquished = false
         var reloads: [TableID] = []
         var revalidations: [TableID] = []
         /// The change stream's status, once change data capture runs.
@@ -54,8 +62,10 @@ actor TaskSupervisor {
         var streamReloads: TableReloads?
     }
 
-    init(catalog: Catalog, logger: Logger, telemetry: Telemetry, taskLogs: TaskLogs, publisher: EventPublisher, alarms: AlarmSettings) {
+    init(catalog: Catalog, node: ClusterNodeIdentity, logger: Logger, telemetry: Telemetry, taskLogs: TaskLogs, publisher: EventPublisher,
+         alarms: AlarmSettings) {
         self.catalog = catalog
+        self.node = node
         self.logger = logger
         self.telemetry = telemetry
         self.taskLogs = taskLogs
@@ -73,12 +83,20 @@ actor TaskSupervisor {
     /// How many tasks run in this server.
     var activeCount: Int { running.count }
 
+    /// The tasks running in this server.
+    var activeTasks: [String] { Array(running.keys) }
+
     /// The running task's change stream status; nil when it does not stream changes in this server.
     func replicationStatus(_ arn: String) -> ReplicationStatus.Snapshot? { running[arn]?.replication?.snapshot() }
 
-    /// Starts a run; the task's status becomes `running` at once.
-    func start(_ run: TaskRun) throws {
+    /// Starts a run; the task's status becomes `running` at once. It takes the task's claim first, unless
+    /// the caller took it (`claim`); a task another live node runs is refused.
+    func start(_ run: TaskRun, claim: TaskClaim? = nil) throws {
         guard running[run.arn] == nil else { throw DMSError.invalidState("Replication task \(run.identifier) is already running.") }
+        guard let claim = try claim ?? node.registry.claim(task: run.arn, node: node.id) else {
+            let owner = (try? node.registry.owner(of: run.arn)) ?? nil
+            throw DMSError.invalidState("Replication task \(run.identifier) is already running on node \(owner ?? "another node").")
+        }
         let now = Date()
         if run.fresh { try catalog.saveTableStatistics([(schema: String, table: String, body: TableStatistics)](), taskArn: run.arn, replacing: true) }
         _ = try catalog.modify(.task, arn: run.arn, as: ReplicationTask.self) { task in
@@ -96,7 +114,7 @@ actor TaskSupervisor {
         }
         record(run.identifier, "Replication task has started.", ["state change"])
         telemetry.task(run.identity).record(status: "running")
-        running[run.arn] = Running(work: Task { await self.execute(run, startedAt: now) })
+        running[run.arn] = Running(work: Task { await self.execute(run, startedAt: now) }, claim: claim)
     }
 
     /// Asks a running task to stop; it ends `stopped` with "Stop Reason NORMAL".
@@ -133,16 +151,33 @@ actor TaskSupervisor {
         return Set(running[arn]?.revalidations ?? [])
     }
 
-    /// Stops every running task and waits for each to record that it stopped.
-    func stopAll() async {
-        for arn in running.keys { try? stop(arn) }
+    /// The claims of the tasks running in this server.
+    var heldClaims: [TaskClaim] { running.values.map(\.claim) }
+
+    /// Gives up one task (another node took its claim) and waits for its run to end.
+    func relinquish(_ arn: String) async {
+        guard let entry = running[arn] else { return }
+        running[arn]?.relinquished = true
+        entry.work.cancel()
+        await entry.work.value
+    }
+
+    /// Gives up every task this server runs and waits for their runs to end. Their status stays as it
+    /// was: whoever claims them next resumes them.
+    func relinquishAll() async {
+        for arn in running.keys {
+            running[arn]?.relinquished = true
+            running[arn]?.work.cancel()
+        }
         for entry in running.values { await entry.work.value }
     }
 
-    /// What becomes of a task that was running when Ferry stopped.
+    /// What becomes of a task that was running when Ferry stopped, or on a node that left.
     enum Interruption {
         /// It resumes by itself (`resume-processing`).
         case resuming
+        /// It resumes here, taken over from another node that stopped renewing its lease or left.
+        case moved(from: String)
         /// It was stopping: it ends stopped.
         case stopped
         /// It cannot resume, for this reason.
@@ -159,6 +194,9 @@ actor TaskSupervisor {
         case .resuming:
             (status, reason) = ("stopped", "Stop Reason RECOVERABLE_ERROR")
             message = "Ferry stopped while the task was \(was); it resumes by itself from where it stopped (resume-processing)."
+        case let .moved(from):
+            (status, reason) = ("stopped", "Stop Reason RECOVERABLE_ERROR")
+            message = "Replication task moved from node \(from) to node \(node.id); it resumes from where it stopped (resume-processing)."
         case .stopped:
             (status, reason) = ("stopped", "Stop Reason NORMAL")
             message = "Replication task has stopped. Ferry stopped while the task was stopping."
@@ -460,8 +498,13 @@ actor TaskSupervisor {
     }
 
     private func finish(_ run: TaskRun, failure: Error?, stopReason: String? = nil) {
-        let stopped = running[run.arn]?.stopRequested ?? false
+        guard let entry = running[run.arn] else { return }
+        let stopped = entry.stopRequested
         running[run.arn] = nil
+        if entry.relinquished || (failure as? FerryError)?.kind == .fenced || !((try? node.registry.holds(task: run.arn, node: node.id, epoch: entry.claim.epoch)) ?? true) {
+            logger.info("task \(run.identifier) left node \(node.id)\(failure.map { ": \($0)" } ?? ""); the node that holds it now records it")
+            return
+        }
         let status: String, reason: String, message: String
         if let stopReason, failure == nil, !stopped {
             (status, reason) = ("stopped", stopReason)
@@ -488,6 +531,9 @@ actor TaskSupervisor {
             logger.error("cannot record the end of task \(run.identifier): \(error)")
         }
         record(run.identifier, message, [failure == nil ? "state change" : "failure"])
+        do { try node.registry.finish(task: run.arn, node: node.id, epoch: entry.claim.epoch) } catch {
+            logger.error("cannot release the claim of task \(run.identifier): \(error)")
+        }
     }
 
     private func record(_ identifier: String, _ message: String, _ categories: [String]) {

@@ -20,8 +20,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address and port to listen on.")
     var listen: String = "127.0.0.1:9600"
 
-    @Option(name: .customLong("data-dir"), help: "Folder for the catalog (created if missing).")
+    @Option(name: .customLong("data-dir"), help: "Folder for the embedded catalog, the secret key, task logs and reports (created if missing).")
     var dataDir: String = "ferry-data"
+
+    @Option(help: "A PostgreSQL database to keep the catalog in, shared by every node of a cluster (postgres://user:password@host:port/database; docs/cluster.md). Every node needs the same secret.key in its --data-dir.")
+    var catalog: String?
+
+    @Option(name: .customLong("node-id"), help: "This node's name in the cluster (default: host name and port).")
+    var nodeID: String?
 
     @Option(name: .customLong("account-id"), help: "The 12-digit account id that appears in ARNs.")
     var accountID: String = "000000000000"
@@ -52,7 +58,11 @@ struct Serve: AsyncParsableCommand {
             Terminal.error("--account-id: expected 12 digits, got '\(accountID)'")
             throw ExitCode(2)
         }
-        let catalog = try Catalog(directory: URL(fileURLWithPath: dataDir))
+        let catalog: Catalog
+        do { catalog = try Catalog.open(directory: URL(fileURLWithPath: dataDir), url: self.catalog) } catch {
+            Terminal.error("\(self.catalog == nil ? "--data-dir" : "--catalog"): \(error)")
+            throw ExitCode(1)
+        }
         try ensureCredentials(catalog)
         let logger = CLILogging.logger(verbose: verbose, label: "ferry.api")
         let webhooks: [Webhook]
@@ -69,13 +79,15 @@ struct Serve: AsyncParsableCommand {
         alarms.latencySeconds = alarmLagSeconds ?? alarms.latencySeconds
         alarms.latencyMinutes = alarmLagMinutes ?? alarms.latencyMinutes
         if let gigabytes = alarmRetainedGB { alarms.retainedBytes = Int64(gigabytes * Double(1 << 30)) }
-        let service = DMSService(catalog: catalog, accountID: accountID, webhooks: webhooks, alarms: alarms, logger: logger)
+        let node = nodeID ?? "\(ProcessInfo.processInfo.hostName)-\(port)"
+        let service = DMSService(catalog: catalog, accountID: accountID, webhooks: webhooks, alarms: alarms, nodeID: node,
+                                 address: "http://\(host):\(port)", logger: logger)
         for (webhook, secret, created) in try service.webhookSecrets() where created {
             Terminal.line("Webhook \(webhook.name) (\(webhook.url)) signs its deliveries with \(secret) (shown only now; Standard Webhooks' webhook-signature)")
         }
         try await service.recover()
         let app = buildApplication(service: service, catalog: catalog, settings: ServerSettings(host: host, port: port), logger: logger)
-        Terminal.line("Ferry listening on http://\(host):\(port) (data in \(dataDir)); use --endpoint-url http://\(host):\(port)")
+        Terminal.line("Ferry listening on http://\(host):\(port) (node \(node), catalog \(catalog.store.location)); use --endpoint-url http://\(host):\(port)")
         try await app.runService()
     }
 
@@ -120,7 +132,10 @@ struct Credentials: ParsableCommand {
         @Option(name: .customLong("data-dir"), help: "The server's data folder.")
         var dataDir: String = "ferry-data"
 
-        func catalog() throws -> Catalog { try Catalog(directory: URL(fileURLWithPath: dataDir)) }
+        @Option(help: "The cluster's PostgreSQL catalog, when the server uses one.")
+        var catalog: String?
+
+        func open() throws -> Catalog { try Catalog.open(directory: URL(fileURLWithPath: dataDir), url: catalog) }
     }
 
     struct Create: ParsableCommand {
@@ -129,7 +144,7 @@ struct Credentials: ParsableCommand {
 
         func run() throws {
             let pair = Catalog.generateKeyPair()
-            try options.catalog().addCredential(accessKeyID: pair.accessKeyID, secretAccessKey: pair.secretAccessKey)
+            try options.open().addCredential(accessKeyID: pair.accessKeyID, secretAccessKey: pair.secretAccessKey)
             Terminal.line("AWS_ACCESS_KEY_ID=\(pair.accessKeyID)\nAWS_SECRET_ACCESS_KEY=\(pair.secretAccessKey)")
         }
     }
@@ -140,7 +155,7 @@ struct Credentials: ParsableCommand {
 
         func run() throws {
             let formatter = ISO8601DateFormatter()
-            for credential in try options.catalog().credentialIDs() {
+            for credential in try options.open().credentialIDs() {
                 Terminal.line("\(credential.id)  created \(formatter.string(from: credential.created))")
             }
         }
@@ -152,7 +167,7 @@ struct Credentials: ParsableCommand {
         @Argument(help: "The access key id.") var accessKeyID: String
 
         func run() throws {
-            guard try options.catalog().deleteCredential(accessKeyID) else {
+            guard try options.open().deleteCredential(accessKeyID) else {
                 Terminal.error("no access key \(accessKeyID)")
                 throw ExitCode(1)
             }

@@ -22,7 +22,7 @@ REGION = "us-west-2"
 class Server:
     """One `ferry serve` process on a data folder; several may run one after another on the same folder."""
 
-    def __init__(self, data_dir, env_keys=True):
+    def __init__(self, data_dir, env_keys=True, extra=()):
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -32,7 +32,7 @@ class Server:
         if env_keys:
             env.update(FERRY_ACCESS_KEY_ID="AKIALIFECYCLE0000001", FERRY_SECRET_ACCESS_KEY="lifecycle-secret")
         self.process = subprocess.Popen([os.environ["FERRY_BIN"], "serve", "--listen", f"127.0.0.1:{self.port}",
-                                         "--data-dir", data_dir], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                         "--data-dir", data_dir, *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for _ in range(200):
             try:
                 if urllib.request.urlopen(self.url + "/health", timeout=1).read() == b"ok":
@@ -112,15 +112,22 @@ def test_kill_9_mid_load_then_restart_resumes_the_task_by_itself_and_it_finishes
     psql(f"DROP DATABASE {database} WITH (FORCE)", "postgres")
 
 
-def test_sigterm_stops_running_tasks_cleanly(data_dir):
+def test_sigterm_hands_running_tasks_over_and_a_restart_resumes_them(data_dir):
     server = Server(data_dir)
-    arn, database, _ = long_task(server.client(), data_dir, rows=1_000_000)
+    arn, database, target_path = long_task(server.client(), data_dir, rows=1_000_000)
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=60) == 0
     restarted = Server(data_dir)
-    task = task_of(restarted.client(), arn)
-    assert task["Status"] == "stopped"
-    assert task["StopReason"] == "Stop Reason NORMAL"
+    dms = restarted.client()
+    dms.get_waiter("replication_task_stopped").wait(Filters=[{"Name": "replication-task-arn", "Values": [arn]}], WaiterConfig=FAST)
+    task = task_of(dms, arn)
+    assert task["StopReason"] == "Stop Reason FULL_LOAD_ONLY_FINISHED", task
+    messages = [e["Message"] for e in dms.describe_events(SourceType="replication-task", Duration=60)["Events"]]
+    assert any("is shutting down: it hands the task over" in m for m in messages), messages
+    assert "Ferry stopped while the task was running; it resumes by itself from where it stopped (resume-processing)." in messages
+    count = subprocess.run(["python3", "-c", f"import sqlite3; print(sqlite3.connect('{target_path}').execute('SELECT count(*), count(DISTINCT id) FROM events').fetchone())"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert count == "(1000000, 1000000)"
     restarted.process.terminate()
     restarted.process.wait(timeout=30)
     psql(f"DROP DATABASE {database} WITH (FORCE)", "postgres")

@@ -27,8 +27,9 @@ export async function renderInstances(view) {
           return `Deleting ${instance.ReplicationInstanceIdentifier}.`;
         }, { class: "small danger", "data-confirm": `Delete instance ${instance.ReplicationInstanceIdentifier}?` })));
     })));
-    fill(nodes, table(["Node", "Up since", "Running tasks", "CPU time", "Memory", "Free in the data folder"], (answer.Nodes || []).map((node) =>
-      h("tr", { "data-node": node.NodeName }, h("td", {}, node.NodeName), h("td", {}, time(node.StartTime)),
+    const lease = (node) => node.Draining ? "draining" : node.LeaseSecondsLeft > 0 ? "available" : "failed";
+    fill(nodes, table(["Node", "Lease", "Up since", "Running tasks", "CPU time", "Memory", "Free in the data folder"], (answer.Nodes || []).map((node) =>
+      h("tr", { "data-node": node.NodeName }, h("td", {}, node.NodeName), h("td", {}, badge(lease(node))), h("td", {}, time(node.StartTime)),
         h("td", { class: "num" }, number(node.RunningTasks)), h("td", {}, seconds(node.CpuSeconds)),
         h("td", {}, bytes(node.ResidentMemoryBytes)), h("td", {}, bytes(node.DataDirectoryFreeBytes))))));
   };

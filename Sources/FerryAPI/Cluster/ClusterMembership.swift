@@ -1,0 +1,124 @@
+import FerryCatalog
+import FerryCluster
+import FerryCore
+import Foundation
+
+/// This server's part in the cluster: it renews its lease, does what other nodes asked of the tasks it
+/// runs, takes waiting tasks up to its share, gives its tasks up when it cannot renew, and hands them
+/// over when it shuts down (docs/cluster.md). With the embedded catalog the same rounds run with one
+/// node.
+extension DMSService {
+    var registry: ClusterRegistry { node.registry }
+
+    /// Joins the cluster after a start: claims this node's name held before (it died) go back to
+    /// waiting; with the embedded catalog, every other node in it is gone with its process.
+    func join() throws {
+        try registry.leave(node: node.id)
+        if catalog.store.dialect == .sqlite { try registry.forgetOtherNodes(than: node.id) }
+        try registry.renew(node: node.id, address: node.address)
+    }
+
+    /// The rounds, every ``LeasePolicy/renewInterval``, until the task is cancelled.
+    public func runCluster() async {
+        var lastRenewal = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(registry.policy.renewInterval))
+            if Task.isCancelled { break }
+            await clusterRound(lastRenewal: &lastRenewal)
+        }
+    }
+
+    /// One round. A node that was paused or cut off past ``LeasePolicy/stopApplyingAfter`` gives its
+    /// tasks up before anything else, and a task whose claim another node took is given up too: the
+    /// target's epoch would refuse its writes anyway, this stops it reading.
+    func clusterRound(lastRenewal: inout ContinuousClock.Instant) async {
+        let began = ContinuousClock.now
+        let silent = (began - lastRenewal) / .seconds(1)
+        if registry.policy.mustStopApplying(sinceRenewal: silent), await supervisor.activeCount > 0 {
+            logger.error("node \(node.id) has not renewed its lease for \(Int(silent)) s; it gives up its tasks, which other nodes resume")
+            await supervisor.relinquishAll()
+        }
+        do {
+            try registry.renew(node: node.id, address: node.address)
+            lastRenewal = began
+        } catch {
+            logger.warning("node \(node.id) cannot renew its lease in the catalog (\(catalog.store.location)): \(error)")
+            return
+        }
+        do {
+            for claim in await supervisor.heldClaims where try !registry.holds(task: claim.taskArn, node: node.id, epoch: claim.epoch) {
+                logger.warning("task \(claim.taskArn) was taken over by another node; node \(node.id) stops its run")
+                await supervisor.relinquish(claim.taskArn)
+            }
+            for request in try registry.takeRequests(node: node.id) { await perform(request) }
+            let load = try registry.load(node: node.id)
+            let quota = LeasePolicy.claimQuota(mine: load.mine, total: load.total, liveNodes: load.liveNodes)
+            for claim in try registry.claimWaiting(node: node.id, limit: quota) { await adopt(claim) }
+        } catch {
+            logger.warning("node \(node.id): cluster round failed: \(error)")
+        }
+    }
+
+    /// Resumes a task this node just claimed, as `resume-processing` does, with an event saying where it came from.
+    func adopt(_ claim: TaskClaim) async {
+        let arn = claim.taskArn
+        guard !(await supervisor.isActive(arn)) else { return }
+        do {
+            guard let task = try catalog.get(.task, arn: arn, as: ReplicationTask.self) else {
+                try registry.finish(task: arn, node: node.id, epoch: claim.epoch)
+                return
+            }
+            switch task.Status ?? "" {
+            case "stopping":
+                try await supervisor.recordInterruption(task, .stopped)
+                try registry.finish(task: arn, node: node.id, epoch: claim.epoch)
+            case "starting", "running":
+                do {
+                    let run = try taskRun(task, startType: "resume-processing")
+                    try await supervisor.recordInterruption(task, claim.previousNode.map { .moved(from: $0) } ?? .resuming)
+                    try await supervisor.start(run, claim: claim)
+                } catch {
+                    try await supervisor.recordInterruption(task, .failed("\(error)"))
+                    try registry.finish(task: arn, node: node.id, epoch: claim.epoch)
+                }
+            default:
+                // Not meant to run (it stopped while it waited to move).
+                try registry.finish(task: arn, node: node.id, epoch: claim.epoch)
+            }
+        } catch {
+            logger.error("node \(node.id) could not resume task \(arn): \(error)")
+        }
+    }
+
+    /// Does what another node was asked of a task this node runs.
+    func perform(_ request: TaskRequest) async {
+        do {
+            switch request.kind {
+            case .stop:
+                try await supervisor.stop(request.taskArn)
+            case .reload, .revalidate:
+                let tables = try JSONDecoder().decode([TableID].self, from: Data(request.body.utf8))
+                try await supervisor.reload(request.taskArn, tables: tables, validateOnly: request.kind == .revalidate)
+            }
+        } catch {
+            logger.warning("node \(node.id) could not \(request.kind.rawValue) task \(request.taskArn): \(error)")
+        }
+    }
+
+    /// Hands this node's tasks over before it exits: it stops taking tasks, gives up the ones it runs
+    /// (their status stays as it is) and leaves, so the other nodes take them at their next round, and a
+    /// single server resumes them when it starts again.
+    public func shutdown() async {
+        try? registry.setDraining(node: node.id)
+        let handed = await supervisor.activeTasks
+        await supervisor.relinquishAll()
+        for arn in handed {
+            guard let task = try? catalog.get(.task, arn: arn, as: ReplicationTask.self), let name = task.ReplicationTaskIdentifier else { continue }
+            supervisor.events.record(name, "Node \(node.id) is shutting down: it hands the task over, and the next node to take it resumes it.",
+                                     ["state change"])
+        }
+        do { try registry.leave(node: node.id) } catch {
+            logger.error("node \(node.id) could not leave the cluster (\(error)); its tasks move once its lease runs out")
+        }
+    }
+}

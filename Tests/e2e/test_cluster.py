@@ -1,0 +1,197 @@
+"""Several `ferry serve` nodes on one PostgreSQL catalog: a task moves when its node is killed, paused past
+its lease or shut down, and the target's apply-status row shows that no stale run committed."""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+
+import boto3
+
+from test_api_cutover import ferry_call
+from test_cdc_crash import pg_url, writer
+from test_dms_api import free_port, psql
+from test_task_defaults import Pair
+
+REGION = "us-west-2"
+KEY, SECRET = "AKIACLUSTER000000001", "cluster-secret"
+
+
+class Node:
+    """One `ferry serve --catalog postgres://…` process; its output goes to a file (a pipe nobody reads fills)."""
+
+    def __init__(self, name, data_dir, catalog_url, port=None):
+        self.name, self.data_dir, self.catalog_url = name, data_dir, catalog_url
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(os.path.join(data_dir, f"serve-{time.time_ns()}.log"), "w")
+        env = dict(os.environ, FERRY_ACCESS_KEY_ID=KEY, FERRY_SECRET_ACCESS_KEY=SECRET)
+        self.process = subprocess.Popen([os.environ["FERRY_BIN"], "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", data_dir,
+                                         "--catalog", catalog_url, "--node-id", name], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(300):
+            try:
+                if urllib.request.urlopen(self.url + "/health", timeout=1).read() == b"ok":
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.process.kill()
+        raise RuntimeError(f"node {name} did not start: {open(self.log.name).read()}")
+
+    def client(self):
+        return boto3.client("dms", endpoint_url=self.url, region_name=REGION, aws_access_key_id=KEY, aws_secret_access_key=SECRET)
+
+    def restart(self):
+        return Node(self.name, self.data_dir, self.catalog_url, self.port)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            self.process.wait(timeout=60)
+        self.log.close()
+
+
+def wait_for(condition, what, seconds=90):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+def nodes_of(node):
+    """DescribeNodes (Ferry's own operation) from `node`: every node in the catalog, by name."""
+    answer = ferry_call(node.url, "DescribeNodes", {}, key=KEY, secret=SECRET)
+    return {n["NodeName"]: n for n in answer["Nodes"]}
+
+
+class Cluster:
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="ferry-cluster-")
+        self.database = f"catalog_{uuid.uuid4().hex[:8]}"
+        psql(f"CREATE DATABASE {self.database}", "postgres")
+        url = urllib.parse.urlparse(os.environ["FERRY_TEST_POSTGRES_URL"])
+        self.catalog_url = url._replace(path="/" + self.database).geturl()
+        self.nodes = {}
+
+    def start(self, name):
+        folder = os.path.join(self.root, name)
+        os.makedirs(folder, exist_ok=True)
+        first = next(iter(self.nodes.values()), None)
+        key = os.path.join(folder, "secret.key")
+        if first and not os.path.exists(key):
+            shutil.copy(os.path.join(first.data_dir, "secret.key"), key)
+        self.nodes[name] = Node(name, folder, self.catalog_url)
+        return self.nodes[name]
+
+    def close(self):
+        for node in self.nodes.values():
+            node.stop()
+        psql(f"DROP DATABASE {self.database} WITH (FORCE)", "postgres")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def moved_events(dms, task):
+    return [e["Message"] for e in dms.describe_events(SourceIdentifier=task["ReplicationTaskIdentifier"], SourceType="replication-task",
+                                                      Duration=60)["Events"] if "moved from node" in e["Message"]]
+
+
+def install_checker(target_db):
+    """A trigger recording every write to the task's apply-status row, in commit order of the row's lock."""
+    psql("CREATE TABLE apply_history (id bigserial PRIMARY KEY, epoch bigint, position text, at timestamptz DEFAULT clock_timestamp()); "
+         "CREATE FUNCTION record_apply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+         "INSERT INTO apply_history (epoch, position) VALUES (NEW.epoch, NEW.source_position); RETURN NEW; END $$; "
+         "CREATE TRIGGER record_apply AFTER INSERT OR UPDATE ON public.ferry_apply_status FOR EACH ROW EXECUTE FUNCTION record_apply()",
+         target_db)
+
+
+def check_history(target_db):
+    rows = [line.split("|") for line in psql("SELECT epoch, position FROM apply_history ORDER BY id", target_db).splitlines()]
+    epochs = [int(epoch) for epoch, _ in rows]
+    assert epochs == sorted(epochs), f"an epoch went backwards: {epochs}"
+    positions = [psql(f"SELECT '{p}'::pg_lsn - '0/0'::pg_lsn", target_db) for _, p in rows[:: max(1, len(rows) // 50)] if p]
+    assert [int(p) for p in positions] == sorted(int(p) for p in positions), "the stored position went backwards"
+    return len(set(epochs))
+
+
+def test_a_task_moves_when_its_node_is_killed_paused_or_shut_down_and_nothing_is_lost():
+    cluster = Cluster()
+    a = cluster.start("a")
+    b = cluster.start("b")
+    pair = Pair(a.client(), "CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
+                            "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 20000) g")
+    stop, written = threading.Event(), [0]
+    thread = threading.Thread(target=writer, args=(pair.source_db, stop, written))
+    timings = {}
+    try:
+        task = pair.run("moving", "full-load-and-cdc", wait=False)
+        arn = task["ReplicationTaskArn"]
+        dms = b.client()
+        wait_for(lambda: pair.tables(arn).get("items", {}).get("TableState") == "Table completed", "the full load")
+        install_checker(pair.target_db)
+        thread.start()
+        wait_for(lambda: written[0] > 20 and pair.tables(arn)["items"].get("Inserts", 0) > 0, "changes to stream")
+        nodes = nodes_of(b)
+        assert set(nodes) == {"a", "b"} and nodes["a"]["RunningTasks"] == 1 and nodes["b"]["RunningTasks"] == 0, nodes
+
+        def applied():
+            return int(psql("SELECT count(*) FROM public.items WHERE note = 'new' OR id > 2000000", pair.target_db))
+
+        # kill -9 of the node running the task: the other node takes it once the lease runs out.
+        a.process.send_signal(signal.SIGKILL)
+        a.process.wait()
+        killed, before = time.time(), applied()
+        wait_for(lambda: moved_events(dms, task), "the task to move to b", seconds=60)
+        wait_for(lambda: applied() > before, "b to apply changes", seconds=60)
+        timings["kill -9"] = time.time() - killed
+        assert moved_events(dms, task)[-1].startswith("Replication task moved from node a to node b")
+
+        # A node paused past its lease: the other node takes over; the paused one, woken, gives the task up.
+        a = cluster.nodes["a"] = cluster.nodes["a"].restart()
+        b.process.send_signal(signal.SIGSTOP)
+        paused, before = time.time(), applied()
+        wait_for(lambda: len(moved_events(a.client(), task)) >= 2, "the task to move to a", seconds=60)
+        wait_for(lambda: applied() > before, "a to apply changes", seconds=60)
+        timings["SIGSTOP"] = time.time() - paused
+        b.process.send_signal(signal.SIGCONT)
+        time.sleep(4)
+        nodes = nodes_of(a)
+        assert nodes["a"]["RunningTasks"] == 1 and nodes["b"]["RunningTasks"] == 0, nodes
+        assert b.process.poll() is None, "the paused node keeps serving after it gave its task up"
+
+        # A planned drain: SIGTERM hands the task to the other node at once.
+        a.process.terminate()
+        drained, before = time.time(), applied()
+        assert a.process.wait(timeout=60) == 0
+        wait_for(lambda: applied() > before, "b to apply changes after the drain", seconds=60)
+        timings["drain"] = time.time() - drained
+
+        stop.set()
+        thread.join()
+        assert written[0] > 50
+        validate = [os.environ["FERRY_BIN"], "validate", "--source", pg_url(pair.source_db), "--target", pg_url(pair.target_db)]
+        verdict = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(subprocess.run(validate, capture_output=True, text=True)),
+                           "the target to equal the source", seconds=90)
+        assert verdict.returncode == 0
+        epochs = check_history(pair.target_db)
+        assert epochs >= 4, "every move raised the target's epoch"
+        print(f"failover seconds: {timings}")
+        assert timings["kill -9"] < 45 and timings["SIGSTOP"] < 60 and timings["drain"] < 15, timings
+        pair.dms = b.client()
+    finally:
+        stop.set()
+        if thread.is_alive():
+            thread.join()
+        try:
+            pair.close()
+        finally:
+            cluster.close()
