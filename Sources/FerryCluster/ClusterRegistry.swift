@@ -65,10 +65,11 @@ public struct ClusterRegistry: Sendable {
         }
     }
 
-    /// Forgets every other node: an embedded catalog has one server, so a node left in it died with the
-    /// process before, and its tasks may be claimed at once.
+    /// Forgets every other node: an embedded catalog has one server, so a node left in it is this server
+    /// before a restart (under another name when its port changed); its tasks wait to be claimed at once.
     public func forgetOtherNodes(than node: String) throws {
         try store.write { db in
+            try db.execute("UPDATE task_claims SET node_id = NULL WHERE node_id <> ?", [node])
             try db.execute("DELETE FROM cluster_nodes WHERE node_id <> ?", [node])
         }
     }
