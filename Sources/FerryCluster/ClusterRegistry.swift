@@ -7,6 +7,12 @@ public struct TaskClaim: Sendable, Equatable {
     public var epoch: Int64
     /// The node that held it before, when that node's lease had run out (nil for a task nobody held).
     public var previousNode: String?
+
+    public init(taskArn: String, epoch: Int64, previousNode: String?) {
+        self.taskArn = taskArn
+        self.epoch = epoch
+        self.previousNode = previousNode
+    }
 }
 
 /// A request for a running task that reached another node than the one running it.
@@ -127,10 +133,10 @@ public struct ClusterRegistry: Sendable {
         guard limit > 0 else { return [] }
         return try store.write { db in
             let rows = try db.rows("""
-                SELECT c.task_arn, c.node_id, c.epoch FROM task_claims c WHERE c.node_id IS NULL
-                  OR NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.node_id = c.node_id AND n.lease_expires_at > \(now))
+                SELECT c.task_arn, c.node_id, c.epoch FROM task_claims c WHERE c.node_id IS NULL OR (c.node_id <> ?
+                  AND NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.node_id = c.node_id AND n.lease_expires_at > \(now)))
                 ORDER BY c.wanted_since, c.task_arn LIMIT ?\(store.dialect.forUpdateSkipLocked)
-                """, [limit])
+                """, [node, limit])
             return try rows.map { try take($0, node: node, db) }
         }
     }
