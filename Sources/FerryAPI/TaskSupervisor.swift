@@ -324,8 +324,13 @@ actor TaskSupervisor {
                         let tables = runner.loadStatus.snapshot()
                         Self.persist(tables, arn: run.arn, startedAt: startedAt, finished: true, reloaded: [], validating: validating, catalog: catalog)
                         events.loadWarnings(run.identifier, runner.loadStatus.warnings, tables)
-                    } else if !loadRecorded, run.migrationType == "full-load-and-cdc" {
-                        Self.recordEarlierLoadFinished(arn: run.arn, catalog: catalog)
+                    } else if !loadRecorded {
+                        let interrupted = Self.recordEarlierLoadFinished(arn: run.arn, catalog: catalog, fullLoad: run.migrationType == "full-load-and-cdc")
+                        if !interrupted.isEmpty {
+                            runner.reloads.request(interrupted)
+                            events.record(run.identifier, "The reload of \(interrupted.map(\.description).joined(separator: ", ")) did not finish before the task stopped; it starts again.",
+                                          ["state change"])
+                        }
                     }
                     loadRecorded = true
                     let reloads = runner.reloads.snapshot()
@@ -389,27 +394,34 @@ actor TaskSupervisor {
     }
 
     /// A stream resumed from the target's position follows a full load that finished: the position is
-    /// recorded only once every table loaded. Tables an interrupted run left loading, queued or cancelled
-    /// in the statistics (the process died before writing their end) are recorded as loaded.
-    static func recordEarlierLoadFinished(arn: String, catalog: Catalog) {
+    /// recorded only once every table loaded. Tables of that load an interrupted run left loading, queued
+    /// or cancelled in the statistics (the process died before writing their end) are recorded as loaded
+    /// (with `fullLoad`). A ReloadTables load is another matter: the stream ran while it copied, so a
+    /// table it left unfinished is incomplete on the target and is returned, to be loaded again.
+    static func recordEarlierLoadFinished(arn: String, catalog: Catalog, fullLoad: Bool) -> [TableID] {
         let unfinished = [TableLoadState.loading, .queued, .cancelled].map(\.rawValue)
         do {
             let tables = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)
-            let finished = tables.filter { unfinished.contains($0.TableState ?? "") }.map { stats in
+            let interrupted = tables.filter { unfinished.contains($0.TableState ?? "") }
+            let reloads = interrupted.filter { $0.FullLoadReloaded == true }.map { TableID(schema: $0.SchemaName ?? "", name: $0.TableName ?? "") }
+            guard fullLoad else { return reloads }
+            let finished = interrupted.filter { $0.FullLoadReloaded != true }.map { stats in
                 var stats = stats
                 stats.TableState = TableLoadState.completed.rawValue
                 return (schema: stats.SchemaName ?? "", table: stats.TableName ?? "", body: stats)
             }
-            guard !finished.isEmpty else { return }
+            guard !finished.isEmpty else { return reloads }
             try catalog.saveTableStatistics(finished, taskArn: arn)
             _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) { task in
-                task.ReplicationTaskStats?.TablesLoaded = tables.count
+                task.ReplicationTaskStats?.TablesLoaded = tables.count - reloads.count
                 task.ReplicationTaskStats?.TablesLoading = 0
                 task.ReplicationTaskStats?.TablesQueued = 0
                 task.ReplicationTaskStats?.FullLoadProgressPercent = 100
             }
+            return reloads
         } catch {
             Logger(label: "ferry.tasks").error("cannot record the earlier load of \(arn) as finished: \(error)")
+            return []
         }
     }
 

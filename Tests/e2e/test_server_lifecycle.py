@@ -157,3 +157,35 @@ def test_first_start_prints_a_key_once_and_credentials_commands_manage_keys(data
     server.process.terminate()
     second_output = server.process.communicate(timeout=30)[0]
     assert "AWS_SECRET_ACCESS_KEY" not in second_output
+
+
+def test_a_reload_that_a_kill_interrupted_starts_again_after_the_restart(data_dir):
+    from test_cdc_crash import pg_url
+    from test_task_defaults import Pair
+
+    server = Server(data_dir)
+    pair = Pair(server.client(), "CREATE TABLE public.items (id int PRIMARY KEY, note text); "
+                                 "INSERT INTO public.items SELECT g, md5(g::text) FROM generate_series(1, 400000) g")
+    try:
+        arn = pair.run("reload-kill", "full-load-and-cdc", wait=False)["ReplicationTaskArn"]
+        table = lambda: pair.tables(arn).get("items", {})
+        wait_for = lambda condition, what: next((True for _ in range(1200) if condition() or time.sleep(0.1)), None) or pytest.fail(what)
+        wait_for(lambda: table().get("TableState") == "Table completed" and task_of(server.client(), arn)["Status"] == "running", "the load")
+        time.sleep(2)
+        server.client().reload_tables(ReplicationTaskArn=arn, TablesToReload=[{"SchemaName": "public", "TableName": "items"}])
+        wait_for(lambda: table().get("TableState") == "Full load" and table().get("FullLoadReloaded"), "the reload to start")
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+        server = Server(data_dir)
+        pair.dms = server.client()
+        wait_for(lambda: any("did not finish before the task stopped; it starts again" in m for m in pair.events({"ReplicationTaskIdentifier": f"reload-kill-{pair.suffix}"})),
+                 "the reload to start again")
+        wait_for(lambda: table().get("TableState") == "Table completed" and table().get("FullLoadRows") == 400000, "the reload to finish")
+        assert psql("SELECT count(*) FROM public.items", pair.target_db) == "400000"
+        verdict = subprocess.run([os.environ["FERRY_BIN"], "validate", "--source", pg_url(pair.source_db), "--target", pg_url(pair.target_db)],
+                                 capture_output=True, text=True)
+        assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+    finally:
+        pair.close()
+        server.process.terminate()
+        server.process.wait(timeout=30)
