@@ -35,7 +35,8 @@ extension DMSService {
     func describeChangeStream(_ input: DescribeChangeStreamMessage) async throws -> DescribeChangeStreamResponse {
         let task = try task(input.ReplicationTaskArn)
         guard let stream = await supervisor.replicationStatus(task.ReplicationTaskArn!) else {
-            return DescribeChangeStreamResponse(ReplicationTaskArn: task.ReplicationTaskArn, Phase: "not running")
+            let elsewhere = otherNodeRunning(task.ReplicationTaskArn!)
+            return DescribeChangeStreamResponse(ReplicationTaskArn: task.ReplicationTaskArn, Phase: elsewhere.map { "running on \($0): ask it" } ?? "not running")
         }
         return DescribeChangeStreamResponse(
             ReplicationTaskArn: task.ReplicationTaskArn, Phase: stream.phase.rawValue, AppliedPosition: stream.position,

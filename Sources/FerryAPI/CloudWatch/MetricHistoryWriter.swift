@@ -15,9 +15,16 @@ struct MetricHistoryWriter: Service {
     let logger: Logger
 
     func run() async throws {
+        // A shutdown ends the wait at once, so the node's tasks are handed over without waiting for it.
+        await cancelWhenGracefulShutdown { await writeEveryInterval() }
+        save()
+    }
+
+    private func writeEveryInterval() async {
         var lastPrune = Date.distantPast
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+        while !Task.isCancelled {
             try? await Task.sleep(for: Self.interval)
+            guard !Task.isCancelled else { return }
             save()
             if Date().timeIntervalSince(lastPrune) > 600 {
                 lastPrune = Date()
@@ -29,7 +36,6 @@ struct MetricHistoryWriter: Service {
                 }
             }
         }
-        save()
     }
 
     func save() {

@@ -10,6 +10,13 @@ import Foundation
 extension DMSService {
     var registry: ClusterRegistry { node.registry }
 
+    /// Where a task runs when another node runs it: `node b (http://10.0.0.12:9600)`; nil when it runs here or nowhere.
+    func otherNodeRunning(_ arn: String) -> String? {
+        guard let owner = try? registry.owner(of: arn), owner != node.id else { return nil }
+        let address = (try? registry.nodes().first { $0.nodeID == owner }?.address) ?? nil
+        return "node \(owner)" + (address.map { $0.isEmpty ? "" : " (\($0))" } ?? "")
+    }
+
     /// Joins the cluster after a start: claims this node's name held before (it died) go back to
     /// waiting; with the embedded catalog, every other node in it is gone with its process.
     func join() throws {

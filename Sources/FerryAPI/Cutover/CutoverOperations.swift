@@ -57,7 +57,8 @@ extension DMSService {
         let maxLag = try positive(input.MaxLagSeconds, field: "MaxLagSeconds") ?? CutoverOptions.defaultMaxLag
         guard let status = await supervisor.replicationStatus(task.ReplicationTaskArn!) else {
             return DescribeCutoverReadinessResponse(ReplicationTaskArn: task.ReplicationTaskArn, Ready: false,
-                                                    Reasons: ["task \(task.ReplicationTaskIdentifier!) is \(task.Status ?? "not running"): a cutover needs its change data capture running"],
+                                                    Reasons: [otherNodeRunning(task.ReplicationTaskArn!).map { "task \(task.ReplicationTaskIdentifier!) runs on \($0): ask that node for its cutover" }
+                                                        ?? "task \(task.ReplicationTaskIdentifier!) is \(task.Status ?? "not running"): a cutover needs its change data capture running"],
                                                     Notes: [], LagSeconds: nil)
         }
         let readiness = CutoverReadiness.evaluate(status, maxLag: maxLag)
