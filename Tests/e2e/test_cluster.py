@@ -25,13 +25,14 @@ KEY, SECRET = "AKIACLUSTER000000001", "cluster-secret"
 class Node:
     """One `ferry serve --catalog postgres://…` process; its output goes to a file (a pipe nobody reads fills)."""
 
-    def __init__(self, name, data_dir, catalog_url, port=None):
-        self.name, self.data_dir, self.catalog_url = name, data_dir, catalog_url
+    def __init__(self, name, data_dir, catalog_url, port=None, host="127.0.0.1", prefix=()):
+        """`prefix` runs the server through another command (`ip netns exec NS`, which execs it: the PID is the server's)."""
+        self.name, self.data_dir, self.catalog_url, self.host, self.prefix = name, data_dir, catalog_url, host, prefix
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.log = open(os.path.join(data_dir, f"serve-{time.time_ns()}.log"), "w")
         env = dict(os.environ, FERRY_ACCESS_KEY_ID=KEY, FERRY_SECRET_ACCESS_KEY=SECRET)
-        self.process = subprocess.Popen([os.environ["FERRY_BIN"], "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", data_dir,
+        self.process = subprocess.Popen([*prefix, os.environ["FERRY_BIN"], "serve", "--listen", f"{host}:{self.port}", "--data-dir", data_dir,
                                          "--catalog", catalog_url, "--node-id", name], env=env, stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(300):
             try:
@@ -48,7 +49,7 @@ class Node:
         return boto3.client("dms", endpoint_url=self.url, region_name=REGION, aws_access_key_id=KEY, aws_secret_access_key=SECRET)
 
     def restart(self):
-        return Node(self.name, self.data_dir, self.catalog_url, self.port)
+        return Node(self.name, self.data_dir, self.catalog_url, self.port, self.host, self.prefix)
 
     def stop(self):
         if self.process.poll() is None:
@@ -83,14 +84,15 @@ class Cluster:
         self.catalog_url = url._replace(path="/" + self.database).geturl()
         self.nodes = {}
 
-    def start(self, name):
+    def start(self, name, catalog_url=None, **where):
+        """Starts node `name` with the first node's secret key; `catalog_url` and `where` (host, port, prefix) as Node takes them."""
         folder = os.path.join(self.root, name)
         os.makedirs(folder, exist_ok=True)
         first = next(iter(self.nodes.values()), None)
         key = os.path.join(folder, "secret.key")
         if first and not os.path.exists(key):
             shutil.copy(os.path.join(first.data_dir, "secret.key"), key)
-        self.nodes[name] = Node(name, folder, self.catalog_url)
+        self.nodes[name] = Node(name, folder, catalog_url or self.catalog_url, **where)
         return self.nodes[name]
 
     def close(self):

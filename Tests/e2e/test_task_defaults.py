@@ -18,14 +18,15 @@ MAPPINGS = json.dumps({"rules": [{"rule-type": "selection", "rule-id": "1", "rul
 class Pair:
     """A source and a target database on the test server, their endpoints and an instance."""
 
-    def __init__(self, dms, source_sql, suffix=None):
+    def __init__(self, dms, source_sql, suffix=None, server=None):
+        """`server` (host, port) is where the nodes reach the test server, when not at its loopback URL."""
         self.dms = dms
         self.suffix = suffix or uuid.uuid4().hex[:8]
         self.source_db, self.target_db = f"defaults_src_{self.suffix}", f"defaults_dst_{self.suffix}"
         psql(f"CREATE DATABASE {self.source_db}", "postgres")
         psql(f"CREATE DATABASE {self.target_db}", "postgres")
         psql(source_sql, self.source_db)
-        url = os.environ["FERRY_TEST_POSTGRES_URL"]
+        url = os.environ["FERRY_TEST_POSTGRES_URL"] if server is None else f"postgres://postgres@{server[0]}:{server[1]}/postgres"
         self.source = dms.create_endpoint(**server_endpoint(url, f"src-{self.suffix}", "source", self.source_db))["Endpoint"]
         self.target = dms.create_endpoint(**server_endpoint(url, f"dst-{self.suffix}", "target", self.target_db))["Endpoint"]
         self.instance = dms.create_replication_instance(ReplicationInstanceIdentifier=f"ri-{self.suffix}",

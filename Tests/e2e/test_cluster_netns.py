@@ -1,0 +1,187 @@
+"""Three `ferry serve` nodes, each in a network namespace of its own, joined to the host by a veth pair. The
+catalog, the source and the target stay on the host, reached through two host addresses (one for the catalog,
+one for the databases), so a node can be cut from the catalog alone (`ip route add prohibit`) or from
+everything (its link set down). Needs root, as scripts/test.sh runs in CI."""
+import os
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+import uuid
+
+import pytest
+
+from test_cdc_crash import pg_url, writer
+from test_cluster import Cluster, check_history, install_checker, nodes_of, wait_for
+from test_dms_api import psql
+from test_task_defaults import Pair
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root (CI runs scripts/test.sh as root)")
+
+DATABASES, CATALOG = "10.231.0.1", "10.231.0.2"
+
+
+def sh(*command):
+    subprocess.run(command, check=True, capture_output=True)
+
+
+class Forwarder:
+    """Listens on a host address and relays each connection to the test PostgreSQL server on loopback, which
+    listens on 127.0.0.1 only."""
+
+    def __init__(self, address, port):
+        self.upstream = ("127.0.0.1", port)
+        self.listener = socket.create_server((address, port))
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.listener.close()
+
+
+class Namespaces:
+    """Namespace i has 10.231.i.2 on its side of a veth whose host side is 10.231.i.1; its default route is the host."""
+
+    def __init__(self, count):
+        tag = uuid.uuid4().hex[:5]
+        self.names = [f"fy{tag}{i}" for i in range(1, count + 1)]
+        for address in (DATABASES, CATALOG):
+            subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", "lo"], capture_output=True)
+        for i, ns in enumerate(self.names, start=1):
+            host_side, node_side = f"fyh{tag}{i}", f"fyn{tag}{i}"
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "add", host_side, "type", "veth", "peer", "name", node_side)
+            sh("ip", "link", "set", node_side, "netns", ns)
+            sh("ip", "addr", "add", f"10.231.{i}.1/24", "dev", host_side)
+            sh("ip", "link", "set", host_side, "up")
+            sh("ip", "netns", "exec", ns, "ip", "addr", "add", f"10.231.{i}.2/24", "dev", node_side)
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", node_side, "up")
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+            sh("ip", "netns", "exec", ns, "ip", "route", "add", "default", "via", f"10.231.{i}.1")
+        self.links = {ns: f"fyn{tag}{i}" for i, ns in enumerate(self.names, start=1)}
+
+    def address(self, i):
+        return f"10.231.{i + 1}.2"
+
+    def run_in(self, i):
+        return ("ip", "netns", "exec", self.names[i])
+
+    def cut_from(self, i, address):
+        sh(*self.run_in(i), "ip", "route", "add", "prohibit", address)
+
+    def heal(self, i, address):
+        sh(*self.run_in(i), "ip", "route", "del", "prohibit", address)
+
+    def link(self, i, state):
+        sh(*self.run_in(i), "ip", "link", "set", self.links[self.names[i]], state)
+
+    def close(self):
+        for ns in self.names:
+            subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
+        for address in (DATABASES, CATALOG):
+            subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], capture_output=True)
+
+
+def test_a_node_cut_from_the_catalog_or_from_everything_gives_its_task_up_and_another_resumes_it():
+    port = urllib.parse.urlparse(os.environ["FERRY_TEST_POSTGRES_URL"]).port
+    spaces = Namespaces(3)
+    forwarders = [Forwarder(DATABASES, port), Forwarder(CATALOG, port)]
+    cluster = Cluster()
+    catalog = urllib.parse.urlparse(cluster.catalog_url)._replace(netloc=f"postgres@{CATALOG}:{port}").geturl()
+    stop, written = threading.Event(), [0]
+    thread = None
+    pair = None
+    try:
+        for i in range(3):
+            cluster.start(f"n{i + 1}", catalog, host=spaces.address(i), port=9600, prefix=spaces.run_in(i))
+        first = cluster.nodes["n1"]
+        pair = Pair(first.client(), "CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
+                                    "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 5000) g",
+                    server=(DATABASES, port))
+        thread = threading.Thread(target=writer, args=(pair.source_db, stop, written))
+        task = pair.run("netns", "full-load-and-cdc", wait=False)
+        arn = task["ReplicationTaskArn"]
+        wait_for(lambda: pair.tables(arn).get("items", {}).get("TableState") == "Table completed", "the full load")
+        install_checker(pair.target_db)
+        thread.start()
+
+        def holder(asking):
+            held = [name for name, n in nodes_of(asking).items() if n["RunningTasks"] == 1 and n["LeaseSecondsLeft"] > 0]
+            return held[0] if len(held) == 1 else None
+
+        def applied():
+            return int(psql("SELECT count(*) FROM public.items WHERE note = 'new' OR id > 2000000", pair.target_db))
+
+        for fault in ("catalog", "link"):
+            owner_name = wait_for(lambda: holder(first), "one node to hold the task")
+            owner = int(owner_name[1:]) - 1
+            asking = cluster.nodes[next(n for n in cluster.nodes if n != owner_name)]
+            epoch = int(psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db))
+            cut = time.time()
+            if fault == "catalog":
+                spaces.cut_from(owner, CATALOG)
+            else:
+                spaces.link(owner, "down")
+            before = applied()
+            new_owner = wait_for(lambda: (lambda h: h if h and h != owner_name else None)(holder(asking)), f"another node to take the task ({fault})", seconds=60)
+            wait_for(lambda: applied() > before and int(psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db)) > epoch,
+                     f"{new_owner} to apply changes", seconds=60)
+            moved = time.time() - cut
+            print(f"cut from the {fault}: {owner_name} → {new_owner} in {moved:.1f} s")
+            assert moved < 60
+            if fault == "catalog":
+                # Still connected to the source and target, the cut-off node must have stopped writing before its
+                # lease (renewed at the latest at the cut) can have run out: after that, every batch is the new owner's.
+                stale = psql(f"SELECT count(*) FROM apply_history WHERE epoch <= {epoch} AND at > to_timestamp({cut + 10})", pair.target_db)
+                assert stale == "0", "the node cut from the catalog kept applying"
+                spaces.heal(owner, CATALOG)
+            else:
+                spaces.link(owner, "up")
+                sh(*spaces.run_in(owner), "ip", "route", "add", "default", "via", f"10.231.{owner + 1}.1")
+            wait_for(lambda: nodes_of(asking)[owner_name]["LeaseSecondsLeft"] > 0, f"{owner_name} to renew again after the {fault} healed")
+            assert cluster.nodes[owner_name].process.poll() is None, "a cut-off node keeps running and rejoins"
+
+        stop.set()
+        thread.join()
+        validate = [os.environ["FERRY_BIN"], "validate", "--source", pg_url(pair.source_db), "--target", pg_url(pair.target_db)]
+        verdict = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(subprocess.run(validate, capture_output=True, text=True)),
+                           "the target to equal the source", seconds=90)
+        assert verdict.returncode == 0
+        assert check_history(pair.target_db) >= 3
+    finally:
+        stop.set()
+        if thread and thread.is_alive():
+            thread.join()
+        try:
+            if pair:
+                pair.dms = cluster.nodes["n1"].client()
+                pair.close()
+        finally:
+            cluster.close()
+            for forwarder in forwarders:
+                forwarder.close()
+            spaces.close()
