@@ -30,7 +30,7 @@ OPERATIONS = [
     "CreateReplicationSubnetGroup", "DescribeReplicationSubnetGroups", "ModifyReplicationSubnetGroup",
     "DeleteReplicationSubnetGroup",
     "DescribeOrderableReplicationInstances", "DescribeEngineVersions", "DescribePendingMaintenanceActions",
-    "DeleteConnection", "DescribeEndpointSettings",
+    "DeleteConnection", "DescribeEndpointSettings", "RebootReplicationInstance", "MoveReplicationTask",
 ]
 
 # Nested structures Ferry does not implement: members of these types are not generated.

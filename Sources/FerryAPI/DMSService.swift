@@ -103,6 +103,8 @@ public final class DMSService: Sendable {
         case .describeReplicationInstances: return try await run(DescribeReplicationInstancesMessage.self, body) { try describeInstances($0) }
         case .modifyReplicationInstance: return try await run(ModifyReplicationInstanceMessage.self, body) { try modifyInstance($0) }
         case .deleteReplicationInstance: return try await run(DeleteReplicationInstanceMessage.self, body) { try deleteInstance($0) }
+        case .rebootReplicationInstance: return try await run(RebootReplicationInstanceMessage.self, body) { try await rebootInstance($0) }
+        case .moveReplicationTask: return try await run(MoveReplicationTaskMessage.self, body) { try await moveTask($0) }
         case .createReplicationTask: return try await run(CreateReplicationTaskMessage.self, body) { try createTask($0, context) }
         case .describeReplicationTasks: return try await run(DescribeReplicationTasksMessage.self, body) { try describeTasks($0) }
         case .modifyReplicationTask: return try await run(ModifyReplicationTaskMessage.self, body) { try await modifyTask($0) }

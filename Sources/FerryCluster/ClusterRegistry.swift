@@ -5,7 +5,7 @@ import Foundation
 public struct TaskClaim: Sendable, Equatable {
     public var taskArn: String
     public var epoch: Int64
-    /// The node that held it before, when that node's lease had run out (nil for a task nobody held).
+    /// The node that held it before: its lease ran out, or it gave the task up (nil for a task nobody held).
     public var previousNode: String?
 
     public init(taskArn: String, epoch: Int64, previousNode: String?) {
@@ -17,7 +17,12 @@ public struct TaskClaim: Sendable, Equatable {
 
 /// A request for a running task that reached another node than the one running it.
 public struct TaskRequest: Sendable, Equatable {
-    public enum Kind: String, Sendable { case stop, reload, revalidate }
+    public enum Kind: String, Sendable {
+        case stop, reload, revalidate
+        /// Give the task up to another node (RebootReplicationInstance with a failover); the body says how
+        /// long its node stays out of the way, in seconds.
+        case move
+    }
     public var taskArn: String
     public var kind: Kind
     /// The request's details (the tables to reload, as JSON).
@@ -75,7 +80,7 @@ public struct ClusterRegistry: Sendable {
     /// before a restart (under another name when its port changed); its tasks wait to be claimed at once.
     public func forgetOtherNodes(than node: String) throws {
         try store.write { db in
-            try db.execute("UPDATE task_claims SET node_id = NULL WHERE node_id <> ?", [node])
+            try db.execute("UPDATE task_claims SET node_id = NULL, last_node = NULL, avoid_until = NULL WHERE node_id IS NULL OR node_id <> ?", [node])
             try db.execute("DELETE FROM cluster_nodes WHERE node_id <> ?", [node])
         }
     }
@@ -83,7 +88,7 @@ public struct ClusterRegistry: Sendable {
     /// Leaves the cluster: the node's claims go back to waiting, so other nodes take them at their next round.
     public func leave(node: String) throws {
         try store.write { db in
-            try db.execute("UPDATE task_claims SET node_id = NULL WHERE node_id = ?", [node])
+            try db.execute("UPDATE task_claims SET node_id = NULL, last_node = ? WHERE node_id = ?", [node, node])
             try db.execute("DELETE FROM cluster_nodes WHERE node_id = ?", [node])
         }
     }
@@ -120,31 +125,44 @@ public struct ClusterRegistry: Sendable {
         try store.write { db in
             try db.execute("INSERT INTO task_claims (task_arn, wanted_since) VALUES (?, \(now)) ON CONFLICT (task_arn) DO NOTHING", [task])
             let rows = try db.rows("""
-                SELECT c.task_arn, c.node_id, c.epoch FROM task_claims c WHERE c.task_arn = ? AND (c.node_id IS NULL OR c.node_id = ?
+                SELECT c.task_arn, c.node_id, c.last_node, c.epoch FROM task_claims c WHERE c.task_arn = ? AND (c.node_id IS NULL OR c.node_id = ?
                   OR NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.node_id = c.node_id AND n.lease_expires_at > \(now)))\(store.dialect.forUpdate)
                 """, [task, node])
             return try rows.first.map { try take($0, node: node, db) }
         }
     }
 
+    /// Gives a task back to waiting, if `node` still holds it at `epoch`; with `avoiding`, `node` itself
+    /// does not take it again for that many seconds, so another node does (a failover).
+    public func release(task: String, node: String, epoch: Int64, avoiding seconds: Double = 0) throws {
+        try store.write { db in
+            try db.execute("""
+                UPDATE task_claims SET node_id = NULL, last_node = ?, avoid_until = \(now) + ? WHERE task_arn = ? AND node_id = ? AND epoch = ?
+                """, [node, seconds, task, node, epoch])
+        }
+    }
+
     /// Takes up to `limit` waiting tasks (nobody holds them, or their node's lease ran out), oldest first;
-    /// rows another node is taking at this moment are passed over, not waited for.
+    /// rows another node is taking at this moment are passed over, not waited for, and so are tasks this
+    /// node gave up to be taken by another.
     public func claimWaiting(node: String, limit: Int) throws -> [TaskClaim] {
         guard limit > 0 else { return [] }
         return try store.write { db in
             let rows = try db.rows("""
-                SELECT c.task_arn, c.node_id, c.epoch FROM task_claims c WHERE c.node_id IS NULL OR (c.node_id <> ?
-                  AND NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.node_id = c.node_id AND n.lease_expires_at > \(now)))
+                SELECT c.task_arn, c.node_id, c.last_node, c.epoch FROM task_claims c
+                WHERE (c.node_id IS NULL OR (c.node_id <> ?
+                  AND NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.node_id = c.node_id AND n.lease_expires_at > \(now))))
+                  AND (coalesce(c.avoid_until, 0) <= \(now) OR c.last_node <> ?)
                 ORDER BY c.wanted_since, c.task_arn LIMIT ?\(store.dialect.forUpdateSkipLocked)
-                """, [node, limit])
+                """, [node, node, limit])
             return try rows.map { try take($0, node: node, db) }
         }
     }
 
     private func take(_ row: CatalogRow, node: String, _ db: any CatalogTransaction) throws -> TaskClaim {
         let arn = try row.string("task_arn"), epoch = try row.int64("epoch") + 1
-        try db.execute("UPDATE task_claims SET node_id = ?, epoch = ?, claimed_at = \(now) WHERE task_arn = ?", [node, epoch, arn])
-        let previous = try row.optionalString("node_id")
+        try db.execute("UPDATE task_claims SET node_id = ?, epoch = ?, claimed_at = \(now), avoid_until = NULL WHERE task_arn = ?", [node, epoch, arn])
+        let previous = try row.optionalString("node_id") ?? row.optionalString("last_node")
         return TaskClaim(taskArn: arn, epoch: epoch, previousNode: previous == node ? nil : previous)
     }
 

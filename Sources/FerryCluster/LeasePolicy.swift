@@ -8,6 +8,8 @@ public struct LeasePolicy: Sendable, Equatable {
     public var leaseSeconds: Double
     public var renewInterval: Double
     public var stopApplyingAfter: Double
+    /// How long a node that gave a task up for a failover stays out of the way, so another node takes it.
+    public var failoverHoldOff: Double = 30
 
     /// Ferry's defaults: a 10 s lease renewed every 2 s; a node gives its tasks up after 7 s without
     /// renewing, so a dead node's tasks move within about 10–12 s.

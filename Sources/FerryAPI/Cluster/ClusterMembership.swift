@@ -106,10 +106,19 @@ extension DMSService {
             case .reload, .revalidate:
                 let tables = try JSONDecoder().decode([TableID].self, from: Data(request.body.utf8))
                 try await supervisor.reload(request.taskArn, tables: tables, validateOnly: request.kind == .revalidate)
+            case .move:
+                try await handOver(request.taskArn, avoiding: Double(request.body) ?? 0)
             }
         } catch {
             logger.warning("node \(node.id) could not \(request.kind.rawValue) task \(request.taskArn): \(error)")
         }
+    }
+
+    /// Gives one task this node runs back to waiting; with `avoiding` seconds, this node leaves it to another.
+    func handOver(_ arn: String, avoiding seconds: Double) async throws {
+        guard let claim = await supervisor.heldClaims.first(where: { $0.taskArn == arn }) else { return }
+        await supervisor.relinquish(arn)
+        try registry.release(task: arn, node: node.id, epoch: claim.epoch, avoiding: seconds)
     }
 
     /// Hands this node's tasks over before it exits: it stops taking tasks, gives up the ones it runs

@@ -1469,6 +1469,60 @@ public struct DescribeEndpointSettingsResponse: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `RebootReplicationInstanceMessage` from the botocore `dms` model.
+public struct RebootReplicationInstanceMessage: DMSShape {
+    public var ReplicationInstanceArn: String?
+    public var ForceFailover: Bool?
+    public var ForcePlannedFailover: Bool?
+
+    public init(ReplicationInstanceArn: String? = nil, ForceFailover: Bool? = nil, ForcePlannedFailover: Bool? = nil) {
+        self.ReplicationInstanceArn = ReplicationInstanceArn
+        self.ForceFailover = ForceFailover
+        self.ForcePlannedFailover = ForcePlannedFailover
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationInstanceArn"]
+}
+
+/// `RebootReplicationInstanceResponse` from the botocore `dms` model.
+public struct RebootReplicationInstanceResponse: DMSShape {
+    public var ReplicationInstance: ReplicationInstance?
+
+    public init(ReplicationInstance: ReplicationInstance? = nil) {
+        self.ReplicationInstance = ReplicationInstance
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `MoveReplicationTaskMessage` from the botocore `dms` model.
+public struct MoveReplicationTaskMessage: DMSShape {
+    public var ReplicationTaskArn: String?
+    public var TargetReplicationInstanceArn: String?
+
+    public init(ReplicationTaskArn: String? = nil, TargetReplicationInstanceArn: String? = nil) {
+        self.ReplicationTaskArn = ReplicationTaskArn
+        self.TargetReplicationInstanceArn = TargetReplicationInstanceArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationTaskArn", "TargetReplicationInstanceArn"]
+}
+
+/// `MoveReplicationTaskResponse` from the botocore `dms` model.
+public struct MoveReplicationTaskResponse: DMSShape {
+    public var ReplicationTask: ReplicationTask?
+
+    public init(ReplicationTask: ReplicationTask? = nil) {
+        self.ReplicationTask = ReplicationTask
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `Tag` from the botocore `dms` model.
 public struct Tag: DMSShape {
     public var Key: String?
@@ -2357,4 +2411,6 @@ public enum DMSOperationName: String, Sendable, CaseIterable {
     case describePendingMaintenanceActions = "DescribePendingMaintenanceActions"
     case deleteConnection = "DeleteConnection"
     case describeEndpointSettings = "DescribeEndpointSettings"
+    case rebootReplicationInstance = "RebootReplicationInstance"
+    case moveReplicationTask = "MoveReplicationTask"
 }
