@@ -104,6 +104,11 @@ public protocol ChangeCapture: AnyObject, Sendable {
     /// holds the changes after it. The capture exists when this is called.
     func checkStart(at position: String) throws
 
+    /// Checks, before a run resumes after the target's `position`, that the source can still give every
+    /// change after it: a capture that confirmed more than the target holds (a target restored from a
+    /// backup, a failover that lost commits) throws ``FerryError/Kind/captureLost``.
+    func checkResume(after position: String) throws
+
     /// A position from which every change committed at or after `time` can be read (DMS `CdcStartTime`);
     /// the changes before `time` are then skipped.
     func position(before time: Date) throws -> String
@@ -124,6 +129,9 @@ public protocol ChangeCapture: AnyObject, Sendable {
 
 extension ChangeCapture {
     public func checkStart(at position: String) throws {}
+
+    /// A capture the source does not confirm (a binlog, SQLite's change table) holds what it held.
+    public func checkResume(after position: String) throws {}
 
     /// A capture whose readers the server itself replaces (a binlog dump with the task's server id) or
     /// that has none (SQLite's change table) has nothing to end.

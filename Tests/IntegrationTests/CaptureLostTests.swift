@@ -37,4 +37,49 @@ struct CaptureLostTests {
         let fresh = try cdcRunner(source, target, task: task) { $0.fresh = true }
         try await runUntilConverged(fresh, source, target)
     }
+
+    @Test("a run whose slot confirmed more than the target holds (a target restored from a backup) stops with captureLost; an idle stream records its position on the target before it confirms it")
+    func slotAheadOfTheTarget() async throws {
+        let (source, target, task) = try ChangeCaptureTests.databases(target: .postgres)
+        defer { ChangeCaptureTests.drop(source, target) }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'x', NULL FROM generate_series(1, 100) g")
+        let first = try cdcRunner(source, target, task: task)
+        let running = Task { try await first.run() }
+        try await waitUntil { first.status.snapshot().phase == .changeCapture }
+        try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 10")
+        try await waitUntil { first.status.snapshot().changesApplied >= 10 }
+        running.cancel()
+        try await running.value
+        try await waitUntil { (try? source.query("SELECT 1 FROM pg_replication_slots WHERE database = current_database() AND active"))?.isEmpty == true }
+
+        // A resume with the slot where the target left it goes on. Idle (WAL written only outside the
+        // publication), the stream records the server's WAL end on the target, then confirms it.
+        let resumed = try cdcRunner(source, target, task: task)
+        let resumedRun = Task { try await resumed.run() }
+        try await waitUntil { resumed.status.snapshot().phase == .changeCapture }
+        let stored = { try target.query("SELECT source_position FROM public.ferry_apply_status").first?[0] ?? "" }
+        let before = try stored()
+        try source.execute("CREATE TABLE app.unrelated (id int); INSERT INTO app.unrelated SELECT generate_series(1, 1000)")
+        try await waitUntil(seconds: 40) { (try? stored()) != before }
+        let confirmed = try source.query("SELECT confirmed_flush_lsn <= '\(try stored())'::pg_lsn FROM pg_replication_slots WHERE database = current_database()")
+        #expect(confirmed.first?[0] == "t", "the slot never confirms past the target's stored position")
+        resumedRun.cancel()
+        try await resumedRun.value
+        try await waitUntil { (try? source.query("SELECT 1 FROM pg_replication_slots WHERE database = current_database() AND active"))?.isEmpty == true }
+
+        // The source goes on; its slot is moved past the change, as if the target had applied it and then lost it.
+        try source.execute("UPDATE app.items SET counter = 2 WHERE id <= 10")
+        try source.execute("SELECT pg_replication_slot_advance(slot_name, pg_current_wal_lsn()) FROM pg_replication_slots WHERE database = current_database()")
+        let second = try cdcRunner(source, target, task: task)
+        let secondEnded = ManagedFlag()
+        let secondRun = Task {
+            defer { secondEnded.stop() }
+            try await second.run()
+        }
+        try await waitUntil(seconds: 60) { secondEnded.isStopped || second.status.snapshot().phase == .changeCapture }
+        secondRun.cancel()
+        let lost = await #expect(throws: FerryError.self) { try await secondRun.value }
+        #expect(lost?.kind == .captureLost && lost?.message.contains("confirmed changes up to") == true, "\(String(describing: lost))")
+        #expect(try target.query("SELECT count(*) FROM \(target.qualified("items")) WHERE counter = 2").first?[0] == "0", "nothing was applied")
+    }
 }

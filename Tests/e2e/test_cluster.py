@@ -125,7 +125,7 @@ def check_history(target_db):
     return len(set(epochs))
 
 
-def test_a_task_moves_when_its_node_is_killed_paused_or_shut_down_and_nothing_is_lost():
+def test_a_task_moves_when_its_node_is_killed_paused_shut_down_or_failed_over_and_nothing_is_lost():
     cluster = Cluster()
     a = cluster.start("a")
     b = cluster.start("b")
@@ -177,6 +177,16 @@ def test_a_task_moves_when_its_node_is_killed_paused_or_shut_down_and_nothing_is
         wait_for(lambda: applied() > before, "b to apply changes after the drain", seconds=60)
         timings["drain"] = time.time() - drained
 
+        # RebootReplicationInstance --force-failover: the instance's task moves to the other node, as in DMS's Multi-AZ.
+        a = cluster.nodes["a"] = cluster.nodes["a"].restart()
+        wait_for(lambda: nodes_of(a)["a"]["LeaseSecondsLeft"] > 0, "a to rejoin")
+        failed_over, before = time.time(), applied()
+        rebooted = a.client().reboot_replication_instance(ReplicationInstanceArn=pair.instance["ReplicationInstanceArn"], ForceFailover=True)
+        assert rebooted["ReplicationInstance"]["ReplicationInstanceStatus"] == "rebooting"
+        wait_for(lambda: nodes_of(a)["a"]["RunningTasks"] == 1 and applied() > before, "the failover to a", seconds=30)
+        timings["force-failover"] = time.time() - failed_over
+        assert moved_events(dms, task)[-1].startswith("Replication task moved from node b to node a")
+
         stop.set()
         thread.join()
         assert written[0] > 50
@@ -187,8 +197,8 @@ def test_a_task_moves_when_its_node_is_killed_paused_or_shut_down_and_nothing_is
         epochs = check_history(pair.target_db)
         assert epochs >= 4, "every move raised the target's epoch"
         print(f"failover seconds: {timings}")
-        assert timings["kill -9"] < 45 and timings["SIGSTOP"] < 60 and timings["drain"] < 15, timings
-        pair.dms = b.client()
+        assert timings["kill -9"] < 45 and timings["SIGSTOP"] < 60 and timings["drain"] < 15 and timings["force-failover"] < 15, timings
+        pair.dms = a.client()
     finally:
         stop.set()
         if thread.is_alive():

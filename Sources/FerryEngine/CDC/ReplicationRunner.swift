@@ -220,7 +220,10 @@ public struct ReplicationRunner: Sendable {
         let (applied, exists) = try await BlockingWork.run("ferry-cdc-position") { [options] in
             (try applier.appliedPosition(task: options.task), try capture.exists())
         }
-        if let applied, exists, !options.fresh { return applied }
+        if let applied, exists, !options.fresh {
+            try await BlockingWork.run("ferry-cdc-resume-check") { try capture.checkResume(after: applied) }
+            return applied
+        }
         if let applied, !exists, !options.fresh {
             // A new capture would start at the source's present: the changes since `applied` would be skipped without a word.
             throw FerryError(.captureLost, "the source no longer has task \(options.task)'s change capture, though the target has applied up to \(applied): "

@@ -155,6 +155,18 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
         }
     }
 
+    /// The slot must not have confirmed past the target's position: the server would start after its
+    /// confirmed position, and the changes in between, which the target never got, would be skipped.
+    func checkResume(after position: String) throws {
+        guard let lsn = LSN(position) else { return }
+        let rows = try PGConnection(url).query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = \(PGConnection.literal(name))")
+        if let confirmed = rows.first?[0].flatMap(LSN.init), confirmed > lsn {
+            throw FerryError(.captureLost, "PostgreSQL \(url.location): slot \(name) has confirmed changes up to \(confirmed), but the target holds them only up to \(lsn) "
+                + "(a target restored from a backup, or a failover that lost commits): the changes in between cannot be read again. "
+                + "Copy everything again: StartReplicationTask with reload-target (a task of ferry serve), or ferry migrate with a new --task")
+        }
+    }
+
     func acknowledge(_ position: String) throws {
         guard let lsn = LSN(position) else { return }
         try stream?.acknowledge(lsn)

@@ -21,6 +21,9 @@ public final class PostgresChangeStream: @unchecked Sendable {
     private var flushed = LSN.zero
     private var received = LSN.zero
     private var lastStatus = Date.distantPast
+    private var lastIdleAdvance = Date.distantPast
+    /// How often an idle stream records the server's WAL end on the target (and then confirms it).
+    static let idleAdvanceSeconds: TimeInterval = 10
     private var pending: (commitTime: Date, schemaChanges: [SchemaChange], changes: [RowChange], marker: StreamMarker?)?
     /// For looking up column types in relation messages (the replication connection is busy streaming).
     private let url: ConnectionURL
@@ -70,13 +73,16 @@ public final class PostgresChangeStream: @unchecked Sendable {
             }
             switch try ReplicationMessage.parse(bytes) {
             case let .keepalive(walEnd, replyRequested):
-                // Nothing received is waiting to be applied and no transaction is open, so every change
-                // before walEnd is applied: an idle slot advances (its WAL is released) through this.
-                if pending == nil, flushed == received, walEnd > received {
-                    received = walEnd
-                    flushed = walEnd
-                }
                 if replyRequested { try sendStatus() }
+                // Nothing received is waiting to be applied and no transaction is open, so every change
+                // before walEnd is applied: an idle slot advances (its WAL is released) through this. The
+                // position goes up as an empty transaction, so that the target records it before the
+                // server is told: the slot never confirms past what the target holds.
+                if pending == nil, flushed == received, walEnd > received, Date().timeIntervalSince(lastIdleAdvance) >= Self.idleAdvanceSeconds {
+                    lastIdleAdvance = Date()
+                    received = walEnd
+                    return ChangeTransaction(position: walEnd.description, commitTime: Date(), changes: [])
+                }
             case let .xlogData(_, _, payload):
                 if let transaction = try handle(PGOutputDecoder.decode(payload)) { return transaction }
             }
