@@ -12,7 +12,7 @@ public struct MySQLSource: SourceConnector {
     }
 
     public func discover(_ mappings: TableMappings) throws -> [TableSchema] {
-        try MySQLCatalog.discover(MySQLConnection(url), database: url.database, mappings)
+        try MySQLSchemaDiscovery.discover(MySQLConnection(url), database: url.database, mappings)
     }
 
     public func openChecksumSession() throws -> any ChecksumSession {

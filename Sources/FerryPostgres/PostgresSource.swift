@@ -24,7 +24,7 @@ public struct PostgresSource: SourceConnector {
     }
 
     public func discover(_ mappings: TableMappings) throws -> [TableSchema] {
-        try PostgresCatalog.discover(PGConnection(url), mappings)
+        try PostgresSchemaDiscovery.discover(PGConnection(url), mappings)
     }
 
     public func openChecksumSession() throws -> any ChecksumSession {

@@ -33,7 +33,7 @@ public struct SQLiteSource: SourceConnector {
     public func discover(_ mappings: TableMappings) throws -> [TableSchema] {
         let queue = try open()
         return try SQLiteErrors.wrap(url) {
-            try queue.read { db in try SQLiteCatalog.discover(db, mappings) }
+            try queue.read { db in try SQLiteSchemaDiscovery.discover(db, mappings) }
         }
     }
 

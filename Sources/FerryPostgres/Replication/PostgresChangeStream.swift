@@ -212,7 +212,7 @@ public final class PostgresChangeStream: @unchecked Sendable {
         if !diff.added.isEmpty {
             let catalog = try catalog()
             for column in relation.columns where diff.added.contains(column.name) {
-                added[column.name] = try PostgresCatalog.column(named: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier, catalog)
+                added[column.name] = try PostgresSchemaDiscovery.column(named: column.name, typeOID: column.typeOID, typeModifier: column.typeModifier, catalog)
                 changes.append(SchemaChange(table: table, kind: .addColumn(added[column.name]!)))
             }
         }

@@ -4,7 +4,7 @@ import GRDB
 /// Reads table structure from `sqlite_master` and the table PRAGMAs. SQLite's own tables and the change
 /// tables of Ferry's trigger capture (`ferry_changes_…`) and the write fence's bypass table are not the
 /// user's and are never listed.
-enum SQLiteCatalog {
+enum SQLiteSchemaDiscovery {
     static let schema = "main"
 
     static func discover(_ db: Database, _ mappings: TableMappings) throws -> [TableSchema] {

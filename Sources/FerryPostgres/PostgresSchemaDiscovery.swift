@@ -1,7 +1,7 @@
 import FerryCore
 
 /// Reads table structure from PostgreSQL's catalog.
-enum PostgresCatalog {
+enum PostgresSchemaDiscovery {
     static let userSchemas = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'"
 
     /// A column added to a table while changes stream, described from its type's OID and modifier (as a

@@ -1,7 +1,7 @@
 import FerryCore
 
 /// Reads table structure from `information_schema`.
-enum MySQLCatalog {
+enum MySQLSchemaDiscovery {
     static let systemSchemas = ["mysql", "information_schema", "performance_schema", "sys"]
 
     static func discover(_ conn: MySQLConnection, database: String?, _ mappings: TableMappings) throws -> [TableSchema] {
