@@ -166,6 +166,15 @@ public struct ClusterRegistry: Sendable {
         return TaskClaim(taskArn: arn, epoch: epoch, previousNode: previous == node ? nil : previous)
     }
 
+    /// The claims `node` holds in the catalog.
+    public func claims(of node: String) throws -> [TaskClaim] {
+        try store.read { db in
+            try db.rows("SELECT task_arn, epoch FROM task_claims WHERE node_id = ? ORDER BY task_arn", [node]).map {
+                TaskClaim(taskArn: try $0.string("task_arn"), epoch: try $0.int64("epoch"), previousNode: nil)
+            }
+        }
+    }
+
     /// How many tasks are wanted running in all, and how many `node` holds.
     public func load(node: String) throws -> (total: Int, mine: Int, liveNodes: Int) {
         try store.read { db in

@@ -207,3 +207,107 @@ def test_a_task_moves_when_its_node_is_killed_paused_shut_down_or_failed_over_an
             pair.close()
         finally:
             cluster.close()
+
+
+class CatalogServer:
+    """A PostgreSQL server of its own for the catalog, so that it can restart without the source and target."""
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="ferry-catalog-pg-")
+        self.port = free_port()
+        self.pg_ctl = os.path.join(self.bin(), "pg_ctl")
+        os.chmod(self.folder, 0o777)
+        self.run(f"{os.path.join(os.path.dirname(self.pg_ctl), 'initdb')} -D {self.folder}/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 -N")
+        self.start()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    @staticmethod
+    def bin():
+        """The newest installed PostgreSQL's programs, as scripts/databases.sh picks them."""
+        versions = sorted((v for v in os.listdir("/usr/lib/postgresql") if os.path.isdir(f"/usr/lib/postgresql/{v}/bin")), key=int)
+        return f"/usr/lib/postgresql/{versions[-1]}/bin"
+
+    def run(self, command):
+        if os.geteuid() == 0:
+            subprocess.run(["su", "postgres", "-c", command], check=True, capture_output=True)
+        else:
+            subprocess.run(command, shell=True, check=True, capture_output=True)
+
+    def start(self):
+        self.run(f"{self.pg_ctl} -D {self.folder}/data -l {self.folder}/server.log -w -o '-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off' start")
+
+    def stop(self):
+        self.run(f"{self.pg_ctl} -D {self.folder}/data -m fast -w stop")
+
+    def close(self):
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def test_the_catalog_restarting_or_away_past_the_lease_loses_nothing_and_the_task_resumes():
+    server = CatalogServer()
+    cluster = Cluster.__new__(Cluster)
+    cluster.root, cluster.database, cluster.nodes = tempfile.mkdtemp(prefix="ferry-cluster-"), None, {}
+    cluster.catalog_url = server.url
+    stop, written = threading.Event(), [0]
+    thread, pair = None, None
+    try:
+        a = cluster.start("a")
+        b = cluster.start("b")
+        pair = Pair(a.client(), "CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
+                                "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 5000) g")
+        thread = threading.Thread(target=writer, args=(pair.source_db, stop, written))
+        task = pair.run("catalog-away", "full-load-and-cdc", wait=False)
+        arn = task["ReplicationTaskArn"]
+        wait_for(lambda: pair.tables(arn).get("items", {}).get("TableState") == "Table completed", "the full load")
+        install_checker(pair.target_db)
+        thread.start()
+
+        def applied():
+            return int(psql("SELECT count(*) FROM public.items WHERE note = 'new' OR id > 2000000", pair.target_db))
+
+        def epoch():
+            return int(psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db))
+
+        wait_for(lambda: applied() > 0, "changes to stream")
+        # A quick restart: the nodes connect again at their next statement; the task stays where it runs.
+        first_epoch = epoch()
+        server.stop()
+        server.start()
+        time.sleep(5)
+        before = applied()
+        wait_for(lambda: applied() > before, "changes to go on after the catalog restarted")
+        assert epoch() == first_epoch, "a restart shorter than the lease moves nothing"
+
+        # Away past the lease: the node running the task stops it after 7 s; when the catalog is back, a node
+        # takes it again and it resumes from the target's position.
+        server.stop()
+        time.sleep(12)
+        stalled = applied()
+        time.sleep(2)
+        assert applied() == stalled, "no node applies while none can renew its lease"
+        server.start()
+        wait_for(lambda: applied() > stalled and epoch() > first_epoch, "the task to resume once the catalog is back", seconds=60)
+        stop.set()
+        thread.join()
+        validate = [os.environ["FERRY_BIN"], "validate", "--source", pg_url(pair.source_db), "--target", pg_url(pair.target_db)]
+        verdict = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(subprocess.run(validate, capture_output=True, text=True)),
+                           "the target to equal the source", seconds=90)
+        assert verdict.returncode == 0
+        check_history(pair.target_db)
+    finally:
+        stop.set()
+        if thread and thread.is_alive():
+            thread.join()
+        try:
+            if pair:
+                pair.dms = cluster.nodes["a"].client()
+                pair.close()
+        finally:
+            for node in cluster.nodes.values():
+                node.stop()
+            shutil.rmtree(cluster.root, ignore_errors=True)
+            server.close()

@@ -57,6 +57,14 @@ extension DMSService {
                 logger.warning("task \(claim.taskArn) was taken over by another node; node \(node.id) stops its run")
                 await supervisor.relinquish(claim.taskArn)
             }
+            // Claims this node holds without running them: it gave them up while it could not renew (the
+            // catalog was away, and no node could take them meanwhile). Read before the runs, so a task
+            // that starts in between is not among them.
+            let claimed = try registry.claims(of: node.id)
+            let running = Set(await supervisor.heldClaims.map(\.taskArn))
+            for claim in claimed where !running.contains(claim.taskArn) {
+                try registry.release(task: claim.taskArn, node: node.id, epoch: claim.epoch)
+            }
             for request in try registry.takeRequests(node: node.id) { await perform(request) }
             let load = try registry.load(node: node.id)
             let quota = LeasePolicy.claimQuota(mine: load.mine, total: load.total, liveNodes: load.liveNodes)
