@@ -182,5 +182,9 @@ struct BinlogDecoderTests {
         let advanced = position?.advanced(to: 99, in: "next", gtid: GTID(domain: 2, server: 1, sequence: 8))
         #expect(advanced?.description == "next:99 gtid=0-1-11,2-1-8")
         #expect(MySQLCapture.serverID(task: "a") != MySQLCapture.serverID(task: "b") && MySQLCapture.serverID(task: "a") >= 1 << 30)
+        #expect(position?.offsetAgrees(withServerState: "0-1-11,1-3-4,2-5-7") == true)
+        #expect(position?.offsetAgrees(withServerState: "0-1-10,2-5-7") == false, "the server is elsewhere in domain 0")
+        #expect(position?.offsetAgrees(withServerState: "0-1-11") == false, "the server has not seen domain 2 there")
+        #expect(position?.offsetAgrees(withServerState: "") == false)
     }
 }

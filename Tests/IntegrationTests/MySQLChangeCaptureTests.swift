@@ -92,6 +92,35 @@ struct MySQLChangeCaptureTests {
         try await running.value
     }
 
+    @Test("a stored file and offset that are another place on the server than its GTIDs say (a promoted replica names its files alike) resume by GTID")
+    func offsetThatDisagreesWithItsGTIDs() async throws {
+        let source = try TestDatabase.make(.mysql, label: "binsrc"), target = try TestDatabase.make(.postgres, label: "dst")
+        defer { source.drop(); target.drop() }
+        try source.execute("CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL);\nINSERT INTO items SELECT seq, 0 FROM seq_1_to_100")
+        let task = "binlog-moved-\(UUID().uuidString.prefix(8).lowercased())"
+        let first = try cdcRunner(source, target, task: task)
+        let running = Task { try await first.run() }
+        try await waitUntil { first.status.snapshot().phase == .changeCapture }
+        for round in 1...20 { try source.execute("UPDATE items SET counter = \(round) WHERE id = \(round)") }
+        try await converge(source, target)
+        running.cancel()
+        try await running.value
+        let stored = try #require(try target.query("SELECT source_position FROM public.ferry_apply_status").first?[0] ?? nil)
+        let (file, rest) = (String(stored.prefix { $0 != ":" }), stored.drop { $0 != ":" }.dropFirst())
+        let offset = try #require(Int(rest.prefix { $0 != " " }))
+        let gtids = String(rest.drop { $0 != " " })
+        #expect(gtids.hasPrefix(" gtid="), "MariaDB positions carry their GTIDs: \(stored)")
+        // The same file name and the GTIDs, with the offset of a transaction ten commits earlier: where the
+        // old position would point on a promoted replica whose binlog has the same names.
+        let ends = try source.query("SHOW BINLOG EVENTS IN \(MySQLConnection.literal(file))").filter { $0[2] == "Xid" }.compactMap { $0[4].flatMap { Int($0) } }
+        let earlier = try #require(ends.filter { $0 < offset }.dropLast(9).last)
+        try target.execute("UPDATE public.ferry_apply_status SET source_position = '\(file):\(earlier)\(gtids)'")
+        try source.execute("UPDATE items SET counter = 99 WHERE id = 50")
+        let second = try cdcRunner(source, target, task: task)
+        try await runUntilConverged(second, source, target)
+        #expect(second.status.snapshot().changesApplied == 1, "by file and offset the ten transactions would be applied again")
+    }
+
     @Test("added and dropped columns reach the target; a type change suspends only its table", arguments: [EngineKind.postgres, .mysql, .sqlite])
     func columnChanges(target engine: EngineKind) async throws {
         let source = try TestDatabase.make(.mysql, label: "binsrc"), target = try TestDatabase.make(engine, label: "dst")

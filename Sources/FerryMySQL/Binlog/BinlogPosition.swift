@@ -29,16 +29,29 @@ struct BinlogPosition: Equatable {
         file = String(location[..<colon])
         self.offset = offset
         if parts.count == 2 {
-            guard parts[1].hasPrefix("gtid=") else { return nil }
-            var gtids: [GTID] = []
-            for item in parts[1].dropFirst(5).split(separator: ",") {
-                let numbers = item.split(separator: "-")
-                guard numbers.count == 3, let domain = UInt32(numbers[0]), let server = UInt32(numbers[1]),
-                      let sequence = UInt64(numbers[2]) else { return nil }
-                gtids.append(GTID(domain: domain, server: server, sequence: sequence))
-            }
+            guard parts[1].hasPrefix("gtid="), let gtids = Self.gtids(parts[1].dropFirst(5)) else { return nil }
             self.gtids = gtids
         }
+    }
+
+    /// A GTID list as MariaDB writes it (`0-1-11,2-5-7`); nil when it is not one.
+    static func gtids(_ text: Substring) -> [GTID]? {
+        var gtids: [GTID] = []
+        for item in text.split(separator: ",") {
+            let numbers = item.split(separator: "-")
+            guard numbers.count == 3, let domain = UInt32(numbers[0]), let server = UInt32(numbers[1]),
+                  let sequence = UInt64(numbers[2]) else { return nil }
+            gtids.append(GTID(domain: domain, server: server, sequence: sequence))
+        }
+        return gtids
+    }
+
+    /// Whether this position's file and offset stand where its GTIDs say, given the GTID state the server
+    /// reports at that file and offset (`BINLOG_GTID_POS`). A promoted replica names its binlog files as
+    /// the old primary did, so the same name and offset can be another place in the history there.
+    func offsetAgrees(withServerState state: String) -> Bool {
+        guard let server = Self.gtids(Substring(state)) else { return false }
+        return gtids.allSatisfy { ours in server.contains(ours) }
     }
 
     /// The position after a transaction with `gtid`: it replaces the GTID of its domain.

@@ -61,7 +61,8 @@ final class MySQLCapture: ChangeCapture, @unchecked Sendable {
         stream = nil
     }
 
-    /// Starts reading after `position`: by file and offset, or by GTID when the server no longer has the file.
+    /// Starts reading after `position`: by file and offset, or by GTID when the server no longer has the
+    /// file or its file and offset are another place in the history (a replica promoted to primary).
     func start(after position: String) throws {
         guard let start = BinlogPosition(position) else {
             throw FerryError(.invalidParameter, "'\(position)' is not a binlog position (like mysql-bin.000003:1234)")
@@ -70,11 +71,24 @@ final class MySQLCapture: ChangeCapture, @unchecked Sendable {
         stream = nil
         // The markers' table is read with the captured ones: its rows become the transactions' markers.
         let read = schemas + [MySQLStreamMarkers.schema]
+        if try offsetDisagrees(start) {
+            stream = try BinlogStream(url: url, position: start, byGTID: true, serverID: serverID, schemas: read)
+            return
+        }
         do {
             stream = try BinlogStream(url: url, position: start, byGTID: false, serverID: serverID, schemas: read)
         } catch let error as FerryError where error.kind == .invalidParameter && !start.gtids.isEmpty {
             stream = try BinlogStream(url: url, position: start, byGTID: true, serverID: serverID, schemas: read)
         }
+    }
+
+    /// Whether MariaDB says the position's file and offset are not where its GTIDs are. False when it
+    /// cannot say: no GTIDs (MySQL), or no such file (the dump by file then fails and GTIDs are used).
+    private func offsetDisagrees(_ position: BinlogPosition) throws -> Bool {
+        guard !position.gtids.isEmpty else { return false }
+        let rows = try? MySQLConnection(url).query("SELECT BINLOG_GTID_POS(\(MySQLConnection.literal(position.file)), \(position.offset))")
+        guard let state = rows?.first?[0] ?? nil else { return false }
+        return !position.offsetAgrees(withServerState: state)
     }
 
     func next(timeout: Double) throws -> ChangeTransaction? {
