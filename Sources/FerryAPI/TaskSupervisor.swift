@@ -154,22 +154,22 @@ actor TaskSupervisor {
     /// The claims of the tasks running in this server.
     var heldClaims: [TaskClaim] { running.values.map(\.claim) }
 
-    /// Gives up one task (another node took its claim) and waits for its run to end.
+    /// Gives up one task (another node took its claim, or it moves) and waits for its run to end.
     func relinquish(_ arn: String) async {
-        guard let entry = running[arn] else { return }
-        running[arn]?.relinquished = true
-        entry.work.cancel()
-        await entry.work.value
+        await giveUp(arn)?.value
     }
 
     /// Gives up every task this server runs and waits for their runs to end. Their status stays as it
     /// was: whoever claims them next resumes them.
     func relinquishAll() async {
-        for arn in running.keys {
-            running[arn]?.relinquished = true
-            running[arn]?.work.cancel()
-        }
-        for entry in running.values { await entry.work.value }
+        for work in running.keys.compactMap(giveUp) { await work.value }
+    }
+
+    /// Ends a run without recording its end; returns it to wait for.
+    private func giveUp(_ arn: String) -> Task<Void, Never>? {
+        running[arn]?.relinquished = true
+        running[arn]?.work.cancel()
+        return running[arn]?.work
     }
 
     /// What becomes of a task that was running when Ferry stopped, or on a node that left.
@@ -246,6 +246,14 @@ actor TaskSupervisor {
     private func load(_ run: TaskRun, startedAt: Date) async -> Error? {
         var options = run.options
         var failure: Error?
+        // Claimed on the target first, like a change-capture run: a node that loses the task writes no more rows.
+        do {
+            options.fence = try await BlockingWork.run("ferry-load-claim") { [options] in
+                try FullLoadRunner.claim(task: run.identifier, on: Connectors.target(for: run.target), controlSchema: options.controlSchema)
+            }
+        } catch {
+            return error
+        }
         var reloaded: Set<TableID> = []
         let validating = run.settings.validation.enabled
         while true {

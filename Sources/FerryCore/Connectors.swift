@@ -226,9 +226,10 @@ public protocol TargetConnector: Sendable {
 
     /// Loads every batch from `pipe`, which arrive in `encoding`, into the target table; calls `progress`
     /// with each batch's row count. With `commitRows`, no target transaction holds more rows than that
-    /// (DMS `CommitRate`; rows then arrive decoded); without, the target commits as suits it best.
-    /// Returns the number of rows loaded.
-    func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?,
+    /// (DMS `CommitRate`; rows then arrive decoded); without, the target commits as suits it best. With
+    /// `fence`, each transaction first checks the run's claim and throws ``FerryError/Kind/fenced`` once
+    /// a later run holds the task. Returns the number of rows loaded.
+    func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?, fence: LoadFence?,
               progress: @Sendable (Int) -> Void) throws -> Int64
 
     /// Creates the plan's secondary indexes after its data is loaded.
@@ -262,11 +263,27 @@ extension TargetConnector {
     /// Only a PostgreSQL target holds PostgreSQL's sequences.
     public func syncSequence(_ sequence: SequenceDefinition, as id: TableID, from engine: EngineKind) throws -> Bool { false }
 
-    /// Loads with the target's own commit sizes.
+    /// Loads with the target's own commit sizes, unfenced.
     public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, progress: @Sendable (Int) -> Void) throws -> Int64 {
-        try load(plan, encoding: encoding, from: pipe, commitRows: nil, progress: progress)
+        try load(plan, encoding: encoding, from: pipe, commitRows: nil, fence: nil, progress: progress)
     }
 
     /// Targets that cannot add a key to an existing table create it with the table: nothing to do.
     public func addPrimaryKey(_ plan: TablePlan) throws {}
+}
+
+/// A run's claim on the target, which the transactions of its full load check first (ARCHITECTURE §4
+/// rule 6): each begins by reading the task's `ferry_apply_status` row under a shared lock and refuses to
+/// go on unless `epoch` is still there. A later claim waits for the load's open transactions and refuses
+/// the rest, so a node that lost the task (paused, cut off) adds no row after another one took it over.
+public struct LoadFence: Sendable, Equatable {
+    public var task: String
+    public var epoch: Int64
+    public var controlSchema: String
+
+    public init(task: String, epoch: Int64, controlSchema: String) {
+        self.task = task
+        self.epoch = epoch
+        self.controlSchema = controlSchema
+    }
 }

@@ -42,6 +42,9 @@ public struct FullLoadOptions: Sendable {
     /// The task name and control schema under which skipped rows are recorded (`awsdms_apply_exceptions`).
     public var taskName = "ferry-migrate"
     public var controlSchema = ""
+    /// The run's claim on the target, which every transaction of the load checks first; nil loads unfenced
+    /// (`ferry migrate`, where one process runs the task).
+    public var fence: LoadFence?
 
     /// How many chunks one large table is split into: at most `parallelism`, and at most the machine's
     /// core count (but 2): each chunk runs a reader and a writer thread and a session on each server,
@@ -113,8 +116,12 @@ public struct FullLoadRunner: Sendable {
         return status.snapshot()
     }
 
-    /// The error that stops the load once `tableErrorLimit` tables failed, naming them; nil before.
+    /// The error that stops the load: a later run took the task over (the target refused a chunk), or
+    /// `tableErrorLimit` tables failed, naming them; nil before.
     func tableErrorStop() -> FerryError? {
+        if let fence = options.fence, status.snapshot().contains(where: \.fenced) {
+            return FerryError.fenced(task: fence.task, epoch: fence.epoch)
+        }
         let failed = status.snapshot().filter { $0.state == .failed }
         if let stopping = failed.first(where: \.stopsTask) {
             return FerryError(.dataError, "the load stopped at a refused row (ErrorBehavior.DataErrorPolicy or its escalation STOP_TASK): \(stopping.source): \(stopping.error ?? "failed")")
@@ -272,7 +279,7 @@ public struct FullLoadRunner: Sendable {
         let written = ChunkRowCount()
         do {
             try await Self.pump(job.chunk, of: job.plan, encoding: job.encoding, from: session, through: pipe) { [target, options] in
-                _ = try target.load(job.plan.written, encoding: job.encoding, from: pipe, commitRows: options.commitRows) { rows in
+                _ = try target.load(job.plan.written, encoding: job.encoding, from: pipe, commitRows: options.commitRows, fence: options.fence) { rows in
                     written.add(rows)
                     status.update(id) { $0.rowsLoaded += Int64(rows) }
                 }
@@ -404,11 +411,21 @@ public struct FullLoadRunner: Sendable {
         logger.error("\(id): \(error)", metadata: ["table": "\(id)"])
         let stopsTask = (error as? DataErrorEscalation)?.stopsTask
             ?? (options.dataErrors.action == .stopTask && (error as? FerryError)?.kind == .dataError)
+        let fenced = (error as? FerryError)?.kind == .fenced
         status.update(id) {
             if stopsTask { $0.stopsTask = true }
+            if fenced { $0.fenced = true }
             if $0.state != .failed { $0.error = "\(error)" }
             $0.state = .failed
             $0.finishedAt = Date()
         }
+    }
+
+    /// Claims `task` on the target (raising its epoch, as a change-capture run does) for a load whose
+    /// transactions are then fenced by that claim.
+    public static func claim(task: String, on target: any TargetConnector, controlSchema: String) throws -> LoadFence {
+        let applier = try target.openApplier(controlSchema: controlSchema)
+        defer { applier.close() }
+        return LoadFence(task: task, epoch: try applier.claim(task: task), controlSchema: controlSchema)
     }
 }

@@ -36,6 +36,8 @@ public struct TableProgress: Sendable, Codable {
     public var skippedRows: Int64 = 0
     /// Whether this table's failure stops the task (`DataErrorPolicy` STOP_TASK or its escalation).
     public var stopsTask = false
+    /// Whether the target refused this table's chunk because a later run took the task over: the load stops.
+    public var fenced = false
 
     public init(source: TableID, target: TableID, state: TableLoadState = .queued) {
         self.source = source

@@ -5,8 +5,13 @@ import FerryCore
 /// names its table's database), and the load creates the databases its tables need.
 public struct MySQLTarget: TargetConnector {
     public func openApplier(controlSchema: String) throws -> any ChangeApplier {
+        try MySQLApplier(url: url, controlSchema: statusTable(controlSchema: controlSchema).schema)
+    }
+
+    /// `ferry_apply_status` in the control schema (DMS's `awsdms_control` by default).
+    func statusTable(controlSchema: String) -> TableID {
         let schema = normalize(TableID(schema: controlSchema.isEmpty ? MySQLApplier.defaultControlSchema : controlSchema, name: "")).schema
-        return try MySQLApplier(url: url, controlSchema: schema)
+        return TableID(schema: schema, name: ApplyStatements.statusTable)
     }
 
     public let url: ConnectionURL
@@ -134,9 +139,10 @@ public struct MySQLTarget: TargetConnector {
         try plan.requireTargetColumns(Set(rows.compactMap { $0[0] }), location: "MySQL \(url.location)")
     }
 
-    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?,
+    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?, fence: LoadFence?,
                      progress: @Sendable (Int) -> Void) throws -> Int64 {
         let conn = try connect()
+        let status = fence.map { statusTable(controlSchema: $0.controlSchema) }
         try conn.execute("SET foreign_key_checks = 0")
         let header = Array("INSERT INTO \(MySQLConnection.quote(plan.target)) (\(plan.columns.map { MySQLConnection.quote($0.targetName) }.joined(separator: ", "))) VALUES ".utf8)
         let types = plan.columns.map(\.source.type)
@@ -147,7 +153,18 @@ public struct MySQLTarget: TargetConnector {
         var loaded: Int64 = 0
         func flush() throws {
             guard pendingRows > 0 else { return }
+            if let fence, let status {
+                // Fenced, each statement is a transaction that first reads the claim under a shared lock.
+                try conn.execute("START TRANSACTION")
+                let epoch = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(fence.task)) LOCK IN SHARE MODE")
+                    .first?.first ?? nil
+                guard epoch.flatMap({ Int64($0) }) == fence.epoch else {
+                    try? conn.execute("ROLLBACK")
+                    throw FerryError.fenced(task: fence.task, epoch: fence.epoch)
+                }
+            }
             try conn.execute(bytes: statement)
+            if fence != nil { try conn.execute("COMMIT") }
             loaded += Int64(pendingRows)
             statement.removeSubrange(header.count...)
             pendingRows = 0
@@ -165,7 +182,7 @@ public struct MySQLTarget: TargetConnector {
                 }
                 statement.append(UInt8(ascii: ")"))
                 pendingRows += 1
-                // Each statement commits on its own.
+                // Each statement commits on its own (or in its fenced transaction).
                 if statement.count >= Self.statementBytes || pendingRows == commitRows { try flush() }
             }
             try flush()

@@ -15,7 +15,7 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
     init(url: ConnectionURL, controlSchema: String) throws {
         self.url = url
         conn = try PGConnection(url)
-        status = TableID(schema: controlSchema.isEmpty ? "public" : controlSchema, name: ApplyStatements.statusTable)
+        status = Self.statusTable(controlSchema: controlSchema)
         try conn.execute("""
             \(PostgresWriteFence.applierSetting);
             CREATE SCHEMA IF NOT EXISTS \(PGConnection.quote(status.schema));
@@ -54,13 +54,24 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
     /// Locks the task's row and refuses the transaction unless it still holds this run's epoch.
     private var fenceCheck: String {
         guard let owner else { return "" }
-        return """
-            DO $ferry_fence$ BEGIN
-              PERFORM 1 FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(owner.task)) AND epoch = \(owner.epoch) FOR UPDATE;
-              IF NOT FOUND THEN RAISE EXCEPTION 'fenced' USING ERRCODE = '\(Self.fencedState)'; END IF;
-            END $ferry_fence$;
+        return Self.fenceCheck(status: status, task: owner.task, epoch: owner.epoch, lock: "FOR UPDATE")
+    }
 
-            """
+    /// `ferry_apply_status` in the control schema (public by default).
+    static func statusTable(controlSchema: String) -> TableID {
+        TableID(schema: controlSchema.isEmpty ? "public" : controlSchema, name: ApplyStatements.statusTable)
+    }
+
+    /// A statement that locks the task's row (`lock`: FOR UPDATE for the changes, which commit in order;
+    /// FOR SHARE for a load's parallel chunks) and raises ``fencedState`` unless it holds `epoch`.
+    static func fenceCheck(status: TableID, task: String, epoch: Int64, lock: String) -> String {
+        """
+        DO $ferry_fence$ BEGIN
+          PERFORM 1 FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(task)) AND epoch = \(epoch) \(lock);
+          IF NOT FOUND THEN RAISE EXCEPTION 'fenced' USING ERRCODE = '\(fencedState)'; END IF;
+        END $ferry_fence$;
+
+        """
     }
 
     func forget(task: String) throws {

@@ -173,9 +173,12 @@ public struct PostgresTarget: TargetConnector {
         try plan.requireTargetColumns(Set(rows.compactMap { $0[0] }), location: "PostgreSQL \(url.location)")
     }
 
-    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?,
+    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?, fence: LoadFence?,
                      progress: @Sendable (Int) -> Void) throws -> Int64 {
         let conn = try PGConnection(url)
+        let fenceCheck = fence.map {
+            PostgresApplier.fenceCheck(status: PostgresApplier.statusTable(controlSchema: $0.controlSchema), task: $0.task, epoch: $0.epoch, lock: "FOR SHARE")
+        }
         let columns = plan.columns.map { PGConnection.quote($0.targetName) }.joined(separator: ", ")
         let types = plan.columns.map(\.source.type)
         let names = plan.columns.map { "\(plan.target).\($0.targetName)" }
@@ -205,6 +208,8 @@ public struct PostgresTarget: TargetConnector {
         var rest: ArraySlice<[Value]> = []
         var ended = false
         while !ended {
+            // Fenced, each COPY is a transaction that first checks the claim under a shared lock.
+            if let fenceCheck { try conn.execute("BEGIN;\n" + fenceCheck) }
             loaded += try conn.copyIn(sql) { sender in
                 var copied = 0
                 while copied < limit {
@@ -230,6 +235,7 @@ public struct PostgresTarget: TargetConnector {
                     progress(part.count)
                 }
             }
+            if fenceCheck != nil { try conn.execute("COMMIT") }
         }
         return loaded
     }

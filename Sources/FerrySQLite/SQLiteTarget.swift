@@ -170,7 +170,7 @@ public struct SQLiteTarget: TargetConnector {
         try plan.requireTargetColumns(existing, location: "SQLite \(url.database ?? "")")
     }
 
-    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?,
+    public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?, fence: LoadFence?,
                      progress: @Sendable (Int) -> Void) throws -> Int64 {
         let queue = try open()
         let columns = plan.columns.map { SQLiteNames.quote($0.targetName) }.joined(separator: ", ")
@@ -186,6 +186,11 @@ public struct SQLiteTarget: TargetConnector {
                 let part = rows[start..<min(rows.count, start + max(1, commitRows ?? rows.count))]
                 try SQLiteErrors.wrap(url) {
                     try queue.write { db in
+                        // Fenced, the write (which holds the file's lock) first checks the claim.
+                        if let fence, try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?",
+                                                         arguments: [fence.task]) != fence.epoch {
+                            throw FerryError.fenced(task: fence.task, epoch: fence.epoch)
+                        }
                         let statement = try db.cachedStatement(sql: sql)
                         for row in part {
                             try statement.execute(arguments: StatementArguments(row.map(SQLiteValues.encode)))

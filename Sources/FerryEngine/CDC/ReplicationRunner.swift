@@ -100,7 +100,9 @@ public struct ReplicationRunner: Sendable {
         // The claim comes before the position is read: an earlier run still writing is refused from here on.
         let epoch = try await BlockingWork.run("ferry-cdc-claim") { [options] in try applier.claim(task: options.task) }
         logger.debug("task \(options.task) claimed on the target with epoch \(epoch)")
-        let start = try await startingPosition(capture, applier, plans)
+        // The loads (the first one, and ReloadTables') write under the same claim.
+        let fence = LoadFence(task: options.task, epoch: epoch, controlSchema: options.controlSchema)
+        let start = try await startingPosition(capture, applier, plans, fence: fence)
         do {
             try await BlockingWork.run("ferry-cdc-take-over") { try capture.takeOver() }
         } catch {
@@ -133,7 +135,7 @@ public struct ReplicationRunner: Sendable {
             guard !end.reload.isEmpty, !stop.isSet, !Task.isCancelled, status.snapshot().stopReason == nil else { break }
             let applier = end.applier
             position = try await BlockingWork.run("ferry-cdc-position") { [options] in try applier.appliedPosition(task: options.task) } ?? position
-            end.plans = try await reload(end.reload, into: end.plans, resumingAfter: position)
+            end.plans = try await reload(end.reload, into: end.plans, resumingAfter: position, fence: fence)
             capture.update(columnsOf: end.reload.compactMap { end.plans[$0]?.source })
         }
         if end.applier !== applier { end.applier.close() }
@@ -145,9 +147,11 @@ public struct ReplicationRunner: Sendable {
     /// changes between the two reach the copy again; applied as upserts and deletes by key, they converge
     /// on it (ARCHITECTURE §4 rule 1). A table that loaded is applied again even if it was suspended; one
     /// that failed is suspended.
-    private func reload(_ tables: [TableID], into plans: [TableID: TablePlan], resumingAfter position: String) async throws -> [TableID: TablePlan] {
+    private func reload(_ tables: [TableID], into plans: [TableID: TablePlan], resumingAfter position: String,
+                        fence: LoadFence) async throws -> [TableID: TablePlan] {
         var base = load
         base.snapshot = nil
+        base.fence = fence
         base.prepMode = .dropAndCreate
         let reloading = FullLoadStatus()
         reloads.began(reloading, tables)
@@ -216,7 +220,8 @@ public struct ReplicationRunner: Sendable {
 
     /// Where the stream starts: the target's stored position when the capture still exists; otherwise
     /// a new capture, after the full load of its snapshot (or right away in `cdc` mode).
-    private func startingPosition(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan]) async throws -> String {
+    private func startingPosition(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan],
+                                  fence: LoadFence) async throws -> String {
         let (applied, exists) = try await BlockingWork.run("ferry-cdc-position") { [options] in
             (try applier.appliedPosition(task: options.task), try capture.exists())
         }
@@ -243,6 +248,7 @@ public struct ReplicationRunner: Sendable {
             status.set(.fullLoad)
             var load = self.load
             load.snapshot = created.snapshot
+            load.fence = fence
             let tables = try await FullLoadRunner(source: source, target: target, options: load, status: loadStatus, logger: logger).run()
             let unfinished = tables.filter { $0.state != .completed }
             guard unfinished.isEmpty, !Task.isCancelled else {

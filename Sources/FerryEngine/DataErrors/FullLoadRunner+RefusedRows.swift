@@ -32,6 +32,7 @@ extension FullLoadRunner {
         let id = plan.source.id
         let applier = try target.openApplier(controlSchema: options.controlSchema)
         defer { applier.close() }
+        if let fence = options.fence { applier.hold(task: fence.task, epoch: fence.epoch) }
         let names = plan.columns.map(\.source.name)
         let transformers = transformer.map { [id: $0] } ?? [:]
         let loadTime = Date()
