@@ -185,7 +185,13 @@ extension DMSService {
                 $0.CdcStopPosition = bounds.stop ?? $0.CdcStopPosition
             }
         }
-        try await supervisor.start(run)
+        if try leavesToAnotherNode() {
+            // Tasks spread by load: a node with fewer tasks takes this one at its next round.
+            try registry.want(task: arn, startType: startType)
+            _ = try catalog.modify(.task, arn: arn, as: ReplicationTask.self) { $0.Status = "starting" }
+        } else {
+            try await supervisor.start(run)
+        }
         if startType != "resume-processing" { assessInBackground(run) }
         var task = try self.task(arn)
         task.Status = "starting"

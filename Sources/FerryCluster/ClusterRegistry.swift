@@ -7,11 +7,15 @@ public struct TaskClaim: Sendable, Equatable {
     public var epoch: Int64
     /// The node that held it before: its lease ran out, or it gave the task up (nil for a task nobody held).
     public var previousNode: String?
+    /// How to start a task StartReplicationTask left for another node (`start-replication`…); nil for a
+    /// task that ran before, which resumes.
+    public var startType: String?
 
-    public init(taskArn: String, epoch: Int64, previousNode: String?) {
+    public init(taskArn: String, epoch: Int64, previousNode: String?, startType: String? = nil) {
         self.taskArn = taskArn
         self.epoch = epoch
         self.previousNode = previousNode
+        self.startType = startType
     }
 }
 
@@ -111,11 +115,13 @@ public struct ClusterRegistry: Sendable {
         }
     }
 
-    /// Marks a task as wanted running, waiting for a node to take it (a task found running after a
-    /// restart that has no claim yet, from a catalog older than the cluster's tables).
-    public func want(task: String) throws {
+    /// Marks a task as wanted running, waiting for a node to take it: one StartReplicationTask leaves to
+    /// a node with fewer tasks (`startType` says how to start it), or a task found running after a restart
+    /// that has no claim yet (a catalog older than the cluster's tables).
+    public func want(task: String, startType: String? = nil) throws {
         try store.write { db in
-            try db.execute("INSERT INTO task_claims (task_arn, wanted_since) VALUES (?, \(now)) ON CONFLICT (task_arn) DO NOTHING", [task])
+            try db.execute("INSERT INTO task_claims (task_arn, wanted_since, start_type) VALUES (?, \(now), ?) ON CONFLICT (task_arn) DO NOTHING",
+                           [task, startType])
         }
     }
 
@@ -125,7 +131,7 @@ public struct ClusterRegistry: Sendable {
         try store.write { db in
             try db.execute("INSERT INTO task_claims (task_arn, wanted_since) VALUES (?, \(now)) ON CONFLICT (task_arn) DO NOTHING", [task])
             let rows = try db.rows("""
-                SELECT c.task_arn, c.node_id, c.last_node, c.epoch FROM task_claims c WHERE c.task_arn = ? AND (c.node_id IS NULL OR c.node_id = ?
+                SELECT c.task_arn, c.node_id, c.last_node, c.epoch, c.start_type FROM task_claims c WHERE c.task_arn = ? AND (c.node_id IS NULL OR c.node_id = ?
                   OR NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.node_id = c.node_id AND n.lease_expires_at > \(now)))\(store.dialect.forUpdate)
                 """, [task, node])
             return try rows.first.map { try take($0, node: node, db) }
@@ -149,7 +155,7 @@ public struct ClusterRegistry: Sendable {
         guard limit > 0 else { return [] }
         return try store.write { db in
             let rows = try db.rows("""
-                SELECT c.task_arn, c.node_id, c.last_node, c.epoch FROM task_claims c
+                SELECT c.task_arn, c.node_id, c.last_node, c.epoch, c.start_type FROM task_claims c
                 WHERE (c.node_id IS NULL OR (c.node_id <> ?
                   AND NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.node_id = c.node_id AND n.lease_expires_at > \(now))))
                   AND (coalesce(c.avoid_until, 0) <= \(now) OR c.last_node <> ?)
@@ -161,9 +167,11 @@ public struct ClusterRegistry: Sendable {
 
     private func take(_ row: CatalogRow, node: String, _ db: any CatalogTransaction) throws -> TaskClaim {
         let arn = try row.string("task_arn"), epoch = try row.int64("epoch") + 1
-        try db.execute("UPDATE task_claims SET node_id = ?, epoch = ?, claimed_at = \(now), avoid_until = NULL WHERE task_arn = ?", [node, epoch, arn])
+        try db.execute("""
+            UPDATE task_claims SET node_id = ?, epoch = ?, claimed_at = \(now), avoid_until = NULL, start_type = NULL WHERE task_arn = ?
+            """, [node, epoch, arn])
         let previous = try row.optionalString("node_id") ?? row.optionalString("last_node")
-        return TaskClaim(taskArn: arn, epoch: epoch, previousNode: previous == node ? nil : previous)
+        return TaskClaim(taskArn: arn, epoch: epoch, previousNode: previous == node ? nil : previous, startType: try row.optionalString("start_type"))
     }
 
     /// The claims `node` holds in the catalog.

@@ -60,4 +60,36 @@ struct FailoverOperationTests {
             _ = try await TaskTests.waitForStatus(api, streaming, "stopped")
         }
     }
+
+    @Test func aStartBeyondThisNodesShareWaitsForAnotherNodeAndStartsAsAsked() async throws {
+        let fixture = try APIFixture()
+        defer { fixture.remove() }
+        try await fixture.service.recover()
+        let registry = fixture.service.registry
+        try registry.renew(node: "other", address: "http://other")
+        try await fixture.withClient { api in
+            let arns = try await TaskTests.setUp(api, directory: fixture.directory)
+            let first = try await TaskTests.createTask(api, arns, id: "first", type: "full-load-and-cdc")
+            let second = try await TaskTests.createTask(api, arns, id: "second", type: "full-load-and-cdc")
+            _ = try await api.ok("StartReplicationTask", ["ReplicationTaskArn": first, "StartReplicationTaskType": "start-replication"])
+            _ = try await api.ok("StartReplicationTask", ["ReplicationTaskArn": second, "StartReplicationTaskType": "start-replication"])
+            #expect(await fixture.service.supervisor.isActive(first), "the first task is within this node's share")
+            #expect(!(await fixture.service.supervisor.isActive(second)), "the second is left for the other node")
+            _ = try await TaskTests.waitForStatus(api, second, "starting")
+
+            // The other node goes away before taking it: this node takes it, and starts it as asked.
+            try registry.leave(node: "other")
+            var renewed = ContinuousClock.now
+            await fixture.service.clusterRound(lastRenewal: &renewed)
+            #expect(await fixture.service.supervisor.isActive(second))
+            _ = try await TaskTests.waitForStatus(api, second, "running")
+            let events = try await api.ok("DescribeEvents", ["SourceIdentifier": "second", "SourceType": "replication-task", "Duration": 60])
+            let messages = (events["Events"] as? [[String: Any]] ?? []).compactMap { $0["Message"] as? String }
+            #expect(messages.contains("Replication task has started.") && !messages.contains { $0.contains("resumes") }, "\(messages)")
+            for arn in [first, second] {
+                _ = try await api.ok("StopReplicationTask", ["ReplicationTaskArn": arn])
+                _ = try await TaskTests.waitForStatus(api, arn, "stopped")
+            }
+        }
+    }
 }

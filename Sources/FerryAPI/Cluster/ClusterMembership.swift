@@ -89,8 +89,11 @@ extension DMSService {
                 try registry.finish(task: arn, node: node.id, epoch: claim.epoch)
             case "starting", "running":
                 do {
-                    let run = try taskRun(task, startType: "resume-processing")
-                    try await supervisor.recordInterruption(task, claim.previousNode.map { .moved(from: $0) } ?? .resuming)
+                    let run = try taskRun(task, startType: claim.startType ?? "resume-processing")
+                    // A task StartReplicationTask left for this node starts as asked; any other resumes.
+                    if claim.startType == nil {
+                        try await supervisor.recordInterruption(task, claim.previousNode.map { .moved(from: $0) } ?? .resuming)
+                    }
                     try await supervisor.start(run, claim: claim)
                 } catch {
                     try await supervisor.recordInterruption(task, .failed("\(error)"))
@@ -120,6 +123,13 @@ extension DMSService {
         } catch {
             logger.warning("node \(node.id) could not \(request.kind.rawValue) task \(request.taskArn): \(error)")
         }
+    }
+
+    /// Whether a task about to start is better left to another node: this node already runs its even
+    /// share of the cluster's tasks, counting the new one. A node that takes it starts it as asked.
+    func leavesToAnotherNode() throws -> Bool {
+        let load = try registry.load(node: node.id)
+        return LeasePolicy.claimQuota(mine: load.mine, total: load.total + 1, liveNodes: load.liveNodes) == 0
     }
 
     /// Gives one task this node runs back to waiting; with `avoiding` seconds, this node leaves it to another.

@@ -45,7 +45,7 @@ enum CatalogMigrations {
             """,
             """
             CREATE TABLE task_claims (task_arn TEXT PRIMARY KEY, node_id TEXT, epoch INTEGER NOT NULL DEFAULT 0,
-              claimed_at {real}, wanted_since {real} NOT NULL, last_node TEXT, avoid_until {real})
+              claimed_at {real}, wanted_since {real} NOT NULL, last_node TEXT, avoid_until {real}, start_type TEXT)
             """,
             """
             CREATE TABLE task_requests (id {serial}, task_arn TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
