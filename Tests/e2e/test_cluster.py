@@ -311,3 +311,27 @@ def test_the_catalog_restarting_or_away_past_the_lease_loses_nothing_and_the_tas
                 node.stop()
             shutil.rmtree(cluster.root, ignore_errors=True)
             server.close()
+
+
+def test_nodes_share_credentials_and_a_node_with_another_secret_key_is_refused():
+    cluster = Cluster()
+    try:
+        a = cluster.start("a")
+        made = subprocess.run([os.environ["FERRY_BIN"], "credentials", "create", "--data-dir", a.data_dir, "--catalog", cluster.catalog_url],
+                              capture_output=True, text=True, check=True).stdout
+        pair = dict(line.split("=", 1) for line in made.split())
+        b = cluster.start("b")
+        shared = boto3.client("dms", endpoint_url=b.url, region_name=REGION, aws_access_key_id=pair["AWS_ACCESS_KEY_ID"],
+                              aws_secret_access_key=pair["AWS_SECRET_ACCESS_KEY"])
+        assert shared.describe_endpoints()["Endpoints"] == [], "a key made on one node signs requests to another"
+
+        stranger = os.path.join(cluster.root, "stranger")
+        os.makedirs(stranger)
+        with open(os.path.join(stranger, "secret.key"), "wb") as key:
+            key.write(os.urandom(32))
+        refused = subprocess.run([os.environ["FERRY_BIN"], "serve", "--listen", f"127.0.0.1:{free_port()}", "--data-dir", stranger,
+                                  "--catalog", cluster.catalog_url, "--node-id", "stranger"], capture_output=True, text=True, timeout=60)
+        assert refused.returncode != 0
+        assert "every server of a cluster needs the same secret.key" in refused.stdout + refused.stderr, refused.stdout + refused.stderr
+    finally:
+        cluster.close()
