@@ -9,30 +9,12 @@ struct CaptureLostTests {
     func droppedSlot() async throws {
         let (source, target, task) = try ChangeCaptureTests.databases(target: .postgres)
         defer { ChangeCaptureTests.drop(source, target) }
-        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'x', NULL FROM generate_series(1, 100) g")
-        let first = try cdcRunner(source, target, task: task)
-        let running = Task { try await first.run() }
-        try await waitUntil { first.status.snapshot().phase == .changeCapture }
-        try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 10")
-        try await waitUntil { first.status.snapshot().changesApplied >= 10 }
-        running.cancel()
-        try await running.value
-        try await waitUntil { (try? source.query("SELECT 1 FROM pg_replication_slots WHERE database = current_database() AND active"))?.isEmpty == true }
+        try await Self.streamTenUpdates(source, target, task: task)
         try source.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database()")
         try source.execute("UPDATE app.items SET counter = 2 WHERE id <= 10")
-
-        let second = try cdcRunner(source, target, task: task)
-        let secondEnded = ManagedFlag()
-        let secondRun = Task {
-            defer { secondEnded.stop() }
-            try await second.run()
-        }
         // Without the check, the run would make a new slot and stream from the source's present.
-        try await waitUntil(seconds: 60) { secondEnded.isStopped || second.status.snapshot().phase == .changeCapture }
-        secondRun.cancel()
-        let lost = await #expect(throws: FerryError.self) { try await secondRun.value }
-        #expect(lost?.kind == .captureLost && lost?.message.contains("reload-target") == true, "\(String(describing: lost))")
-        #expect(try target.query("SELECT count(*) FROM \(target.qualified("items")) WHERE counter = 2").first?[0] == "0", "nothing was applied")
+        let lost = try await Self.refusedRun(source, target, task: task)
+        #expect(lost?.message.contains("reload-target") == true, "\(String(describing: lost))")
 
         let fresh = try cdcRunner(source, target, task: task) { $0.fresh = true }
         try await runUntilConverged(fresh, source, target)
@@ -42,15 +24,7 @@ struct CaptureLostTests {
     func slotAheadOfTheTarget() async throws {
         let (source, target, task) = try ChangeCaptureTests.databases(target: .postgres)
         defer { ChangeCaptureTests.drop(source, target) }
-        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'x', NULL FROM generate_series(1, 100) g")
-        let first = try cdcRunner(source, target, task: task)
-        let running = Task { try await first.run() }
-        try await waitUntil { first.status.snapshot().phase == .changeCapture }
-        try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 10")
-        try await waitUntil { first.status.snapshot().changesApplied >= 10 }
-        running.cancel()
-        try await running.value
-        try await waitUntil { (try? source.query("SELECT 1 FROM pg_replication_slots WHERE database = current_database() AND active"))?.isEmpty == true }
+        try await Self.streamTenUpdates(source, target, task: task)
 
         // A resume with the slot where the target left it goes on. Idle (WAL written only outside the
         // publication), the stream records the server's WAL end on the target, then confirms it.
@@ -65,11 +39,34 @@ struct CaptureLostTests {
         #expect(confirmed.first?[0] == "t", "the slot never confirms past the target's stored position")
         resumedRun.cancel()
         try await resumedRun.value
-        try await waitUntil { (try? source.query("SELECT 1 FROM pg_replication_slots WHERE database = current_database() AND active"))?.isEmpty == true }
+        try await Self.waitForTheSlotToBeFree(source)
 
         // The source goes on; its slot is moved past the change, as if the target had applied it and then lost it.
         try source.execute("UPDATE app.items SET counter = 2 WHERE id <= 10")
         try source.execute("SELECT pg_replication_slot_advance(slot_name, pg_current_wal_lsn()) FROM pg_replication_slots WHERE database = current_database()")
+        let lost = try await Self.refusedRun(source, target, task: task)
+        #expect(lost?.message.contains("confirmed changes up to") == true, "\(String(describing: lost))")
+    }
+
+    /// A run that streams ten updates of a 100-row table, then stops with its slot let go.
+    static func streamTenUpdates(_ source: TestDatabase, _ target: TestDatabase, task: String) async throws {
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'x', NULL FROM generate_series(1, 100) g")
+        let first = try cdcRunner(source, target, task: task)
+        let running = Task { try await first.run() }
+        try await waitUntil { first.status.snapshot().phase == .changeCapture }
+        try source.execute("UPDATE app.items SET counter = 1 WHERE id <= 10")
+        try await waitUntil { first.status.snapshot().changesApplied >= 10 }
+        running.cancel()
+        try await running.value
+        try await waitForTheSlotToBeFree(source)
+    }
+
+    static func waitForTheSlotToBeFree(_ source: TestDatabase) async throws {
+        try await waitUntil { (try? source.query("SELECT 1 FROM pg_replication_slots WHERE database = current_database() AND active"))?.isEmpty == true }
+    }
+
+    /// Runs the task again and returns the captureLost it stops with; the second update (counter = 2) must not reach the target.
+    static func refusedRun(_ source: TestDatabase, _ target: TestDatabase, task: String) async throws -> FerryError? {
         let second = try cdcRunner(source, target, task: task)
         let secondEnded = ManagedFlag()
         let secondRun = Task {
@@ -79,7 +76,8 @@ struct CaptureLostTests {
         try await waitUntil(seconds: 60) { secondEnded.isStopped || second.status.snapshot().phase == .changeCapture }
         secondRun.cancel()
         let lost = await #expect(throws: FerryError.self) { try await secondRun.value }
-        #expect(lost?.kind == .captureLost && lost?.message.contains("confirmed changes up to") == true, "\(String(describing: lost))")
+        #expect(lost?.kind == .captureLost, "\(String(describing: lost))")
         #expect(try target.query("SELECT count(*) FROM \(target.qualified("items")) WHERE counter = 2").first?[0] == "0", "nothing was applied")
+        return lost
     }
 }

@@ -102,6 +102,28 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+class Writer:
+    """test_cdc_crash's writer on a thread of its own: inserts, updates, key changes and deletes until stopped."""
+
+    def __init__(self, database):
+        self.stopping, self.written = threading.Event(), [0]
+        self.thread = threading.Thread(target=writer, args=(database, self.stopping, self.written))
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stopping.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+
+def wait_until_equal(pair, seconds=90):
+    """Waits for `ferry validate` to find the pair's target equal to its source."""
+    validate = [os.environ["FERRY_BIN"], "validate", "--source", pg_url(pair.source_db), "--target", pg_url(pair.target_db)]
+    wait_for(lambda: subprocess.run(validate, capture_output=True, text=True).returncode == 0, "the target to equal the source", seconds=seconds)
+
+
 def moved_events(dms, task):
     return [e["Message"] for e in dms.describe_events(SourceIdentifier=task["ReplicationTaskIdentifier"], SourceType="replication-task",
                                                       Duration=60)["Events"] if "moved from node" in e["Message"]]
@@ -131,8 +153,7 @@ def test_a_task_moves_when_its_node_is_killed_paused_shut_down_or_failed_over_an
     b = cluster.start("b")
     pair = Pair(a.client(), "CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
                             "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 20000) g")
-    stop, written = threading.Event(), [0]
-    thread = threading.Thread(target=writer, args=(pair.source_db, stop, written))
+    load = Writer(pair.source_db)
     timings = {}
     try:
         task = pair.run("moving", "full-load-and-cdc", wait=False)
@@ -140,8 +161,8 @@ def test_a_task_moves_when_its_node_is_killed_paused_shut_down_or_failed_over_an
         dms = b.client()
         wait_for(lambda: pair.tables(arn).get("items", {}).get("TableState") == "Table completed", "the full load")
         install_checker(pair.target_db)
-        thread.start()
-        wait_for(lambda: written[0] > 20 and pair.tables(arn)["items"].get("Inserts", 0) > 0, "changes to stream")
+        load.start()
+        wait_for(lambda: load.written[0] > 20 and pair.tables(arn)["items"].get("Inserts", 0) > 0, "changes to stream")
         nodes = nodes_of(b)
         assert set(nodes) == {"a", "b"} and nodes["a"]["RunningTasks"] == 1 and nodes["b"]["RunningTasks"] == 0, nodes
 
@@ -187,22 +208,16 @@ def test_a_task_moves_when_its_node_is_killed_paused_shut_down_or_failed_over_an
         timings["force-failover"] = time.time() - failed_over
         assert moved_events(dms, task)[-1].startswith("Replication task moved from node b to node a")
 
-        stop.set()
-        thread.join()
-        assert written[0] > 50
-        validate = [os.environ["FERRY_BIN"], "validate", "--source", pg_url(pair.source_db), "--target", pg_url(pair.target_db)]
-        verdict = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(subprocess.run(validate, capture_output=True, text=True)),
-                           "the target to equal the source", seconds=90)
-        assert verdict.returncode == 0
+        load.stop()
+        assert load.written[0] > 50
+        wait_until_equal(pair)
         epochs = check_history(pair.target_db)
         assert epochs >= 4, "every move raised the target's epoch"
         print(f"failover seconds: {timings}")
         assert timings["kill -9"] < 45 and timings["SIGSTOP"] < 60 and timings["drain"] < 15 and timings["force-failover"] < 15, timings
         pair.dms = a.client()
     finally:
-        stop.set()
-        if thread.is_alive():
-            thread.join()
+        load.stop()
         try:
             pair.close()
         finally:
@@ -252,19 +267,18 @@ def test_the_catalog_restarting_or_away_past_the_lease_loses_nothing_and_the_tas
     cluster = Cluster.__new__(Cluster)
     cluster.root, cluster.database, cluster.nodes = tempfile.mkdtemp(prefix="ferry-cluster-"), None, {}
     cluster.catalog_url = server.url
-    stop, written = threading.Event(), [0]
-    thread, pair = None, None
+    load, pair = None, None
     try:
         a = cluster.start("a")
         b = cluster.start("b")
         pair = Pair(a.client(), "CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
                                 "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 5000) g")
-        thread = threading.Thread(target=writer, args=(pair.source_db, stop, written))
+        load = Writer(pair.source_db)
         task = pair.run("catalog-away", "full-load-and-cdc", wait=False)
         arn = task["ReplicationTaskArn"]
         wait_for(lambda: pair.tables(arn).get("items", {}).get("TableState") == "Table completed", "the full load")
         install_checker(pair.target_db)
-        thread.start()
+        load.start()
 
         def applied():
             return int(psql("SELECT count(*) FROM public.items WHERE note = 'new' OR id > 2000000", pair.target_db))
@@ -291,17 +305,12 @@ def test_the_catalog_restarting_or_away_past_the_lease_loses_nothing_and_the_tas
         assert applied() == stalled, "no node applies while none can renew its lease"
         server.start()
         wait_for(lambda: applied() > stalled and epoch() > first_epoch, "the task to resume once the catalog is back", seconds=60)
-        stop.set()
-        thread.join()
-        validate = [os.environ["FERRY_BIN"], "validate", "--source", pg_url(pair.source_db), "--target", pg_url(pair.target_db)]
-        verdict = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(subprocess.run(validate, capture_output=True, text=True)),
-                           "the target to equal the source", seconds=90)
-        assert verdict.returncode == 0
+        load.stop()
+        wait_until_equal(pair)
         check_history(pair.target_db)
     finally:
-        stop.set()
-        if thread and thread.is_alive():
-            thread.join()
+        if load:
+            load.stop()
         try:
             if pair:
                 pair.dms = cluster.nodes["a"].client()

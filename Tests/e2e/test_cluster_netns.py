@@ -12,8 +12,7 @@ import uuid
 
 import pytest
 
-from test_cdc_crash import pg_url, writer
-from test_cluster import Cluster, check_history, install_checker, nodes_of, wait_for
+from test_cluster import Cluster, Writer, check_history, install_checker, nodes_of, wait_for, wait_until_equal
 from test_dms_api import psql
 from test_task_defaults import Pair
 
@@ -112,9 +111,7 @@ def test_a_node_cut_from_the_catalog_or_from_everything_gives_its_task_up_and_an
     forwarders = [Forwarder(DATABASES, port), Forwarder(CATALOG, port)]
     cluster = Cluster()
     catalog = urllib.parse.urlparse(cluster.catalog_url)._replace(netloc=f"postgres@{CATALOG}:{port}").geturl()
-    stop, written = threading.Event(), [0]
-    thread = None
-    pair = None
+    load, pair = None, None
     try:
         for i in range(3):
             cluster.start(f"n{i + 1}", catalog, host=spaces.address(i), port=9600, prefix=spaces.run_in(i))
@@ -122,12 +119,12 @@ def test_a_node_cut_from_the_catalog_or_from_everything_gives_its_task_up_and_an
         pair = Pair(first.client(), "CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
                                     "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 5000) g",
                     server=(DATABASES, port))
-        thread = threading.Thread(target=writer, args=(pair.source_db, stop, written))
+        load = Writer(pair.source_db)
         task = pair.run("netns", "full-load-and-cdc", wait=False)
         arn = task["ReplicationTaskArn"]
         wait_for(lambda: pair.tables(arn).get("items", {}).get("TableState") == "Table completed", "the full load")
         install_checker(pair.target_db)
-        thread.start()
+        load.start()
 
         def holder(asking):
             held = [name for name, n in nodes_of(asking).items() if n["RunningTasks"] == 1 and n["LeaseSecondsLeft"] > 0]
@@ -165,17 +162,12 @@ def test_a_node_cut_from_the_catalog_or_from_everything_gives_its_task_up_and_an
             wait_for(lambda: nodes_of(asking)[owner_name]["LeaseSecondsLeft"] > 0, f"{owner_name} to renew again after the {fault} healed")
             assert cluster.nodes[owner_name].process.poll() is None, "a cut-off node keeps running and rejoins"
 
-        stop.set()
-        thread.join()
-        validate = [os.environ["FERRY_BIN"], "validate", "--source", pg_url(pair.source_db), "--target", pg_url(pair.target_db)]
-        verdict = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(subprocess.run(validate, capture_output=True, text=True)),
-                           "the target to equal the source", seconds=90)
-        assert verdict.returncode == 0
+        load.stop()
+        wait_until_equal(pair)
         assert check_history(pair.target_db) >= 3
     finally:
-        stop.set()
-        if thread and thread.is_alive():
-            thread.join()
+        if load:
+            load.stop()
         try:
             if pair:
                 pair.dms = cluster.nodes["n1"].client()
