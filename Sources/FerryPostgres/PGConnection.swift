@@ -14,8 +14,9 @@ public final class PGConnection: @unchecked Sendable {
     static let sessionOptions = "-c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex -c client_min_messages=warning"
 
     /// Connects with the canonical session settings; with `replication`, as a logical replication
-    /// connection (`replication=database`), which also runs plain SQL.
-    public init(_ url: ConnectionURL, replication: Bool = false) throws {
+    /// connection (`replication=database`), which also runs plain SQL. `settings` are libpq connection
+    /// parameters that replace the defaults of the same name.
+    public init(_ url: ConnectionURL, replication: Bool = false, settings: [(String, String)] = []) throws {
         location = url.location
         var params: [(String, String)] = [
             ("host", url.host),
@@ -30,6 +31,10 @@ public final class PGConnection: @unchecked Sendable {
         if replication { params.append(("replication", "database")) }
         if let password = url.password { params.append(("password", password)) }
         if let mode = url.parameters["sslmode"] { params.append(("sslmode", mode == "none" ? "disable" : mode)) }
+        for (key, value) in settings {
+            params.removeAll { $0.0 == key }
+            params.append((key, value))
+        }
         let keys = params.map { strdup($0.0) }
         let values = params.map { strdup($0.1) }
         defer { keys.forEach { free($0) }; values.forEach { free($0) } }

@@ -1,7 +1,8 @@
 """Three `ferry serve` nodes, each in a network namespace of its own, joined to the host by a veth pair. The
 catalog, the source and the target stay on the host, reached through two host addresses (one for the catalog,
-one for the databases), so a node can be cut from the catalog alone (`ip route add prohibit`) or from
-everything (its link set down). Needs root, as scripts/test.sh runs in CI."""
+one for the databases), so a node can be cut from the catalog alone (`ip route add prohibit`), from
+everything (its link set down), or silently (every packet dropped, `tc … tbf`). Needs root, as
+scripts/test.sh runs in CI."""
 import os
 import socket
 import subprocess
@@ -82,6 +83,7 @@ class Namespaces:
             sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
             sh("ip", "netns", "exec", ns, "ip", "route", "add", "default", "via", f"10.231.{i}.1")
         self.links = {ns: f"fyn{tag}{i}" for i, ns in enumerate(self.names, start=1)}
+        self.host_links = {ns: f"fyh{tag}{i}" for i, ns in enumerate(self.names, start=1)}
 
     def address(self, i):
         return f"10.231.{i + 1}.2"
@@ -98,6 +100,14 @@ class Namespaces:
     def link(self, i, state):
         sh(*self.run_in(i), "ip", "link", "set", self.links[self.names[i]], state)
 
+    def drop_silently(self, i, dropping=True):
+        """Every packet either way is dropped without a word (a token bucket too small for any packet), as
+        when a cable is cut: TCP notices only by its timers. `dropping=False` lets them through again."""
+        ns = self.names[i]
+        action = ["add", "root", "tbf", "rate", "8bit", "burst", "10", "limit", "10"] if dropping else ["del", "root"]
+        sh(*self.run_in(i), "tc", "qdisc", action[0], "dev", self.links[ns], *action[1:])
+        sh("tc", "qdisc", action[0], "dev", self.host_links[ns], *action[1:])
+
     def close(self):
         for ns in self.names:
             subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
@@ -105,7 +115,7 @@ class Namespaces:
             subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], capture_output=True)
 
 
-def test_a_node_cut_from_the_catalog_or_from_everything_gives_its_task_up_and_another_resumes_it():
+def test_a_node_cut_from_the_catalog_from_everything_or_silently_gives_its_task_up_and_another_resumes_it():
     port = urllib.parse.urlparse(os.environ["FERRY_TEST_POSTGRES_URL"]).port
     spaces = Namespaces(3)
     forwarders = [Forwarder(DATABASES, port), Forwarder(CATALOG, port)]
@@ -133,7 +143,7 @@ def test_a_node_cut_from_the_catalog_or_from_everything_gives_its_task_up_and_an
         def applied():
             return int(psql("SELECT count(*) FROM public.items WHERE note = 'new' OR id > 2000000", pair.target_db))
 
-        for fault in ("catalog", "link"):
+        for fault in ("catalog", "link", "silence"):
             owner_name = wait_for(lambda: holder(first), "one node to hold the task")
             owner = int(owner_name[1:]) - 1
             asking = cluster.nodes[next(n for n in cluster.nodes if n != owner_name)]
@@ -141,8 +151,10 @@ def test_a_node_cut_from_the_catalog_or_from_everything_gives_its_task_up_and_an
             cut = time.time()
             if fault == "catalog":
                 spaces.cut_from(owner, CATALOG)
-            else:
+            elif fault == "link":
                 spaces.link(owner, "down")
+            else:
+                spaces.drop_silently(owner)
             before = applied()
             new_owner = wait_for(lambda: (lambda h: h if h and h != owner_name else None)(holder(asking)), f"another node to take the task ({fault})", seconds=60)
             wait_for(lambda: applied() > before and int(psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db)) > epoch,
@@ -156,9 +168,11 @@ def test_a_node_cut_from_the_catalog_or_from_everything_gives_its_task_up_and_an
                 stale = psql(f"SELECT count(*) FROM apply_history WHERE epoch <= {epoch} AND at > to_timestamp({cut + 10})", pair.target_db)
                 assert stale == "0", "the node cut from the catalog kept applying"
                 spaces.heal(owner, CATALOG)
-            else:
+            elif fault == "link":
                 spaces.link(owner, "up")
                 sh(*spaces.run_in(owner), "ip", "route", "add", "default", "via", f"10.231.{owner + 1}.1")
+            else:
+                spaces.drop_silently(owner, dropping=False)
             wait_for(lambda: nodes_of(asking)[owner_name]["LeaseSecondsLeft"] > 0, f"{owner_name} to renew again after the {fault} healed")
             assert cluster.nodes[owner_name].process.poll() is None, "a cut-off node keeps running and rejoins"
 

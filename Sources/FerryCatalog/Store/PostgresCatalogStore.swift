@@ -12,11 +12,16 @@ public final class PostgresCatalogStore: CatalogStore, @unchecked Sendable {
     public let location: String
     public var dialect: CatalogDialect { .postgres }
 
+    /// A catalog connection notices a silent network (packets dropped, no reset) within seconds rather than
+    /// TCP's minutes, so a node's round, which renews its lease, is not held past the lease.
+    static let liveness = [("connect_timeout", "5"), ("keepalives", "1"), ("keepalives_idle", "2"), ("keepalives_interval", "1"),
+                           ("keepalives_count", "2"), ("tcp_user_timeout", "4000")]
+
     /// Connects once, so that a wrong URL fails at start with the server's reason.
     public init(url: ConnectionURL) throws {
         self.url = url
         location = "postgres://\(url.location)"
-        connection = try PGConnection(url)
+        connection = try PGConnection(url, settings: Self.liveness)
     }
 
     @discardableResult
@@ -53,7 +58,7 @@ public final class PostgresCatalogStore: CatalogStore, @unchecked Sendable {
                 self.connection = nil
             }
         }
-        let fresh = try PGConnection(url)
+        let fresh = try PGConnection(url, settings: Self.liveness)
         try fresh.execute(begin)
         connection = fresh
         return fresh
