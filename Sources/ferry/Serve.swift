@@ -9,7 +9,7 @@ import Logging
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the control plane: the AWS DMS API (JSON 1.1, SigV4) over an embedded catalog.",
+        abstract: "Run the control plane: the AWS DMS API (JSON 1.1, SigV4) over an embedded catalog, or a PostgreSQL one a cluster shares (--catalog).",
         discussion: """
         Point the AWS CLI at it: aws dms describe-endpoints --endpoint-url http://127.0.0.1:9600
         Credentials: FERRY_ACCESS_KEY_ID and FERRY_SECRET_ACCESS_KEY define an admin key pair; without them the
