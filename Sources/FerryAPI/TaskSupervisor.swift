@@ -133,11 +133,25 @@ actor TaskSupervisor {
         if validateOnly {
             entry.revalidations += tables
         } else if let streamReloads = entry.streamReloads {
+            try recordReloadQueued(arn, tables)
             streamReloads.request(tables)
         } else {
             entry.reloads += tables
         }
         running[arn] = entry
+    }
+
+    /// Marks the tables queued for a reload in their statistics before the stream drops them, so a run
+    /// that dies at any moment of the reload leaves them unfinished, and the next run loads them again.
+    private func recordReloadQueued(_ arn: String, _ tables: [TableID]) throws {
+        let queued = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self).compactMap { stats -> (schema: String, table: String, body: TableStatistics)? in
+            guard tables.contains(TableID(schema: stats.SchemaName ?? "", name: stats.TableName ?? "")) else { return nil }
+            var stats = stats
+            stats.TableState = TableLoadState.queued.rawValue
+            stats.FullLoadReloaded = true
+            return (stats.SchemaName ?? "", stats.TableName ?? "", stats)
+        }
+        try catalog.saveTableStatistics(queued, taskArn: arn)
     }
 
     /// Asks for tables to be validated again by the running task.
