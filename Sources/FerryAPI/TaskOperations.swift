@@ -215,8 +215,9 @@ extension DMSService {
     }
 
     /// What a start of `current` runs: `start-replication` and `reload-target` from the beginning,
-    /// `resume-processing` from where it stopped (tables that finished loading are skipped; CDC continues
-    /// from the position the target holds).
+    /// `resume-processing` from where it stopped (tables that finished loading are skipped, a table split
+    /// into key ranges loads only the ranges that did not finish; CDC continues from the position the
+    /// target holds).
     func taskRun(_ current: ReplicationTask, startType: String, bounds: CdcBoundsInput? = nil) throws -> TaskRun {
         let arn = current.ReplicationTaskArn!
         let settings = try settings(of: current)
@@ -230,6 +231,7 @@ extension DMSService {
                 .filter { $0.TableState == TableLoadState.completed.rawValue }
                 .map { TableID(schema: $0.SchemaName ?? "", name: $0.TableName ?? "") }
             options.skipTables = Set(done)
+            options.resume = true
         }
         return TaskRun(arn: arn, identifier: current.ReplicationTaskIdentifier!,
                        source: try connectionURL(try endpoint(current.SourceEndpointArn)),

@@ -304,6 +304,7 @@ actor TaskSupervisor {
             let known = runner.status.snapshot().map(\.source)
             options.skipTables = Set(known).subtracting(reloads)
             options.prepMode = .dropAndCreate
+            options.resume = false
         }
         return failure
     }
@@ -317,8 +318,8 @@ actor TaskSupervisor {
         options.fresh = run.fresh
         options.start = run.cdcStart
         options.stop = run.cdcStop
-        // A resumed stream continues from the target's position; a load that never finished starts over,
-        // so no table is skipped here.
+        // A resumed stream continues from the target's position; a load that never finished goes on from
+        // the progress the target recorded, so no table is skipped here.
         var load = run.options
         load.skipTables = []
         let runner = ReplicationRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),

@@ -177,12 +177,16 @@ public struct ReadChunk: Hashable, Sendable {
     public var predicate: String?
     /// The table partitions to read (MySQL's `PARTITION (…)`); empty means all of them.
     public var partitions: [String]
+    /// The value ranges this chunk is segment `index` of, when it is one: its rows are then known by their
+    /// values, so a later run can read them again and find them on the target (a load resumes by chunk).
+    public var segments: RangeSegments?
 
-    public init(index: Int, count: Int, predicate: String?, partitions: [String] = []) {
+    public init(index: Int, count: Int, predicate: String?, partitions: [String] = [], segments: RangeSegments? = nil) {
         self.index = index
         self.count = count
         self.predicate = predicate
         self.partitions = partitions
+        self.segments = segments
     }
 
     public static let whole = ReadChunk(index: 0, count: 1, predicate: nil)

@@ -4,6 +4,8 @@
 public enum ControlTableNames {
     /// Each task's applied position.
     public static let applyStatus = "ferry_apply_status"
+    /// Each task's full-load progress, so that a load that stopped resumes by chunk.
+    public static let loadProgress = "ferry_load_progress"
     /// DMS's rows skipped under `DataErrorPolicy` LOG_ERROR.
     public static let applyExceptions = "awsdms_apply_exceptions"
     /// DMS's rows that failed validation.
@@ -15,7 +17,7 @@ public enum ControlTableNames {
     public static let writeFence = "ferry_write_fence"
     public static let writeFenceBypass = "ferry_write_fence_bypass"
 
-    public static let all: Set<String> = [applyStatus, applyExceptions, validationFailures, streamMarkers, writeFence, writeFenceBypass]
+    public static let all: Set<String> = [applyStatus, loadProgress, applyExceptions, validationFailures, streamMarkers, writeFence, writeFenceBypass]
 }
 
 extension SourceConnector {

@@ -1,13 +1,29 @@
 /// The segments of a `parallel-load` `ranges` rule: `columns` and upper `boundaries`, one value per column
 /// in each. N boundaries give N+1 segments, compared as tuples (the first column first). Unlike DMS, which
 /// skips rows with a NULL in a range column, one more segment holds those rows, so no row is left behind.
-public struct RangeSegments: Hashable, Sendable {
+/// Segments name rows by their values, not by where they are stored, so a later run reads the same rows
+/// for a segment again: a full load that stopped resumes by segment.
+public struct RangeSegments: Hashable, Sendable, Codable {
     public var columns: [String]
     public var boundaries: [[String]]
+    /// Whether a last segment holds the rows with a NULL in a range column; false when the columns cannot
+    /// hold one (a primary key).
+    public var nullSegment: Bool
 
-    public init(columns: [String], boundaries: [[String]]) {
+    public init(columns: [String], boundaries: [[String]], nullSegment: Bool = true) {
         self.columns = columns
         self.boundaries = boundaries
+        self.nullSegment = nullSegment
+    }
+
+    /// `count` segments of about equal width over the integer `column`'s values from `low` to `high`
+    /// (fewer when the span is narrower), with no segment for NULLs: the split of a table by its key.
+    public static func evenSplit(column: String, low: Int64, high: Int64, count: Int) -> RangeSegments {
+        let span = high.subtractingReportingOverflow(low)
+        guard count > 1, !span.overflow, span.partialValue > 0 else { return RangeSegments(columns: [column], boundaries: [], nullSegment: false) }
+        let step = span.partialValue / Int64(count) + 1
+        let boundaries = (1..<count).map { low + Int64($0) * step }.filter { $0 <= high }
+        return RangeSegments(columns: [column], boundaries: boundaries.map { [String($0)] }, nullSegment: false)
     }
 
     /// One SQL condition per segment, in the engine's quoting: below the first boundary, between each pair,
@@ -31,13 +47,26 @@ public struct RangeSegments: Hashable, Sendable {
             segments.append("\(notNull)\(lower) AND \(before(boundary))")
         }
         segments.append(notNull + (boundaries.last.map { " AND NOT \(before($0))" } ?? ""))
-        segments.append("(" + names.map { "\($0) IS NULL" }.joined(separator: " OR ") + ")")
+        if nullSegment { segments.append("(" + names.map { "\($0) IS NULL" }.joined(separator: " OR ") + ")") }
         return segments
     }
 
-    /// The segments as read chunks.
+    /// How many segments there are.
+    public var count: Int { boundaries.count + (nullSegment ? 2 : 1) }
+
+    /// The segments as read chunks, each naming them so that it can be read again.
     public func chunks(quote: (String) -> String, literal: (String) -> String) -> [ReadChunk] {
         let all = predicates(quote: quote, literal: literal)
-        return all.enumerated().map { ReadChunk(index: $0, count: all.count, predicate: $1) }
+        return all.enumerated().map { ReadChunk(index: $0, count: all.count, predicate: $1, segments: self) }
+    }
+
+    /// The condition of segment `index` over `plan`'s target columns, in the target's quoting: the
+    /// segment's rows on the target.
+    public func targetPredicate(_ index: Int, in plan: TablePlan, quote: (String) -> String, literal: (String) -> String) throws -> String {
+        let names = columns.compactMap(plan.targetName(ofSource:))
+        guard names.count == columns.count, predicates(quote: quote, literal: literal).indices.contains(index) else {
+            throw FerryError(.database, "segment \(index) of \(plan.source.id)'s ranges over \(columns.joined(separator: ", ")) has no place in \(plan.target)")
+        }
+        return RangeSegments(columns: names, boundaries: boundaries, nullSegment: nullSegment).predicates(quote: quote, literal: literal)[index]
     }
 }

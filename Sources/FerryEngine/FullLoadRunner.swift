@@ -43,8 +43,16 @@ public struct FullLoadOptions: Sendable {
     public var taskName = "ferry-migrate"
     public var controlSchema = ""
     /// The run's claim on the target, which every transaction of the load checks first; nil loads unfenced
-    /// (`ferry migrate`, where one process runs the task).
+    /// (`ferry migrate`, where one process runs the task). A fenced load records its progress on the target
+    /// (``LoadProgress``).
     public var fence: LoadFence?
+    /// Carry on from the progress an earlier run of the task recorded on the target: tables that finished
+    /// are skipped, and a table split into value ranges loads only the chunks that did not finish. Otherwise
+    /// (and always for the tables it prepares anew) the load starts the table's progress over.
+    public var resume = false
+    /// The change-stream position this load's snapshot meets (a `full-load-and-cdc` run), recorded with its
+    /// progress so that a run that resumes the load starts the stream there.
+    public var captureStart: String?
 
     /// How many chunks one large table is split into: at most `parallelism`, and at most the machine's
     /// core count (but 2): each chunk runs a reader and a writer thread and a session on each server,
@@ -84,7 +92,13 @@ public struct FullLoadRunner: Sendable {
 
     struct Job: Sendable {
         var plan: TablePlan
-        var chunk: ReadChunk
+        /// The chunk to copy; nil when every chunk was loaded by an earlier run and only the table's
+        /// finishing steps (key, counters, indexes) remain.
+        var chunk: ReadChunk?
+        /// The value ranges the table is split into, when it is; recorded with its progress.
+        var segments: RangeSegments?
+        /// Whether an earlier run may have committed part of this chunk: its rows are removed first.
+        var resumes = false
         var encoding: BatchEncoding
         var order: Int
         var estimatedRows: Int64
@@ -94,8 +108,10 @@ public struct FullLoadRunner: Sendable {
     /// be read or no table matches) or when `tableErrorLimit` tables failed; otherwise per-table failures
     /// are in the result.
     public func run() async throws -> [TableProgress] {
+        let (journal, progress) = try await BlockingWork.run("ferry-load-progress") { [self] in try self.openJournal() }
+        defer { journal?.close() }
         let plans = try await BlockingWork.run("ferry-discover") { [self] in
-            let plans = try self.discoverPlans()
+            let plans = try self.discoverPlans(alsoSkipping: Set(progress.tables.filter(\.value.finished).keys))
             try self.source.refuseCutOver(plans)
             self.status.warn(self.uncopiedObjects(plans.map(\.source)))
             return plans
@@ -106,8 +122,8 @@ public struct FullLoadRunner: Sendable {
             return try source.openSnapshot(workers: options.parallelism)
         }
         defer { session.close() }
-        let jobs = try await BlockingWork.run("ferry-plan") { [self] in try self.prepare(plans, session: session) }
-        await runJobs(jobs, session: session)
+        let jobs = try await BlockingWork.run("ferry-plan") { [self] in try self.prepare(plans, session: session, progress: progress, journal: journal) }
+        await runJobs(jobs, session: session, journal: journal)
         if let stopped = tableErrorStop() { throw stopped }
         await copySequences(plans)
         if options.createSecondaryObjects {
@@ -132,8 +148,31 @@ public struct FullLoadRunner: Sendable {
             + failed.map { "\($0.source): \($0.error ?? "failed")" }.joined(separator: "; "))
     }
 
+    /// The journal of a fenced load, and what earlier runs recorded in it when this one resumes; a load
+    /// that starts over (all of it, not a reload of some tables) first forgets the earlier progress.
+    private func openJournal() throws -> (LoadJournal?, LoadProgress) {
+        guard let fence = options.fence else { return (nil, LoadProgress()) }
+        let journal = try LoadJournal(target: target, fence: fence)
+        do {
+            if options.resume {
+                let progress = try journal.read()
+                let finished = progress.tables.values.filter(\.finished).count
+                if !progress.tables.isEmpty {
+                    logger.info("the load resumes: \(finished) table\(finished == 1 ? "" : "s") finished earlier, \(progress.tables.count - finished) partly loaded")
+                }
+                return (journal, progress)
+            }
+            if options.skipTables.isEmpty { try journal.start(captureStart: options.captureStart) }
+            return (journal, LoadProgress())
+        } catch {
+            journal.close()
+            throw error
+        }
+    }
+
     /// Discovers the source tables and turns each into a plan; records tables that cannot be planned.
-    public func discoverPlans() throws -> [TablePlan] {
+    /// Tables whose key is in `finished` (``LoadProgress/key(of:)``) were loaded by an earlier run and are left out.
+    public func discoverPlans(alsoSkipping finished: Set<String> = []) throws -> [TablePlan] {
         let schemas = try source.discoverTables(options.mappings)
         let found = Set(schemas.map(\.id))
         for missing in options.mappings.explicitTables where !found.contains(missing) {
@@ -149,7 +188,7 @@ public struct FullLoadRunner: Sendable {
         status.warn(unmatched.map(\.description))
         var plans: [TablePlan] = []
         var targets: [TableID: TableID] = [:]
-        for schema in schemas where !options.skipTables.contains(schema.id) {
+        for schema in schemas where !options.skipTables.contains(schema.id) && !finished.contains(LoadProgress.key(of: schema.id)) {
             do {
                 var plan = try options.mappings.plan(for: schema)
                 plan.target = target.normalize(plan.target)
@@ -180,8 +219,10 @@ public struct FullLoadRunner: Sendable {
         return plans
     }
 
-    /// Prepares target tables and splits each into chunks, largest and highest load-order first.
-    func prepare(_ plans: [TablePlan], session: any SnapshotSession) throws -> [Job] {
+    /// Prepares target tables and splits each into chunks, largest and highest load-order first. A table
+    /// an earlier run loaded part of by value ranges (`progress`) keeps its rows and loads only the chunks
+    /// that did not finish; every other table is prepared anew and its split recorded in `journal`.
+    func prepare(_ plans: [TablePlan], session: any SnapshotSession, progress: LoadProgress, journal: LoadJournal?) throws -> [Job] {
         var related: [TableID: TablePlan] = [:]
         if options.createSecondaryObjects {
             for plan in plans { related[plan.source.id] = plan.written }
@@ -190,9 +231,23 @@ public struct FullLoadRunner: Sendable {
         for plan in plans {
             let id = plan.source.id
             do {
-                try target.prepare(plan.written, mode: options.prepMode, related: related)
+                var chunks: [ReadChunk] = []
+                var loaded: [Int: Int64] = [:]
+                if let earlier = progress.table(id), let segments = earlier.segments, !earlier.loadedChunks.isEmpty {
+                    chunks = try session.chunks(of: plan.source, segments: segments)
+                    loaded = earlier.loadedChunks
+                    // A source that cannot read the ranges the same way now (MySQL without LOCK TABLES) loads the table again.
+                    if chunks.count != segments.count { chunks = [] }
+                }
+                let resumed = !chunks.isEmpty
+                if !resumed {
+                    loaded = [:]
+                    try target.prepare(plan.written, mode: options.prepMode, related: related)
+                }
                 let estimate = try session.estimatedRows(of: plan.source)
-                let chunks = try chunks(of: plan.source, estimate: estimate, session: session)
+                if !resumed { chunks = try self.chunks(of: plan.source, estimate: estimate, session: session) }
+                let segments = chunks.first?.segments.flatMap { $0.count == chunks.count ? $0 : nil }
+                if !resumed { try journal?.began(id, segments: segments) }
                 var encoding = BatchEncoding.values
                 if !plan.transformsValues, options.commitRows == nil,
                    let native = source.nativeEncodings(for: plan).first(where: { target.accepts($0, for: plan, mode: options.prepMode) }) {
@@ -201,15 +256,26 @@ public struct FullLoadRunner: Sendable {
                 status.update(id) {
                     $0.estimatedRows = estimate
                     $0.chunks = chunks.count
+                    $0.chunksDone = loaded.count
+                    $0.rowsLoaded = loaded.values.reduce(0, +)
                     $0.passthrough = encoding != .values
                 }
+                if resumed {
+                    logger.info("\(id) resumes: \(loaded.count) of \(chunks.count) chunks were loaded by an earlier run", metadata: ["table": "\(id)"])
+                }
                 let order = options.mappings.loadOrder(of: id)
-                jobs += chunks.map { Job(plan: plan, chunk: $0, encoding: encoding, order: order, estimatedRows: estimate) }
+                let remaining = chunks.filter { loaded[$0.index] == nil }
+                let job = Job(plan: plan, chunk: nil, segments: segments, resumes: resumed, encoding: encoding, order: order, estimatedRows: estimate)
+                jobs += remaining.isEmpty ? [job] : remaining.map { chunk in
+                    var job = job
+                    job.chunk = chunk
+                    return job
+                }
             } catch {
                 fail(id, error)
             }
         }
-        return jobs.sorted { ($0.order, $0.estimatedRows, $1.chunk.index) > ($1.order, $1.estimatedRows, $0.chunk.index) }
+        return jobs.sorted { ($0.order, $0.estimatedRows, $1.chunk?.index ?? 0) > ($1.order, $1.estimatedRows, $0.chunk?.index ?? 0) }
     }
 
     /// The table's chunks: the segments of a `ranges` rule, one chunk under `none`, else the source's own split.
@@ -229,12 +295,12 @@ public struct FullLoadRunner: Sendable {
         }
     }
 
-    private func runJobs(_ jobs: [Job], session: any SnapshotSession) async {
+    private func runJobs(_ jobs: [Job], session: any SnapshotSession, journal: LoadJournal?) async {
         await withTaskGroup(of: Void.self) { group in
             var pending = jobs[...]
             var running = 0
             while running < options.parallelism, tableErrorStop() == nil, let job = pending.popFirst() {
-                group.addTask { await self.copy(job, session: session) }
+                group.addTask { await self.copy(job, session: session, journal: journal) }
                 running += 1
             }
             while await group.next() != nil {
@@ -244,7 +310,7 @@ public struct FullLoadRunner: Sendable {
                     break
                 }
                 if let job = pending.popFirst() {
-                    group.addTask { await self.copy(job, session: session) }
+                    group.addTask { await self.copy(job, session: session, journal: journal) }
                 }
             }
         }
@@ -256,8 +322,9 @@ public struct FullLoadRunner: Sendable {
         }
     }
 
-    /// Copies one chunk with a reader thread and a writer thread joined by a bounded pipe.
-    private func copy(_ job: Job, session: any SnapshotSession) async {
+    /// Copies one chunk with a reader thread and a writer thread joined by a bounded pipe, records it in
+    /// the journal, and finishes the table after its last chunk.
+    private func copy(_ job: Job, session: any SnapshotSession, journal: LoadJournal?) async {
         let id = job.plan.source.id
         guard let current = status.get(id), current.state == .queued || current.state == .loading else { return }
         if Task.isCancelled { return }
@@ -265,7 +332,35 @@ public struct FullLoadRunner: Sendable {
             if $0.startedAt == nil { $0.startedAt = Date() }
             $0.state = .loading
         }
-        logger.debug("copying \(id) chunk \(job.chunk.index + 1)/\(job.chunk.count)")
+        var cutValues: [String: Int] = [:]
+        if let chunk = job.chunk {
+            guard let cut = await copy(chunk, of: job, session: session, journal: journal) else { return }
+            cutValues = cut
+        }
+        var tableDone = false
+        status.update(id) {
+            for (column, count) in cutValues { $0.cutLobs[column, default: 0] += count }
+            if job.chunk != nil { $0.chunksDone += 1 }
+            tableDone = $0.chunksDone == $0.chunks && $0.state == .loading
+        }
+        guard tableDone else { return }
+        await finish(job, journal: journal)
+    }
+
+    /// Copies `chunk` (first removing what an earlier run committed of it) and records it in the journal;
+    /// returns the LOB values cut per column, or nil when the chunk failed or was stopped (the table is
+    /// then marked so).
+    private func copy(_ chunk: ReadChunk, of job: Job, session: any SnapshotSession, journal: LoadJournal?) async -> [String: Int]? {
+        let id = job.plan.source.id
+        logger.debug("copying \(id) chunk \(chunk.index + 1)/\(chunk.count)")
+        if job.resumes, let journal, let segments = chunk.segments {
+            do {
+                try await BlockingWork.run("ferry-clear") { try journal.clear(chunk.index, of: segments, from: job.plan.written) }
+            } catch {
+                fail(id, error)
+                return nil
+            }
+        }
         let pipe: BatchPipe
         var transformer: RowTransformer?
         do {
@@ -273,12 +368,13 @@ public struct FullLoadRunner: Sendable {
             pipe = BatchPipe(capacity: options.pipeCapacity, transform: transformer?.batchTransform(header: .fullLoad()))
         } catch {
             fail(id, error)
-            return
+            return nil
         }
         let status = self.status
         let written = ChunkRowCount()
+        var committed = written
         do {
-            try await Self.pump(job.chunk, of: job.plan, encoding: job.encoding, from: session, through: pipe) { [target, options] in
+            try await Self.pump(chunk, of: job.plan, encoding: job.encoding, from: session, through: pipe) { [target, options] in
                 _ = try target.load(job.plan.written, encoding: job.encoding, from: pipe, commitRows: options.commitRows, fence: options.fence) { rows in
                     written.add(rows)
                     status.update(id) { $0.rowsLoaded += Int64(rows) }
@@ -291,27 +387,38 @@ public struct FullLoadRunner: Sendable {
                     $0.error = "stopped after \($0.rowsLoaded) rows; the target table is incomplete"
                     $0.finishedAt = Date()
                 }
-                return
+                return nil
             }
             guard skipsRefusedRows(after: error, job.plan) else {
                 fail(id, error)
-                return
+                return nil
             }
             status.update(id) { $0.rowsLoaded -= written.value }
+            let retried = ChunkRowCount()
+            committed = retried
             do {
-                transformer = try await copySkippingRefusedRows(job, session: session)
+                transformer = try await copySkippingRefusedRows(job, chunk: chunk, session: session, counting: retried)
             } catch {
                 fail(id, error)
-                return
+                return nil
             }
         }
-        var tableDone = false
-        status.update(id) {
-            for (column, count) in transformer?.cutValues ?? [:] { $0.cutLobs[column, default: 0] += count }
-            $0.chunksDone += 1
-            tableDone = $0.chunksDone == $0.chunks && $0.state == .loading
+        if let journal, job.segments != nil {
+            do {
+                let rows = committed.value
+                try await BlockingWork.run("ferry-journal") { try journal.loaded(id, chunk: chunk.index, rows: rows) }
+            } catch {
+                fail(id, error)
+                return nil
+            }
         }
-        guard tableDone else { return }
+        return transformer?.cutValues ?? [:]
+    }
+
+    /// Adds the key, moves the counters and builds the indexes of a table whose chunks all loaded, then
+    /// records it finished.
+    private func finish(_ job: Job, journal: LoadJournal?) async {
+        let id = job.plan.source.id
         do {
             try await BlockingWork.run("ferry-key") { [target] in try target.addPrimaryKey(job.plan.written) }
         } catch {
@@ -328,6 +435,14 @@ public struct FullLoadRunner: Sendable {
                 try await BlockingWork.run("ferry-index") { [target] in try target.createIndexes(job.plan.written) }
             } catch {
                 status.update(id) { $0.warnings.append("secondary indexes: \(error)") }
+            }
+        }
+        if let journal {
+            do {
+                try await BlockingWork.run("ferry-journal") { try journal.finished(id, segments: job.segments) }
+            } catch {
+                fail(id, error)
+                return
             }
         }
         status.update(id) {

@@ -7,6 +7,7 @@ import Foundation
 final class MySQLApplier: ChangeApplier, @unchecked Sendable {
     private let conn: MySQLConnection
     private let status: TableID
+    private let progress: TableID
     private let url: ConnectionURL
     /// The claim every transaction checks first (``claim(task:)``).
     private var owner: (task: String, epoch: Int64)?
@@ -19,6 +20,7 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
         self.url = url
         conn = try MySQLConnection(url, databaseMayBeMissing: true)
         status = TableID(schema: controlSchema, name: ApplyStatements.statusTable)
+        progress = TableID(schema: controlSchema, name: ControlTableNames.loadProgress)
         try conn.execute("SET SESSION foreign_key_checks = 0")
         try conn.execute(MySQLWriteFence.applierSetting)
         try conn.execute("CREATE DATABASE IF NOT EXISTS \(MySQLConnection.quote(status.schema))")
@@ -26,6 +28,10 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
             CREATE TABLE IF NOT EXISTS \(MySQLConnection.quote(status)) (task_name varchar(255) PRIMARY KEY,
               source_position varchar(255) NOT NULL, source_commit_time datetime(6), applied_at datetime(6) NOT NULL)
               ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+            """)
+        try conn.execute("""
+            CREATE TABLE IF NOT EXISTS \(MySQLConnection.quote(progress)) (task_name varchar(255), table_name varchar(300), chunk_index int,
+              detail text NOT NULL, PRIMARY KEY (task_name, table_name, chunk_index)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
             """)
         // A table made before epochs were kept gets the column (MySQL 8 has no ADD COLUMN IF NOT EXISTS).
         if try conn.query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = \(MySQLConnection.literal(status.schema)) "
@@ -63,20 +69,23 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
     }
 
     func verifyClaim() throws {
-        try checkClaim(locking: false)
+        try checkClaim(lock: "")
     }
 
-    /// Refuses unless the task's row still holds this run's epoch; `locking`, inside a transaction, also
-    /// locks the row (a locking read), which orders the check against a later claim.
-    private func checkClaim(locking: Bool) throws {
+    /// Refuses unless the task's row still holds this run's epoch; `lock` (FOR UPDATE, or LOCK IN SHARE
+    /// MODE beside a load's transactions), inside a transaction, makes it a locking read, which orders the
+    /// check against a later claim.
+    private func checkClaim(lock: String) throws {
         guard let owner else { return }
-        let current = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(owner.task))"
-            + (locking ? " FOR UPDATE" : "")).first?[0] ?? nil
+        let current = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(owner.task)) "
+            + lock).first?[0] ?? nil
         guard current.flatMap({ Int64($0) }) == owner.epoch else { throw FerryError.fenced(task: owner.task, epoch: owner.epoch) }
     }
 
     func forget(task: String) throws {
-        try conn.execute("DELETE FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(task))")
+        for table in [status, progress] {
+            try conn.execute("DELETE FROM \(MySQLConnection.quote(table)) WHERE task_name = \(MySQLConnection.literal(task))")
+        }
     }
 
     /// MySQL 8 has no `ADD COLUMN IF NOT EXISTS`, so the catalog is asked first.
@@ -144,9 +153,39 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
                 ON DUPLICATE KEY UPDATE source_position = VALUES(source_position), source_commit_time = VALUES(source_commit_time), applied_at = VALUES(applied_at)
                 """.utf8))
         }
+        try commit(statements, lock: "FOR UPDATE")
+    }
+
+    func loadProgress(task: String) throws -> [LoadProgressRow] {
+        try conn.query("SELECT table_name, chunk_index, detail FROM \(MySQLConnection.quote(progress)) WHERE task_name = \(MySQLConnection.literal(task))")
+            .compactMap { row in Int(row[1] ?? "").map { LoadProgressRow(table: row[0] ?? "", chunk: $0, detail: row[2] ?? "") } }
+    }
+
+    func saveLoadProgress(_ rows: [LoadProgressRow], task: String, replacing: LoadProgressRow.Scope) throws {
+        let table = MySQLConnection.quote(progress), name = MySQLConnection.literal(task)
+        var statements: [String] = []
+        switch replacing {
+        case .none: break
+        case let .table(key): statements.append("DELETE FROM \(table) WHERE task_name = \(name) AND table_name = \(MySQLConnection.literal(key))")
+        case .task: statements.append("DELETE FROM \(table) WHERE task_name = \(name)")
+        }
+        for row in rows {
+            statements.append("INSERT INTO \(table) VALUES (\(name), \(MySQLConnection.literal(row.table)), \(row.chunk), \(MySQLConnection.literal(row.detail))) "
+                + "ON DUPLICATE KEY UPDATE detail = VALUES(detail)")
+        }
+        try commit(statements.map { Array($0.utf8) }, lock: "LOCK IN SHARE MODE")
+    }
+
+    func deleteSegment(_ index: Int, of segments: RangeSegments, from plan: TablePlan) throws {
+        let predicate = try segments.targetPredicate(index, in: plan, quote: MySQLConnection.quote, literal: MySQLConnection.literal)
+        try commit([Array("DELETE FROM \(MySQLConnection.quote(plan.target)) WHERE \(predicate)".utf8)], lock: "LOCK IN SHARE MODE")
+    }
+
+    /// Runs `statements` in one transaction that first checks the claim under `lock`.
+    private func commit(_ statements: [[UInt8]], lock: String) throws {
         try conn.execute("START TRANSACTION")
         do {
-            try checkClaim(locking: true)
+            try checkClaim(lock: lock)
             for statement in statements { _ = try conn.execute(bytes: statement) }
             try conn.execute("COMMIT")
         } catch {

@@ -89,6 +89,7 @@ final class MySQLSnapshot: SnapshotSession, @unchecked Sendable {
         return (row?[0].flatMap { Int64($0) } ?? 0, row?[1].flatMap { Int64($0) } ?? 0)
     }
 
+    /// Ranges of the table's integer key, of about `chunkBytes` each, so that a load that stopped can resume by range.
     func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int, chunkBytes: Int64) throws -> [ReadChunk] {
         guard table.primaryKey.count == 1, let key = table.column(named: table.primaryKey[0]),
               case .integer = key.type, maxChunks > 1 else { return [.whole] }
@@ -100,19 +101,16 @@ final class MySQLSnapshot: SnapshotSession, @unchecked Sendable {
         guard let low = bounds?[0].flatMap({ Int64($0) }), let high = bounds?[1].flatMap({ Int64($0) }), high > low else {
             return [.whole]
         }
-        let step = (high - low) / Int64(count) + 1
-        let predicates = (0..<count).map { i in
-            var conditions: [String] = []
-            if i > 0 { conditions.append("\(column) >= \(low + Int64(i) * step)") }
-            if i < count - 1 { conditions.append("\(column) < \(low + Int64(i + 1) * step)") }
-            return conditions.joined(separator: " AND ")
-        }
-        return try prepareReaders(table, predicates.map { ReadChunk(index: 0, count: 0, predicate: $0) }, coordinator: coordinator)
+        return try chunks(of: table, segments: .evenSplit(column: key.name, low: low, high: high, count: count), coordinator: coordinator)
     }
 
     func chunks(of table: TableSchema, segments: RangeSegments) throws -> [ReadChunk] {
+        try chunks(of: table, segments: segments, coordinator: MySQLConnection(url))
+    }
+
+    private func chunks(of table: TableSchema, segments: RangeSegments, coordinator: MySQLConnection) throws -> [ReadChunk] {
         let predicates = segments.predicates(quote: MySQLConnection.quote, literal: MySQLConnection.literal)
-        return try prepareReaders(table, predicates.map { ReadChunk(index: 0, count: 0, predicate: $0) }, coordinator: MySQLConnection(url))
+        return try prepareReaders(table, predicates.map { ReadChunk(index: 0, count: 0, predicate: $0, segments: segments) }, coordinator: coordinator)
     }
 
     func chunks(of table: TableSchema, partitions: [String], field: String) throws -> [ReadChunk] {
@@ -150,7 +148,7 @@ final class MySQLSnapshot: SnapshotSession, @unchecked Sendable {
         }
         return parts.enumerated().map { i, part in
             lock.withLock { prepared["\(table.id)#\(i)"] = readers[i] }
-            return ReadChunk(index: i, count: parts.count, predicate: part.predicate, partitions: part.partitions)
+            return ReadChunk(index: i, count: parts.count, predicate: part.predicate, partitions: part.partitions, segments: part.segments)
         }
     }
 

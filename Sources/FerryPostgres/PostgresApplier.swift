@@ -6,6 +6,7 @@ import Foundation
 final class PostgresApplier: ChangeApplier, @unchecked Sendable {
     private let conn: PGConnection
     private let status: TableID
+    private let progress: TableID
     private let url: ConnectionURL
     /// The claim every transaction checks first (``claim(task:)``).
     private var owner: (task: String, epoch: Int64)?
@@ -16,12 +17,15 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         self.url = url
         conn = try PGConnection(url)
         status = Self.statusTable(controlSchema: controlSchema)
+        progress = TableID(schema: status.schema, name: ControlTableNames.loadProgress)
         try conn.execute("""
             \(PostgresWriteFence.applierSetting);
             CREATE SCHEMA IF NOT EXISTS \(PGConnection.quote(status.schema));
             CREATE TABLE IF NOT EXISTS \(PGConnection.quote(status)) (task_name varchar(255) PRIMARY KEY,
               source_position varchar(255) NOT NULL, source_commit_time timestamptz, applied_at timestamptz NOT NULL);
-            ALTER TABLE \(PGConnection.quote(status)) ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0
+            ALTER TABLE \(PGConnection.quote(status)) ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0;
+            CREATE TABLE IF NOT EXISTS \(PGConnection.quote(progress)) (task_name varchar(255), table_name text, chunk_index int,
+              detail text NOT NULL, PRIMARY KEY (task_name, table_name, chunk_index))
             """)
     }
 
@@ -51,10 +55,10 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         guard current.flatMap({ Int64($0) }) == owner.epoch else { throw FerryError.fenced(task: owner.task, epoch: owner.epoch) }
     }
 
-    /// Locks the task's row and refuses the transaction unless it still holds this run's epoch.
-    private var fenceCheck: String {
+    /// Locks the task's row (`lock`) and refuses the transaction unless it still holds this run's epoch.
+    private func fenceCheck(lock: String) -> String {
         guard let owner else { return "" }
-        return Self.fenceCheck(status: status, task: owner.task, epoch: owner.epoch, lock: "FOR UPDATE")
+        return Self.fenceCheck(status: status, task: owner.task, epoch: owner.epoch, lock: lock)
     }
 
     /// `ferry_apply_status` in the control schema (public by default).
@@ -74,8 +78,35 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         """
     }
 
+    func loadProgress(task: String) throws -> [LoadProgressRow] {
+        try conn.query("SELECT table_name, chunk_index, detail FROM \(PGConnection.quote(progress)) WHERE task_name = \(PGConnection.literal(task))")
+            .compactMap { row in Int(row[1] ?? "").map { LoadProgressRow(table: row[0] ?? "", chunk: $0, detail: row[2] ?? "") } }
+    }
+
+    func saveLoadProgress(_ rows: [LoadProgressRow], task: String, replacing: LoadProgressRow.Scope) throws {
+        let table = PGConnection.quote(progress), name = PGConnection.literal(task)
+        var sql = "BEGIN;\n" + fenceCheck(lock: "FOR SHARE")
+        switch replacing {
+        case .none: break
+        case let .table(key): sql += "DELETE FROM \(table) WHERE task_name = \(name) AND table_name = \(PGConnection.literal(key));\n"
+        case .task: sql += "DELETE FROM \(table) WHERE task_name = \(name);\n"
+        }
+        for row in rows {
+            sql += "INSERT INTO \(table) VALUES (\(name), \(PGConnection.literal(row.table)), \(row.chunk), \(PGConnection.literal(row.detail))) "
+                + "ON CONFLICT (task_name, table_name, chunk_index) DO UPDATE SET detail = EXCLUDED.detail;\n"
+        }
+        try commit(sql + "COMMIT;")
+    }
+
+    func deleteSegment(_ index: Int, of segments: RangeSegments, from plan: TablePlan) throws {
+        let predicate = try segments.targetPredicate(index, in: plan, quote: PGConnection.quote, literal: PGConnection.literal)
+        try commit("BEGIN;\n" + fenceCheck(lock: "FOR SHARE") + "DELETE FROM \(PGConnection.quote(plan.target)) WHERE \(predicate);\nCOMMIT;")
+    }
+
     func forget(task: String) throws {
-        try conn.execute("DELETE FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(task))")
+        for table in [status, progress] {
+            try conn.execute("DELETE FROM \(PGConnection.quote(table)) WHERE task_name = \(PGConnection.literal(task))")
+        }
     }
 
     func alter(_ plan: TablePlan, _ change: SchemaChange) throws {
@@ -94,7 +125,7 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
 
     func apply(_ batch: ChangeBatch, task: String?) throws {
         guard let position = batch.position else { return }
-        var sql = "BEGIN;\n" + fenceCheck
+        var sql = "BEGIN;\n" + fenceCheck(lock: "FOR UPDATE")
         for (plan, changes) in batch.tables {
             let table = PGConnection.quote(plan.target)
             let key = plan.targetPrimaryKey.map(PGConnection.quote)
@@ -125,7 +156,11 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
 
                 """
         }
-        sql += "COMMIT;"
+        try commit(sql + "COMMIT;")
+    }
+
+    /// Runs a transaction's statements; a refusal by the fence throws `.fenced` naming the claim.
+    private func commit(_ sql: String) throws {
         do { try conn.execute(sql) } catch {
             try? conn.execute("ROLLBACK")
             if let owner, let error = error as? FerryError, error.kind == .fenced { throw FerryError.fenced(task: owner.task, epoch: owner.epoch) }

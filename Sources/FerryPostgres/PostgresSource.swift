@@ -130,10 +130,19 @@ final class PostgresSnapshot: SnapshotSession, @unchecked Sendable {
         return bytes / 100
     }
 
+    /// Ranges of the table's integer key where it has one (a load that stopped resumes by range), else
+    /// ranges of its pages (ctid), read again whole after a stop: rows move between pages when updated.
     func chunks(of table: TableSchema, estimatedRows: Int64, maxChunks: Int, chunkBytes: Int64) throws -> [ReadChunk] {
         let bytes = Int64(try coordinator.query("SELECT pg_relation_size(\(regclass(table.id)))")[0][0] ?? "0") ?? 0
         let count = Int(min(Int64(maxChunks), (bytes + chunkBytes - 1) / chunkBytes))
         guard count > 1 else { return [.whole] }
+        if table.primaryKey.count == 1, let key = table.column(named: table.primaryKey[0]), case .integer = key.type {
+            let column = PGConnection.quote(key.name)
+            let bounds = try coordinator.query("SELECT min(\(column))::text, max(\(column))::text FROM \(PGConnection.quote(table.id))").first
+            if let low = bounds?[0].flatMap({ Int64($0) }), let high = bounds?[1].flatMap({ Int64($0) }), high > low {
+                return try chunks(of: table, segments: .evenSplit(column: key.name, low: low, high: high, count: count))
+            }
+        }
         let pages = bytes / Self.pageSize
         let step = (pages + Int64(count) - 1) / Int64(count)
         return (0..<count).map { i in

@@ -21,6 +21,10 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
                     CREATE TABLE IF NOT EXISTS \(ApplyStatements.statusTable) (task_name TEXT PRIMARY KEY,
                       source_position TEXT NOT NULL, source_commit_time DATETIME, applied_at DATETIME NOT NULL)
                     """)
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS \(ControlTableNames.loadProgress) (task_name TEXT, table_name TEXT, chunk_index INTEGER,
+                      detail TEXT NOT NULL, PRIMARY KEY (task_name, table_name, chunk_index))
+                    """)
                 // A table made before epochs were kept gets the column.
                 if try !Row.fetchAll(db, sql: "PRAGMA table_info(\(ApplyStatements.statusTable))").contains(where: { $0["name"] == "epoch" }) {
                     try db.execute(sql: "ALTER TABLE \(ApplyStatements.statusTable) ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0")
@@ -71,7 +75,11 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
 
     func forget(task: String) throws {
         try SQLiteErrors.wrap(url) {
-            try queue.write { db in try db.execute(sql: "DELETE FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [task]) }
+            try queue.write { db in
+                for table in [ApplyStatements.statusTable, ControlTableNames.loadProgress] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE task_name = ?", arguments: [task])
+                }
+            }
         }
     }
 
@@ -121,6 +129,43 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
                     ON CONFLICT (task_name) DO UPDATE SET source_position = excluded.source_position,
                       source_commit_time = excluded.source_commit_time, applied_at = excluded.applied_at
                     """, arguments: [task, position, batch.commitTime.map { ISO8601DateFormatter().string(from: $0) }])
+            } }
+        }
+    }
+
+    func loadProgress(task: String) throws -> [LoadProgressRow] {
+        try SQLiteErrors.wrap(url) {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT table_name, chunk_index, detail FROM \(ControlTableNames.loadProgress) WHERE task_name = ?", arguments: [task])
+                    .map { LoadProgressRow(table: $0[0], chunk: $0[1], detail: $0[2]) }
+            }
+        }
+    }
+
+    func saveLoadProgress(_ rows: [LoadProgressRow], task: String, replacing: LoadProgressRow.Scope) throws {
+        let table = ControlTableNames.loadProgress
+        try SQLiteErrors.wrap(url) {
+            try queue.write { db in
+                try checkClaim(db)
+                switch replacing {
+                case .none: break
+                case let .table(key): try db.execute(sql: "DELETE FROM \(table) WHERE task_name = ? AND table_name = ?", arguments: [task, key])
+                case .task: try db.execute(sql: "DELETE FROM \(table) WHERE task_name = ?", arguments: [task])
+                }
+                for row in rows {
+                    try db.execute(sql: "INSERT INTO \(table) VALUES (?, ?, ?, ?) ON CONFLICT (task_name, table_name, chunk_index) DO UPDATE SET detail = excluded.detail",
+                                   arguments: [task, row.table, row.chunk, row.detail])
+                }
+            }
+        }
+    }
+
+    func deleteSegment(_ index: Int, of segments: RangeSegments, from plan: TablePlan) throws {
+        let predicate = try segments.targetPredicate(index, in: plan, quote: SQLiteNames.quote, literal: SQLiteNames.literal)
+        try SQLiteErrors.wrap(url) {
+            try queue.write { db in try SQLiteWriteFence.bypassing(db) {
+                try checkClaim(db)
+                try db.execute(sql: "DELETE FROM \(SQLiteNames.quote(plan.target.name)) WHERE \(predicate)")
             } }
         }
     }

@@ -204,7 +204,7 @@ public protocol ChangeApplier: AnyObject, Sendable {
     /// The position last applied for `task`, read from the target's control table; nil when none.
     func appliedPosition(task: String) throws -> String?
 
-    /// Removes `task`'s row from the control table: the task is over for good.
+    /// Removes `task`'s rows from the control tables (its position and its load's progress): the task is over for good.
     func forget(task: String) throws
 
     /// Makes this run the task's owner on the target: raises the epoch of the task's control-table row
@@ -230,6 +230,18 @@ public protocol ChangeApplier: AnyObject, Sendable {
     /// Adds a column to, or drops one from, the plan's target table; does nothing when the table already
     /// has (or lacks) it, so that a replay converges.
     func alter(_ plan: TablePlan, _ change: SchemaChange) throws
+
+    /// The rows of `task`'s full-load progress the target holds (``LoadProgress``), in the control schema.
+    func loadProgress(task: String) throws -> [LoadProgressRow]
+
+    /// Removes the rows of `task`'s full-load progress that `replacing` names, then writes `rows`, in one
+    /// transaction that checks the claim like `apply` does (under a shared lock, beside the load's own).
+    func saveLoadProgress(_ rows: [LoadProgressRow], task: String, replacing: LoadProgressRow.Scope) throws
+
+    /// Deletes from the plan's target table the rows of segment `index` of `segments` (ranges over the
+    /// plan's source columns), in one transaction checked like `apply`: a chunk that stopped part-way is
+    /// emptied before it loads again.
+    func deleteSegment(_ index: Int, of segments: RangeSegments, from plan: TablePlan) throws
 
     func close()
 }

@@ -218,7 +218,8 @@ public struct ReplicationRunner: Sendable {
         }
     }
 
-    /// Where the stream starts: the target's stored position when the capture still exists; otherwise
+    /// Where the stream starts: the target's stored position when the capture still exists; where an
+    /// earlier run's full load began, once the rest of that load is done, when it stopped part-way; otherwise
     /// a new capture, after the full load of its snapshot (or right away in `cdc` mode).
     private func startingPosition(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ plans: [TablePlan],
                                   fence: LoadFence) async throws -> String {
@@ -235,32 +236,53 @@ public struct ReplicationRunner: Sendable {
                 + "the changes made since cannot be read. Copy everything again: StartReplicationTask with reload-target (a task of ferry serve), "
                 + "or ferry migrate with a new --task")
         }
+        if options.fullLoad, exists, !options.fresh,
+           let begun = try await BlockingWork.run("ferry-cdc-load-progress", { [options] in LoadProgress(rows: try applier.loadProgress(task: options.task)).startPosition }) {
+            try await BlockingWork.run("ferry-cdc-resume-check") { try capture.checkResume(after: begun) }
+            logger.info("the full load stopped part-way; the rest loads now, then changes stream from where it began (\(begun))")
+            return try await load(resuming: true, snapshot: nil, meeting: begun, applier, fence: fence)
+        }
         if let start = options.start, !options.fullLoad { return try await startingPosition(capture, applier, plans, at: start, exists: exists) }
         if exists, !options.fullLoad, let held = try await BlockingWork.run("ferry-cdc-held", { try capture.userCapturePosition() }) {
             // A slot named by the user keeps its place: the stream starts where it stands.
             return try await startingPosition(capture, applier, plans, at: .position(held), exists: true)
         }
-        let created = try await BlockingWork.run("ferry-cdc-create") {
+        let created = try await BlockingWork.run("ferry-cdc-create") { [options] in
+            // An earlier load's progress belongs to the capture dropped here: forgotten first, it can never
+            // send a later run to a start this capture cannot give.
+            try applier.saveLoadProgress([], task: options.task, replacing: .task)
             if exists { try capture.drop() }
             return try capture.create(tables: plans.map(\.source.id))
         }
-        if options.fullLoad {
-            status.set(.fullLoad)
-            var load = self.load
-            load.snapshot = created.snapshot
-            load.fence = fence
-            let tables = try await FullLoadRunner(source: source, target: target, options: load, status: loadStatus, logger: logger).run()
-            let unfinished = tables.filter { $0.state != .completed }
-            guard unfinished.isEmpty, !Task.isCancelled else {
-                throw FerryError(.database, "the full load did not finish (\(unfinished.map { "\($0.source): \($0.error ?? $0.state.rawValue)" }.joined(separator: "; "))); changes are not applied to an incomplete copy")
-            }
+        guard options.fullLoad else { return try await recordStart(created.position, applier) }
+        return try await load(resuming: false, snapshot: created.snapshot, meeting: created.position, applier, fence: fence)
+    }
+
+    /// Runs the full load (or, `resuming`, what an earlier run left of it) from `snapshot` (nil: one taken
+    /// now, which the changes from `position` on converge with) and records `position` as the stream's start.
+    private func load(resuming: Bool, snapshot: String?, meeting position: String, _ applier: any ChangeApplier,
+                      fence: LoadFence) async throws -> String {
+        status.set(.fullLoad)
+        var load = self.load
+        load.snapshot = snapshot
+        load.fence = fence
+        load.resume = resuming
+        load.captureStart = position
+        let tables = try await FullLoadRunner(source: source, target: target, options: load, status: loadStatus, logger: logger).run()
+        let unfinished = tables.filter { $0.state != .completed }
+        guard unfinished.isEmpty, !Task.isCancelled else {
+            throw FerryError(.database, "the full load did not finish (\(unfinished.map { "\($0.source): \($0.error ?? $0.state.rawValue)" }.joined(separator: "; "))); changes are not applied to an incomplete copy")
         }
-        // The target records where the stream starts, so that a restart resumes there.
+        return try await recordStart(position, applier)
+    }
+
+    /// The target records where the stream starts, so that a restart resumes there.
+    private func recordStart(_ position: String, _ applier: any ChangeApplier) async throws -> String {
         var start = ChangeBatch(plans: [:])
-        try start.add(ChangeTransaction(position: created.position, commitTime: Date(), changes: []))
+        try start.add(ChangeTransaction(position: position, commitTime: Date(), changes: []))
         let marker = start
         try await BlockingWork.run("ferry-cdc-mark") { [options] in try applier.apply(marker, task: options.task) }
-        return created.position
+        return position
     }
 
     /// The position the user gave (checked against what the source holds), or the one from which changes

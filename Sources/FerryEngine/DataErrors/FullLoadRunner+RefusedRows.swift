@@ -12,23 +12,24 @@ extension FullLoadRunner {
     /// Loads a chunk again after the target refused one of its rows. The rows go through the change
     /// applier as upserts, so rows the failed attempt already wrote are simply written again; a group the
     /// target refuses is halved until the refused rows stand alone, and those are left out, counted in
-    /// `skippedRows` and (LOG_ERROR) recorded in `awsdms_apply_exceptions`. Returns the transformer used,
-    /// for its counts of LOB values cut.
-    func copySkippingRefusedRows(_ job: Job, session: any SnapshotSession) async throws -> RowTransformer? {
+    /// `skippedRows` and (LOG_ERROR) recorded in `awsdms_apply_exceptions`; the rows written are counted in
+    /// `written`. Returns the transformer used, for its counts of LOB values cut.
+    func copySkippingRefusedRows(_ job: Job, chunk: ReadChunk, session: any SnapshotSession, counting written: ChunkRowCount) async throws -> RowTransformer? {
         let id = job.plan.source.id
-        logger.warning("\(id): the target refused a row; loading chunk \(job.chunk.index + 1)/\(job.chunk.count) again without the refused rows (DataErrorPolicy)",
+        logger.warning("\(id): the target refused a row; loading chunk \(chunk.index + 1)/\(chunk.count) again without the refused rows (DataErrorPolicy)",
                        metadata: ["table": "\(id)"])
         let transformer = try Self.transformer(for: job.plan)
         let pipe = BatchPipe(capacity: options.pipeCapacity)
         let (status, options, target, plan) = (self.status, self.options, self.target, job.plan)
-        try await Self.pump(job.chunk, of: plan, encoding: .values, from: session, through: pipe) {
-            try Self.writeSkippingRefusedRows(plan, transformer: transformer, from: pipe, to: target, options: options, status: status)
+        try await Self.pump(chunk, of: plan, encoding: .values, from: session, through: pipe) {
+            try Self.writeSkippingRefusedRows(plan, transformer: transformer, from: pipe, to: target, options: options, status: status, written: written)
         }
         return transformer
     }
 
     private static func writeSkippingRefusedRows(_ plan: TablePlan, transformer: RowTransformer?, from pipe: BatchPipe,
-                                                 to target: any TargetConnector, options: FullLoadOptions, status: FullLoadStatus) throws {
+                                                 to target: any TargetConnector, options: FullLoadOptions, status: FullLoadStatus,
+                                                 written: ChunkRowCount) throws {
         let id = plan.source.id
         let applier = try target.openApplier(controlSchema: options.controlSchema)
         defer { applier.close() }
@@ -48,6 +49,7 @@ extension FullLoadRunner {
                     RowChange(table: id, kind: .insert, columns: names, values: $0.map { Optional($0) })
                 }))
                 try applier.apply(changes, task: nil)
+                written.add(group.count)
                 status.update(id) { $0.rowsLoaded += Int64(group.count) }
             }, refused: { row, error in
                 try skipped.skip(ApplyExceptionsTable.describe(row.map { Optional($0) }, columns: names), error)
