@@ -113,9 +113,10 @@ public protocol ChangeCapture: AnyObject, Sendable {
     /// the changes before `time` are then skipped.
     func position(before time: Date) throws -> String
 
-    /// Ends another reader of this capture, left by an earlier run of the task that a claim on the
-    /// target has just fenced (a paused process holding a PostgreSQL slot), so this run can read. Only a
-    /// run that has just claimed the task calls it, never a reconnect.
+    /// Ends another reader of this capture, so this run can read: one left by an earlier run of the task
+    /// that a claim on the target has just fenced (a paused process holding a PostgreSQL slot), or this
+    /// run's own connection that a network cut left open on the server. Only a run that holds the claim
+    /// calls it: just after claiming, or on a reconnect once it has checked the claim is still its own.
     func takeOver() throws
 
     /// The tables' columns as they are now (after a reload, or a column change the stream applied): the

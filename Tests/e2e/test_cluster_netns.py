@@ -1,6 +1,6 @@
 """Three `ferry serve` nodes, each in a network namespace of its own, joined to the host by a veth pair. The
-catalog, the source and the target stay on the host, reached through two host addresses (one for the catalog,
-one for the databases), so a node can be cut from the catalog alone (`ip route add prohibit`), from
+catalog, the source and the target stay on the host, reached through host addresses of their own, so a node
+can be cut from the catalog alone (`ip route add prohibit`), from the source or the target alone, from
 everything (its link set down), or silently (every packet dropped, `tc … tbf`). Needs root, as
 scripts/test.sh runs in CI."""
 import os
@@ -19,7 +19,7 @@ from test_task_defaults import Pair
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root (CI runs scripts/test.sh as root)")
 
-DATABASES, CATALOG = "10.231.0.1", "10.231.0.2"
+DATABASES, CATALOG, TARGET = "10.231.0.1", "10.231.0.2", "10.231.0.3"
 
 
 def sh(*command):
@@ -69,7 +69,7 @@ class Namespaces:
     def __init__(self, count):
         tag = uuid.uuid4().hex[:5]
         self.names = [f"fy{tag}{i}" for i in range(1, count + 1)]
-        for address in (DATABASES, CATALOG):
+        for address in (DATABASES, CATALOG, TARGET):
             subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", "lo"], capture_output=True)
         for i, ns in enumerate(self.names, start=1):
             host_side, node_side = f"fyh{tag}{i}", f"fyn{tag}{i}"
@@ -111,7 +111,7 @@ class Namespaces:
     def close(self):
         for ns in self.names:
             subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
-        for address in (DATABASES, CATALOG):
+        for address in (DATABASES, CATALOG, TARGET):
             subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], capture_output=True)
 
 
@@ -185,6 +185,69 @@ def test_a_node_cut_from_the_catalog_from_everything_or_silently_gives_its_task_
         try:
             if pair:
                 pair.dms = cluster.nodes["n1"].client()
+                pair.close()
+        finally:
+            cluster.close()
+            for forwarder in forwarders:
+                forwarder.close()
+            spaces.close()
+
+
+def test_a_node_cut_from_the_target_or_the_source_alone_keeps_its_task_and_catches_up_once_healed():
+    """Its lease holds (the catalog still hears it), so no other node takes the task: the owner retries, and
+    after the cut heals it applies again under the same epoch. After a cut from the source the server still
+    sees the lost connection reading the slot (until its wal_sender_timeout, 60 s); the owner, having checked
+    its claim, ends it rather than wait."""
+    port = urllib.parse.urlparse(os.environ["FERRY_TEST_POSTGRES_URL"]).port
+    spaces = Namespaces(2)
+    forwarders = [Forwarder(address, port) for address in (DATABASES, CATALOG, TARGET)]
+    cluster = Cluster()
+    catalog = urllib.parse.urlparse(cluster.catalog_url)._replace(netloc=f"postgres@{CATALOG}:{port}").geturl()
+    load, pair = None, None
+    try:
+        for i in range(2):
+            cluster.start(f"n{i + 1}", catalog, host=spaces.address(i), port=9600, prefix=spaces.run_in(i))
+        first = cluster.nodes["n1"]
+        pair = Pair(first.client(), "CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
+                                    "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 5000) g",
+                    server=(DATABASES, port), target_server=(TARGET, port))
+        load = Writer(pair.source_db)
+        arn = pair.run("one-sided", "full-load-and-cdc", wait=False)["ReplicationTaskArn"]
+        wait_for(lambda: pair.tables(arn).get("items", {}).get("TableState") == "Table completed", "the full load")
+        install_checker(pair.target_db)
+        load.start()
+
+        def holders():
+            return [name for name, n in nodes_of(first).items() if n["RunningTasks"] == 1]
+
+        def applied():
+            return int(psql("SELECT count(*) FROM apply_history", pair.target_db))
+
+        for side, address in (("target", TARGET), ("source", DATABASES)):
+            owner_name = wait_for(lambda: (lambda h: h[0] if len(h) == 1 else None)(holders()), "one node to hold the task")
+            owner = int(owner_name[1:]) - 1
+            epoch = psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db)
+            wait_for(lambda: applied() > 0, "changes to stream")
+            spaces.cut_from(owner, address)
+            time.sleep(2)
+            stalled = applied()
+            time.sleep(6)
+            assert applied() == stalled, f"cut from the {side}, the owner applies nothing"
+            assert holders() == [owner_name], f"cut from the {side} alone, the owner keeps its task"
+            healed = time.time()
+            spaces.heal(owner, address)
+            wait_for(lambda: applied() > stalled, f"{owner_name} to apply again after the cut from the {side} healed", seconds=45)
+            print(f"cut from the {side}: applying again {time.time() - healed:.1f} s after the heal")
+            assert psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db) == epoch, "the same run went on"
+
+        load.stop()
+        wait_until_equal(pair)
+        assert check_history(pair.target_db) >= 1
+    finally:
+        if load:
+            load.stop()
+        try:
+            if pair:
                 pair.close()
         finally:
             cluster.close()

@@ -18,17 +18,19 @@ MAPPINGS = json.dumps({"rules": [{"rule-type": "selection", "rule-id": "1", "rul
 class Pair:
     """A source and a target database on the test server, their endpoints and an instance."""
 
-    def __init__(self, dms, source_sql, suffix=None, server=None):
-        """`server` (host, port) is where the nodes reach the test server, when not at its loopback URL."""
+    def __init__(self, dms, source_sql, suffix=None, server=None, target_server=None):
+        """`server` (host, port) is where the nodes reach the test server, when not at its loopback URL;
+        `target_server`, where they reach it for the target, when that differs."""
         self.dms = dms
         self.suffix = suffix or uuid.uuid4().hex[:8]
         self.source_db, self.target_db = f"defaults_src_{self.suffix}", f"defaults_dst_{self.suffix}"
         psql(f"CREATE DATABASE {self.source_db}", "postgres")
         psql(f"CREATE DATABASE {self.target_db}", "postgres")
         psql(source_sql, self.source_db)
-        url = os.environ["FERRY_TEST_POSTGRES_URL"] if server is None else f"postgres://postgres@{server[0]}:{server[1]}/postgres"
-        self.source = dms.create_endpoint(**server_endpoint(url, f"src-{self.suffix}", "source", self.source_db))["Endpoint"]
-        self.target = dms.create_endpoint(**server_endpoint(url, f"dst-{self.suffix}", "target", self.target_db))["Endpoint"]
+        def url(at):
+            return os.environ["FERRY_TEST_POSTGRES_URL"] if at is None else f"postgres://postgres@{at[0]}:{at[1]}/postgres"
+        self.source = dms.create_endpoint(**server_endpoint(url(server), f"src-{self.suffix}", "source", self.source_db))["Endpoint"]
+        self.target = dms.create_endpoint(**server_endpoint(url(target_server or server), f"dst-{self.suffix}", "target", self.target_db))["Endpoint"]
         self.instance = dms.create_replication_instance(ReplicationInstanceIdentifier=f"ri-{self.suffix}",
                                                         ReplicationInstanceClass="dms.t3.medium")["ReplicationInstance"]
         self.tasks = []

@@ -211,8 +211,11 @@ public struct ReplicationRunner: Sendable {
                     // A run that a later one took over ends here rather than reading again.
                     try end.applier.verifyClaim()
                     position = try end.applier.appliedPosition(task: options.task) ?? position
+                    // Still the owner: a reader the source still sees is this run's own lost connection (after a
+                    // network cut the server notices only at its wal_sender_timeout), so it is ended now.
+                    do { try capture.takeOver() } catch { logger.warning("the stream's earlier reader could not be ended yet: \(error)") }
                 } catch let error as FerryError where error.kind == .connectionFailed {
-                    logger.warning("the target is not reachable yet: \(error)")
+                    logger.warning("not reachable yet: \(error)")
                 }
             }
         }
