@@ -29,6 +29,8 @@ struct DescribeChangeStreamResponse: DMSShape {
     var Reconnects: Int?
     /// Tables whose changes are no longer applied, as `schema.table: reason`.
     var SuspendedTables: [String]?
+    /// The server the stream reads, as it told on the last connect (system identifier and timeline, or server_id and GTID position).
+    var Source: String?
 }
 
 extension DMSService {
@@ -43,6 +45,7 @@ extension DMSService {
             LatencySourceSeconds: stream.latencySource, LatencyTargetSeconds: stream.latencyTarget, MarkerRoundTripSeconds: stream.markerLag,
             IncomingChanges: stream.incomingChanges, ChangesApplied: stream.changesApplied, TransactionsApplied: stream.transactionsApplied,
             ChangesPerSecond: stream.changesPerSecond, RetainedLogBytes: stream.retainedBytes.map(Int.init), RetainedLogWarning: stream.retainedWarning,
-            Reconnects: stream.reconnects, SuspendedTables: stream.suspended.map { "\($0.key): \($0.value)" }.sorted())
+            Reconnects: stream.reconnects, SuspendedTables: stream.suspended.map { "\($0.key): \($0.value)" }.sorted(),
+            Source: stream.source?.description)
     }
 }

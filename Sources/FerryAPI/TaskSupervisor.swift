@@ -318,6 +318,7 @@ actor TaskSupervisor {
         options.fresh = run.fresh
         options.start = run.cdcStart
         options.stop = run.cdcStop
+        options.lastSource = SourceIdentityRecord.last(run.arn, catalog: catalog)
         // A resumed stream continues from the target's position; a load that never finished goes on from
         // the progress the target recorded, so no table is skipped here.
         var load = run.options
@@ -337,6 +338,7 @@ actor TaskSupervisor {
             var reloadsRecorded = 0
             while !Task.isCancelled {
                 let status = runner.status.snapshot()
+                SourceIdentityRecord.update(status.source, arn: run.arn, task: run.identifier, catalog: catalog, events: events)
                 metrics.record(load: runner.loadStatus.snapshot())
                 metrics.record(replication: status)
                 if status.phase == .starting || status.phase == .fullLoad {
@@ -408,6 +410,7 @@ actor TaskSupervisor {
         var failure: Error?
         do { try await runner.run() } catch { failure = error }
         monitor.cancel()
+        SourceIdentityRecord.update(runner.status.snapshot().source, arn: run.arn, task: run.identifier, catalog: catalog, events: events)
         validation.cancel()
         Self.persistChanges(runner.status.snapshot(), arn: run.arn, catalog: catalog)
         if failure == nil, let error = await validation.value, !(running[run.arn]?.stopRequested ?? false) {

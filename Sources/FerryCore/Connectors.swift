@@ -126,6 +126,9 @@ public protocol ChangeCapture: AnyObject, Sendable {
     /// Where a capture the user created and named (not Ferry) stands, when it exists: a `cdc` run starts
     /// there rather than replacing it. Nil for Ferry's own captures.
     func userCapturePosition() throws -> String?
+
+    /// Which server answers now (``SourceIdentity``), asked on every connect so that a failover is seen.
+    func identity() throws -> SourceIdentity?
 }
 
 extension ChangeCapture {
@@ -139,6 +142,9 @@ extension ChangeCapture {
     public func takeOver() throws {}
 
     public func userCapturePosition() throws -> String? { nil }
+
+    /// A source that cannot fail over to another server (SQLite's file) has no identity to watch.
+    public func identity() throws -> SourceIdentity? { nil }
 
     public func position(before time: Date) throws -> String {
         throw FerryError(.invalidParameter, "this source cannot start change data capture at a time (PostgreSQL has no way from a time to a WAL position); give a start position instead (CdcStartPosition, e.g. an LSN)")

@@ -50,3 +50,25 @@ struct LoadProgressTests {
         #expect(LoadProgress(rows: [LoadProgress.startRow(nil)]).startPosition == nil)
     }
 }
+
+@Suite("Source identity")
+struct SourceIdentityTests {
+    @Test("a new timeline or server_id is a failover, another PostgreSQL system identifier another cluster, a moved GTID nothing")
+    func changes() {
+        let pg = SourceIdentity(engine: .postgres, server: "7312", history: "1")
+        var promoted = pg
+        promoted.history = "2"
+        var other = pg
+        other.server = "9999"
+        #expect(pg.change(since: pg) == nil)
+        #expect(promoted.change(since: pg) == .failover("the source's timeline went from 1 to 2: a standby was promoted"))
+        guard case .unrelated? = other.change(since: pg) else { Issue.record("another cluster is unrelated"); return }
+        let maria = SourceIdentity(engine: .mysql, server: "1", history: "0-1-10")
+        var written = maria
+        written.history = "0-1-99"
+        var replica = written
+        replica.server = "2"
+        #expect(written.change(since: maria) == nil)
+        #expect(replica.change(since: maria) == .failover("the source's server_id went from 1 to 2: another server (a promoted replica) answers now"))
+    }
+}

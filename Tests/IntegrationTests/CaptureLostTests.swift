@@ -48,6 +48,29 @@ struct CaptureLostTests {
         #expect(lost?.message.contains("confirmed changes up to") == true, "\(String(describing: lost))")
     }
 
+    @Test("a run tells which server it reads (system identifier and timeline), and one that would resume on another PostgreSQL cluster stops with captureLost")
+    func anotherCluster() async throws {
+        let (source, target, task) = try ChangeCaptureTests.databases(target: .postgres)
+        defer { ChangeCaptureTests.drop(source, target) }
+        try await Self.streamTenUpdates(source, target, task: task)
+        let system = try source.query("SELECT system_identifier::text, timeline_id::text FROM pg_control_system(), pg_control_checkpoint()")[0]
+        let seen = SourceIdentity(engine: .postgres, server: system[0] ?? "", history: system[1] ?? "")
+        #expect(seen.change(since: seen) == nil)
+
+        try source.execute("UPDATE app.items SET counter = 2 WHERE id <= 10")
+        var elsewhere = seen
+        elsewhere.server = "7000000000000000001"
+        let lost = try await Self.refusedRun(source, target, task: task) { $0.lastSource = elsewhere }
+        #expect(lost?.message.contains("another database cluster") == true, "\(String(describing: lost))")
+
+        // After a promotion (a new timeline of the same cluster) the run goes on, and says which server it reads.
+        var promoted = seen
+        promoted.history = "\((Int(seen.history) ?? 1) - 1)"
+        let resumed = try cdcRunner(source, target, task: task) { $0.lastSource = promoted }
+        try await runUntilConverged(resumed, source, target)
+        #expect(resumed.status.snapshot().source == seen)
+    }
+
     /// A run that streams ten updates of a 100-row table, then stops with its slot let go.
     static func streamTenUpdates(_ source: TestDatabase, _ target: TestDatabase, task: String) async throws {
         try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text); INSERT INTO app.items SELECT g, 0, 'x', NULL FROM generate_series(1, 100) g")
@@ -66,8 +89,9 @@ struct CaptureLostTests {
     }
 
     /// Runs the task again and returns the captureLost it stops with; the second update (counter = 2) must not reach the target.
-    static func refusedRun(_ source: TestDatabase, _ target: TestDatabase, task: String) async throws -> FerryError? {
-        let second = try cdcRunner(source, target, task: task)
+    static func refusedRun(_ source: TestDatabase, _ target: TestDatabase, task: String,
+                           _ configure: (inout ReplicationOptions) -> Void = { _ in }) async throws -> FerryError? {
+        let second = try cdcRunner(source, target, task: task, configure)
         let secondEnded = ManagedFlag()
         let secondRun = Task {
             defer { secondEnded.stop() }

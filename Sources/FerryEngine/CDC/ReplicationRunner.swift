@@ -43,6 +43,9 @@ public struct ReplicationOptions: Sendable {
     /// load ended, or when the stream has been idle for `cachedIdleSeconds`.
     public var stopAfterCachedChanges = false
     public var cachedIdleSeconds: Double = 2
+    /// The source the task's previous run read (the API keeps it): a run that would resume on another
+    /// PostgreSQL cluster, whose positions do not continue that one's, stops instead.
+    public var lastSource: SourceIdentity?
 
     public init(task: String, fullLoad: Bool) {
         self.task = task
@@ -100,6 +103,7 @@ public struct ReplicationRunner: Sendable {
         // The claim comes before the position is read: an earlier run still writing is refused from here on.
         let epoch = try await BlockingWork.run("ferry-cdc-claim") { [options] in try applier.claim(task: options.task) }
         logger.debug("task \(options.task) claimed on the target with epoch \(epoch)")
+        try await identify(capture, since: options.fresh ? nil : options.lastSource)
         // The loads (the first one, and ReloadTables') write under the same claim.
         let fence = LoadFence(task: options.task, epoch: epoch, controlSchema: options.controlSchema)
         let start = try await startingPosition(capture, applier, plans, fence: fence)
@@ -214,11 +218,32 @@ public struct ReplicationRunner: Sendable {
                     // Still the owner: a reader the source still sees is this run's own lost connection (after a
                     // network cut the server notices only at its wal_sender_timeout), so it is ended now.
                     do { try capture.takeOver() } catch { logger.warning("the stream's earlier reader could not be ended yet: \(error)") }
+                    try identify(capture, since: status.snapshot().source)
                 } catch let error as FerryError where error.kind == .connectionFailed {
                     logger.warning("not reachable yet: \(error)")
                 }
             }
         }
+    }
+
+    /// Asks the source who it is and records it; a failover since `earlier` is logged, another PostgreSQL
+    /// cluster stops the run (``FerryError/Kind/captureLost``): its positions do not continue the earlier one's.
+    private func identify(_ capture: any ChangeCapture, since earlier: SourceIdentity?) async throws {
+        try await BlockingWork.run("ferry-cdc-identify") { try identify(capture, since: earlier) }
+    }
+
+    private func identify(_ capture: any ChangeCapture, since earlier: SourceIdentity?) throws {
+        guard let identity = try capture.identity() else { return }
+        switch earlier.flatMap(identity.change(since:)) {
+        case let .unrelated(why)?:
+            throw FerryError(.captureLost, "\(why): the positions task \(options.task) holds do not continue there. Copy everything again: "
+                + "StartReplicationTask with reload-target (a task of ferry serve), or ferry migrate with a new --task")
+        case let .failover(what)?:
+            logger.warning("\(what); the stream goes on from the position the target holds")
+        case nil:
+            break
+        }
+        status.identified(identity)
     }
 
     /// Where the stream starts: the target's stored position when the capture still exists; where an

@@ -41,6 +41,8 @@ public final class ReplicationStatus: @unchecked Sendable {
         public var markersUnavailable: String?
         /// Connections to either database lost and made again during the run.
         public var reconnects = 0
+        /// The server the stream reads, as it told on the last connect; nil where the engine does not tell.
+        public var source: SourceIdentity?
     }
 
     private let lock = NSLock()
@@ -66,11 +68,14 @@ public final class ReplicationStatus: @unchecked Sendable {
     private var lastRoundTrip: Double?
     private var markersUnavailable: String?
     private var reconnects = 0
+    private var source: SourceIdentity?
 
     public init() {}
 
     /// A connection broke and the stream is made again.
     func reconnecting() { lock.withLock { reconnects += 1 } }
+
+    func identified(_ source: SourceIdentity) { lock.withLock { self.source = source } }
 
     /// A heartbeat marker named `name` was written into the source's stream.
     func heartbeat(_ name: String, writtenAt: Date) { lock.withLock { heartbeats[name] = writtenAt } }
@@ -160,7 +165,7 @@ public final class ReplicationStatus: @unchecked Sendable {
                      latencyTarget: caughtUp ? 0 : max(0, lastAppliedCommit.map { now.timeIntervalSince($0) } ?? 0),
                      changesPerSecond: rate, counts: counts, retainedBytes: retainedBytes, retainedWarning: retainedWarning,
                      ddls: ddls, suspended: suspended, stopReason: stopReason, cutLobs: cutLobs,
-                     markerLag: markerLag(now: now), markersUnavailable: markersUnavailable, reconnects: reconnects)
+                     markerLag: markerLag(now: now), markersUnavailable: markersUnavailable, reconnects: reconnects, source: source)
         }
     }
 }

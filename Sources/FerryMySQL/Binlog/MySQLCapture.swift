@@ -61,8 +61,9 @@ final class MySQLCapture: ChangeCapture, @unchecked Sendable {
         stream = nil
     }
 
-    /// Starts reading after `position`: by file and offset, or by GTID when the server no longer has the
-    /// file or its file and offset are another place in the history (a replica promoted to primary).
+    /// Starts reading after `position`: by file and offset, or by GTID when the server does not have the
+    /// file (another server after a failover) or its file and offset are another place in the history (a
+    /// replica promoted to primary that names its files alike).
     func start(after position: String) throws {
         guard let start = BinlogPosition(position) else {
             throw FerryError(.invalidParameter, "'\(position)' is not a binlog position (like mysql-bin.000003:1234)")
@@ -71,22 +72,16 @@ final class MySQLCapture: ChangeCapture, @unchecked Sendable {
         stream = nil
         // The markers' table is read with the captured ones: its rows become the transactions' markers.
         let read = schemas + [MySQLStreamMarkers.schema]
-        if try offsetDisagrees(start) {
-            stream = try BinlogStream(url: url, position: start, byGTID: true, serverID: serverID, schemas: read)
-            return
-        }
-        do {
-            stream = try BinlogStream(url: url, position: start, byGTID: false, serverID: serverID, schemas: read)
-        } catch let error as FerryError where error.kind == .invalidParameter && !start.gtids.isEmpty {
-            stream = try BinlogStream(url: url, position: start, byGTID: true, serverID: serverID, schemas: read)
-        }
+        stream = try BinlogStream(url: url, position: start, byGTID: resumesByGTID(start), serverID: serverID, schemas: read)
     }
 
-    /// Whether MariaDB says the position's file and offset are not where its GTIDs are. False when it
-    /// cannot say: no GTIDs (MySQL), or no such file (the dump by file then fails and GTIDs are used).
-    private func offsetDisagrees(_ position: BinlogPosition) throws -> Bool {
-        guard !position.gtids.isEmpty else { return false }
-        let rows = try? MySQLConnection(url).query("SELECT BINLOG_GTID_POS(\(MySQLConnection.literal(position.file)), \(position.offset))")
+    /// Whether to read from the position's GTIDs rather than its file and offset: it has GTIDs (MariaDB),
+    /// and the server either lacks the file or says the file and offset stand elsewhere than those GTIDs.
+    /// False when it cannot tell: a server that does not list its files is read by file and offset.
+    private func resumesByGTID(_ position: BinlogPosition) -> Bool {
+        guard !position.gtids.isEmpty, let conn = try? MySQLConnection(url) else { return false }
+        if let files = try? conn.query("SHOW BINARY LOGS").compactMap({ $0[0] }), !files.contains(position.file) { return true }
+        let rows = try? conn.query("SELECT BINLOG_GTID_POS(\(MySQLConnection.literal(position.file)), \(position.offset))")
         guard let state = rows?.first?[0] ?? nil else { return false }
         return !position.offsetAgrees(withServerState: state)
     }
@@ -137,5 +132,13 @@ final class MySQLCapture: ChangeCapture, @unchecked Sendable {
         if settings[2] != "FULL" {
             throw FerryError(.invalidParameter, "MySQL \(url.location): binlog_row_image is \(settings[2]); change data capture needs FULL: SET GLOBAL binlog_row_image = 'FULL' (and in the server's configuration)")
         }
+    }
+
+    /// The server's id and its GTID position (MariaDB's `gtid_binlog_pos`, MySQL's `gtid_executed`).
+    func identity() throws -> SourceIdentity? {
+        let conn = try MySQLConnection(url)
+        let row = try conn.query("SELECT @@server_id, " + (conn.isMariaDB ? "@@gtid_binlog_pos" : "@@gtid_executed")).first
+        guard let server = row?[0] ?? nil else { return nil }
+        return SourceIdentity(engine: .mysql, server: server, history: (row?[1] ?? nil) ?? "")
     }
 }

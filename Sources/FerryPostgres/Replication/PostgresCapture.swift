@@ -121,6 +121,13 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
         }
     }
 
+    /// IDENTIFY_SYSTEM on a replication connection: the cluster's system identifier and its timeline.
+    func identity() throws -> SourceIdentity? {
+        let row = try PGConnection(url, replication: true).query("IDENTIFY_SYSTEM").first
+        guard let system = row?[0] ?? nil, let timeline = row?[1] ?? nil else { return nil }
+        return SourceIdentity(engine: .postgres, server: system, history: timeline)
+    }
+
     /// The confirmed position of a slot the user named; nil for Ferry's own slots.
     func userCapturePosition() throws -> String? {
         guard userNamed else { return nil }
