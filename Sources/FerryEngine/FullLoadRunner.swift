@@ -231,21 +231,12 @@ public struct FullLoadRunner: Sendable {
         for plan in plans {
             let id = plan.source.id
             do {
-                var chunks: [ReadChunk] = []
-                var loaded: [Int: Int64] = [:]
-                if let earlier = progress.table(id), let segments = earlier.segments, !earlier.loadedChunks.isEmpty {
-                    chunks = try session.chunks(of: plan.source, segments: segments)
-                    loaded = earlier.loadedChunks
-                    // A source that cannot read the ranges the same way now (MySQL without LOCK TABLES) loads the table again.
-                    if chunks.count != segments.count { chunks = [] }
-                }
-                let resumed = !chunks.isEmpty
-                if !resumed {
-                    loaded = [:]
-                    try target.prepare(plan.written, mode: options.prepMode, related: related)
-                }
+                let earlier = try resumedChunks(of: plan, progress: progress, session: session)
+                if earlier == nil { try target.prepare(plan.written, mode: options.prepMode, related: related) }
                 let estimate = try session.estimatedRows(of: plan.source)
-                if !resumed { chunks = try self.chunks(of: plan.source, estimate: estimate, session: session) }
+                let chunks = try earlier?.chunks ?? self.chunks(of: plan.source, estimate: estimate, session: session)
+                let loaded = earlier?.loaded ?? [:]
+                let resumed = earlier != nil
                 let segments = chunks.first?.segments.flatMap { $0.count == chunks.count ? $0 : nil }
                 if !resumed { try journal?.began(id, segments: segments) }
                 var encoding = BatchEncoding.values
@@ -276,6 +267,15 @@ public struct FullLoadRunner: Sendable {
             }
         }
         return jobs.sorted { ($0.order, $0.estimatedRows, $1.chunk?.index ?? 0) > ($1.order, $1.estimatedRows, $0.chunk?.index ?? 0) }
+    }
+
+    /// The chunks of a table an earlier run loaded part of by value ranges, and the rows it committed per
+    /// chunk that finished; nil when the table loads anew.
+    private func resumedChunks(of plan: TablePlan, progress: LoadProgress, session: any SnapshotSession) throws -> (chunks: [ReadChunk], loaded: [Int: Int64])? {
+        guard let earlier = progress.table(plan.source.id), let segments = earlier.segments, !earlier.loadedChunks.isEmpty else { return nil }
+        let chunks = try session.chunks(of: plan.source, segments: segments)
+        // A source that cannot read the ranges the same way now (MySQL without LOCK TABLES) loads the table anew.
+        return chunks.count == segments.count ? (chunks, earlier.loadedChunks) : nil
     }
 
     /// The table's chunks: the segments of a `ranges` rule, one chunk under `none`, else the source's own split.
