@@ -3,6 +3,7 @@ catalog, the source and the target stay on the host, reached through host addres
 can be cut from the catalog alone (`ip route add prohibit`), from the source or the target alone, from
 everything (its link set down), or silently (every packet dropped, `tc … tbf`). Needs root, as
 scripts/test.sh runs in CI."""
+import contextlib
 import os
 import socket
 import subprocess
@@ -108,6 +109,25 @@ class Namespaces:
         sh(*self.run_in(i), "tc", "qdisc", action[0], "dev", self.links[ns], *action[1:])
         sh("tc", "qdisc", action[0], "dev", self.host_links[ns], *action[1:])
 
+    def cut(self, i, fault):
+        """Cuts node i off: from the catalog alone (`catalog`), its link down (`link`), or silently (`silence`)."""
+        if fault == "catalog":
+            self.cut_from(i, CATALOG)
+        elif fault == "link":
+            self.link(i, "down")
+        else:
+            self.drop_silently(i)
+
+    def heal_fault(self, i, fault):
+        """Undoes `cut(i, fault)`."""
+        if fault == "catalog":
+            self.heal(i, CATALOG)
+        elif fault == "link":
+            self.link(i, "up")
+            sh(*self.run_in(i), "ip", "route", "add", "default", "via", f"10.231.{i + 1}.1")
+        else:
+            self.drop_silently(i, dropping=False)
+
     def close(self):
         for ns in self.names:
             subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
@@ -115,73 +135,26 @@ class Namespaces:
             subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], capture_output=True)
 
 
-def test_a_node_cut_from_the_catalog_from_everything_or_silently_gives_its_task_up_and_another_resumes_it():
+ITEMS = ("CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
+         "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 5000) g")
+
+
+@contextlib.contextmanager
+def netns_cluster(count, source_sql, target_apart=False):
+    """Nodes n1…n`count`, each in a namespace of its own, on a catalog they reach at CATALOG, and a Pair made by
+    `source_sql` whose databases they reach at DATABASES (the target at TARGET with `target_apart`). Yields
+    (spaces, cluster, pair) and removes it all after."""
     port = urllib.parse.urlparse(os.environ["FERRY_TEST_POSTGRES_URL"]).port
-    spaces = Namespaces(3)
-    forwarders = [Forwarder(DATABASES, port), Forwarder(CATALOG, port)]
-    cluster = Cluster()
-    catalog = urllib.parse.urlparse(cluster.catalog_url)._replace(netloc=f"postgres@{CATALOG}:{port}").geturl()
-    load, pair = None, None
+    spaces = Namespaces(count)
+    forwarders = [Forwarder(address, port) for address in (DATABASES, CATALOG) + ((TARGET,) if target_apart else ())]
+    cluster, pair = Cluster(), None
     try:
-        for i in range(3):
+        catalog = urllib.parse.urlparse(cluster.catalog_url)._replace(netloc=f"postgres@{CATALOG}:{port}").geturl()
+        for i in range(count):
             cluster.start(f"n{i + 1}", catalog, host=spaces.address(i), port=9600, prefix=spaces.run_in(i))
-        first = cluster.nodes["n1"]
-        pair = Pair(first.client(), "CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
-                                    "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 5000) g",
-                    server=(DATABASES, port))
-        load = Writer(pair.source_db)
-        task = pair.run("netns", "full-load-and-cdc", wait=False)
-        arn = task["ReplicationTaskArn"]
-        wait_for(lambda: pair.tables(arn).get("items", {}).get("TableState") == "Table completed", "the full load")
-        install_checker(pair.target_db)
-        load.start()
-
-        def holder(asking):
-            held = [name for name, n in nodes_of(asking).items() if n["RunningTasks"] == 1 and n["LeaseSecondsLeft"] > 0]
-            return held[0] if len(held) == 1 else None
-
-        def applied():
-            return int(psql("SELECT count(*) FROM public.items WHERE note = 'new' OR id > 2000000", pair.target_db))
-
-        for fault in ("catalog", "link", "silence"):
-            owner_name = wait_for(lambda: holder(first), "one node to hold the task")
-            owner = int(owner_name[1:]) - 1
-            asking = cluster.nodes[next(n for n in cluster.nodes if n != owner_name)]
-            epoch = int(psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db))
-            cut = time.time()
-            if fault == "catalog":
-                spaces.cut_from(owner, CATALOG)
-            elif fault == "link":
-                spaces.link(owner, "down")
-            else:
-                spaces.drop_silently(owner)
-            before = applied()
-            new_owner = wait_for(lambda: (lambda h: h if h and h != owner_name else None)(holder(asking)), f"another node to take the task ({fault})", seconds=60)
-            wait_for(lambda: applied() > before and int(psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db)) > epoch,
-                     f"{new_owner} to apply changes", seconds=60)
-            moved = time.time() - cut
-            print(f"cut from the {fault}: {owner_name} → {new_owner} in {moved:.1f} s")
-            assert moved < 60
-            if fault == "catalog":
-                # Still connected to the source and target, the cut-off node must have stopped writing before its
-                # lease (renewed at the latest at the cut) can have run out: after that, every batch is the new owner's.
-                stale = psql(f"SELECT count(*) FROM apply_history WHERE epoch <= {epoch} AND at > to_timestamp({cut + 10})", pair.target_db)
-                assert stale == "0", "the node cut from the catalog kept applying"
-                spaces.heal(owner, CATALOG)
-            elif fault == "link":
-                spaces.link(owner, "up")
-                sh(*spaces.run_in(owner), "ip", "route", "add", "default", "via", f"10.231.{owner + 1}.1")
-            else:
-                spaces.drop_silently(owner, dropping=False)
-            wait_for(lambda: nodes_of(asking)[owner_name]["LeaseSecondsLeft"] > 0, f"{owner_name} to renew again after the {fault} healed")
-            assert cluster.nodes[owner_name].process.poll() is None, "a cut-off node keeps running and rejoins"
-
-        load.stop()
-        wait_until_equal(pair)
-        assert check_history(pair.target_db) >= 3
+        pair = Pair(cluster.nodes["n1"].client(), source_sql, server=(DATABASES, port), target_server=(TARGET, port) if target_apart else None)
+        yield spaces, cluster, pair
     finally:
-        if load:
-            load.stop()
         try:
             if pair:
                 pair.dms = cluster.nodes["n1"].client()
@@ -193,64 +166,92 @@ def test_a_node_cut_from_the_catalog_from_everything_or_silently_gives_its_task_
             spaces.close()
 
 
+def test_a_node_cut_from_the_catalog_from_everything_or_silently_gives_its_task_up_and_another_resumes_it():
+    with netns_cluster(3, ITEMS) as (spaces, cluster, pair):
+        first = cluster.nodes["n1"]
+        load = Writer(pair.source_db)
+        try:
+            task = pair.run("netns", "full-load-and-cdc", wait=False)
+            arn = task["ReplicationTaskArn"]
+            wait_for(lambda: pair.tables(arn).get("items", {}).get("TableState") == "Table completed", "the full load")
+            install_checker(pair.target_db)
+            load.start()
+
+            def holder(asking):
+                held = [name for name, n in nodes_of(asking).items() if n["RunningTasks"] == 1 and n["LeaseSecondsLeft"] > 0]
+                return held[0] if len(held) == 1 else None
+
+            def applied():
+                return int(psql("SELECT count(*) FROM public.items WHERE note = 'new' OR id > 2000000", pair.target_db))
+
+            for fault in ("catalog", "link", "silence"):
+                owner_name = wait_for(lambda: holder(first), "one node to hold the task")
+                owner = int(owner_name[1:]) - 1
+                asking = cluster.nodes[next(n for n in cluster.nodes if n != owner_name)]
+                epoch = int(psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db))
+                cut = time.time()
+                spaces.cut(owner, fault)
+                before = applied()
+                new_owner = wait_for(lambda: (lambda h: h if h and h != owner_name else None)(holder(asking)), f"another node to take the task ({fault})", seconds=60)
+                wait_for(lambda: applied() > before and int(psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db)) > epoch,
+                         f"{new_owner} to apply changes", seconds=60)
+                moved = time.time() - cut
+                print(f"cut from the {fault}: {owner_name} → {new_owner} in {moved:.1f} s")
+                assert moved < 60
+                if fault == "catalog":
+                    # Still connected to the source and target, the cut-off node must have stopped writing before its
+                    # lease (renewed at the latest at the cut) can have run out: after that, every batch is the new owner's.
+                    stale = psql(f"SELECT count(*) FROM apply_history WHERE epoch <= {epoch} AND at > to_timestamp({cut + 10})", pair.target_db)
+                    assert stale == "0", "the node cut from the catalog kept applying"
+                spaces.heal_fault(owner, fault)
+                wait_for(lambda: nodes_of(asking)[owner_name]["LeaseSecondsLeft"] > 0, f"{owner_name} to renew again after the {fault} healed")
+                assert cluster.nodes[owner_name].process.poll() is None, "a cut-off node keeps running and rejoins"
+
+            load.stop()
+            wait_until_equal(pair)
+            assert check_history(pair.target_db) >= 3
+        finally:
+            load.stop()
+
+
 def test_a_node_cut_from_the_target_or_the_source_alone_keeps_its_task_and_catches_up_once_healed():
     """Its lease holds (the catalog still hears it), so no other node takes the task: the owner retries, and
     after the cut heals it applies again under the same epoch. After a cut from the source the server still
     sees the lost connection reading the slot (until its wal_sender_timeout, 60 s); the owner, having checked
     its claim, ends it rather than wait."""
-    port = urllib.parse.urlparse(os.environ["FERRY_TEST_POSTGRES_URL"]).port
-    spaces = Namespaces(2)
-    forwarders = [Forwarder(address, port) for address in (DATABASES, CATALOG, TARGET)]
-    cluster = Cluster()
-    catalog = urllib.parse.urlparse(cluster.catalog_url)._replace(netloc=f"postgres@{CATALOG}:{port}").geturl()
-    load, pair = None, None
-    try:
-        for i in range(2):
-            cluster.start(f"n{i + 1}", catalog, host=spaces.address(i), port=9600, prefix=spaces.run_in(i))
-        first = cluster.nodes["n1"]
-        pair = Pair(first.client(), "CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
-                                    "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 5000) g",
-                    server=(DATABASES, port), target_server=(TARGET, port))
+    with netns_cluster(2, ITEMS, target_apart=True) as (spaces, cluster, pair):
         load = Writer(pair.source_db)
-        arn = pair.run("one-sided", "full-load-and-cdc", wait=False)["ReplicationTaskArn"]
-        wait_for(lambda: pair.tables(arn).get("items", {}).get("TableState") == "Table completed", "the full load")
-        install_checker(pair.target_db)
-        load.start()
-
-        def holders():
-            return [name for name, n in nodes_of(first).items() if n["RunningTasks"] == 1]
-
-        def applied():
-            return int(psql("SELECT count(*) FROM apply_history", pair.target_db))
-
-        for side, address in (("target", TARGET), ("source", DATABASES)):
-            owner_name = wait_for(lambda: (lambda h: h[0] if len(h) == 1 else None)(holders()), "one node to hold the task")
-            owner = int(owner_name[1:]) - 1
-            epoch = psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db)
-            wait_for(lambda: applied() > 0, "changes to stream")
-            spaces.cut_from(owner, address)
-            time.sleep(2)
-            stalled = applied()
-            time.sleep(6)
-            assert applied() == stalled, f"cut from the {side}, the owner applies nothing"
-            assert holders() == [owner_name], f"cut from the {side} alone, the owner keeps its task"
-            healed = time.time()
-            spaces.heal(owner, address)
-            wait_for(lambda: applied() > stalled, f"{owner_name} to apply again after the cut from the {side} healed", seconds=45)
-            print(f"cut from the {side}: applying again {time.time() - healed:.1f} s after the heal")
-            assert psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db) == epoch, "the same run went on"
-
-        load.stop()
-        wait_until_equal(pair)
-        assert check_history(pair.target_db) >= 1
-    finally:
-        if load:
-            load.stop()
         try:
-            if pair:
-                pair.close()
+            arn = pair.run("one-sided", "full-load-and-cdc", wait=False)["ReplicationTaskArn"]
+            wait_for(lambda: pair.tables(arn).get("items", {}).get("TableState") == "Table completed", "the full load")
+            install_checker(pair.target_db)
+            load.start()
+
+            def holders():
+                return [name for name, n in nodes_of(cluster.nodes["n1"]).items() if n["RunningTasks"] == 1]
+
+            def applied():
+                return int(psql("SELECT count(*) FROM apply_history", pair.target_db))
+
+            for side, address in (("target", TARGET), ("source", DATABASES)):
+                owner_name = wait_for(lambda: (lambda h: h[0] if len(h) == 1 else None)(holders()), "one node to hold the task")
+                owner = int(owner_name[1:]) - 1
+                epoch = psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db)
+                wait_for(lambda: applied() > 0, "changes to stream")
+                spaces.cut_from(owner, address)
+                time.sleep(2)
+                stalled = applied()
+                time.sleep(6)
+                assert applied() == stalled, f"cut from the {side}, the owner applies nothing"
+                assert holders() == [owner_name], f"cut from the {side} alone, the owner keeps its task"
+                healed = time.time()
+                spaces.heal(owner, address)
+                wait_for(lambda: applied() > stalled, f"{owner_name} to apply again after the cut from the {side} healed", seconds=45)
+                print(f"cut from the {side}: applying again {time.time() - healed:.1f} s after the heal")
+                assert psql("SELECT epoch FROM public.ferry_apply_status", pair.target_db) == epoch, "the same run went on"
+
+            load.stop()
+            wait_until_equal(pair)
+            assert check_history(pair.target_db) >= 1
         finally:
-            cluster.close()
-            for forwarder in forwarders:
-                forwarder.close()
-            spaces.close()
+            load.stop()
