@@ -1,5 +1,6 @@
 """Several `ferry serve` nodes on one PostgreSQL catalog: a task moves when its node is killed, paused past
 its lease or shut down, and the target's apply-status row shows that no stale run committed."""
+import json
 import os
 import shutil
 import signal
@@ -218,6 +219,51 @@ def test_a_task_moves_when_its_node_is_killed_paused_shut_down_or_failed_over_an
         pair.dms = a.client()
     finally:
         load.stop()
+        try:
+            pair.close()
+        finally:
+            cluster.close()
+
+
+def test_a_full_load_whose_node_is_killed_resumes_on_another_node_by_chunk():
+    """Five key ranges loaded one at a time; the node is killed after two finished. The other node keeps the
+    target table and its finished ranges (a row changed since in one of them keeps its loaded value) and
+    loads the rest (a row changed in one of those has its new value)."""
+    cluster = Cluster()
+    a = cluster.start("a")
+    b = cluster.start("b")
+    pair = Pair(a.client(), "CREATE TABLE public.items (id int PRIMARY KEY, note text); "
+                            "INSERT INTO public.items SELECT g, md5(g::text) FROM generate_series(1, 400000) g")
+    try:
+        mappings = json.dumps({"rules": [
+            {"rule-type": "selection", "rule-id": "1", "rule-name": "public", "rule-action": "include",
+             "object-locator": {"schema-name": "public", "table-name": "%"}},
+            {"rule-type": "table-settings", "rule-id": "2", "rule-name": "ranges", "object-locator": {"schema-name": "public", "table-name": "items"},
+             "parallel-load": {"type": "ranges", "columns": ["id"], "boundaries": [["100001"], ["200001"], ["300001"]]}}]})
+        task = pair.run("chunks", settings={"FullLoadSettings": {"MaxFullLoadSubTasks": 1, "CommitRate": 500}}, wait=False, mappings=mappings)
+        arn = task["ReplicationTaskArn"]
+
+        def chunks_done():
+            return int(psql("SELECT count(*) FROM public.ferry_load_progress WHERE chunk_index >= 0", pair.target_db) or 0)
+
+        wait_for(lambda: chunks_done() >= 2, "two ranges to load", seconds=60)
+        a.process.send_signal(signal.SIGKILL)
+        a.process.wait()
+        table = psql("SELECT 'public.items'::regclass::oid", pair.target_db)
+        psql("UPDATE public.items SET note = 'changed' WHERE id IN (1, 400000)", pair.source_db)
+        by_arn = [{"Name": "replication-task-arn", "Values": [arn]}]
+        dms = b.client()
+        wait_for(lambda: dms.describe_replication_tasks(Filters=by_arn)["ReplicationTasks"][0]["Status"] == "stopped", "the load to finish on b", seconds=120)
+        done = dms.describe_replication_tasks(Filters=by_arn)["ReplicationTasks"][0]
+        assert done["StopReason"] == "Stop Reason FULL_LOAD_ONLY_FINISHED", done
+        assert moved_events(dms, task)[-1].startswith("Replication task moved from node a to node b")
+        assert psql("SELECT count(*), count(DISTINCT id) FROM public.items", pair.target_db) == "400000|400000"
+        assert psql("SELECT 'public.items'::regclass::oid", pair.target_db) == table, "the target table was kept"
+        notes = psql("SELECT note FROM public.items WHERE id IN (1, 400000) ORDER BY id", pair.target_db).splitlines()
+        assert notes[0] != "changed", "a range that had finished was not loaded again"
+        assert notes[1] == "changed", "a range that had not finished was loaded again"
+        pair.dms = dms
+    finally:
         try:
             pair.close()
         finally:

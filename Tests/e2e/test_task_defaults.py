@@ -35,11 +35,11 @@ class Pair:
                                                         ReplicationInstanceClass="dms.t3.medium")["ReplicationInstance"]
         self.tasks = []
 
-    def run(self, name, migration_type="full-load", settings=None, wait=True):
+    def run(self, name, migration_type="full-load", settings=None, wait=True, mappings=MAPPINGS):
         """Creates and starts a task; with `wait`, returns once it has stopped."""
         args = dict(ReplicationTaskIdentifier=f"{name}-{self.suffix}", SourceEndpointArn=self.source["EndpointArn"],
                     TargetEndpointArn=self.target["EndpointArn"], ReplicationInstanceArn=self.instance["ReplicationInstanceArn"],
-                    MigrationType=migration_type, TableMappings=MAPPINGS)
+                    MigrationType=migration_type, TableMappings=mappings)
         if settings is not None:
             args["ReplicationTaskSettings"] = json.dumps(settings)
         task = self.dms.create_replication_task(**args)["ReplicationTask"]
