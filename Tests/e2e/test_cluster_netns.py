@@ -61,6 +61,11 @@ class Forwarder:
                     pass
 
     def close(self):
+        # A thread blocked in accept() keeps the socket listening after a bare close(); shutdown wakes it.
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.listener.close()
 
 
@@ -146,9 +151,10 @@ def netns_cluster(count, source_sql, target_apart=False):
     (spaces, cluster, pair) and removes it all after."""
     port = urllib.parse.urlparse(os.environ["FERRY_TEST_POSTGRES_URL"]).port
     spaces = Namespaces(count)
-    forwarders = [Forwarder(address, port) for address in (DATABASES, CATALOG) + ((TARGET,) if target_apart else ())]
-    cluster, pair = Cluster(), None
+    forwarders, cluster, pair = [], None, None
     try:
+        forwarders = [Forwarder(address, port) for address in (DATABASES, CATALOG) + ((TARGET,) if target_apart else ())]
+        cluster = Cluster()
         catalog = urllib.parse.urlparse(cluster.catalog_url)._replace(netloc=f"postgres@{CATALOG}:{port}").geturl()
         for i in range(count):
             cluster.start(f"n{i + 1}", catalog, host=spaces.address(i), port=9600, prefix=spaces.run_in(i))
@@ -160,7 +166,8 @@ def netns_cluster(count, source_sql, target_apart=False):
                 pair.dms = cluster.nodes["n1"].client()
                 pair.close()
         finally:
-            cluster.close()
+            if cluster:
+                cluster.close()
             for forwarder in forwarders:
                 forwarder.close()
             spaces.close()
