@@ -28,10 +28,20 @@ public struct SQLiteTarget: TargetConnector {
 
     /// How long opening waits for other connections to let the file go so that it can switch it to WAL.
     static let journalModeWait = 30.0
+    /// How long a write waits for another connection's, at most, in seconds.
+    static let lockWait = 300
+
+    /// Waits for the file's write lock by trying again every millisecond. SQLite's own wait backs off to
+    /// 100 ms between tries, and a writer that commits and begins again at once (a load) then keeps the lock
+    /// from everyone else until it ends: a later run's claim must get in between two of its transactions.
+    static let eagerBusyWait: Database.BusyCallback = { tries in
+        usleep(1000)
+        return tries < lockWait * 1000
+    }
 
     func open() throws -> DatabaseQueue {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(300)
+        configuration.busyMode = .callback(Self.eagerBusyWait)
         configuration.foreignKeysEnabled = false
         let path = url.database ?? ""
         do {
@@ -177,6 +187,7 @@ public struct SQLiteTarget: TargetConnector {
         let placeholders = Array(repeating: "?", count: plan.columns.count).joined(separator: ", ")
         let sql = "INSERT INTO \(SQLiteNames.quote(plan.target.name)) (\(columns)) VALUES (\(placeholders))"
         var loaded: Int64 = 0
+        var lastYield = ContinuousClock.now
         while let batch = try pipe.receive() {
             guard case let .rows(rows) = batch else {
                 throw FerryError(.database, "SQLite target received rows in an encoding it does not read")
@@ -197,12 +208,24 @@ public struct SQLiteTarget: TargetConnector {
                         }
                     }
                 }
+                if fence != nil { yieldLock(&lastYield) }
             }
             loaded += Int64(rows.count)
             progress(rows.count)
         }
         return loaded
     }
+
+    /// Between two transactions of a fenced load, leaves the file's write lock free for a moment at least
+    /// every ``lockYieldInterval``, so that a later run's claim (waiting with ``eagerBusyWait``) gets in
+    /// rather than waiting for the whole load.
+    private func yieldLock(_ last: inout ContinuousClock.Instant) {
+        guard ContinuousClock.now - last >= Self.lockYieldInterval else { return }
+        usleep(2000)
+        last = .now
+    }
+
+    static let lockYieldInterval = Duration.milliseconds(100)
 
     public func createIndexes(_ plan: TablePlan) throws {
         let queue = try open()

@@ -150,6 +150,7 @@ def test_the_console_watches_and_drives_a_running_task(server, browser):
             lambda b: points(b, "Latency") > first)
         wait.until(lambda b: b.find_element(By.CSS_SELECTOR, '[data-chart="Latency"] path[data-series="CDCLatencySource"]'))
         wait.until(lambda b: "change data capture" in b.find_element(By.ID, "stream").text)
+        wait.until(lambda b: "PostgreSQL system" in b.find_element(By.ID, "stream").text)
         wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "#log-tail").text.strip() != "")
 
         # Reload a table from its row.

@@ -113,6 +113,7 @@ async function drawStream(element, task) {
     fact("Applied", `${number(stream.ChangesApplied)} changes in ${number(stream.TransactionsApplied)} transactions (${number(stream.ChangesPerSecond, 1)}/s)`),
     fact("Retained log on the source", `${bytes(stream.RetainedLogBytes)}${stream.RetainedLogWarning ? ` — ${stream.RetainedLogWarning}` : ""}`),
     fact("Reconnects", number(stream.Reconnects)),
+    stream.Source ? fact("Source server", stream.Source) : null,
     stream.SuspendedTables && stream.SuspendedTables.length ? fact("Suspended tables", stream.SuspendedTables.join("; ")) : null));
 }
 
