@@ -31,6 +31,7 @@ OPERATIONS = [
     "DeleteReplicationSubnetGroup",
     "DescribeOrderableReplicationInstances", "DescribeEngineVersions", "DescribePendingMaintenanceActions",
     "DeleteConnection", "DescribeEndpointSettings", "RebootReplicationInstance", "MoveReplicationTask",
+    "RefreshSchemas", "DescribeRefreshSchemasStatus", "DescribeSchemas",
 ]
 
 # Nested structures Ferry does not implement: members of these types are not generated.

@@ -94,6 +94,10 @@ public final class DMSService: Sendable {
         case .describeEndpointTypes: return try await run(DescribeEndpointTypesMessage.self, body) { try describeEndpointTypes($0) }
         case .deleteConnection: return try await run(DeleteConnectionMessage.self, body) { try deleteConnection($0) }
         case .describeEndpointSettings: return try await run(DescribeEndpointSettingsMessage.self, body) { try describeEndpointSettings($0) }
+        case .refreshSchemas: return try await run(RefreshSchemasMessage.self, body) { try refreshSchemas($0) }
+        case .describeRefreshSchemasStatus:
+            return try await run(DescribeRefreshSchemasStatusMessage.self, body) { try describeRefreshSchemasStatus($0) }
+        case .describeSchemas: return try await run(DescribeSchemasMessage.self, body) { try describeSchemas($0) }
         case .describeOrderableReplicationInstances:
             return try await run(DescribeOrderableReplicationInstancesMessage.self, body) { try describeOrderableInstances($0, context) }
         case .describeEngineVersions: return try await run(DescribeEngineVersionsMessage.self, body) { try describeEngineVersions($0) }

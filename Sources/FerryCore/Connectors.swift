@@ -7,6 +7,10 @@ public protocol SourceConnector: Sendable {
     /// do not exist are reported by the caller.
     func discover(_ mappings: TableMappings) throws -> [TableSchema]
 
+    /// The database's schemas a user's tables can be in (PostgreSQL schemas, MySQL databases, SQLite's
+    /// `main`), without the engine's own, sorted: what DMS's DescribeSchemas lists.
+    func schemaNames() throws -> [String]
+
     /// Opens a read session in which every table is read from one consistent snapshot where the
     /// engine allows it (a shared exported snapshot on PostgreSQL; one snapshot per table elsewhere).
     func openSnapshot(workers: Int) throws -> any SnapshotSession

@@ -19,6 +19,13 @@ public struct MySQLSource: SourceConnector {
         try MySQLChecksumSession(url: url)
     }
 
+    public func schemaNames() throws -> [String] {
+        try MySQLConnection(url).query("""
+            SELECT SCHEMA_NAME FROM information_schema.SCHEMATA
+            WHERE SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY SCHEMA_NAME
+            """).compactMap { $0[0] }
+    }
+
     /// The table's AUTO_INCREMENT, and at least one past its highest value (MySQL 8 may show a cached figure).
     public func counterNextValues(_ table: TableSchema) throws -> [String: Int64] {
         guard let column = table.columns.first(where: { $0.generated?.counter != nil }) else { return [:] }

@@ -31,6 +31,12 @@ public struct PostgresSource: SourceConnector {
         try PostgresChecksumSession(url: url)
     }
 
+    public func schemaNames() throws -> [String] {
+        try PGConnection(url).query("""
+            SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY nspname
+            """).compactMap { $0[0] }
+    }
+
     /// Each counter's sequence: its last value plus its increment, or its start when never used.
     public func counterNextValues(_ table: TableSchema) throws -> [String: Int64] {
         let conn = try PGConnection(url)

@@ -37,6 +37,12 @@ public struct SQLiteSource: SourceConnector {
         }
     }
 
+    /// One schema: the file's own (`main`), once the file opens.
+    public func schemaNames() throws -> [String] {
+        _ = try open()
+        return ["main"]
+    }
+
     public func openChecksumSession() throws -> any ChecksumSession {
         SQLiteChecksumSession(source: self)
     }

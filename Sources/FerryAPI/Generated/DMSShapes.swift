@@ -1523,6 +1523,86 @@ public struct MoveReplicationTaskResponse: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `RefreshSchemasMessage` from the botocore `dms` model.
+public struct RefreshSchemasMessage: DMSShape {
+    public var EndpointArn: String?
+    public var ReplicationInstanceArn: String?
+
+    public init(EndpointArn: String? = nil, ReplicationInstanceArn: String? = nil) {
+        self.EndpointArn = EndpointArn
+        self.ReplicationInstanceArn = ReplicationInstanceArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["EndpointArn", "ReplicationInstanceArn"]
+}
+
+/// `RefreshSchemasResponse` from the botocore `dms` model.
+public struct RefreshSchemasResponse: DMSShape {
+    public var RefreshSchemasStatus: RefreshSchemasStatus?
+
+    public init(RefreshSchemasStatus: RefreshSchemasStatus? = nil) {
+        self.RefreshSchemasStatus = RefreshSchemasStatus
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeRefreshSchemasStatusMessage` from the botocore `dms` model.
+public struct DescribeRefreshSchemasStatusMessage: DMSShape {
+    public var EndpointArn: String?
+
+    public init(EndpointArn: String? = nil) {
+        self.EndpointArn = EndpointArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["EndpointArn"]
+}
+
+/// `DescribeRefreshSchemasStatusResponse` from the botocore `dms` model.
+public struct DescribeRefreshSchemasStatusResponse: DMSShape {
+    public var RefreshSchemasStatus: RefreshSchemasStatus?
+
+    public init(RefreshSchemasStatus: RefreshSchemasStatus? = nil) {
+        self.RefreshSchemasStatus = RefreshSchemasStatus
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeSchemasMessage` from the botocore `dms` model.
+public struct DescribeSchemasMessage: DMSShape {
+    public var EndpointArn: String?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(EndpointArn: String? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.EndpointArn = EndpointArn
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["EndpointArn"]
+}
+
+/// `DescribeSchemasResponse` from the botocore `dms` model.
+public struct DescribeSchemasResponse: DMSShape {
+    public var Marker: String?
+    public var Schemas: [String]?
+
+    public init(Marker: String? = nil, Schemas: [String]? = nil) {
+        self.Marker = Marker
+        self.Schemas = Schemas
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `Tag` from the botocore `dms` model.
 public struct Tag: DMSShape {
     public var Key: String?
@@ -2231,6 +2311,26 @@ public struct EndpointSetting: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `RefreshSchemasStatus` from the botocore `dms` model.
+public struct RefreshSchemasStatus: DMSShape {
+    public var EndpointArn: String?
+    public var ReplicationInstanceArn: String?
+    public var Status: String?
+    public var LastRefreshDate: Date?
+    public var LastFailureMessage: String?
+
+    public init(EndpointArn: String? = nil, ReplicationInstanceArn: String? = nil, Status: String? = nil, LastRefreshDate: Date? = nil, LastFailureMessage: String? = nil) {
+        self.EndpointArn = EndpointArn
+        self.ReplicationInstanceArn = ReplicationInstanceArn
+        self.Status = Status
+        self.LastRefreshDate = LastRefreshDate
+        self.LastFailureMessage = LastFailureMessage
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `VpcSecurityGroupMembership` from the botocore `dms` model.
 public struct VpcSecurityGroupMembership: DMSShape {
     public var VpcSecurityGroupId: String?
@@ -2413,4 +2513,7 @@ public enum DMSOperationName: String, Sendable, CaseIterable {
     case describeEndpointSettings = "DescribeEndpointSettings"
     case rebootReplicationInstance = "RebootReplicationInstance"
     case moveReplicationTask = "MoveReplicationTask"
+    case refreshSchemas = "RefreshSchemas"
+    case describeRefreshSchemasStatus = "DescribeRefreshSchemasStatus"
+    case describeSchemas = "DescribeSchemas"
 }
