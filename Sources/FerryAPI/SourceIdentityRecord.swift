@@ -14,12 +14,12 @@ enum SourceIdentityRecord {
         return try? JSONDecoder().decode(SourceIdentity.self, from: Data(text.utf8))
     }
 
-    /// Records `identity` (what a run's stream last saw) when it differs from what the catalog holds, with
-    /// an event naming a failover in between.
-    static func update(_ identity: SourceIdentity?, arn: String, task: String, catalog: Catalog, events: TaskEventRecorder) {
-        guard let identity else { return }
-        let earlier = last(arn, catalog: catalog)
-        guard identity != earlier else { return }
+    /// Records `identity` (what a run's stream last saw) when it differs from `earlier`, what the catalog
+    /// holds, with an event naming a failover in between; returns what the catalog holds now.
+    @discardableResult
+    static func update(_ identity: SourceIdentity?, since earlier: SourceIdentity?, arn: String, task: String,
+                       catalog: Catalog, events: TaskEventRecorder) -> SourceIdentity? {
+        guard let identity, identity != earlier else { return earlier }
         if let earlier, let change = identity.change(since: earlier) {
             switch change {
             case let .failover(what), let .unrelated(what):
@@ -30,6 +30,8 @@ enum SourceIdentityRecord {
             try catalog.setDocument(String(decoding: try JSONEncoder().encode(identity), as: UTF8.self), name: document, for: arn)
         } catch {
             Logger(label: "ferry.tasks").error("cannot record the source of \(arn): \(error)")
+            return earlier
         }
+        return identity
     }
 }

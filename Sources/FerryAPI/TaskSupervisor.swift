@@ -336,9 +336,10 @@ actor TaskSupervisor {
             var warned = false
             var suspended: Set<TableID> = []
             var reloadsRecorded = 0
+            var source = options.lastSource
             while !Task.isCancelled {
                 let status = runner.status.snapshot()
-                SourceIdentityRecord.update(status.source, arn: run.arn, task: run.identifier, catalog: catalog, events: events)
+                source = SourceIdentityRecord.update(status.source, since: source, arn: run.arn, task: run.identifier, catalog: catalog, events: events)
                 metrics.record(load: runner.loadStatus.snapshot())
                 metrics.record(replication: status)
                 if status.phase == .starting || status.phase == .fullLoad {
@@ -410,7 +411,8 @@ actor TaskSupervisor {
         var failure: Error?
         do { try await runner.run() } catch { failure = error }
         monitor.cancel()
-        SourceIdentityRecord.update(runner.status.snapshot().source, arn: run.arn, task: run.identifier, catalog: catalog, events: events)
+        SourceIdentityRecord.update(runner.status.snapshot().source, since: SourceIdentityRecord.last(run.arn, catalog: catalog),
+                                    arn: run.arn, task: run.identifier, catalog: catalog, events: events)
         validation.cancel()
         Self.persistChanges(runner.status.snapshot(), arn: run.arn, catalog: catalog)
         if failure == nil, let error = await validation.value, !(running[run.arn]?.stopRequested ?? false) {
