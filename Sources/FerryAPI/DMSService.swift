@@ -21,6 +21,8 @@ public final class DMSService: Sendable {
     let startTime = Date()
     /// This server as a node of the cluster.
     let node: ClusterNodeIdentity
+    /// The chunks of other nodes' loads this node is loading.
+    let chunkHelpers = ChunkHelpers()
 
     /// `webhooks` are where event subscriptions may deliver; `alarms` the thresholds of Ferry's alarm events (docs/events.md);
     /// `nodeID` names this server among the nodes sharing the catalog, and `address` is where its API listens.

@@ -256,9 +256,17 @@ actor TaskSupervisor {
         finish(run, failure: failure)
     }
 
+    /// The exchange through which a load of `run` offers its chunks to the other nodes, under this run's claim.
+    private func chunkExchange(_ run: TaskRun) -> (any ChunkExchange)? {
+        running[run.arn].map {
+            CatalogChunkExchange(board: ChunkBoard(catalog: catalog), registry: node.registry, task: run.arn, claimEpoch: $0.claim.epoch, node: node.id)
+        }
+    }
+
     /// The full load, then the loads ReloadTables asks for while it runs; returns what stopped it, if anything.
     private func load(_ run: TaskRun, startedAt: Date) async -> Error? {
         var options = run.options
+        options.chunkExchange = chunkExchange(run)
         var failure: Error?
         // Claimed on the target first, like a change-capture run: a node that loses the task writes no more rows.
         do {
@@ -323,6 +331,7 @@ actor TaskSupervisor {
         // the progress the target recorded, so no table is skipped here.
         var load = run.options
         load.skipTables = []
+        load.chunkExchange = chunkExchange(run)
         let runner = ReplicationRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
                                        load: load, options: options, logger: logger(run, "ferry.cdc"))
         running[run.arn]?.replication = runner.status

@@ -178,6 +178,15 @@ public protocol SnapshotSession: Sendable {
 
     /// Ends the snapshot and closes its connections.
     func close()
+
+    /// A name by which a session on another node reads this same snapshot
+    /// (``SourceConnector/openSnapshot(workers:importing:)``), valid while this session is open; nil where
+    /// the engine cannot share one (then no other node loads this load's chunks).
+    var sharedSnapshot: String? { get }
+}
+
+extension SnapshotSession {
+    public var sharedSnapshot: String? { nil }
 }
 
 /// A part of a table, described by a predicate only its source understands.
@@ -295,10 +304,16 @@ public struct LoadFence: Sendable, Equatable {
     public var task: String
     public var epoch: Int64
     public var controlSchema: String
+    /// The claim of the one chunk these transactions load, when nodes share the table's chunks: checked too.
+    public var chunk: ChunkFence?
 
-    public init(task: String, epoch: Int64, controlSchema: String) {
+    public init(task: String, epoch: Int64, controlSchema: String, chunk: ChunkFence? = nil) {
         self.task = task
         self.epoch = epoch
         self.controlSchema = controlSchema
+        self.chunk = chunk
     }
+
+    /// Every row a transaction checks, with the epoch it must still hold: the task's, then the chunk's.
+    public var claims: [(row: String, epoch: Int64)] { ChunkFence.claims(task: task, epoch: epoch, chunk: chunk) }
 }

@@ -53,6 +53,9 @@ public struct FullLoadOptions: Sendable {
     /// The change-stream position this load's snapshot meets (a `full-load-and-cdc` run), recorded with its
     /// progress so that a run that resumes the load starts the stream there.
     public var captureStart: String?
+    /// The other nodes of the cluster, which load chunks of the tables split into value ranges when the
+    /// source can share its snapshot and the load is fenced; nil loads every chunk here.
+    public var chunkExchange: (any ChunkExchange)?
 
     /// How many chunks one large table is split into: at most `parallelism`, and at most the machine's
     /// core count (but 2): each chunk runs a reader and a writer thread and a session on each server,
@@ -99,6 +102,10 @@ public struct FullLoadRunner: Sendable {
         var segments: RangeSegments?
         /// Whether an earlier run may have committed part of this chunk: its rows are removed first.
         var resumes = false
+        /// The claim its transactions check: the load's, and the chunk's once it is taken (shared chunks).
+        var fence: LoadFence?
+        /// Whether other nodes were offered the chunk: it is taken before it loads here.
+        var shared = false
         var encoding: BatchEncoding
         var order: Int
         var estimatedRows: Int64
@@ -122,7 +129,11 @@ public struct FullLoadRunner: Sendable {
             return try source.openSnapshot(workers: options.parallelism)
         }
         defer { session.close() }
-        let jobs = try await BlockingWork.run("ferry-plan") { [self] in try self.prepare(plans, session: session, progress: progress, journal: journal) }
+        let sharing = await sharingNodes(session)
+        defer { if sharing > 1 { withdrawOffer() } }
+        let jobs = try await BlockingWork.run("ferry-plan") { [self] in
+            try self.prepare(plans, session: session, progress: progress, journal: journal, sharingNodes: sharing)
+        }
         await runJobs(jobs, session: session, journal: journal)
         if let stopped = tableErrorStop() { throw stopped }
         await copySequences(plans)
@@ -190,18 +201,10 @@ public struct FullLoadRunner: Sendable {
         var targets: [TableID: TableID] = [:]
         for schema in schemas where !options.skipTables.contains(schema.id) && !finished.contains(LoadProgress.key(of: schema.id)) {
             do {
-                var plan = try options.mappings.plan(for: schema)
-                plan.target = target.normalize(plan.target)
-                plan.lobLimit = lobLimit(of: schema.id)
-                if !options.supportLobs {
-                    let key = plan.keyNames
-                    plan.columns.removeAll { LobLimit.isLob($0.source.type) && !key.contains($0.source.name) }
-                }
-                plan.primaryKeyAfterLoad = options.primaryKeyAfterLoad && options.prepMode == .dropAndCreate
+                let plan = try self.plan(for: schema)
                 if let other = targets[plan.target] {
                     throw FerryError(.invalidParameter, "both \(other) and \(schema.id) would load into \(plan.target); add a rename rule")
                 }
-                try target.check(plan.written)
                 targets[plan.target] = schema.id
                 plans.append(plan)
                 status.add(TableProgress(source: schema.id, target: plan.target))
@@ -219,10 +222,27 @@ public struct FullLoadRunner: Sendable {
         return plans
     }
 
+    /// How the task's mappings and settings load one source table, checked against the target.
+    func plan(for schema: TableSchema) throws -> TablePlan {
+        var plan = try options.mappings.plan(for: schema)
+        plan.target = target.normalize(plan.target)
+        plan.lobLimit = lobLimit(of: schema.id)
+        if !options.supportLobs {
+            let key = plan.keyNames
+            plan.columns.removeAll { LobLimit.isLob($0.source.type) && !key.contains($0.source.name) }
+        }
+        plan.primaryKeyAfterLoad = options.primaryKeyAfterLoad && options.prepMode == .dropAndCreate
+        try target.check(plan.written)
+        return plan
+    }
+
     /// Prepares target tables and splits each into chunks, largest and highest load-order first. A table
     /// an earlier run loaded part of by value ranges (`progress`) keeps its rows and loads only the chunks
-    /// that did not finish; every other table is prepared anew and its split recorded in `journal`.
-    func prepare(_ plans: [TablePlan], session: any SnapshotSession, progress: LoadProgress, journal: LoadJournal?) throws -> [Job] {
+    /// that did not finish; every other table is prepared anew and its split recorded in `journal`. With
+    /// more than one `sharingNodes`, tables split into more chunks, and those of value ranges are offered
+    /// to the other nodes.
+    func prepare(_ plans: [TablePlan], session: any SnapshotSession, progress: LoadProgress, journal: LoadJournal?,
+                 sharingNodes: Int = 1) throws -> [Job] {
         var related: [TableID: TablePlan] = [:]
         if options.createSecondaryObjects {
             for plan in plans { related[plan.source.id] = plan.written }
@@ -234,16 +254,12 @@ public struct FullLoadRunner: Sendable {
                 let earlier = try resumedChunks(of: plan, progress: progress, session: session)
                 if earlier == nil { try target.prepare(plan.written, mode: options.prepMode, related: related) }
                 let estimate = try session.estimatedRows(of: plan.source)
-                let chunks = try earlier?.chunks ?? self.chunks(of: plan.source, estimate: estimate, session: session)
+                let chunks = try earlier?.chunks ?? self.chunks(of: plan.source, estimate: estimate, session: session, nodes: sharingNodes)
                 let loaded = earlier?.loaded ?? [:]
                 let resumed = earlier != nil
                 let segments = chunks.first?.segments.flatMap { $0.count == chunks.count ? $0 : nil }
                 if !resumed { try journal?.began(id, segments: segments) }
-                var encoding = BatchEncoding.values
-                if !plan.transformsValues, options.commitRows == nil,
-                   let native = source.nativeEncodings(for: plan).first(where: { target.accepts($0, for: plan, mode: options.prepMode) }) {
-                    encoding = .native(native)
-                }
+                let encoding = self.encoding(for: plan)
                 status.update(id) {
                     $0.estimatedRows = estimate
                     $0.chunks = chunks.count
@@ -256,7 +272,12 @@ public struct FullLoadRunner: Sendable {
                 }
                 let order = options.mappings.loadOrder(of: id)
                 let remaining = chunks.filter { loaded[$0.index] == nil }
-                let job = Job(plan: plan, chunk: nil, segments: segments, resumes: resumed, encoding: encoding, order: order, estimatedRows: estimate)
+                var job = Job(plan: plan, chunk: nil, segments: segments, resumes: resumed, fence: options.fence, encoding: encoding,
+                              order: order, estimatedRows: estimate)
+                if sharingNodes > 1, let segments, remaining.count > 1, let snapshot = session.sharedSnapshot, let fence = options.fence {
+                    try offer(remaining, of: id, segments: segments, snapshot: snapshot, fence: fence)
+                    job.shared = true
+                }
                 jobs += remaining.isEmpty ? [job] : remaining.map { chunk in
                     var job = job
                     job.chunk = chunk
@@ -278,8 +299,17 @@ public struct FullLoadRunner: Sendable {
         return chunks.count == segments.count ? (chunks, earlier.loadedChunks) : nil
     }
 
-    /// The table's chunks: the segments of a `ranges` rule, one chunk under `none`, else the source's own split.
-    private func chunks(of table: TableSchema, estimate: Int64, session: any SnapshotSession) throws -> [ReadChunk] {
+    /// How the rows of `plan` travel: in the source's own encoding when the target reads it and nothing
+    /// changes the values on the way, else as decoded values.
+    func encoding(for plan: TablePlan) -> BatchEncoding {
+        guard !plan.transformsValues, options.commitRows == nil,
+              let native = source.nativeEncodings(for: plan).first(where: { target.accepts($0, for: plan, mode: options.prepMode) }) else { return .values }
+        return .native(native)
+    }
+
+    /// The table's chunks: the segments of a `ranges` rule, one chunk under `none`, else the source's own
+    /// split, into as many more chunks as there are `nodes` to load them.
+    private func chunks(of table: TableSchema, estimate: Int64, session: any SnapshotSession, nodes: Int) throws -> [ReadChunk] {
         switch options.mappings.parallelLoad(of: table.id) {
         case let (ruleID, .ranges(segments))?:
             for name in segments.columns where table.column(named: name) == nil {
@@ -291,16 +321,19 @@ public struct FullLoadRunner: Sendable {
         case (_, .none)?:
             return [.whole]
         default:
-            return try session.chunks(of: table, estimatedRows: estimate, maxChunks: options.chunksPerTable, chunkBytes: options.chunkBytes)
+            return try session.chunks(of: table, estimatedRows: estimate, maxChunks: options.chunksPerTable * nodes, chunkBytes: options.chunkBytes)
         }
     }
 
     private func runJobs(_ jobs: [Job], session: any SnapshotSession, journal: LoadJournal?) async {
+        let elsewhere = ChunksElsewhere()
+        // Sharing, this node loads a core's worth of chunks at once, as each of the others does.
+        let slots = jobs.contains(where: \.shared) ? options.chunksPerTable : options.parallelism
         await withTaskGroup(of: Void.self) { group in
             var pending = jobs[...]
             var running = 0
-            while running < options.parallelism, tableErrorStop() == nil, let job = pending.popFirst() {
-                group.addTask { await self.copy(job, session: session, journal: journal) }
+            while running < slots, tableErrorStop() == nil, let job = pending.popFirst() {
+                group.addTask { await self.copy(job, session: session, journal: journal, elsewhere: elsewhere) }
                 running += 1
             }
             while await group.next() != nil {
@@ -310,10 +343,11 @@ public struct FullLoadRunner: Sendable {
                     break
                 }
                 if let job = pending.popFirst() {
-                    group.addTask { await self.copy(job, session: session, journal: journal) }
+                    group.addTask { await self.copy(job, session: session, journal: journal, elsewhere: elsewhere) }
                 }
             }
         }
+        await awaitChunks(elsewhere, session: session, journal: journal)
         for table in status.snapshot() where !table.state.isFinal {
             status.update(table.source) {
                 $0.error = $0.error ?? ($0.state == .queued ? "not started: the load was stopped" : "stopped before the table finished loading")
@@ -322,21 +356,41 @@ public struct FullLoadRunner: Sendable {
         }
     }
 
-    /// Copies one chunk with a reader thread and a writer thread joined by a bounded pipe, records it in
-    /// the journal, and finishes the table after its last chunk.
-    private func copy(_ job: Job, session: any SnapshotSession, journal: LoadJournal?) async {
+    /// Copies one chunk here (a shared chunk another node took is left to it, in `elsewhere`), and
+    /// finishes the table after its last chunk.
+    func copy(_ job: Job, session: any SnapshotSession, journal: LoadJournal?, elsewhere: ChunksElsewhere) async {
         let id = job.plan.source.id
         guard let current = status.get(id), current.state == .queued || current.state == .loading else { return }
         if Task.isCancelled { return }
+        var job = job
+        if job.shared, let chunk = job.chunk {
+            do {
+                guard let taken = try await take(chunk, of: job, journal: journal) else {
+                    elsewhere.add(job)
+                    return
+                }
+                job = taken
+            } catch {
+                fail(id, error)
+                return
+            }
+        }
         status.update(id) {
             if $0.startedAt == nil { $0.startedAt = Date() }
             $0.state = .loading
         }
         var cutValues: [String: Int] = [:]
         if let chunk = job.chunk {
-            guard let cut = await copy(chunk, of: job, session: session, journal: journal) else { return }
-            cutValues = cut
+            guard let copied = await copy(chunk, of: job, session: session, journal: journal) else { return }
+            cutValues = copied.cutValues
+            if job.shared { recordLoaded(chunk, of: id, rows: copied.rows) }
         }
+        await chunkDone(job, cutValues: cutValues, journal: journal)
+    }
+
+    /// Counts a chunk of the job's table as done, here or on another node, and finishes the table after its last.
+    func chunkDone(_ job: Job, cutValues: [String: Int], journal: LoadJournal?) async {
+        let id = job.plan.source.id
         var tableDone = false
         status.update(id) {
             for (column, count) in cutValues { $0.cutLobs[column, default: 0] += count }
@@ -347,15 +401,20 @@ public struct FullLoadRunner: Sendable {
         await finish(job, journal: journal)
     }
 
+    /// What one chunk's copy did: the rows it committed and the LOB values it cut, per column.
+    struct CopiedChunk {
+        var rows: Int64
+        var cutValues: [String: Int]
+    }
+
     /// Copies `chunk` (first removing what an earlier run committed of it) and records it in the journal;
-    /// returns the LOB values cut per column, or nil when the chunk failed or was stopped (the table is
-    /// then marked so).
-    private func copy(_ chunk: ReadChunk, of job: Job, session: any SnapshotSession, journal: LoadJournal?) async -> [String: Int]? {
+    /// nil when the chunk failed or was stopped (the table is then marked so).
+    func copy(_ chunk: ReadChunk, of job: Job, session: any SnapshotSession, journal: LoadJournal?) async -> CopiedChunk? {
         let id = job.plan.source.id
         logger.debug("copying \(id) chunk \(chunk.index + 1)/\(chunk.count)")
         if job.resumes, let journal, let segments = chunk.segments {
             do {
-                try await BlockingWork.run("ferry-clear") { try journal.clear(chunk.index, of: segments, from: job.plan.written) }
+                try await BlockingWork.run("ferry-clear") { try journal.clear(chunk.index, of: segments, from: job.plan.written, under: job.fence?.chunk) }
             } catch {
                 fail(id, error)
                 return nil
@@ -375,7 +434,7 @@ public struct FullLoadRunner: Sendable {
         var committed = written
         do {
             try await Self.pump(chunk, of: job.plan, encoding: job.encoding, from: session, through: pipe) { [target, options] in
-                _ = try target.load(job.plan.written, encoding: job.encoding, from: pipe, commitRows: options.commitRows, fence: options.fence) { rows in
+                _ = try target.load(job.plan.written, encoding: job.encoding, from: pipe, commitRows: options.commitRows, fence: job.fence) { rows in
                     written.add(rows)
                     status.update(id) { $0.rowsLoaded += Int64(rows) }
                 }
@@ -403,21 +462,21 @@ public struct FullLoadRunner: Sendable {
                 return nil
             }
         }
+        let rows = committed.value
         if let journal, job.segments != nil {
             do {
-                let rows = committed.value
-                try await BlockingWork.run("ferry-journal") { try journal.loaded(id, chunk: chunk.index, rows: rows) }
+                try await BlockingWork.run("ferry-journal") { try journal.loaded(id, chunk: chunk.index, rows: rows, under: job.fence?.chunk) }
             } catch {
                 fail(id, error)
                 return nil
             }
         }
-        return transformer?.cutValues ?? [:]
+        return CopiedChunk(rows: rows, cutValues: transformer?.cutValues ?? [:])
     }
 
     /// Adds the key, moves the counters and builds the indexes of a table whose chunks all loaded, then
     /// records it finished.
-    private func finish(_ job: Job, journal: LoadJournal?) async {
+    func finish(_ job: Job, journal: LoadJournal?) async {
         let id = job.plan.source.id
         do {
             try await BlockingWork.run("ferry-key") { [target] in try target.addPrimaryKey(job.plan.written) }
@@ -522,7 +581,7 @@ public struct FullLoadRunner: Sendable {
         }
     }
 
-    private func fail(_ id: TableID, _ error: Error) {
+    func fail(_ id: TableID, _ error: Error) {
         logger.error("\(id): \(error)", metadata: ["table": "\(id)"])
         let stopsTask = (error as? DataErrorEscalation)?.stopsTask
             ?? (options.dataErrors.action == .stopTask && (error as? FerryError)?.kind == .dataError)

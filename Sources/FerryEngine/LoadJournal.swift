@@ -32,9 +32,19 @@ final class LoadJournal: @unchecked Sendable {
         try save([LoadProgress.tableRow(table, segments: segments, finished: false)], replacing: .table(LoadProgress.key(of: table)))
     }
 
-    /// Records that a chunk's `rows` committed.
-    func loaded(_ table: TableID, chunk: Int, rows: Int64) throws {
-        try save([LoadProgress.chunkRow(table, chunk: chunk, rows: rows)], replacing: .none)
+    /// Records that a chunk's `rows` committed (checking the chunk's claim too, for a shared chunk).
+    func loaded(_ table: TableID, chunk: Int, rows: Int64, under chunkFence: ChunkFence? = nil) throws {
+        try lock.withLock {
+            applier.hold(chunk: chunkFence)
+            defer { applier.hold(chunk: nil) }
+            try applier.saveLoadProgress([LoadProgress.chunkRow(table, chunk: chunk, rows: rows)], task: task, replacing: .none)
+        }
+    }
+
+    /// Takes chunk `chunk` of `table` for this node, raising its claim's epoch (``ChunkFence``).
+    func claimChunk(_ table: TableID, chunk: Int) throws -> ChunkFence {
+        let key = ChunkFence.key(task: task, table: LoadProgress.key(of: table), chunk: chunk)
+        return ChunkFence(key: key, epoch: try lock.withLock { try applier.claimChunk(key) })
     }
 
     /// Records that a table finished: its rows, key, counters and indexes.
@@ -43,8 +53,12 @@ final class LoadJournal: @unchecked Sendable {
     }
 
     /// Removes from the target what a chunk that did not finish may have committed.
-    func clear(_ chunk: Int, of segments: RangeSegments, from plan: TablePlan) throws {
-        try lock.withLock { try applier.deleteSegment(chunk, of: segments, from: plan) }
+    func clear(_ chunk: Int, of segments: RangeSegments, from plan: TablePlan, under chunkFence: ChunkFence? = nil) throws {
+        try lock.withLock {
+            applier.hold(chunk: chunkFence)
+            defer { applier.hold(chunk: nil) }
+            try applier.deleteSegment(chunk, of: segments, from: plan)
+        }
     }
 
     func close() {

@@ -11,6 +11,8 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
     private let url: ConnectionURL
     /// The claim every transaction checks first (``claim(task:)``).
     private var owner: (task: String, epoch: Int64)?
+    /// The chunk claim every transaction checks too (``hold(chunk:)``).
+    private var chunk: ChunkFence?
 
     /// Where `ferry_apply_status` goes when the task names no control schema (DMS's `awsdms_control`).
     static let defaultControlSchema = "awsdms_control"
@@ -68,6 +70,28 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
         owner = (task, epoch)
     }
 
+    func claimChunk(_ key: String) throws -> Int64 {
+        try conn.execute("START TRANSACTION")
+        do {
+            try checkClaim(lock: "LOCK IN SHARE MODE")
+            try conn.execute("""
+                INSERT INTO \(MySQLConnection.quote(status)) (task_name, source_position, applied_at, epoch) VALUES (\(MySQLConnection.literal(key)), '', UTC_TIMESTAMP(6), 1)
+                ON DUPLICATE KEY UPDATE epoch = epoch + 1
+                """)
+            let text = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(key))").first?[0] ?? nil
+            try conn.execute("COMMIT")
+            guard let text, let epoch = Int64(text) else { throw FerryError(.database, "MySQL \(url.location): claiming chunk \(key) returned no epoch") }
+            return epoch
+        } catch {
+            try? conn.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func hold(chunk: ChunkFence?) {
+        self.chunk = chunk
+    }
+
     func verifyClaim() throws {
         try checkClaim(lock: "")
     }
@@ -77,15 +101,19 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
     /// check against a later claim.
     private func checkClaim(lock: String) throws {
         guard let owner else { return }
-        let current = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(owner.task)) "
-            + lock).first?[0] ?? nil
-        guard current.flatMap({ Int64($0) }) == owner.epoch else { throw FerryError.fenced(task: owner.task, epoch: owner.epoch) }
+        for (row, epoch) in ChunkFence.claims(task: owner.task, epoch: owner.epoch, chunk: chunk) {
+            let current = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(row)) "
+                + lock).first?[0] ?? nil
+            guard current.flatMap({ Int64($0) }) == epoch else { throw FerryError.fenced(task: row, epoch: epoch) }
+        }
     }
 
     func forget(task: String) throws {
         for table in [status, progress] {
             try conn.execute("DELETE FROM \(MySQLConnection.quote(table)) WHERE task_name = \(MySQLConnection.literal(task))")
         }
+        let prefix = ChunkFence.prefix(task: task)
+        try conn.execute("DELETE FROM \(MySQLConnection.quote(status)) WHERE LEFT(task_name, \(prefix.count)) = \(MySQLConnection.literal(prefix))")
     }
 
     /// MySQL 8 has no `ADD COLUMN IF NOT EXISTS`, so the catalog is asked first.

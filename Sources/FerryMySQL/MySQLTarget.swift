@@ -156,11 +156,13 @@ public struct MySQLTarget: TargetConnector {
             if let fence, let status {
                 // Fenced, each statement is a transaction that first reads the claim under a shared lock.
                 try conn.execute("START TRANSACTION")
-                let epoch = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(fence.task)) LOCK IN SHARE MODE")
-                    .first?.first ?? nil
-                guard epoch.flatMap({ Int64($0) }) == fence.epoch else {
-                    try? conn.execute("ROLLBACK")
-                    throw FerryError.fenced(task: fence.task, epoch: fence.epoch)
+                for claim in fence.claims {
+                    let epoch = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(claim.row)) LOCK IN SHARE MODE")
+                        .first?.first ?? nil
+                    guard epoch.flatMap({ Int64($0) }) == claim.epoch else {
+                        try? conn.execute("ROLLBACK")
+                        throw FerryError.fenced(task: claim.row, epoch: claim.epoch)
+                    }
                 }
             }
             try conn.execute(bytes: statement)

@@ -10,6 +10,8 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
     private let url: ConnectionURL
     /// The claim every transaction checks first (``claim(task:)``).
     private var owner: (task: String, epoch: Int64)?
+    /// The chunk claim every transaction checks too (``hold(chunk:)``).
+    private var chunk: ChunkFence?
     /// The SQLSTATE of the fence's refusal, raised by the check that opens each transaction.
     static let fencedState = "FY001"
 
@@ -49,16 +51,38 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         owner = (task, epoch)
     }
 
+    func claimChunk(_ key: String) throws -> Int64 {
+        try commit("BEGIN;\n" + fenceCheck(lock: "FOR SHARE"))
+        do {
+            let rows = try conn.query("""
+                INSERT INTO \(PGConnection.quote(status)) AS s (task_name, source_position, applied_at, epoch) VALUES (\(PGConnection.literal(key)), '', now(), 1)
+                ON CONFLICT (task_name) DO UPDATE SET epoch = s.epoch + 1 RETURNING epoch
+                """)
+            try conn.execute("COMMIT")
+            guard let text = rows.first?[0] ?? nil, let epoch = Int64(text) else { throw FerryError(.database, "PostgreSQL \(url.location): claiming chunk \(key) returned no epoch") }
+            return epoch
+        } catch {
+            try? conn.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func hold(chunk: ChunkFence?) {
+        self.chunk = chunk
+    }
+
     func verifyClaim() throws {
         guard let owner else { return }
         let current = try conn.query("SELECT epoch FROM \(PGConnection.quote(status)) WHERE task_name = \(PGConnection.literal(owner.task))").first?[0] ?? nil
         guard current.flatMap({ Int64($0) }) == owner.epoch else { throw FerryError.fenced(task: owner.task, epoch: owner.epoch) }
     }
 
-    /// Locks the task's row (`lock`) and refuses the transaction unless it still holds this run's epoch.
+    /// Locks the task's row (and the chunk's, when it holds one) with `lock` and refuses the transaction
+    /// unless they still hold this run's epochs.
     private func fenceCheck(lock: String) -> String {
         guard let owner else { return "" }
-        return Self.fenceCheck(status: status, task: owner.task, epoch: owner.epoch, lock: lock)
+        let claims = ChunkFence.claims(task: owner.task, epoch: owner.epoch, chunk: chunk)
+        return claims.map { Self.fenceCheck(status: status, task: $0.0, epoch: $0.1, lock: lock) }.joined()
     }
 
     /// `ferry_apply_status` in the control schema (public by default).
@@ -107,6 +131,7 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         for table in [status, progress] {
             try conn.execute("DELETE FROM \(PGConnection.quote(table)) WHERE task_name = \(PGConnection.literal(task))")
         }
+        try conn.execute("DELETE FROM \(PGConnection.quote(status)) WHERE starts_with(task_name, \(PGConnection.literal(ChunkFence.prefix(task: task))))")
     }
 
     func alter(_ plan: TablePlan, _ change: SchemaChange) throws {

@@ -125,6 +125,9 @@ final class PostgresSnapshot: SnapshotSession, @unchecked Sendable {
         }
     }
 
+    /// PostgreSQL imports an exported snapshot in any session of the same database.
+    var sharedSnapshot: String? { snapshotID }
+
     func estimatedRows(of table: TableSchema) throws -> Int64 {
         let row = try coordinator.query("SELECT c.reltuples::bigint, pg_relation_size(c.oid) FROM pg_class c WHERE c.oid = \(regclass(table.id))")[0]
         let tuples = Int64(row[0] ?? "-1") ?? -1

@@ -176,8 +176,10 @@ public struct PostgresTarget: TargetConnector {
     public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?, fence: LoadFence?,
                      progress: @Sendable (Int) -> Void) throws -> Int64 {
         let conn = try PGConnection(url)
-        let fenceCheck = fence.map {
-            PostgresApplier.fenceCheck(status: PostgresApplier.statusTable(controlSchema: $0.controlSchema), task: $0.task, epoch: $0.epoch, lock: "FOR SHARE")
+        let fenceCheck = fence.map { fence in
+            fence.claims.map {
+                PostgresApplier.fenceCheck(status: PostgresApplier.statusTable(controlSchema: fence.controlSchema), task: $0.row, epoch: $0.epoch, lock: "FOR SHARE")
+            }.joined()
         }
         let columns = plan.columns.map { PGConnection.quote($0.targetName) }.joined(separator: ", ")
         let types = plan.columns.map(\.source.type)

@@ -10,6 +10,8 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     private let target: SQLiteTarget
     /// The claim every transaction checks first (``claim(task:)``).
     private var owner: (task: String, epoch: Int64)?
+    /// The chunk claim every transaction checks too (``hold(chunk:)``).
+    private var chunk: ChunkFence?
 
     init(target: SQLiteTarget) throws {
         self.target = target
@@ -61,6 +63,23 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
         owner = (task, epoch)
     }
 
+    func claimChunk(_ key: String) throws -> Int64 {
+        try SQLiteErrors.wrap(url) {
+            try queue.write { db in
+                try checkClaim(db)
+                try db.execute(sql: """
+                    INSERT INTO \(ApplyStatements.statusTable) (task_name, source_position, applied_at, epoch) VALUES (?, '', datetime('now'), 1)
+                    ON CONFLICT (task_name) DO UPDATE SET epoch = epoch + 1
+                    """, arguments: [key])
+                return try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [key]) ?? 0
+            }
+        }
+    }
+
+    func hold(chunk: ChunkFence?) {
+        self.chunk = chunk
+    }
+
     func verifyClaim() throws {
         try SQLiteErrors.wrap(url) { try queue.read { db in try checkClaim(db) } }
     }
@@ -68,14 +87,17 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     /// Refuses unless the task's row still holds this run's epoch (inside a write, the file's lock orders it against a claim).
     private func checkClaim(_ db: Database) throws {
         guard let owner else { return }
-        if try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [owner.task]) != owner.epoch {
-            throw FerryError.fenced(task: owner.task, epoch: owner.epoch)
+        for (row, epoch) in ChunkFence.claims(task: owner.task, epoch: owner.epoch, chunk: chunk)
+        where try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [row]) != epoch {
+            throw FerryError.fenced(task: row, epoch: epoch)
         }
     }
 
     func forget(task: String) throws {
         try SQLiteErrors.wrap(url) {
             try queue.write { db in
+                let prefix = ChunkFence.prefix(task: task)
+                try db.execute(sql: "DELETE FROM \(ApplyStatements.statusTable) WHERE substr(task_name, 1, ?) = ?", arguments: [prefix.count, prefix])
                 for table in [ApplyStatements.statusTable, ControlTableNames.loadProgress] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE task_name = ?", arguments: [task])
                 }

@@ -198,9 +198,9 @@ public struct SQLiteTarget: TargetConnector {
                 try SQLiteErrors.wrap(url) {
                     try queue.write { db in
                         // Fenced, the write (which holds the file's lock) first checks the claim.
-                        if let fence, try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?",
-                                                         arguments: [fence.task]) != fence.epoch {
-                            throw FerryError.fenced(task: fence.task, epoch: fence.epoch)
+                        for claim in fence?.claims ?? []
+                        where try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [claim.row]) != claim.epoch {
+                            throw FerryError.fenced(task: claim.row, epoch: claim.epoch)
                         }
                         let statement = try db.cachedStatement(sql: sql)
                         for row in part {

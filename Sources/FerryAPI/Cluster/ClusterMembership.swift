@@ -41,9 +41,11 @@ extension DMSService {
     func clusterRound(lastRenewal: inout ContinuousClock.Instant) async {
         let began = ContinuousClock.now
         let silent = (began - lastRenewal) / .seconds(1)
-        if registry.policy.mustStopApplying(sinceRenewal: silent), await supervisor.activeCount > 0 {
+        let helping = await chunkHelpers.count
+        if registry.policy.mustStopApplying(sinceRenewal: silent), await supervisor.activeCount > 0 || helping > 0 {
             logger.error("node \(node.id) has not renewed its lease for \(Int(silent)) s; it gives up its tasks, which other nodes resume")
             await supervisor.relinquishAll()
+            await chunkHelpers.cancelAll()
         }
         do {
             try registry.renew(node: node.id, address: node.address)
@@ -69,6 +71,7 @@ extension DMSService {
             let load = try registry.load(node: node.id)
             let quota = LeasePolicy.claimQuota(mine: load.mine, total: load.total, liveNodes: load.liveNodes)
             for claim in try registry.claimWaiting(node: node.id, limit: quota) { await adopt(claim) }
+            try await helpWithChunks()
         } catch {
             logger.warning("node \(node.id): cluster round failed: \(error)")
         }
@@ -145,6 +148,7 @@ extension DMSService {
     public func shutdown() async {
         try? registry.setDraining(node: node.id)
         let handed = await supervisor.activeTasks
+        await chunkHelpers.cancelAll()
         await supervisor.relinquishAll()
         for arn in handed {
             guard let task = try? catalog.get(.task, arn: arn, as: ReplicationTask.self), let name = task.ReplicationTaskIdentifier else { continue }

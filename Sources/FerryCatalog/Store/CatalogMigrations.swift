@@ -52,6 +52,13 @@ enum CatalogMigrations {
               at {real} NOT NULL)
             """,
         ]),
+        ("v6-load-chunks", [
+            """
+            CREATE TABLE load_chunks (task_arn TEXT NOT NULL, claim_epoch INTEGER NOT NULL, table_key TEXT NOT NULL, chunk INTEGER NOT NULL,
+              body TEXT NOT NULL, offered_at {real} NOT NULL, node_id TEXT, taken INTEGER NOT NULL DEFAULT 0, rows_loaded BIGINT,
+              error TEXT, PRIMARY KEY (task_arn, table_key, chunk))
+            """,
+        ]),
     ]
 
     /// Applies the migrations not applied yet, in one transaction. A catalog SQLite file from before this

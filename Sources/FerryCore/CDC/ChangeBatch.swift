@@ -204,7 +204,8 @@ public protocol ChangeApplier: AnyObject, Sendable {
     /// The position last applied for `task`, read from the target's control table; nil when none.
     func appliedPosition(task: String) throws -> String?
 
-    /// Removes `task`'s rows from the control tables (its position and its load's progress): the task is over for good.
+    /// Removes `task`'s rows from the control tables (its position, its chunks' claims and its load's
+    /// progress): the task is over for good.
     func forget(task: String) throws
 
     /// Makes this run the task's owner on the target: raises the epoch of the task's control-table row
@@ -220,6 +221,14 @@ public protocol ChangeApplier: AnyObject, Sendable {
     /// Throws `.fenced` when a later run has claimed the task over this applier's claim; does nothing
     /// when it holds none.
     func verifyClaim() throws
+
+    /// Takes one chunk of the task's full load for this node (``ChunkFence``): raises the epoch of the
+    /// chunk's own control-table row `key` (making it when there is none), in a transaction that checks
+    /// this applier's claim on the task, and returns it.
+    func claimChunk(_ key: String) throws -> Int64
+
+    /// From now on every transaction checks `chunk`'s claim as well as the task's (nil: the task's only).
+    func hold(chunk: ChunkFence?)
 
     /// Applies the batch and stores its position for `task`, all in one target transaction. With no
     /// `task`, applies the rows only (a full load's or a split batch's rows) and stores no position.

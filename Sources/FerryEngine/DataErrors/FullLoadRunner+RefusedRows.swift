@@ -20,20 +20,24 @@ extension FullLoadRunner {
                        metadata: ["table": "\(id)"])
         let transformer = try Self.transformer(for: job.plan)
         let pipe = BatchPipe(capacity: options.pipeCapacity)
-        let (status, options, target, plan) = (self.status, self.options, self.target, job.plan)
+        let (status, options, target, plan, fence) = (self.status, self.options, self.target, job.plan, job.fence)
         try await Self.pump(chunk, of: plan, encoding: .values, from: session, through: pipe) {
-            try Self.writeSkippingRefusedRows(plan, transformer: transformer, from: pipe, to: target, options: options, status: status, written: written)
+            try Self.writeSkippingRefusedRows(plan, transformer: transformer, from: pipe, to: target, options: options, fence: fence, status: status,
+                                              written: written)
         }
         return transformer
     }
 
     private static func writeSkippingRefusedRows(_ plan: TablePlan, transformer: RowTransformer?, from pipe: BatchPipe,
-                                                 to target: any TargetConnector, options: FullLoadOptions, status: FullLoadStatus,
-                                                 written: ChunkRowCount) throws {
+                                                 to target: any TargetConnector, options: FullLoadOptions, fence: LoadFence?,
+                                                 status: FullLoadStatus, written: ChunkRowCount) throws {
         let id = plan.source.id
         let applier = try target.openApplier(controlSchema: options.controlSchema)
         defer { applier.close() }
-        if let fence = options.fence { applier.hold(task: fence.task, epoch: fence.epoch) }
+        if let fence {
+            applier.hold(task: fence.task, epoch: fence.epoch)
+            applier.hold(chunk: fence.chunk)
+        }
         let names = plan.columns.map(\.source.name)
         let transformers = transformer.map { [id: $0] } ?? [:]
         let loadTime = Date()
