@@ -47,7 +47,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "FerryCluster", dependencies: ["FerryCatalog"]),
+        .target(name: "FerryCluster", dependencies: ["FerryCatalog", "FerryCore", "FerryEngine"]),
         .target(name: "FerryAPI", dependencies: [
             "FerryCore", "FerryEngine", "FerryCatalog", "FerryCluster", "FerryConnectors", "FerryTelemetry",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -79,7 +79,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "FerryCore", "FerryEngine", "FerryConnectors", "FerryPostgres", "FerryMySQL", "FerrySQLite",
+            "FerryCore", "FerryEngine", "FerryConnectors", "FerryPostgres", "FerryMySQL", "FerrySQLite", "FerryCatalog", "FerryCluster",
             .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Corpus")]),
     ],

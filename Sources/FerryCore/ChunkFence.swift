@@ -1,8 +1,9 @@
 /// One chunk's claim on the target, for a full load whose chunks several nodes load (docs/cluster.md,
-/// "One table on several nodes"). It is a row of `ferry_apply_status` of its own, beside the task's: every
-/// node that takes the chunk raises the row's epoch, in a transaction that checks the task's claim, and
-/// every transaction that writes the chunk's rows checks both. A node that took the chunk earlier and still
-/// writes (a paused process, a node cut off) is refused, and so is every node once the task moves.
+/// "One table on several nodes"). It is a row of `ferry_apply_status` of its own, beside the task's: a
+/// node that takes the chunk raises the row's epoch to ``epoch(taskEpoch:take:)``, in a transaction that
+/// checks the task's claim, and every transaction that writes the chunk's rows checks both. A node that
+/// took the chunk earlier and still writes (a paused process, a node cut off) is refused, even when it
+/// claims only after the later taker did, and so is every node once the task moves.
 public struct ChunkFence: Sendable, Equatable {
     /// The chunk's row in `ferry_apply_status` (``key(task:table:chunk:)``).
     public var key: String
@@ -11,6 +12,12 @@ public struct ChunkFence: Sendable, Equatable {
     public init(key: String, epoch: Int64) {
         self.key = key
         self.epoch = epoch
+    }
+
+    /// The epoch of a chunk's claim: the load's claim on the task, then how many times the chunk was taken
+    /// under it (the catalog counts), so that it only grows, across takes and across the task's moves.
+    public static func epoch(taskEpoch: Int64, take: Int) -> Int64 {
+        taskEpoch << 24 | Int64(min(take, 1 << 24 - 1))
     }
 
     /// What starts the name of every chunk row of `task`, so that forgetting the task removes them too.

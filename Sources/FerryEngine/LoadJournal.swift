@@ -9,12 +9,14 @@ import Foundation
 final class LoadJournal: @unchecked Sendable {
     private let applier: any ChangeApplier
     private let task: String
+    private let epoch: Int64
     private let lock = NSLock()
 
     init(target: any TargetConnector, fence: LoadFence) throws {
         applier = try target.openApplier(controlSchema: fence.controlSchema)
         applier.hold(task: fence.task, epoch: fence.epoch)
         task = fence.task
+        epoch = fence.epoch
     }
 
     /// What earlier runs of the task recorded.
@@ -41,10 +43,13 @@ final class LoadJournal: @unchecked Sendable {
         }
     }
 
-    /// Takes chunk `chunk` of `table` for this node, raising its claim's epoch (``ChunkFence``).
-    func claimChunk(_ table: TableID, chunk: Int) throws -> ChunkFence {
-        let key = ChunkFence.key(task: task, table: LoadProgress.key(of: table), chunk: chunk)
-        return ChunkFence(key: key, epoch: try lock.withLock { try applier.claimChunk(key) })
+    /// Takes chunk `chunk` of `table` for this node, on its `take`-th take under the load's claim
+    /// (``ChunkFence``); throws `.fenced` when a later take has it.
+    func claimChunk(_ table: TableID, chunk: Int, take: ChunkTake) throws -> ChunkFence {
+        let fence = ChunkFence(key: ChunkFence.key(task: task, table: LoadProgress.key(of: table), chunk: chunk),
+                               epoch: ChunkFence.epoch(taskEpoch: epoch, take: take.number))
+        try lock.withLock { try applier.claimChunk(fence) }
+        return fence
     }
 
     /// Records that a table finished: its rows, key, counters and indexes.

@@ -70,18 +70,17 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
         owner = (task, epoch)
     }
 
-    func claimChunk(_ key: String) throws -> Int64 {
+    func claimChunk(_ fence: ChunkFence) throws {
         try conn.execute("START TRANSACTION")
         do {
             try checkClaim(lock: "LOCK IN SHARE MODE")
             try conn.execute("""
-                INSERT INTO \(MySQLConnection.quote(status)) (task_name, source_position, applied_at, epoch) VALUES (\(MySQLConnection.literal(key)), '', UTC_TIMESTAMP(6), 1)
-                ON DUPLICATE KEY UPDATE epoch = epoch + 1
+                INSERT INTO \(MySQLConnection.quote(status)) (task_name, source_position, applied_at, epoch) VALUES (\(MySQLConnection.literal(fence.key)), '', UTC_TIMESTAMP(6), \(fence.epoch))
+                ON DUPLICATE KEY UPDATE epoch = GREATEST(epoch, VALUES(epoch))
                 """)
-            let text = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(key))").first?[0] ?? nil
+            let text = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(fence.key))").first?[0] ?? nil
             try conn.execute("COMMIT")
-            guard let text, let epoch = Int64(text) else { throw FerryError(.database, "MySQL \(url.location): claiming chunk \(key) returned no epoch") }
-            return epoch
+            guard text.flatMap({ Int64($0) }) == fence.epoch else { throw FerryError.fenced(task: fence.key, epoch: fence.epoch) }
         } catch {
             try? conn.execute("ROLLBACK")
             throw error

@@ -51,16 +51,15 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         owner = (task, epoch)
     }
 
-    func claimChunk(_ key: String) throws -> Int64 {
+    func claimChunk(_ fence: ChunkFence) throws {
         try commit("BEGIN;\n" + fenceCheck(lock: "FOR SHARE"))
         do {
             let rows = try conn.query("""
-                INSERT INTO \(PGConnection.quote(status)) AS s (task_name, source_position, applied_at, epoch) VALUES (\(PGConnection.literal(key)), '', now(), 1)
-                ON CONFLICT (task_name) DO UPDATE SET epoch = s.epoch + 1 RETURNING epoch
+                INSERT INTO \(PGConnection.quote(status)) AS s (task_name, source_position, applied_at, epoch) VALUES (\(PGConnection.literal(fence.key)), '', now(), \(fence.epoch))
+                ON CONFLICT (task_name) DO UPDATE SET epoch = greatest(s.epoch, EXCLUDED.epoch) RETURNING epoch
                 """)
             try conn.execute("COMMIT")
-            guard let text = rows.first?[0] ?? nil, let epoch = Int64(text) else { throw FerryError(.database, "PostgreSQL \(url.location): claiming chunk \(key) returned no epoch") }
-            return epoch
+            guard (rows.first?[0] ?? nil).flatMap({ Int64($0) }) == fence.epoch else { throw FerryError.fenced(task: fence.key, epoch: fence.epoch) }
         } catch {
             try? conn.execute("ROLLBACK")
             throw error

@@ -63,15 +63,17 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
         owner = (task, epoch)
     }
 
-    func claimChunk(_ key: String) throws -> Int64 {
+    func claimChunk(_ fence: ChunkFence) throws {
         try SQLiteErrors.wrap(url) {
             try queue.write { db in
                 try checkClaim(db)
                 try db.execute(sql: """
-                    INSERT INTO \(ApplyStatements.statusTable) (task_name, source_position, applied_at, epoch) VALUES (?, '', datetime('now'), 1)
-                    ON CONFLICT (task_name) DO UPDATE SET epoch = epoch + 1
-                    """, arguments: [key])
-                return try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [key]) ?? 0
+                    INSERT INTO \(ApplyStatements.statusTable) (task_name, source_position, applied_at, epoch) VALUES (?, '', datetime('now'), ?)
+                    ON CONFLICT (task_name) DO UPDATE SET epoch = max(epoch, excluded.epoch)
+                    """, arguments: [fence.key, fence.epoch])
+                if try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [fence.key]) != fence.epoch {
+                    throw FerryError.fenced(task: fence.key, epoch: fence.epoch)
+                }
             }
         }
     }

@@ -61,7 +61,7 @@ extension DMSService {
             let runner = FullLoadRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target), options: run.options,
                                         logger: logger)
             logger.info("node \(node.id) loads chunk \(offered.chunk + 1)/\(chunk.segments.count) of \(chunk.table) for task \(run.identifier)")
-            let rows = try await runner.loadShared(chunk, taken: offered.takenBefore == 0 ? .first : .again)
+            let rows = try await runner.loadShared(chunk, take: ChunkTake(number: offered.takenBefore + 1))
             end(rows: rows, error: nil)
         } catch where Task.isCancelled || (error as? FerryError)?.kind == .cancelled {
             end(rows: nil, error: nil)

@@ -223,9 +223,10 @@ public protocol ChangeApplier: AnyObject, Sendable {
     func verifyClaim() throws
 
     /// Takes one chunk of the task's full load for this node (``ChunkFence``): raises the epoch of the
-    /// chunk's own control-table row `key` (making it when there is none), in a transaction that checks
-    /// this applier's claim on the task, and returns it.
-    func claimChunk(_ key: String) throws -> Int64
+    /// chunk's own control-table row `fence.key` to `fence.epoch` (making the row when there is none), in
+    /// a transaction that checks this applier's claim on the task. Throws `.fenced` when the row already
+    /// holds a higher epoch: a later taker has the chunk.
+    func claimChunk(_ fence: ChunkFence) throws
 
     /// From now on every transaction checks `chunk`'s claim as well as the task's (nil: the task's only).
     func hold(chunk: ChunkFence?)

@@ -33,12 +33,17 @@ public enum SharedChunkState: Sendable, Equatable {
     case failed(error: String, node: String)
 }
 
-/// How a node came to hold a chunk.
-public enum ChunkTake: Sendable, Equatable {
-    /// Nobody had taken it: the target holds none of its rows.
-    case first
-    /// Another node had it before: some of its rows may be on the target, and are removed first.
-    case again
+/// A node's take of a chunk: the how-manieth under the load's claim (the catalog counts them).
+public struct ChunkTake: Sendable, Equatable {
+    /// 1 for the first take.
+    public var number: Int
+
+    public init(number: Int) {
+        self.number = number
+    }
+
+    /// Whether a node had it before: some of its rows may be on the target, and are removed first.
+    public var again: Bool { number > 1 }
 }
 
 /// The other nodes of a cluster, as one full load's runner sees them: it offers them the chunks of its

@@ -33,8 +33,8 @@ extension FullLoadRunner {
         let table = job.plan.source.id
         guard let taken = try await BlockingWork.run("ferry-chunk-take", { try exchange.take(table, chunk: chunk.index) }) else { return nil }
         var job = job
-        job.fence?.chunk = try await BlockingWork.run("ferry-chunk-claim") { try journal.claimChunk(table, chunk: chunk.index) }
-        job.resumes = job.resumes || taken == .again
+        job.fence?.chunk = try await BlockingWork.run("ferry-chunk-claim") { try journal.claimChunk(table, chunk: chunk.index, take: taken) }
+        job.resumes = job.resumes || taken.again
         return job
     }
 
@@ -95,9 +95,10 @@ extension FullLoadRunner {
     }
 
     /// Loads one chunk another node's load offered, with the claim `options.fence` names (the task's, at
-    /// the offer's epoch): imports the load's snapshot, claims the chunk on the target, empties it first
-    /// when it was taken `.again`, and records it loaded in the target's progress. Returns the rows loaded.
-    public func loadShared(_ chunk: SharedChunk, taken: ChunkTake) async throws -> Int64 {
+    /// the offer's epoch): imports the load's snapshot, claims the chunk on the target for this `take`,
+    /// empties it first when it was taken before, and records it loaded in the target's progress. Returns
+    /// the rows loaded.
+    public func loadShared(_ chunk: SharedChunk, take: ChunkTake) async throws -> Int64 {
         guard let fence = options.fence else { throw FerryError(.invalidParameter, "a shared chunk loads only under the task's claim") }
         let (plan, session, journal) = try await BlockingWork.run("ferry-chunk-open") { [self] in
             guard let schema = try source.discoverTables(options.mappings).first(where: { $0.id == chunk.table }) else {
@@ -121,13 +122,16 @@ extension FullLoadRunner {
             throw FerryError(.invalidParameter, "chunk \(chunk.index) of \(chunk.table) is not one of its \(chunks.count) ranges")
         }
         var loadFence = fence
-        loadFence.chunk = try await BlockingWork.run("ferry-chunk-claim") { try journal.claimChunk(chunk.table, chunk: chunk.index) }
+        loadFence.chunk = try await BlockingWork.run("ferry-chunk-claim") { try journal.claimChunk(chunk.table, chunk: chunk.index, take: take) }
         status.add(TableProgress(source: chunk.table, target: plan.target))
         status.update(chunk.table) { $0.state = .loading }
-        let job = Job(plan: plan, chunk: chunks[chunk.index], segments: chunk.segments, resumes: taken == .again, fence: loadFence,
+        let job = Job(plan: plan, chunk: chunks[chunk.index], segments: chunk.segments, resumes: take.again, fence: loadFence,
                       encoding: encoding(for: plan), order: 0, estimatedRows: 0)
         guard let copied = await copy(chunks[chunk.index], of: job, session: session, journal: journal) else {
-            throw FerryError(.database, status.get(chunk.table)?.error ?? "the chunk stopped")
+            let ended = status.get(chunk.table)
+            if ended?.fenced == true, let claim = loadFence.chunk { throw FerryError.fenced(task: claim.key, epoch: claim.epoch) }
+            if ended?.state == .cancelled { throw FerryError.cancelled }
+            throw FerryError(.database, ended?.error ?? "the chunk stopped")
         }
         return copied.rows
     }

@@ -1,22 +1,29 @@
-import FerryCluster
 import FerryCore
 import FerryEngine
 import Foundation
 
 /// One load's ``ChunkExchange`` over the catalog's ``ChunkBoard``: `node` runs the task under the claim at
 /// `claimEpoch`, and offers are made and taken under it.
-struct CatalogChunkExchange: ChunkExchange {
+public struct CatalogChunkExchange: ChunkExchange {
     let board: ChunkBoard
     let registry: ClusterRegistry
     let task: String
     let claimEpoch: Int64
     let node: String
 
-    func nodes() throws -> Int {
+    public init(board: ChunkBoard, registry: ClusterRegistry, task: String, claimEpoch: Int64, node: String) {
+        self.board = board
+        self.registry = registry
+        self.task = task
+        self.claimEpoch = claimEpoch
+        self.node = node
+    }
+
+    public func nodes() throws -> Int {
         try registry.load(node: node).liveNodes
     }
 
-    func offer(_ chunks: [SharedChunk]) throws {
+    public func offer(_ chunks: [SharedChunk]) throws {
         let encoder = JSONEncoder()
         for (table, offered) in Dictionary(grouping: chunks, by: { LoadProgress.key(of: $0.table) }) {
             let bodies = try offered.map { ($0.index, String(decoding: try encoder.encode($0), as: UTF8.self)) }
@@ -24,12 +31,12 @@ struct CatalogChunkExchange: ChunkExchange {
         }
     }
 
-    func take(_ table: TableID, chunk: Int) throws -> ChunkTake? {
+    public func take(_ table: TableID, chunk: Int) throws -> ChunkTake? {
         try board.take(task: task, claimEpoch: claimEpoch, table: LoadProgress.key(of: table), chunk: chunk, node: node)
-            .map { $0 == 0 ? .first : .again }
+            .map { ChunkTake(number: $0 + 1) }
     }
 
-    func state(of table: TableID, chunk: Int) throws -> SharedChunkState {
+    public func state(of table: TableID, chunk: Int) throws -> SharedChunkState {
         guard let record = try board.record(task: task, table: LoadProgress.key(of: table), chunk: chunk) else {
             return .failed(error: "its offer is gone from the catalog", node: node)
         }
@@ -39,11 +46,11 @@ struct CatalogChunkExchange: ChunkExchange {
         return record.node == nil ? .waiting : .loading(node: holder, alive: record.nodeAlive)
     }
 
-    func loaded(_ table: TableID, chunk: Int, rows: Int64) throws {
+    public func loaded(_ table: TableID, chunk: Int, rows: Int64) throws {
         try board.end(task: task, table: LoadProgress.key(of: table), chunk: chunk, node: node, rows: rows, error: nil)
     }
 
-    func withdraw() throws {
+    public func withdraw() throws {
         try board.withdraw(task: task, claimEpoch: claimEpoch)
     }
 }
