@@ -114,7 +114,7 @@ private struct Note: Codable, Equatable {
         let again = kind == .sqlite ? try Catalog(directory: fixture.directory) : try fixture.secondServer()
         #expect(try again.get(.task, arn: "arn:t", as: Note.self)?.name == "kept")
         let migrations = try again.store.read { try $0.strings("SELECT name FROM catalog_migrations ORDER BY name", []) }
-        #expect(migrations == ["v1", "v2", "v3", "v4", "v5-cluster"])
+        #expect(migrations == ["v1", "v2", "v3", "v4", "v5-cluster", "v6-load-chunks"])
     }
 }
 

@@ -64,7 +64,7 @@ extension FullLoadRunner {
                 do {
                     switch try await BlockingWork.run("ferry-chunk-state", { try exchange.state(of: id, chunk: chunk.index) }) {
                     case let .loaded(rows, node):
-                        logger.debug("\(id) chunk \(chunk.index + 1)/\(chunk.count) loaded on node \(node)")
+                        logger.info("\(id) chunk \(chunk.index + 1)/\(chunk.count) loaded on node \(node) (\(rows) rows)")
                         status.update(id) { $0.rowsLoaded += rows }
                         await chunkDone(job, cutValues: [:], journal: journal)
                     case .loading(_, alive: true):
@@ -72,7 +72,10 @@ extension FullLoadRunner {
                     case let .failed(error, node):
                         logger.warning("\(id) chunk \(chunk.index + 1)/\(chunk.count) failed on node \(node) (\(error)); this node loads it")
                         fallthrough
-                    case .waiting, .loading(_, alive: false):
+                    case let .loading(node, alive: false):
+                        logger.warning("\(id) chunk \(chunk.index + 1)/\(chunk.count): node \(node)'s lease ran out; this node loads the chunk again")
+                        fallthrough
+                    case .waiting:
                         // Loaded here, unless another node takes it first.
                         let retaken = ChunksElsewhere()
                         await copy(job, session: session, journal: journal, elsewhere: retaken)
