@@ -45,7 +45,7 @@ def first_apply_after(target_db, fault_time, old_epoch):
 
 
 def current_epoch(target_db):
-    return int(psql("SELECT max(epoch) FROM public.ferry_apply_status", target_db))
+    return int(psql("SELECT max(epoch) FROM public.ferry_apply_status WHERE task_name NOT LIKE '%~chunk~%'", target_db))
 
 
 def holder(node):

@@ -383,7 +383,7 @@ public struct FullLoadRunner: Sendable {
         if let chunk = job.chunk {
             guard let copied = await copy(chunk, of: job, session: session, journal: journal) else { return }
             cutValues = copied.cutValues
-            if job.shared { recordLoaded(chunk, of: id, rows: copied.rows) }
+            if job.shared { await recordLoaded(chunk, of: id, rows: copied.rows) }
         }
         await chunkDone(job, cutValues: cutValues, journal: journal)
     }

@@ -26,6 +26,22 @@ struct SharedChunkTests {
         }
 
         func remove() { try? FileManager.default.removeItem(at: directory) }
+
+        /// Renews the nodes' leases every 0.2 s, as their servers would, until cancelled.
+        func renewing(_ nodes: [String], in registry: ClusterRegistry? = nil) -> Task<Void, Never> {
+            let registry = registry ?? self.registry
+            return Task {
+                while !Task.isCancelled {
+                    _ = try? await BlockingWork.run("test-renew") { for node in nodes { try registry.renew(node: node, address: "") } }
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+            }
+        }
+
+        /// The board's next chunk for `node`, taken off the cooperative threads (the catalog's calls block).
+        func takeNext(node: String) async throws -> OfferedChunk? {
+            try await BlockingWork.run("test-take") { [board] in try board.takeNext(node: node) }
+        }
     }
 
     static func source() throws -> TestDatabase {
@@ -63,16 +79,17 @@ struct SharedChunkTests {
     func twoNodesLoadOneTable() async throws {
         let source = try Self.source(), target = try TestDatabase.make(.postgres, label: "dst"), cluster = try Cluster()
         defer { source.drop(); target.drop(); cluster.remove() }
-        try cluster.registry.renew(node: "a", address: "")
-        try cluster.registry.renew(node: "b", address: "")
+        let renewal = cluster.renewing(["a", "b"])
+        defer { renewal.cancel() }
+        try await waitUntil(seconds: 10) { try cluster.registry.load(node: "a").liveNodes == 2 }
         let task = "shared-\(UUID().uuidString.prefix(8).lowercased())"
         let options = try Self.ownerOptions(source, target, task: task, cluster: cluster)
         let owner = FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options)
         let helper = Task {
             var helped: [Int64] = []
             while !Task.isCancelled {
-                guard let offered = try cluster.board.takeNext(node: "b") else {
-                    try? await Task.sleep(for: .milliseconds(5))
+                guard let offered = try await cluster.takeNext(node: "b") else {
+                    try? await Task.sleep(for: .milliseconds(20))
                     continue
                 }
                 let rows = try await Self.help(offered, node: "b", options: options, source: source, target: target)
@@ -101,21 +118,22 @@ struct SharedChunkTests {
         let source = try Self.source(), target = try TestDatabase.make(.postgres, label: "dst"), cluster = try Cluster()
         defer { source.drop(); target.drop(); cluster.remove() }
         let short = ClusterRegistry(catalog: cluster.catalog, policy: LeasePolicy(leaseSeconds: 0.5, renewInterval: 0.1, stopApplyingAfter: 0.3))
-        try cluster.registry.renew(node: "a", address: "")
-        try short.renew(node: "b", address: "")
+        let renewal = cluster.renewing(["a"]), helperRenewal = cluster.renewing(["b"], in: short)
+        defer { renewal.cancel() }
+        try await waitUntil(seconds: 10) { try cluster.registry.load(node: "a").liveNodes == 2 }
         let task = "shared-lost-\(UUID().uuidString.prefix(8).lowercased())"
         var options = try Self.ownerOptions(source, target, task: task, cluster: cluster)
         let owner = FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options)
-        try short.renew(node: "b", address: "")
         let loading = Task { try await owner.run() }
         // Node b takes one chunk, then loads it in small transactions without renewing its lease again: a
         // node cut off from the catalog that still reaches the target.
         var offered: OfferedChunk?
-        try await waitUntil(seconds: 60) {
-            try short.renew(node: "b", address: "")
-            offered = try cluster.board.takeNext(node: "b")
-            return offered != nil
+        let deadline = ContinuousClock.now + .seconds(60)
+        while offered == nil, ContinuousClock.now < deadline {
+            offered = try await cluster.takeNext(node: "b")
+            try await Task.sleep(for: .milliseconds(20))
         }
+        helperRenewal.cancel()
         options.commitRows = 200
         let taken = try #require(offered)
         let zombie = Task { try await Self.help(taken, node: "b", options: options, source: source, target: target) }

@@ -228,10 +228,10 @@ def test_a_task_moves_when_its_node_is_killed_paused_shut_down_or_failed_over_an
 def test_a_full_load_whose_node_is_killed_resumes_on_another_node_by_chunk():
     """Five key ranges loaded one at a time; the node is killed after two finished. The other node keeps the
     target table and its finished ranges (a row changed since in one of them keeps its loaded value) and
-    loads the rest (a row changed in one of those has its new value)."""
+    loads the rest (a row changed in one of those has its new value). The other node starts after the kill, so
+    that it loads no range while the first node runs the task."""
     cluster = Cluster()
     a = cluster.start("a")
-    b = cluster.start("b")
     pair = Pair(a.client(), "CREATE TABLE public.items (id int PRIMARY KEY, note text); "
                             "INSERT INTO public.items SELECT g, md5(g::text) FROM generate_series(1, 400000) g")
     try:
@@ -249,6 +249,7 @@ def test_a_full_load_whose_node_is_killed_resumes_on_another_node_by_chunk():
         wait_for(lambda: chunks_done() >= 2, "two ranges to load", seconds=60)
         a.process.send_signal(signal.SIGKILL)
         a.process.wait()
+        b = cluster.start("b")
         table = psql("SELECT 'public.items'::regclass::oid", pair.target_db)
         psql("UPDATE public.items SET note = 'changed' WHERE id IN (1, 400000)", pair.source_db)
         by_arn = [{"Name": "replication-task-arn", "Values": [arn]}]
@@ -262,6 +263,53 @@ def test_a_full_load_whose_node_is_killed_resumes_on_another_node_by_chunk():
         notes = psql("SELECT note FROM public.items WHERE id IN (1, 400000) ORDER BY id", pair.target_db).splitlines()
         assert notes[0] != "changed", "a range that had finished was not loaded again"
         assert notes[1] == "changed", "a range that had not finished was loaded again"
+        pair.dms = dms
+    finally:
+        try:
+            pair.close()
+        finally:
+            cluster.close()
+
+
+def test_a_tables_chunks_load_on_three_nodes_and_a_helper_killed_mid_chunk_loses_nothing():
+    """Six key ranges of one table, and three nodes: the node running the task offers the ranges in the catalog,
+    the other two take some and load them under the task's claim. One of them is killed while it loads; once its
+    lease runs out, the task's node loads its ranges again, after emptying them. Every row arrives once."""
+    cluster = Cluster()
+    nodes = [cluster.start(name) for name in ("a", "b", "c")]
+    pair = Pair(nodes[0].client(), "CREATE TABLE public.items (id int PRIMARY KEY, note text); "
+                                   "INSERT INTO public.items SELECT g, md5(g::text) FROM generate_series(1, 600000) g")
+    try:
+        bounds = [[str(100000 * i + 1)] for i in range(1, 6)]
+        mappings = json.dumps({"rules": [
+            {"rule-type": "selection", "rule-id": "1", "rule-name": "public", "rule-action": "include",
+             "object-locator": {"schema-name": "public", "table-name": "%"}},
+            {"rule-type": "table-settings", "rule-id": "2", "rule-name": "ranges", "object-locator": {"schema-name": "public", "table-name": "items"},
+             "parallel-load": {"type": "ranges", "columns": ["id"], "boundaries": bounds}}]})
+        task = pair.run("spread", settings={"FullLoadSettings": {"CommitRate": 500}}, wait=False, mappings=mappings)
+        arn = task["ReplicationTaskArn"]
+
+        def log(node):
+            return open(node.log.name).read()
+
+        helping = wait_for(lambda: [n for n in nodes if "loads chunk" in log(n)], "another node to take a chunk", seconds=60)
+        killed = helping[0]
+        time.sleep(0.5)
+        killed.process.send_signal(signal.SIGKILL)
+        killed.process.wait()
+        by_arn = [{"Name": "replication-task-arn", "Values": [arn]}]
+        dms = next(n for n in nodes if n is not killed).client()
+        wait_for(lambda: dms.describe_replication_tasks(Filters=by_arn)["ReplicationTasks"][0]["Status"] == "stopped", "the load to finish", seconds=120)
+        done = dms.describe_replication_tasks(Filters=by_arn)["ReplicationTasks"][0]
+        assert done["StopReason"] == "Stop Reason FULL_LOAD_ONLY_FINISHED", done
+        assert not moved_events(dms, task), "the task stayed on its node"
+        assert psql("SELECT count(*), count(DISTINCT id), sum(length(note)) FROM public.items", pair.target_db) == f"600000|600000|{600000 * 32}"
+        owner = next(n for n in nodes if "waiting for" in log(n) and "chunks other nodes load" in log(n))
+        assert f"lease ran out; this node loads the chunk again" in log(owner), log(owner)[-3000:]
+        assert f"loaded on node" in log(owner), "a chunk loaded on another node counted in the table"
+        table = pair.tables(arn)["items"]
+        assert table["FullLoadRows"] == 600000 and table["TableState"] == "Table completed", table
+        assert psql(f"SELECT count(*) FROM public.ferry_load_progress WHERE chunk_index >= 0", pair.target_db) == "6"
         pair.dms = dms
     finally:
         try:

@@ -39,9 +39,10 @@ extension FullLoadRunner {
     }
 
     /// Tells the other nodes that this node loaded a shared chunk.
-    func recordLoaded(_ chunk: ReadChunk, of table: TableID, rows: Int64) {
+    func recordLoaded(_ chunk: ReadChunk, of table: TableID, rows: Int64) async {
+        guard let exchange = options.chunkExchange else { return }
         do {
-            try options.chunkExchange?.loaded(table, chunk: chunk.index, rows: rows)
+            try await BlockingWork.run("ferry-chunk-loaded") { try exchange.loaded(table, chunk: chunk.index, rows: rows) }
         } catch {
             logger.warning("\(table) chunk \(chunk.index + 1): could not record it loaded in the catalog (\(error))")
         }
