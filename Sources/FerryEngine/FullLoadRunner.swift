@@ -275,7 +275,7 @@ public struct FullLoadRunner: Sendable {
                 var job = Job(plan: plan, chunk: nil, segments: segments, resumes: resumed, fence: options.fence, encoding: encoding,
                               order: order, estimatedRows: estimate)
                 if sharingNodes > 1, let segments, remaining.count > 1, let snapshot = session.sharedSnapshot, let fence = options.fence {
-                    try offer(remaining, of: id, segments: segments, snapshot: snapshot, fence: fence)
+                    try offer(remaining, of: id, segments: segments, snapshot: snapshot, fence: fence, resumes: resumed)
                     job.shared = true
                 }
                 jobs += remaining.isEmpty ? [job] : remaining.map { chunk in

@@ -10,7 +10,7 @@ import Testing
 /// catalog), and a second node's loop takes and loads them, as `ferry serve` does at each round.
 @Suite("A table's chunks load on several nodes")
 struct SharedChunkTests {
-    static let rows = 400_000
+    static let rows = 120_000
 
     /// A node of the test cluster: a catalog of its own on the shared store, the board and the registry.
     struct Cluster {
@@ -53,7 +53,7 @@ struct SharedChunkTests {
     /// The owner's load of `task` on node a, with its claim on the target and its offer on the board.
     static func ownerOptions(_ source: TestDatabase, _ target: TestDatabase, task: String, cluster: Cluster) throws -> FullLoadOptions {
         var options = FullLoadOptions(mappings: try TableMappings(json: migrationRules(source, target)), parallelism: 2)
-        options.chunkBytes = 1 << 20
+        options.chunkBytes = 1 << 18
         options.taskName = task
         options.fence = try FullLoadRunner.claim(task: task, on: Connectors.target(for: target.url), controlSchema: "")
         let claim = try #require(try cluster.registry.claim(task: "arn:\(task)", node: "a"))
@@ -134,7 +134,7 @@ struct SharedChunkTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         helperRenewal.cancel()
-        options.commitRows = 200
+        options.commitRows = 10
         let taken = try #require(offered)
         let zombie = Task { try await Self.help(taken, node: "b", options: options, source: source, target: target) }
         let tables = try await loading.value

@@ -11,13 +11,16 @@ public struct SharedChunk: Codable, Sendable, Equatable {
     public var snapshot: String
     /// The epoch of the load's claim on the target; the chunk's rows are written under it.
     public var taskEpoch: Int64
+    /// Whether an earlier run of the load may have committed part of the chunk: its rows are removed first.
+    public var resumes: Bool
 
-    public init(table: TableID, index: Int, segments: RangeSegments, snapshot: String, taskEpoch: Int64) {
+    public init(table: TableID, index: Int, segments: RangeSegments, snapshot: String, taskEpoch: Int64, resumes: Bool) {
         self.table = table
         self.index = index
         self.segments = segments
         self.snapshot = snapshot
         self.taskEpoch = taskEpoch
+        self.resumes = resumes
     }
 }
 

@@ -20,10 +20,11 @@ extension FullLoadRunner {
         }
     }
 
-    /// Offers the chunks of a table still to load to the other nodes.
-    func offer(_ chunks: [ReadChunk], of table: TableID, segments: RangeSegments, snapshot: String, fence: LoadFence) throws {
+    /// Offers the chunks of a table still to load to the other nodes (`resumes`: an earlier run may have
+    /// committed part of them).
+    func offer(_ chunks: [ReadChunk], of table: TableID, segments: RangeSegments, snapshot: String, fence: LoadFence, resumes: Bool) throws {
         try options.chunkExchange?.offer(chunks.map {
-            SharedChunk(table: table, index: $0.index, segments: segments, snapshot: snapshot, taskEpoch: fence.epoch)
+            SharedChunk(table: table, index: $0.index, segments: segments, snapshot: snapshot, taskEpoch: fence.epoch, resumes: resumes)
         })
     }
 
@@ -66,7 +67,11 @@ extension FullLoadRunner {
                     switch try await BlockingWork.run("ferry-chunk-state", { try exchange.state(of: id, chunk: chunk.index) }) {
                     case let .loaded(rows, node):
                         logger.info("\(id) chunk \(chunk.index + 1)/\(chunk.count) loaded on node \(node) (\(rows) rows)")
-                        status.update(id) { $0.rowsLoaded += rows }
+                        status.update(id) {
+                            if $0.startedAt == nil { $0.startedAt = Date() }
+                            $0.state = .loading
+                            $0.rowsLoaded += rows
+                        }
                         await chunkDone(job, cutValues: [:], journal: journal)
                     case .loading(_, alive: true):
                         still.append(job)
@@ -129,7 +134,7 @@ extension FullLoadRunner {
         loadFence.chunk = try await BlockingWork.run("ferry-chunk-claim") { try journal.claimChunk(chunk.table, chunk: chunk.index, take: take) }
         status.add(TableProgress(source: chunk.table, target: plan.target))
         status.update(chunk.table) { $0.state = .loading }
-        let job = Job(plan: plan, chunk: chunks[chunk.index], segments: chunk.segments, resumes: take.again, fence: loadFence,
+        let job = Job(plan: plan, chunk: chunks[chunk.index], segments: chunk.segments, resumes: take.again || chunk.resumes, fence: loadFence,
                       encoding: encoding(for: plan), order: 0, estimatedRows: 0)
         guard let copied = await copy(chunks[chunk.index], of: job, session: session, journal: journal) else {
             let ended = status.get(chunk.table)
