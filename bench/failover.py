@@ -7,6 +7,9 @@ first write of a new epoch after its claim is that batch. The floor to compare w
 (10 s): no node may take a task before its holder's lease has run out. At the end the target must equal the
 source (`ferry validate`) and the recorded epochs must never go back. Prints `RESULT …` lines.
 
+With MIXED_WRITES=1 (bench/soak.sh) a second table of 20,000 rows takes inserts, updates, key changes and
+deletes in multi-statement transactions all along, beside the heartbeat, and must end equal too.
+
     FERRY_BIN=… FERRY_TEST_POSTGRES_URL=… FAULTS=20 python3 bench/failover.py
 """
 import os
@@ -19,11 +22,14 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Tests", "e2e"))
 from test_cdc_crash import pg_url  # noqa: E402
-from test_cluster import Cluster, check_history, install_checker, nodes_of, wait_for, wait_until_equal  # noqa: E402
+from test_cluster import Cluster, Writer, check_history, install_checker, nodes_of, wait_for, wait_until_equal  # noqa: E402
 from test_dms_api import psql  # noqa: E402
 from test_task_defaults import Pair  # noqa: E402
 
 FAULTS = int(os.environ.get("FAULTS", "20"))
+MIXED_WRITES = os.environ.get("MIXED_WRITES") == "1"
+ITEMS = ("; CREATE TABLE public.items (id int PRIMARY KEY, counter int NOT NULL, note text); "
+         "INSERT INTO public.items SELECT g, 0, md5(g::text) FROM generate_series(1, 20000) g")
 LEASE_SECONDS = 10
 
 
@@ -56,13 +62,17 @@ def main():
     cluster = Cluster()
     cluster.start("a")
     cluster.start("b")
-    pair = Pair(cluster.nodes["a"].client(), "CREATE TABLE public.heartbeat (id bigserial PRIMARY KEY, ts timestamptz NOT NULL)")
+    pair = Pair(cluster.nodes["a"].client(), "CREATE TABLE public.heartbeat (id bigserial PRIMARY KEY, ts timestamptz NOT NULL)"
+                + (ITEMS if MIXED_WRITES else ""))
     stop = threading.Event()
     writer = threading.Thread(target=heartbeats, args=(pair.source_db, stop))
+    mixed = Writer(pair.source_db) if MIXED_WRITES else None
     figures = {"kill -9": [], "SIGSTOP": [], "drain": []}
     try:
         arn = pair.run("failover", "full-load-and-cdc", wait=False)["ReplicationTaskArn"]
         writer.start()
+        if mixed:
+            mixed.start()
         wait_for(lambda: pair.tables(arn).get("heartbeat", {}).get("Inserts", 0) > 10, "changes to stream")
         install_checker(pair.target_db)
         for round_number in range(FAULTS):
@@ -93,6 +103,9 @@ def main():
                 time.sleep(1)
         stop.set()
         writer.join()
+        if mixed:
+            mixed.stop()
+            print(f"RESULT mixed transactions written={mixed.written[0]}")
         wait_until_equal(pair, seconds=120)
         sent = psql("SELECT count(*) FROM public.heartbeat", pair.source_db)
         copied = psql("SELECT count(*), count(DISTINCT id) FROM public.heartbeat", pair.target_db)
@@ -108,6 +121,8 @@ def main():
         stop.set()
         if writer.is_alive():
             writer.join()
+        if mixed:
+            mixed.stop()
         try:
             pair.close()
         finally:

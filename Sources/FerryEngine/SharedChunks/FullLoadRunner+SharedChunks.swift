@@ -33,6 +33,9 @@ extension FullLoadRunner {
         guard let exchange = options.chunkExchange, let journal else { return job }
         let table = job.plan.source.id
         guard let taken = try await BlockingWork.run("ferry-chunk-take", { try exchange.take(table, chunk: chunk.index) }) else { return nil }
+        if taken.again {
+            logger.warning("\(table) chunk \(chunk.index + 1)/\(chunk.count): another node held it (its lease ran out, or it failed the chunk); this node empties its range and loads it again")
+        }
         var job = job
         job.fence?.chunk = try await BlockingWork.run("ferry-chunk-claim") { try journal.claimChunk(table, chunk: chunk.index, take: taken) }
         job.resumes = job.resumes || taken.again
@@ -78,10 +81,7 @@ extension FullLoadRunner {
                     case let .failed(error, node):
                         logger.warning("\(id) chunk \(chunk.index + 1)/\(chunk.count) failed on node \(node) (\(error)); this node loads it")
                         fallthrough
-                    case let .loading(node, alive: false):
-                        logger.warning("\(id) chunk \(chunk.index + 1)/\(chunk.count): node \(node)'s lease ran out; this node loads the chunk again")
-                        fallthrough
-                    case .waiting:
+                    case .waiting, .loading(_, alive: false):
                         // Loaded here, unless another node takes it first.
                         let retaken = ChunksElsewhere()
                         await copy(job, session: session, journal: journal, elsewhere: retaken)
