@@ -33,13 +33,16 @@ extension FullLoadRunner {
         guard let exchange = options.chunkExchange, let journal else { return job }
         let table = job.plan.source.id
         guard let taken = try await BlockingWork.run("ferry-chunk-take", { try exchange.take(table, chunk: chunk.index) }) else { return nil }
-        if taken.again {
-            logger.warning("\(table) chunk \(chunk.index + 1)/\(chunk.count): another node held it (its lease ran out, or it failed the chunk); this node empties its range and loads it again")
-        }
+        if taken.again { warnTakenAgain(table, chunk: chunk) }
         var job = job
         job.fence?.chunk = try await BlockingWork.run("ferry-chunk-claim") { try journal.claimChunk(table, chunk: chunk.index, take: taken) }
         job.resumes = job.resumes || taken.again
         return job
+    }
+
+    /// Says in the log that a chunk another node held loads again here.
+    private func warnTakenAgain(_ table: TableID, chunk: ReadChunk) {
+        logger.warning("\(table) chunk \(chunk.index + 1)/\(chunk.count): another node held it (its lease ran out, or it failed the chunk); this node empties its range and loads it again")
     }
 
     /// Tells the other nodes that this node loaded a shared chunk.
@@ -130,6 +133,7 @@ extension FullLoadRunner {
         guard chunks.indices.contains(chunk.index), chunks.count == chunk.segments.count else {
             throw FerryError(.invalidParameter, "chunk \(chunk.index) of \(chunk.table) is not one of its \(chunks.count) ranges")
         }
+        if take.again { warnTakenAgain(chunk.table, chunk: chunks[chunk.index]) }
         var loadFence = fence
         loadFence.chunk = try await BlockingWork.run("ferry-chunk-claim") { try journal.claimChunk(chunk.table, chunk: chunk.index, take: take) }
         status.add(TableProgress(source: chunk.table, target: plan.target))
