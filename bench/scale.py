@@ -6,7 +6,8 @@ source and a target database of its own; StartReplicationTask leaves each task t
 pgbench then writes RATE single-row inserts a second into every source for SECONDS (paced, like `pgbench
 -R`). Every second the lag of each task is sampled on its target: the age of the newest row applied (each row
 carries the source's clock_timestamp()). A configuration keeps up when every task's p99 lag stays under
-KEEPS_UP seconds and every target ends with every row. Everything runs on this one machine — the databases,
+KEEPS_UP seconds and every target ends with every row; when the writers cannot keep their schedule (the
+machine is full) the rate they reached is printed. Everything runs on this one machine — the databases,
 the nodes and the writers — so adding nodes adds no cores: the figure is what one machine's cores carry, and
 how evenly the cluster spreads the tasks. Prints `RESULT …` lines.
 
@@ -95,10 +96,15 @@ def main():
     for nodes in NODES:
         for tasks in TASKS:
             p50, p99, written, spread = trial(nodes, tasks)
-            keeps_up = max(p99) < KEEPS_UP
-            print(f"RESULT nodes={nodes} tasks={tasks} rate={RATE}/s/task written={written} "
+            # pgbench falls behind its schedule when the machine cannot write that fast: then the figure is the
+            # rate the writers reached, not RATE.
+            achieved = written / tasks / SECONDS
+            verdict = "yes" if max(p99) < KEEPS_UP else "no"
+            if achieved < 0.95 * RATE:
+                verdict += f" (the writers reached only {achieved:.0f}/s per task)"
+            print(f"RESULT nodes={nodes} tasks={tasks} rate={RATE}/s/task written={written} ({achieved:.0f}/s per task) "
                   f"lag_p50(median of tasks)={statistics.median(p50):.2f} s lag_p99(worst task)={max(p99):.2f} s "
-                  f"tasks_per_node={spread} keeps_up={'yes' if keeps_up else 'no'}", flush=True)
+                  f"tasks_per_node={spread} keeps_up={verdict}", flush=True)
 
 
 if __name__ == "__main__":

@@ -225,6 +225,15 @@ def test_a_task_moves_when_its_node_is_killed_paused_shut_down_or_failed_over_an
             cluster.close()
 
 
+def items_by_ranges(boundaries):
+    """Table mappings that select every table of public and load public.items by ranges of id."""
+    return json.dumps({"rules": [
+        {"rule-type": "selection", "rule-id": "1", "rule-name": "public", "rule-action": "include",
+         "object-locator": {"schema-name": "public", "table-name": "%"}},
+        {"rule-type": "table-settings", "rule-id": "2", "rule-name": "ranges", "object-locator": {"schema-name": "public", "table-name": "items"},
+         "parallel-load": {"type": "ranges", "columns": ["id"], "boundaries": boundaries}}]})
+
+
 def test_a_full_load_whose_node_is_killed_resumes_on_another_node_by_chunk():
     """Five key ranges loaded one at a time; the node is killed after two finished. The other node keeps the
     target table and its finished ranges (a row changed since in one of them keeps its loaded value) and
@@ -235,11 +244,7 @@ def test_a_full_load_whose_node_is_killed_resumes_on_another_node_by_chunk():
     pair = Pair(a.client(), "CREATE TABLE public.items (id int PRIMARY KEY, note text); "
                             "INSERT INTO public.items SELECT g, md5(g::text) FROM generate_series(1, 400000) g")
     try:
-        mappings = json.dumps({"rules": [
-            {"rule-type": "selection", "rule-id": "1", "rule-name": "public", "rule-action": "include",
-             "object-locator": {"schema-name": "public", "table-name": "%"}},
-            {"rule-type": "table-settings", "rule-id": "2", "rule-name": "ranges", "object-locator": {"schema-name": "public", "table-name": "items"},
-             "parallel-load": {"type": "ranges", "columns": ["id"], "boundaries": [["100001"], ["200001"], ["300001"]]}}]})
+        mappings = items_by_ranges([["100001"], ["200001"], ["300001"]])
         task = pair.run("chunks", settings={"FullLoadSettings": {"MaxFullLoadSubTasks": 1, "CommitRate": 500}}, wait=False, mappings=mappings)
         arn = task["ReplicationTaskArn"]
 
@@ -284,12 +289,7 @@ def test_a_tables_chunks_load_on_three_nodes_and_a_helper_killed_mid_chunk_loses
         psql("CREATE TABLE public.items (id int PRIMARY KEY, note text); "
              "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.02); RETURN NULL; END $$; "
              "CREATE TRIGGER slow AFTER INSERT ON public.items FOR EACH STATEMENT EXECUTE FUNCTION slow()", pair.target_db)
-        bounds = [[str(100000 * i + 1)] for i in range(1, 6)]
-        mappings = json.dumps({"rules": [
-            {"rule-type": "selection", "rule-id": "1", "rule-name": "public", "rule-action": "include",
-             "object-locator": {"schema-name": "public", "table-name": "%"}},
-            {"rule-type": "table-settings", "rule-id": "2", "rule-name": "ranges", "object-locator": {"schema-name": "public", "table-name": "items"},
-             "parallel-load": {"type": "ranges", "columns": ["id"], "boundaries": bounds}}]})
+        mappings = items_by_ranges([[str(100000 * i + 1)] for i in range(1, 6)])
         settings = {"FullLoadSettings": {"CommitRate": 500, "TargetTablePrepMode": "TRUNCATE_BEFORE_LOAD"}}
         task = pair.run("spread", settings=settings, wait=False, mappings=mappings)
         arn = task["ReplicationTaskArn"]
