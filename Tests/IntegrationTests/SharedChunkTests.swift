@@ -3,6 +3,7 @@ import FerryCluster
 import FerryConnectors
 import FerryCore
 import FerryEngine
+import FerryPostgres
 import Foundation
 import Testing
 
@@ -134,9 +135,20 @@ struct SharedChunkTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         helperRenewal.cancel()
-        options.commitRows = 10
+        options.commitRows = 1
         let taken = try #require(offered)
         let zombie = Task { try await Self.help(taken, node: "b", options: options, source: source, target: target) }
+        // Once b has claimed its chunk on the target, a session holds the chunk's claim row: b's next
+        // transaction waits there (a paused node), whatever the machine's speed, until the task's node has
+        // taken the chunk back in the catalog and is claiming it on the target too.
+        let key = ChunkFence.key(task: task, table: "app.items", chunk: taken.chunk)
+        let pause = try PGConnection(target.url)
+        try await waitUntil(seconds: 60) { try !target.query("SELECT 1 FROM public.ferry_apply_status WHERE task_name = '\(key)'").isEmpty }
+        try await BlockingWork.run("test-pause") {
+            try pause.execute("BEGIN; SELECT 1 FROM public.ferry_apply_status WHERE task_name = \(PGConnection.literal(key)) FOR UPDATE")
+        }
+        try await waitUntil(seconds: 60) { try cluster.board.record(task: "arn:\(task)", table: "app.items", chunk: taken.chunk)?.node == "a" }
+        try await BlockingWork.run("test-resume") { try pause.execute("COMMIT") }
         let tables = try await loading.value
         let refused = await #expect(throws: FerryError.self) { try await zombie.value }
         #expect(refused?.kind == .fenced, "\(String(describing: refused))")

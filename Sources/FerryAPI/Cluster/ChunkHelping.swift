@@ -39,14 +39,14 @@ extension DMSService {
     /// Takes offered chunks while this node has room for them.
     func helpWithChunks() async throws {
         while await chunkHelpers.count < ChunkHelpers.capacity, let offered = try chunkBoard.takeNext(node: node.id) {
-            await chunkHelpers.start("\(offered.taskArn)/\(offered.table)/\(offered.chunk)") { [self] in await self.load(offered) }
+            await chunkHelpers.start("\(offered.taskArn)/\(offered.table)/\(offered.chunk)") { [self] in await self.loadForAnotherNode(offered) }
         }
     }
 
     /// Loads one offered chunk and records in the catalog how it ended. A chunk stopped here (the node
     /// lost its lease or shuts down) goes back to the board; one a later claim fenced off is left alone,
     /// as its new holder records it.
-    private func load(_ offered: OfferedChunk) async {
+    private func loadForAnotherNode(_ offered: OfferedChunk) async {
         let board = chunkBoard
         func end(rows: Int64?, error: String?) {
             do { try board.end(task: offered.taskArn, table: offered.table, chunk: offered.chunk, node: node.id, rows: rows, error: error) } catch {
