@@ -284,6 +284,8 @@ extension DMSService {
             }
         }
         try deleteAssessmentRuns(ofTask: arn)
+        // Offers a run that died left behind (a run that ends withdraws its own).
+        try chunkBoard.withdraw(task: arn)
         try catalog.delete(arn: arn)
         telemetry.remove(task: task.ReplicationTaskIdentifier!)
         event(task.ReplicationTaskIdentifier!, type: "replication-task", "Replication task has been deleted.", categories: ["deletion"])

@@ -25,11 +25,16 @@ extension DMSService {
         try registry.renew(node: node.id, address: node.address)
     }
 
-    /// The rounds, every ``LeasePolicy/renewInterval``, until the task is cancelled.
+    /// The rounds, every ``LeasePolicy/renewInterval``, until the task is cancelled. A node that has not
+    /// renewed wakes at the moment it must stop applying (``LeasePolicy/stopApplyingAfter``) rather than at
+    /// its next round, which could be up to a renewal interval later: its runs then have the rest of the
+    /// lease to end.
     public func runCluster() async {
         var lastRenewal = ContinuousClock.now
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(registry.policy.renewInterval))
+            let untilStop = registry.policy.stopApplyingAfter - (ContinuousClock.now - lastRenewal) / .seconds(1)
+            let wait = untilStop > 0 ? min(registry.policy.renewInterval, untilStop) : registry.policy.renewInterval
+            try? await Task.sleep(for: .seconds(wait))
             if Task.isCancelled { break }
             await clusterRound(lastRenewal: &lastRenewal)
         }
