@@ -28,9 +28,16 @@ func cdcRunner(_ source: TestDatabase, _ target: TestDatabase, task: String, ext
 /// Runs `runner` until the target equals the source, then stops it and waits for it to end.
 func runUntilConverged(_ runner: ReplicationRunner, _ source: TestDatabase, _ target: TestDatabase,
                        sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let running = Task { try await runner.run() }
+    let ended = StopFlag()
+    let running = Task {
+        defer { _ = ended.set() }
+        try await runner.run()
+    }
     defer { running.cancel() }
     try await converge(source, target, sourceLocation: sourceLocation)
+    // A run that loads first can match the source before its load has finished (keys, indexes, progress):
+    // it is stopped once it streams, or has ended by itself (then its error, if any, is the test's).
+    try await waitUntil(sourceLocation: sourceLocation) { ended.isSet || runner.status.snapshot().phase == .changeCapture }
     running.cancel()
     try await running.value
 }

@@ -205,7 +205,7 @@ def test_a_task_moves_when_its_node_is_killed_paused_shut_down_or_failed_over_an
         failed_over, before = time.time(), applied()
         rebooted = a.client().reboot_replication_instance(ReplicationInstanceArn=pair.instance["ReplicationInstanceArn"], ForceFailover=True)
         assert rebooted["ReplicationInstance"]["ReplicationInstanceStatus"] == "rebooting"
-        wait_for(lambda: nodes_of(a)["a"]["RunningTasks"] == 1 and applied() > before, "the failover to a", seconds=30)
+        wait_for(lambda: nodes_of(a)["a"]["RunningTasks"] == 1 and applied() > before, "the failover to a", seconds=60)
         timings["force-failover"] = time.time() - failed_over
         assert moved_events(dms, task)[-1].startswith("Replication task moved from node b to node a")
 
