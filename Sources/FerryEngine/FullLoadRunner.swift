@@ -61,8 +61,11 @@ public struct FullLoadOptions: Sendable {
     /// core count (but 2): each chunk runs a reader and a writer thread and a session on each server,
     /// and more of them than cores only adds contention (measured in bench/RESULTS.md).
     public var chunksPerTable: Int {
-        min(parallelism, max(2, ProcessInfo.processInfo.activeProcessorCount))
+        min(parallelism, Self.chunksPerNode)
     }
+
+    /// How many chunks one node copies at once, of its own loads or of other nodes': one per core (but 2).
+    public static let chunksPerNode = max(2, ProcessInfo.processInfo.activeProcessorCount)
 
     public init(mappings: TableMappings = .includeAll, prepMode: TargetTablePrepMode = .dropAndCreate,
                 parallelism: Int = 8, createSecondaryObjects: Bool = true, pipeCapacity: Int = 4) {

@@ -8,8 +8,8 @@ import Foundation
 actor ChunkHelpers {
     private var running: [String: Task<Void, Never>] = [:]
 
-    /// How many chunks a node loads for others at once: one per core, like a load's own chunks.
-    static let capacity = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    /// How many chunks a node loads for others at once: as many as of a load of its own.
+    static let capacity = FullLoadOptions.chunksPerNode
 
     var count: Int { running.count }
 
