@@ -58,8 +58,7 @@ public final class DMSService: Sendable {
         for task in try catalog.list(.task, as: ReplicationTask.self) where ["starting", "running", "stopping"].contains(task.Status ?? "") {
             try registry.want(task: task.ReplicationTaskArn!)
         }
-        var renewed = ContinuousClock.now
-        await clusterRound(lastRenewal: &renewed)
+        await clusterRound()
     }
 
     /// Runs one operation named by its `X-Amz-Target` suffix on a JSON body; `region` comes from the signature.

@@ -327,6 +327,7 @@ actor TaskSupervisor {
         options.start = run.cdcStart
         options.stop = run.cdcStop
         options.lastSource = SourceIdentityRecord.last(run.arn, catalog: catalog)
+        options.writeLease = node.lease
         // A resumed stream continues from the target's position; a load that never finished goes on from
         // the progress the target recorded, so no table is skipped here.
         var load = run.options

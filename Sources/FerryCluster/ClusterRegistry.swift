@@ -1,4 +1,5 @@
 import FerryCatalog
+import FerryCore
 import Foundation
 
 /// A task a node took: the epoch its claim raised to.
@@ -255,16 +256,19 @@ public struct ClusterRegistry: Sendable {
     }
 }
 
-/// This server as a node of the cluster: its name, where its API listens, and the registry it renews
-/// its lease in.
+/// This server as a node of the cluster: its name, where its API listens, the registry it renews its
+/// lease in, and until when it may write by that lease.
 public struct ClusterNodeIdentity: Sendable {
     public var id: String
     public var address: String
     public var registry: ClusterRegistry
+    /// Renewed with the lease; it stops the node's writes ``LeasePolicy/stopApplyingAfter`` after the last renewal.
+    public let lease: WriteLease
 
     public init(id: String, address: String, registry: ClusterRegistry) {
         self.id = id
         self.address = address
         self.registry = registry
+        lease = WriteLease(writesFor: registry.policy.stopApplyingAfter)
     }
 }

@@ -2,8 +2,9 @@
 ///
 /// A node renews every ``renewInterval``; the catalog extends its lease to ``leaseSeconds`` past the
 /// catalog's own clock. A node that has not renewed for ``stopApplyingAfter`` (measured on its own
-/// monotonic clock from the start of its last successful renewal) stops its tasks, which is before the
-/// lease can have expired for anyone else; the epoch on the target fences whatever it still sends.
+/// monotonic clock from the start of its last successful renewal, `WriteLease`) stops writing and gives
+/// its tasks up, which is before the lease can have expired for anyone else; the epoch on the target
+/// fences whatever it still sends.
 public struct LeasePolicy: Sendable, Equatable {
     public var leaseSeconds: Double
     public var renewInterval: Double
@@ -17,12 +18,6 @@ public struct LeasePolicy: Sendable, Equatable {
         self.leaseSeconds = leaseSeconds
         self.renewInterval = renewInterval
         self.stopApplyingAfter = stopApplyingAfter
-    }
-
-    /// Whether a node must stop its tasks, `elapsed` seconds (on its monotonic clock) after its last
-    /// successful renewal began.
-    public func mustStopApplying(sinceRenewal elapsed: Double) -> Bool {
-        elapsed >= stopApplyingAfter
     }
 
     /// How many waiting tasks a node running `mine` of `total` tasks (running and waiting) takes in one

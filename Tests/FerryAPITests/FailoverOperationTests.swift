@@ -23,8 +23,7 @@ struct FailoverOperationTests {
             let rebooted = try await api.ok("RebootReplicationInstance", ["ReplicationInstanceArn": arns.instance])
             #expect(rebooted["ReplicationInstance", "ReplicationInstanceStatus"] as? String == "rebooting")
             #expect(!(await fixture.service.supervisor.isActive(arn)), "the reboot ended the task's run")
-            var renewed = ContinuousClock.now
-            await fixture.service.clusterRound(lastRenewal: &renewed)
+            await fixture.service.clusterRound()
             #expect(await fixture.service.supervisor.isActive(arn), "the next round resumes it")
             let events = try await api.ok("DescribeEvents", ["Duration": 60])
             let messages = (events["Events"] as? [[String: Any]] ?? []).compactMap { $0["Message"] as? String }
@@ -79,8 +78,7 @@ struct FailoverOperationTests {
 
             // The other node goes away before taking it: this node takes it, and starts it as asked.
             try registry.leave(node: "other")
-            var renewed = ContinuousClock.now
-            await fixture.service.clusterRound(lastRenewal: &renewed)
+            await fixture.service.clusterRound()
             #expect(await fixture.service.supervisor.isActive(second))
             _ = try await TaskTests.waitForStatus(api, second, "running")
             let events = try await api.ok("DescribeEvents", ["SourceIdentifier": "second", "SourceType": "replication-task", "Duration": 60])

@@ -46,3 +46,47 @@ struct FencingTests {
         #expect(second.loadStatus.snapshot().isEmpty, "the second run resumes from the target's position, without a new load")
     }
 }
+
+@Suite("A node that cannot renew its lease")
+struct WriteLeaseRunTests {
+    @Test("its change stream applies nothing once the lease stops writes, goes on after a renewal, and a stop ends it while it waits")
+    func streamWaitsForTheLease() async throws {
+        let (source, target, task) = try ChangeCaptureTests.databases(target: .postgres)
+        defer { ChangeCaptureTests.drop(source, target) }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, note text); INSERT INTO app.items VALUES (1, 'loaded')")
+        let lease = WriteLease(writesFor: 1)
+        let renewing = ManagedFlag()
+        defer { renewing.stop() }
+        let renewals = Task {
+            while !renewing.isStopped {
+                lease.renewed(at: .now)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let runner = try cdcRunner(source, target, task: task) { $0.writeLease = lease }
+        let run = Task { try await runner.run() }
+        defer { run.cancel() }
+        try await waitUntil { runner.status.snapshot().phase == .changeCapture }
+        try source.execute("INSERT INTO app.items VALUES (2, 'while renewed')")
+        try await converge(source, target)
+
+        renewing.stop()
+        try await renewals.value
+        try await waitUntil { !lease.allowsWrites() }
+        let applied = runner.status.snapshot().changesApplied
+        try source.execute("INSERT INTO app.items VALUES (3, 'after the lease lapsed')")
+        try await Task.sleep(for: .seconds(2))
+        #expect(try target.query("SELECT count(*) FROM app.items") == [["2"]], "nothing is applied without a renewal")
+        #expect(runner.status.snapshot().changesApplied == applied)
+
+        lease.renewed(at: .now)
+        try await converge(source, target)
+
+        try await waitUntil { !lease.allowsWrites() }
+        try source.execute("INSERT INTO app.items VALUES (4, 'never applied')")
+        try await Task.sleep(for: .seconds(1))
+        run.cancel()
+        try await run.value
+        #expect(try target.query("SELECT count(*) FROM app.items") == [["3"]], "a stopped run drops the batch it held back")
+    }
+}

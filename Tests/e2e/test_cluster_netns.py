@@ -133,6 +133,16 @@ class Namespaces:
         else:
             self.drop_silently(i, dropping=False)
 
+    def heal_all(self):
+        """Undoes whatever cut a failed test left, so its clean-up can reach the catalog from any node."""
+        for i in range(len(self.names)):
+            for command in (("ip", "route", "del", "prohibit", address) for address in (DATABASES, CATALOG, TARGET)):
+                subprocess.run([*self.run_in(i), *command], capture_output=True)
+            self.link(i, "up")
+            subprocess.run([*self.run_in(i), "ip", "route", "replace", "default", "via", f"10.231.{i + 1}.1"], capture_output=True)
+            for run_in, link in ((self.run_in(i), self.links[self.names[i]]), ((), self.host_links[self.names[i]])):
+                subprocess.run([*run_in, "tc", "qdisc", "del", "dev", link, "root"], capture_output=True)
+
     def close(self):
         for ns in self.names:
             subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
@@ -162,6 +172,7 @@ def netns_cluster(count, source_sql, target_apart=False):
         yield spaces, cluster, pair
     finally:
         try:
+            spaces.heal_all()
             if pair:
                 pair.dms = cluster.nodes["n1"].client()
                 pair.close()

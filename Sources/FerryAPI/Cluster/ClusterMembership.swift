@@ -22,7 +22,9 @@ extension DMSService {
     func join() throws {
         try registry.leave(node: node.id)
         if catalog.store.dialect == .sqlite { try registry.forgetOtherNodes(than: node.id) }
+        let began = ContinuousClock.now
         try registry.renew(node: node.id, address: node.address)
+        node.lease.renewed(at: began)
     }
 
     /// The rounds, every ``LeasePolicy/renewInterval``, until the task is cancelled. A node that has not
@@ -30,31 +32,31 @@ extension DMSService {
     /// its next round, which could be up to a renewal interval later: its runs then have the rest of the
     /// lease to end.
     public func runCluster() async {
-        var lastRenewal = ContinuousClock.now
         while !Task.isCancelled {
-            let untilStop = registry.policy.stopApplyingAfter - (ContinuousClock.now - lastRenewal) / .seconds(1)
+            let untilStop = node.lease.writesFor - node.lease.secondsSinceRenewal()
             let wait = untilStop > 0 ? min(registry.policy.renewInterval, untilStop) : registry.policy.renewInterval
             try? await Task.sleep(for: .seconds(wait))
             if Task.isCancelled { break }
-            await clusterRound(lastRenewal: &lastRenewal)
+            await clusterRound()
         }
     }
 
     /// One round. A node that was paused or cut off past ``LeasePolicy/stopApplyingAfter`` gives its
-    /// tasks up before anything else, and a task whose claim another node took is given up too: the
-    /// target's epoch would refuse its writes anyway, this stops it reading.
-    func clusterRound(lastRenewal: inout ContinuousClock.Instant) async {
+    /// tasks up before anything else (its change streams stopped writing at that moment already), and a
+    /// task whose claim another node took is given up too: the target's epoch would refuse its writes
+    /// anyway, this stops it reading.
+    func clusterRound() async {
         let began = ContinuousClock.now
-        let silent = (began - lastRenewal) / .seconds(1)
         let helping = await chunkHelpers.count
-        if registry.policy.mustStopApplying(sinceRenewal: silent), await supervisor.activeCount > 0 || helping > 0 {
-            logger.error("node \(node.id) has not renewed its lease for \(Int(silent)) s; it gives up its tasks, which other nodes resume")
+        if !node.lease.allowsWrites(at: began), await supervisor.activeCount > 0 || helping > 0 {
+            let silent = Int(node.lease.secondsSinceRenewal(at: began))
+            logger.error("node \(node.id) has not renewed its lease for \(silent) s; it gives up its tasks, which other nodes resume")
             await supervisor.relinquishAll()
             await chunkHelpers.cancelAll()
         }
         do {
             try registry.renew(node: node.id, address: node.address)
-            lastRenewal = began
+            node.lease.renewed(at: began)
         } catch {
             logger.warning("node \(node.id) cannot renew its lease in the catalog (\(catalog.store.location)): \(error)")
             return

@@ -46,6 +46,9 @@ public struct ReplicationOptions: Sendable {
     /// The source the task's previous run read (the API keeps it): a run that would resume on another
     /// PostgreSQL cluster, whose positions do not continue that one's, stops instead.
     public var lastSource: SourceIdentity?
+    /// The lease of the node running the task (`ferry serve`): no batch is applied while it has not been
+    /// renewed for long enough that another node may soon take the task. Nil for `ferry migrate`.
+    public var writeLease: WriteLease?
 
     public init(task: String, fullLoad: Bool) {
         self.task = task
@@ -348,6 +351,8 @@ public struct ReplicationRunner: Sendable {
         let applying = Thread { [self, options, status] in
             var skipped: [TableID: SkippedRows] = [:]
             while let batch = handoff.take() {
+                // A stopped run (stopped, or given up by its node) applies nothing more: the next run reads it again.
+                guard mayApply(unless: stop) else { continue }
                 let started = Date()
                 do {
                     do {
@@ -425,6 +430,8 @@ public struct ReplicationRunner: Sendable {
                     // Changes before the DDL are applied under the old columns, the rest under the new.
                     if !batch.isEmpty { try handoff.put(batch) }
                     try handoff.waitUntilDrained()
+                    // Stopped meanwhile, the changes before it may not all be applied: the next run alters the target.
+                    if stop.isSet { return }
                     try alter(&bySource, transaction.schemaChanges, applier)
                     capture.update(columnsOf: transaction.schemaChanges.compactMap { bySource[$0.table]?.source })
                     transformers = try self.transformers(for: &bySource)
@@ -456,6 +463,14 @@ public struct ReplicationRunner: Sendable {
             status.stopped(reason: reached)
             logger.info("stopped by itself (\(reached))")
         }
+    }
+
+    /// Whether the stream may apply its next batch: not once stopped, and only while the node's lease
+    /// allows writes. Past that it waits for a renewal, or for the stop that comes when there is none.
+    private func mayApply(unless stop: StopFlag) -> Bool {
+        guard let lease = options.writeLease, !lease.allowsWrites() else { return !stop.isSet }
+        logger.warning("this node has not renewed its lease for \(Int(lease.secondsSinceRenewal())) s: no change is applied until it renews, or until another node takes the task")
+        return lease.waitForWrites(unless: stop)
     }
 }
 
