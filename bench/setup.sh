@@ -9,7 +9,8 @@ mkdir -p "$OUT"
 swift build -c release >/dev/null
 FERRY=$(swift build -c release --show-bin-path)/ferry
 source scripts/databases.sh
-start_databases
+# Without TLS, as the figures in RESULTS.md were measured: the references would encrypt too.
+FERRY_DB_TLS=off start_databases
 trap stop_databases EXIT
 PGBIN=$(dirname "$FERRY_PG_CTL")
 PG="postgres://postgres@127.0.0.1:$FERRY_PG_PORT"

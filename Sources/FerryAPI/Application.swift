@@ -10,12 +10,15 @@ import ServiceLifecycle
 public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
+    /// HTTPS with this certificate; nil for plain HTTP.
+    public var tls: ServerTLS?
     /// The clock requests are checked against (tests pin it).
     public var now: @Sendable () -> Date
 
-    public init(host: String = "127.0.0.1", port: Int = 9600, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(host: String = "127.0.0.1", port: Int = 9600, tls: ServerTLS? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.host = host
         self.port = port
+        self.tls = tls
         self.now = now
     }
 }
@@ -23,9 +26,9 @@ public struct ServerSettings: Sendable {
 /// The HTTP application: `POST /` speaks the DMS JSON 1.1 protocol and CloudWatch's (JSON 1.0 and query,
 /// for the metrics' history), every request SigV4-verified; `GET /health` answers `ok`; `GET /metrics`
 /// gives the metrics (docs/metrics.md); `GET /` and `/console/…` are the web console (docs/console.md).
-/// A plain function, so tests build it without a socket.
+/// A plain function, so tests build it without a socket. Over HTTPS when `settings` has a certificate.
 public func buildApplication(service: DMSService, catalog: Catalog, settings: ServerSettings = ServerSettings(),
-                             logger: Logger = Logger(label: "ferry.api")) -> some ApplicationProtocol {
+                             logger: Logger = Logger(label: "ferry.api")) throws -> some ApplicationProtocol {
     let router = Router()
     let handler = DMSRequestHandler(service: service, catalog: catalog, now: settings.now, logger: logger)
     let metricsHistory = CloudWatchService(catalog: catalog, now: settings.now)
@@ -37,7 +40,8 @@ public func buildApplication(service: DMSService, catalog: Catalog, settings: Se
     MetricsEndpoint(telemetry: service.telemetry).add(to: router)
     ConsoleRoutes(service: service, catalog: catalog, sessions: ConsoleSessions(now: settings.now), assets: .beside(),
                   cloudWatch: metricsHistory, logger: logger).add(to: router)
-    return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port)),
+    return Application(router: router, server: try settings.tls?.server() ?? .http1(),
+                       configuration: .init(address: .hostname(settings.host, port: settings.port)),
                        services: [ClusterMembership(service: service), MetricHistoryWriter(telemetry: service.telemetry, catalog: catalog, logger: logger)],
                        logger: logger)
 }

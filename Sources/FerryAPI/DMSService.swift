@@ -153,6 +153,9 @@ public final class DMSService: Sendable {
             return try await run(ModifyReplicationSubnetGroupMessage.self, body) { try modifySubnetGroup($0, context) }
         case .deleteReplicationSubnetGroup:
             return try await run(DeleteReplicationSubnetGroupMessage.self, body) { try deleteSubnetGroup($0, context) }
+        case .importCertificate: return try await run(ImportCertificateMessage.self, body) { try importCertificate($0, context) }
+        case .describeCertificates: return try await run(DescribeCertificatesMessage.self, body) { try describeCertificates($0) }
+        case .deleteCertificate: return try await run(DeleteCertificateMessage.self, body) { try deleteCertificate($0) }
         }
     }
 
@@ -189,6 +192,7 @@ extension DMSService {
         case .assessmentRun: return "Assessment run"
         case .eventSubscription: return "Event subscription"
         case .subnetGroup: return "Replication subnet group"
+        case .certificate: return "Certificate"
         }
     }
 

@@ -20,7 +20,7 @@ enum EndpointModel {
         return found
     }
 
-    /// The engine settings Ferry honours, as DescribeEndpointSettings lists them (``url(for:password:)`` applies them).
+    /// The engine settings Ferry honours, as DescribeEndpointSettings lists them (``url(for:password:rootCertificate:)`` applies them).
     static func honoredSettings(_ engine: EngineKind) -> [EndpointSetting] {
         switch engine {
         case .postgres:
@@ -42,15 +42,21 @@ enum EndpointModel {
     static let defaultHeartbeatMinutes = 5
 
     static let sslModes = ["none", "require", "verify-ca", "verify-full"]
+    /// The modes that check the server's certificate, against the endpoint's CertificateArn.
+    static let verifyingModes = ["verify-ca", "verify-full"]
     /// DMS's `MySQLSettings.TargetDbType` values.
     static let targetDbTypes = ["multiple-databases", "specific-database"]
 
     /// Checks the fields an endpoint is created or modified with. What DMS lets come later (a PostgreSQL
-    /// or MySQL server's name, PostgreSQL's database) is checked when Ferry connects (``url(for:password:)``).
+    /// or MySQL server's name, PostgreSQL's database) is checked when Ferry connects (``url(for:password:rootCertificate:)``).
     static func validate(_ endpoint: Endpoint) throws {
         let engine = try engine(named: endpoint.EngineName ?? "")
         if let mode = endpoint.SslMode, !sslModes.contains(mode) {
             throw DMSError.invalidParameter("SslMode '\(mode)' is not one of \(sslModes.joined(separator: ", ")).")
+        }
+        if let mode = endpoint.SslMode, verifyingModes.contains(mode), engine.engine != .sqlite, endpoint.CertificateArn?.isEmpty ?? true {
+            throw DMSError("InvalidParameterCombinationException",
+                           "SslMode \(mode) needs CertificateArn: the certificate authority the server's certificate is checked against (ImportCertificate).")
         }
         if let port = endpoint.Port, !(1...65535).contains(port) {
             throw DMSError.invalidParameter("Port must be between 1 and 65535; got \(port).")
@@ -79,8 +85,9 @@ enum EndpointModel {
         }
     }
 
-    /// The URL Ferry connects with; `password` is the decrypted secret.
-    static func url(for endpoint: Endpoint, password: String?) throws -> ConnectionURL {
+    /// The URL Ferry connects with; `password` is the decrypted secret, `rootCertificate` the file holding
+    /// the endpoint's CertificateArn.
+    static func url(for endpoint: Endpoint, password: String?, rootCertificate: String?) throws -> ConnectionURL {
         let named = try engine(named: endpoint.EngineName ?? "")
         let engine = named.engine
         if engine != .sqlite { try checkConnectable(endpoint, named) }
@@ -90,6 +97,7 @@ enum EndpointModel {
         case .postgres, .mysql:
             var parameters: [String: String] = [:]
             if let mode = endpoint.SslMode { parameters["sslmode"] = mode == "none" ? "disable" : mode }
+            parameters["sslrootcert"] = rootCertificate
             parameters["target_db_type"] = endpoint.MySQLSettings?.TargetDbType
             if let settings = endpoint.PostgreSQLSettings {
                 parameters["slot_name"] = settings.SlotName

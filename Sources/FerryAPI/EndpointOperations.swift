@@ -35,6 +35,7 @@ extension DMSService {
         if engine.engine != .postgres { endpoint.PostgreSQLSettings = nil }
         if engine.engine != .mysql { endpoint.MySQLSettings = nil }
         try EndpointModel.validate(endpoint)
+        if let certificate = endpoint.CertificateArn { _ = try self.certificate(certificate) }
         try insert(.endpoint, arn: arn, identifier: identifier, endpoint)
         try catalog.setSecret(input.Password ?? input.PostgreSQLSettings?.Password ?? input.MySQLSettings?.Password, name: "password", for: arn)
         try storeTags(input.Tags, for: arn)
@@ -89,6 +90,7 @@ extension DMSService {
             endpoint.MySQLSettings = exact ? withoutPassword(settings) : merge(endpoint.MySQLSettings, withoutPassword(settings))
         }
         try EndpointModel.validate(endpoint)
+        if let certificate = endpoint.CertificateArn { _ = try self.certificate(certificate) }
         do {
             try catalog.update(.endpoint, arn: arn, identifier: endpoint.EndpointIdentifier!, endpoint)
         } catch CatalogError.alreadyExists {
@@ -141,7 +143,8 @@ extension DMSService {
 
     /// The URL an endpoint's tasks and tests connect with.
     func connectionURL(_ endpoint: Endpoint) throws -> ConnectionURL {
-        try EndpointModel.url(for: endpoint, password: try catalog.secret("password", for: endpoint.EndpointArn!))
+        try EndpointModel.url(for: endpoint, password: try catalog.secret("password", for: endpoint.EndpointArn!),
+                              rootCertificate: try endpoint.CertificateArn.map(rootCertificateFile))
     }
 
     // MARK: Connections

@@ -19,6 +19,7 @@ public final class Catalog: Sendable {
         case assessmentRun = "assessment-run"
         case eventSubscription = "event-subscription"
         case subnetGroup = "subnet-group"
+        case certificate
     }
 
     /// The data folder: the secret key, and reports written beside the catalog in subfolders.

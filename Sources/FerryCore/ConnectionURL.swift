@@ -59,6 +59,9 @@ public struct ConnectionURL: Sendable, Equatable, CustomStringConvertible {
                 throw FerryError.invalidParameter(field, "sslmode '\(mode)' is not one of \(allowed.joined(separator: ", "))")
             }
         }
+        if let authority = url.parameters["sslrootcert"], !FileManager.default.isReadableFile(atPath: authority) {
+            throw FerryError.invalidParameter(field, "sslrootcert '\(authority)' is not a readable file (the certificate authority, in PEM)")
+        }
         return url
     }
 

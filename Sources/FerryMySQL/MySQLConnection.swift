@@ -36,24 +36,45 @@ public final class MySQLConnection: @unchecked Sendable {
         var timeout = UInt32(url.parameters["connect_timeout"].flatMap(UInt32.init) ?? 10)
         mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &timeout)
         mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4")
-        var enforce: CChar = 1
-        switch url.parameters["sslmode"] {
-        case "require"?: mysql_options(handle, MYSQL_OPT_SSL_ENFORCE, &enforce)
-        case "verify-ca"?, "verify-full"?:
-            mysql_options(handle, MYSQL_OPT_SSL_ENFORCE, &enforce)
-            mysql_options(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &enforce)
-        default: break
-        }
+        // A host name, `localhost` included, is reached over TCP at the URL's port, never through a socket file.
+        var tcp = MYSQL_PROTOCOL_TCP.rawValue
+        mysql_options(handle, MYSQL_OPT_PROTOCOL, &tcp)
+        try requireTLS(handle, url)
         let connected = mysql_real_connect(handle, url.host, url.user ?? "root", url.password, database.flatMap { $0.isEmpty ? nil : $0 },
                                            UInt32(url.port ?? 3306), nil, 0)
         guard connected != nil else {
-            let message = String(cString: mysql_error(handle))
+            var message = String(cString: mysql_error(handle))
             let code = mysql_errno(handle)
             mysql_close(handle)
+            if let mode = url.parameters["sslmode"], ["verify-ca", "verify-full"].contains(mode), message.contains("certificate") {
+                // Connector/C does not say which check failed.
+                message += " (sslmode \(mode): the server's certificate must be signed by the authority in sslrootcert and name the host \(url.host))"
+            }
             // ER_BAD_DB_ERROR
             throw FerryError(code == 1049 ? .notFound : .connectionFailed, "MySQL \(url.location): \(message)")
         }
         return handle
+    }
+
+    /// TLS as the URL's `sslmode` asks: `require` refuses a server without it before any password is sent;
+    /// `verify-ca` and `verify-full` also check the server's certificate against `sslrootcert`, and its
+    /// name (Connector/C checks the name in both).
+    private static func requireTLS(_ handle: UnsafeMutablePointer<MYSQL>, _ url: ConnectionURL) throws {
+        var on: CChar = 1
+        switch url.parameters["sslmode"] {
+        case "require"?:
+            mysql_options(handle, MYSQL_OPT_SSL_ENFORCE, &on)
+        case let mode? where ["verify-ca", "verify-full"].contains(mode):
+            guard let authority = url.parameters["sslrootcert"] else {
+                mysql_close(handle)
+                throw FerryError.invalidParameter("sslrootcert", "sslmode \(mode) for MySQL \(url.location) needs sslrootcert: the file of the certificate authority that signed the server's certificate")
+            }
+            mysql_options(handle, MYSQL_OPT_SSL_CA, authority)
+            mysql_options(handle, MYSQL_OPT_SSL_ENFORCE, &on)
+            mysql_options(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on)
+        default:
+            break
+        }
     }
 
     /// Whether the server is MariaDB (rather than Oracle MySQL).

@@ -31,6 +31,7 @@ public final class PGConnection: @unchecked Sendable {
         if replication { params.append(("replication", "database")) }
         if let password = url.password { params.append(("password", password)) }
         if let mode = url.parameters["sslmode"] { params.append(("sslmode", mode == "none" ? "disable" : mode)) }
+        if let rootCertificate = url.parameters["sslrootcert"] { params.append(("sslrootcert", rootCertificate)) }
         for (key, value) in settings {
             params.removeAll { $0.0 == key }
             params.append((key, value))

@@ -17,8 +17,17 @@ struct Serve: AsyncParsableCommand {
         """
     )
 
-    @Option(help: "Address and port to listen on.")
+    @Option(help: "Address and port to listen on. An address other machines reach needs --tls-cert and --tls-key, or --insecure-listen.")
     var listen: String = "127.0.0.1:9600"
+
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Flag(name: .customLong("insecure-listen"), help: "Serve plain HTTP on a non-loopback --listen address (something in front of Ferry encrypts).")
+    var insecureListen = false
 
     @Option(name: .customLong("data-dir"), help: "Folder for the embedded catalog, the secret key, task logs and reports (created if missing).")
     var dataDir: String = "ferry-data"
@@ -49,11 +58,17 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let address: ListenAddress
-        do { address = try ListenAddress.parse(listen, field: "--listen") } catch let error as FerryError {
+        let tls: ServerTLS?
+        do {
+            address = try ListenAddress.parse(listen, field: "--listen")
+            tls = try serverTLS()
+            try address.checkExposure(tls: tls != nil, insecureListen: insecureListen)
+        } catch let error as FerryError {
             Terminal.error(error.message)
             throw ExitCode(2)
         }
         let (host, port) = (address.host, address.port)
+        let url = "\(tls == nil ? "http" : "https")://\(host):\(port)"
         guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
             Terminal.error("--account-id: expected 12 digits, got '\(accountID)'")
             throw ExitCode(2)
@@ -81,14 +96,24 @@ struct Serve: AsyncParsableCommand {
         if let gigabytes = alarmRetainedGB { alarms.retainedBytes = Int64(gigabytes * Double(1 << 30)) }
         let node = nodeID ?? "\(ProcessInfo.processInfo.hostName)-\(port)"
         let service = DMSService(catalog: catalog, accountID: accountID, webhooks: webhooks, alarms: alarms, nodeID: node,
-                                 address: "http://\(host):\(port)", logger: logger)
+                                 address: url, logger: logger)
         for (webhook, secret, created) in try service.webhookSecrets() where created {
             Terminal.line("Webhook \(webhook.name) (\(webhook.url)) signs its deliveries with \(secret) (shown only now; Standard Webhooks' webhook-signature)")
         }
         try await service.recover()
-        let app = buildApplication(service: service, catalog: catalog, settings: ServerSettings(host: host, port: port), logger: logger)
-        Terminal.line("Ferry listening on http://\(host):\(port) (node \(node), catalog \(catalog.store.location)); use --endpoint-url http://\(host):\(port)")
+        let app = try buildApplication(service: service, catalog: catalog, settings: ServerSettings(host: host, port: port, tls: tls), logger: logger)
+        Terminal.line("Ferry listening on \(url) (node \(node), catalog \(catalog.store.location)); use --endpoint-url \(url)")
         try await app.runService()
+    }
+
+    /// The HTTPS certificate, when both `--tls-cert` and `--tls-key` are given.
+    private func serverTLS() throws -> ServerTLS? {
+        switch (tlsCert, tlsKey) {
+        case (nil, nil): return nil
+        case let (certificate?, key?): return try ServerTLS(certificateFile: certificate, keyFile: key)
+        case (nil, _?): throw FerryError.invalidParameter("--tls-key", "needs --tls-cert, the certificate chain the key belongs to")
+        case (_?, nil): throw FerryError.invalidParameter("--tls-cert", "needs --tls-key, the certificate's private key")
+        }
     }
 
     /// `NAME=URL`, the URL http or https.

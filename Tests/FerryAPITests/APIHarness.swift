@@ -57,7 +57,7 @@ struct APIFixture {
 
     /// Runs `body` against the application through Hummingbird's router test client (no socket).
     func withClient(_ body: @escaping @Sendable (APIClient) async throws -> Void) async throws {
-        let app = buildApplication(service: service, catalog: catalog)
+        let app = try buildApplication(service: service, catalog: catalog)
         let signer = self.signer
         try await app.test(.router) { client in try await body(APIClient(client: client, signer: signer)) }
     }

@@ -58,7 +58,7 @@ struct ConsoleRouteTests {
     func files() async throws {
         let fixture = try APIFixture()
         defer { fixture.remove() }
-        let app = buildApplication(service: fixture.service, catalog: fixture.catalog)
+        let app = try buildApplication(service: fixture.service, catalog: fixture.catalog)
         try await app.test(.router) { client in
             let etag = try await client.execute(uri: "/", method: .get) { response in
                 #expect(response.status == .ok)
@@ -81,7 +81,7 @@ struct ConsoleRouteTests {
     func deletedCredential() async throws {
         let fixture = try APIFixture()
         defer { fixture.remove() }
-        let app = buildApplication(service: fixture.service, catalog: fixture.catalog)
+        let app = try buildApplication(service: fixture.service, catalog: fixture.catalog)
         try await app.test(.router) { client in
             let body = try JSONSerialization.data(withJSONObject: ["accessKeyId": fixture.signer.accessKeyID, "secretAccessKey": fixture.signer.secret])
             let (cookie, csrf) = try await client.execute(uri: "/console/api/sign-in", method: .post, headers: [.contentType: "application/json"],

@@ -87,7 +87,7 @@ struct EndpointAndInstanceTests {
             let created = try await api.ok("CreateEndpoint", one)
             #expect(created["Endpoint", "MySQLSettings", "TargetDbType"] as? String == "specific-database")
             let url = try EndpointModel.url(for: try #require(try fixture.catalog.list(.endpoint, as: Endpoint.self).first { $0.EndpointIdentifier == "maria" }),
-                                            password: nil)
+                                            password: nil, rootCertificate: nil)
             #expect(url.parameters["target_db_type"] == "specific-database" && url.database == "shop")
         }
     }

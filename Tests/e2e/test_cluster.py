@@ -33,8 +33,10 @@ class Node:
         self.url = f"http://{host}:{self.port}"
         self.log = open(os.path.join(data_dir, f"serve-{time.time_ns()}.log"), "w")
         env = dict(os.environ, FERRY_ACCESS_KEY_ID=KEY, FERRY_SECRET_ACCESS_KEY=SECRET)
+        # A node in a namespace listens on its own address, which other machines could reach: plain HTTP there is asked for.
+        exposed = [] if host.startswith("127.") else ["--insecure-listen"]
         self.process = subprocess.Popen([*prefix, os.environ["FERRY_BIN"], "serve", "--listen", f"{host}:{self.port}", "--data-dir", data_dir,
-                                         "--catalog", catalog_url, "--node-id", name], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+                                         "--catalog", catalog_url, "--node-id", name, *exposed], env=env, stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(300):
             try:
                 if urllib.request.urlopen(self.url + "/health", timeout=1).read() == b"ok":

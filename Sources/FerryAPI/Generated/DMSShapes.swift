@@ -1603,6 +1603,92 @@ public struct DescribeSchemasResponse: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `ImportCertificateMessage` from the botocore `dms` model.
+public struct ImportCertificateMessage: DMSShape {
+    public var CertificateIdentifier: String?
+    public var CertificatePem: String?
+    public var CertificateWallet: String?
+    public var Tags: [Tag]?
+    public var KmsKeyId: String?
+
+    public init(CertificateIdentifier: String? = nil, CertificatePem: String? = nil, CertificateWallet: String? = nil, Tags: [Tag]? = nil, KmsKeyId: String? = nil) {
+        self.CertificateIdentifier = CertificateIdentifier
+        self.CertificatePem = CertificatePem
+        self.CertificateWallet = CertificateWallet
+        self.Tags = Tags
+        self.KmsKeyId = KmsKeyId
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["CertificateIdentifier"]
+}
+
+/// `ImportCertificateResponse` from the botocore `dms` model.
+public struct ImportCertificateResponse: DMSShape {
+    public var Certificate: Certificate?
+
+    public init(Certificate: Certificate? = nil) {
+        self.Certificate = Certificate
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeCertificatesMessage` from the botocore `dms` model.
+public struct DescribeCertificatesMessage: DMSShape {
+    public var Filters: [Filter]?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(Filters: [Filter]? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.Filters = Filters
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeCertificatesResponse` from the botocore `dms` model.
+public struct DescribeCertificatesResponse: DMSShape {
+    public var Marker: String?
+    public var Certificates: [Certificate]?
+
+    public init(Marker: String? = nil, Certificates: [Certificate]? = nil) {
+        self.Marker = Marker
+        self.Certificates = Certificates
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DeleteCertificateMessage` from the botocore `dms` model.
+public struct DeleteCertificateMessage: DMSShape {
+    public var CertificateArn: String?
+
+    public init(CertificateArn: String? = nil) {
+        self.CertificateArn = CertificateArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["CertificateArn"]
+}
+
+/// `DeleteCertificateResponse` from the botocore `dms` model.
+public struct DeleteCertificateResponse: DMSShape {
+    public var Certificate: Certificate?
+
+    public init(Certificate: Certificate? = nil) {
+        self.Certificate = Certificate
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `Tag` from the botocore `dms` model.
 public struct Tag: DMSShape {
     public var Key: String?
@@ -2331,6 +2417,38 @@ public struct RefreshSchemasStatus: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `Certificate` from the botocore `dms` model.
+public struct Certificate: DMSShape {
+    public var CertificateIdentifier: String?
+    public var CertificateCreationDate: Date?
+    public var CertificatePem: String?
+    public var CertificateWallet: String?
+    public var CertificateArn: String?
+    public var CertificateOwner: String?
+    public var ValidFromDate: Date?
+    public var ValidToDate: Date?
+    public var SigningAlgorithm: String?
+    public var KeyLength: Int?
+    public var KmsKeyId: String?
+
+    public init(CertificateIdentifier: String? = nil, CertificateCreationDate: Date? = nil, CertificatePem: String? = nil, CertificateWallet: String? = nil, CertificateArn: String? = nil, CertificateOwner: String? = nil, ValidFromDate: Date? = nil, ValidToDate: Date? = nil, SigningAlgorithm: String? = nil, KeyLength: Int? = nil, KmsKeyId: String? = nil) {
+        self.CertificateIdentifier = CertificateIdentifier
+        self.CertificateCreationDate = CertificateCreationDate
+        self.CertificatePem = CertificatePem
+        self.CertificateWallet = CertificateWallet
+        self.CertificateArn = CertificateArn
+        self.CertificateOwner = CertificateOwner
+        self.ValidFromDate = ValidFromDate
+        self.ValidToDate = ValidToDate
+        self.SigningAlgorithm = SigningAlgorithm
+        self.KeyLength = KeyLength
+        self.KmsKeyId = KmsKeyId
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `VpcSecurityGroupMembership` from the botocore `dms` model.
 public struct VpcSecurityGroupMembership: DMSShape {
     public var VpcSecurityGroupId: String?
@@ -2516,4 +2634,7 @@ public enum DMSOperationName: String, Sendable, CaseIterable {
     case refreshSchemas = "RefreshSchemas"
     case describeRefreshSchemasStatus = "DescribeRefreshSchemasStatus"
     case describeSchemas = "DescribeSchemas"
+    case importCertificate = "ImportCertificate"
+    case describeCertificates = "DescribeCertificates"
+    case deleteCertificate = "DeleteCertificate"
 }
