@@ -33,6 +33,9 @@ OPERATIONS = [
     "DeleteConnection", "DescribeEndpointSettings", "RebootReplicationInstance", "MoveReplicationTask",
     "RefreshSchemas", "DescribeRefreshSchemasStatus", "DescribeSchemas",
     "ImportCertificate", "DescribeCertificates", "DeleteCertificate",
+    "CreateReplicationConfig", "DescribeReplicationConfigs", "ModifyReplicationConfig", "DeleteReplicationConfig",
+    "StartReplication", "StopReplication", "DescribeReplications", "DescribeReplicationTableStatistics",
+    "ReloadReplicationTables",
 ]
 
 # Nested structures Ferry does not implement: members of these types are not generated.
@@ -129,6 +132,7 @@ NOTES = {
     "DescribePendingMaintenanceActions": "always none: the operator upgrades Ferry",
     "CreateReplicationInstance": "a worker inside the server; its class sets how many tables load at once",
     "StartReplicationTaskAssessment": "the legacy assessment, answered by the assessment run's checks",
+    "CreateReplicationConfig": "DMS Serverless: runs as a task of the same name (docs/api.md); capacity units set its parallelism",
     "ImportCertificate": "PEM only (an Oracle wallet is refused); the CA an endpoint's verify-ca or verify-full checks against",
 }
 

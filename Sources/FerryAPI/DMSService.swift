@@ -156,6 +156,16 @@ public final class DMSService: Sendable {
         case .importCertificate: return try await run(ImportCertificateMessage.self, body) { try importCertificate($0, context) }
         case .describeCertificates: return try await run(DescribeCertificatesMessage.self, body) { try describeCertificates($0) }
         case .deleteCertificate: return try await run(DeleteCertificateMessage.self, body) { try deleteCertificate($0) }
+        case .createReplicationConfig: return try await run(CreateReplicationConfigMessage.self, body) { try createReplicationConfig($0, context) }
+        case .describeReplicationConfigs: return try await run(DescribeReplicationConfigsMessage.self, body) { try describeReplicationConfigs($0) }
+        case .modifyReplicationConfig: return try await run(ModifyReplicationConfigMessage.self, body) { try await modifyReplicationConfig($0, context) }
+        case .deleteReplicationConfig: return try await run(DeleteReplicationConfigMessage.self, body) { try await deleteReplicationConfig($0) }
+        case .startReplication: return try await run(StartReplicationMessage.self, body) { try await startReplication($0) }
+        case .stopReplication: return try await run(StopReplicationMessage.self, body) { try await stopReplication($0) }
+        case .describeReplications: return try await run(DescribeReplicationsMessage.self, body) { try describeReplications($0) }
+        case .describeReplicationTableStatistics:
+            return try await run(DescribeReplicationTableStatisticsMessage.self, body) { try describeReplicationTableStatistics($0) }
+        case .reloadReplicationTables: return try await run(ReloadReplicationTablesMessage.self, body) { try await reloadReplicationTables($0) }
         }
     }
 
@@ -193,6 +203,7 @@ extension DMSService {
         case .eventSubscription: return "Event subscription"
         case .subnetGroup: return "Replication subnet group"
         case .certificate: return "Certificate"
+        case .replicationConfig: return "Replication config"
         }
     }
 

@@ -5,7 +5,7 @@ extension DMSService {
     /// Throws ResourceNotFoundFault unless the ARN names an endpoint, instance, task, assessment run or subnet group.
     func requireResource(_ arn: String?) throws -> String {
         guard let arn, !arn.isEmpty else { throw DMSError.invalidParameter("ResourceArn is required.") }
-        for kind in [Catalog.Kind.endpoint, .instance, .task, .assessmentRun, .subnetGroup, .certificate] where try catalog.get(kind, arn: arn, as: IgnoredBody.self) != nil {
+        for kind in [Catalog.Kind.endpoint, .instance, .task, .assessmentRun, .subnetGroup, .certificate, .replicationConfig] where try catalog.get(kind, arn: arn, as: IgnoredBody.self) != nil {
             return arn
         }
         throw DMSError.notFound("Resource \(arn) not found.")

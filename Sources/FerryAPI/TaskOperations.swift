@@ -56,17 +56,23 @@ extension DMSService {
         }
     }
 
-    func createTask(_ input: CreateReplicationTaskMessage, _ context: RequestContext) throws -> CreateReplicationTaskResponse {
-        let identifier = input.ReplicationTaskIdentifier ?? ""
-        try ResourceNames.validate(identifier, field: "ReplicationTaskIdentifier", maxLength: 255)
-        let source = try endpoint(input.SourceEndpointArn)
-        let target = try endpoint(input.TargetEndpointArn)
+    /// The endpoints a task (or a serverless replication) copies between, each of the right type.
+    func endpointPair(_ sourceArn: String?, _ targetArn: String?) throws -> (source: Endpoint, target: Endpoint) {
+        let source = try endpoint(sourceArn)
+        let target = try endpoint(targetArn)
         guard source.EndpointType == "SOURCE" else {
             throw DMSError.invalidParameter("SourceEndpointArn \(source.EndpointIdentifier!) is a target endpoint.")
         }
         guard target.EndpointType == "TARGET" else {
             throw DMSError.invalidParameter("TargetEndpointArn \(target.EndpointIdentifier!) is a source endpoint.")
         }
+        return (source, target)
+    }
+
+    func createTask(_ input: CreateReplicationTaskMessage, _ context: RequestContext) throws -> CreateReplicationTaskResponse {
+        let identifier = input.ReplicationTaskIdentifier ?? ""
+        try ResourceNames.validate(identifier, field: "ReplicationTaskIdentifier", maxLength: 255)
+        let (source, target) = try endpointPair(input.SourceEndpointArn, input.TargetEndpointArn)
         _ = try instance(input.ReplicationInstanceArn)
         let type = try validateMigrationType(input.MigrationType)
         _ = try parseMappings(input.TableMappings)
@@ -221,10 +227,10 @@ extension DMSService {
     func taskRun(_ current: ReplicationTask, startType: String, bounds: CdcBoundsInput? = nil) throws -> TaskRun {
         let arn = current.ReplicationTaskArn!
         let settings = try settings(of: current)
-        let instance = try instance(current.ReplicationInstanceArn)
+        let worker = try worker(of: current)
         var options = FullLoadOptions(mappings: try parseMappings(current.TableMappings))
         settings.apply(to: &options)
-        options.parallelism = min(options.parallelism, try InstanceClass.parallelism(instance.ReplicationInstanceClass ?? ""))
+        options.parallelism = min(options.parallelism, worker.parallelism)
         options.taskName = current.ReplicationTaskIdentifier!
         if startType == "resume-processing" {
             let done = try catalog.tableStatistics(taskArn: arn, as: TableStatistics.self)
@@ -237,9 +243,20 @@ extension DMSService {
                        source: try connectionURL(try endpoint(current.SourceEndpointArn)),
                        target: try connectionURL(try endpoint(current.TargetEndpointArn)),
                        options: options, fresh: startType != "resume-processing", settings: settings,
-                       migrationType: current.MigrationType ?? "full-load", replicationInstance: instance.ReplicationInstanceIdentifier ?? "",
+                       migrationType: current.MigrationType ?? "full-load", replicationInstance: worker.name,
                        cdcStart: startType == "resume-processing" ? nil : (bounds?.start ?? current.CdcStartPosition).flatMap(CdcStart.parse),
                        cdcStop: (bounds?.stop ?? current.CdcStopPosition).flatMap(CdcStop.parse))
+    }
+
+    /// What runs a task and how many tables it loads at once: its replication instance and that instance's
+    /// class, or for a serverless replication (no instance) its config and the config's capacity units.
+    func worker(of task: ReplicationTask) throws -> (name: String, parallelism: Int) {
+        guard task.ReplicationInstanceArn == nil else {
+            let instance = try instance(task.ReplicationInstanceArn)
+            return (instance.ReplicationInstanceIdentifier ?? "", try InstanceClass.parallelism(instance.ReplicationInstanceClass ?? ""))
+        }
+        let config = try replicationConfig(Self.configArn(ofTask: task.ReplicationTaskArn!))
+        return ("serverless", CapacityUnits.parallelism(config.ComputeConfig?.MaxCapacityUnits ?? 1))
     }
 
     func stopTask(_ input: StopReplicationTaskMessage) async throws -> StopReplicationTaskResponse {

@@ -20,6 +20,7 @@ public final class Catalog: Sendable {
         case eventSubscription = "event-subscription"
         case subnetGroup = "subnet-group"
         case certificate
+        case replicationConfig = "replication-config"
     }
 
     /// The data folder: the secret key, and reports written beside the catalog in subfolders.

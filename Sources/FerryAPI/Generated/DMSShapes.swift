@@ -1689,6 +1689,292 @@ public struct DeleteCertificateResponse: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `CreateReplicationConfigMessage` from the botocore `dms` model.
+public struct CreateReplicationConfigMessage: DMSShape {
+    public var ReplicationConfigIdentifier: String?
+    public var SourceEndpointArn: String?
+    public var TargetEndpointArn: String?
+    public var ComputeConfig: ComputeConfig?
+    public var ReplicationType: String?
+    public var TableMappings: String?
+    public var ReplicationSettings: String?
+    public var SupplementalSettings: String?
+    public var ResourceIdentifier: String?
+    public var Tags: [Tag]?
+
+    public init(ReplicationConfigIdentifier: String? = nil, SourceEndpointArn: String? = nil, TargetEndpointArn: String? = nil, ComputeConfig: ComputeConfig? = nil, ReplicationType: String? = nil, TableMappings: String? = nil, ReplicationSettings: String? = nil, SupplementalSettings: String? = nil, ResourceIdentifier: String? = nil, Tags: [Tag]? = nil) {
+        self.ReplicationConfigIdentifier = ReplicationConfigIdentifier
+        self.SourceEndpointArn = SourceEndpointArn
+        self.TargetEndpointArn = TargetEndpointArn
+        self.ComputeConfig = ComputeConfig
+        self.ReplicationType = ReplicationType
+        self.TableMappings = TableMappings
+        self.ReplicationSettings = ReplicationSettings
+        self.SupplementalSettings = SupplementalSettings
+        self.ResourceIdentifier = ResourceIdentifier
+        self.Tags = Tags
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationConfigIdentifier", "SourceEndpointArn", "TargetEndpointArn", "ComputeConfig", "ReplicationType", "TableMappings"]
+}
+
+/// `CreateReplicationConfigResponse` from the botocore `dms` model.
+public struct CreateReplicationConfigResponse: DMSShape {
+    public var ReplicationConfig: ReplicationConfig?
+
+    public init(ReplicationConfig: ReplicationConfig? = nil) {
+        self.ReplicationConfig = ReplicationConfig
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationConfigsMessage` from the botocore `dms` model.
+public struct DescribeReplicationConfigsMessage: DMSShape {
+    public var Filters: [Filter]?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(Filters: [Filter]? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.Filters = Filters
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationConfigsResponse` from the botocore `dms` model.
+public struct DescribeReplicationConfigsResponse: DMSShape {
+    public var Marker: String?
+    public var ReplicationConfigs: [ReplicationConfig]?
+
+    public init(Marker: String? = nil, ReplicationConfigs: [ReplicationConfig]? = nil) {
+        self.Marker = Marker
+        self.ReplicationConfigs = ReplicationConfigs
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `ModifyReplicationConfigMessage` from the botocore `dms` model.
+public struct ModifyReplicationConfigMessage: DMSShape {
+    public var ReplicationConfigArn: String?
+    public var ReplicationConfigIdentifier: String?
+    public var ReplicationType: String?
+    public var TableMappings: String?
+    public var ReplicationSettings: String?
+    public var SupplementalSettings: String?
+    public var ComputeConfig: ComputeConfig?
+    public var SourceEndpointArn: String?
+    public var TargetEndpointArn: String?
+
+    public init(ReplicationConfigArn: String? = nil, ReplicationConfigIdentifier: String? = nil, ReplicationType: String? = nil, TableMappings: String? = nil, ReplicationSettings: String? = nil, SupplementalSettings: String? = nil, ComputeConfig: ComputeConfig? = nil, SourceEndpointArn: String? = nil, TargetEndpointArn: String? = nil) {
+        self.ReplicationConfigArn = ReplicationConfigArn
+        self.ReplicationConfigIdentifier = ReplicationConfigIdentifier
+        self.ReplicationType = ReplicationType
+        self.TableMappings = TableMappings
+        self.ReplicationSettings = ReplicationSettings
+        self.SupplementalSettings = SupplementalSettings
+        self.ComputeConfig = ComputeConfig
+        self.SourceEndpointArn = SourceEndpointArn
+        self.TargetEndpointArn = TargetEndpointArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationConfigArn"]
+}
+
+/// `ModifyReplicationConfigResponse` from the botocore `dms` model.
+public struct ModifyReplicationConfigResponse: DMSShape {
+    public var ReplicationConfig: ReplicationConfig?
+
+    public init(ReplicationConfig: ReplicationConfig? = nil) {
+        self.ReplicationConfig = ReplicationConfig
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DeleteReplicationConfigMessage` from the botocore `dms` model.
+public struct DeleteReplicationConfigMessage: DMSShape {
+    public var ReplicationConfigArn: String?
+
+    public init(ReplicationConfigArn: String? = nil) {
+        self.ReplicationConfigArn = ReplicationConfigArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationConfigArn"]
+}
+
+/// `DeleteReplicationConfigResponse` from the botocore `dms` model.
+public struct DeleteReplicationConfigResponse: DMSShape {
+    public var ReplicationConfig: ReplicationConfig?
+
+    public init(ReplicationConfig: ReplicationConfig? = nil) {
+        self.ReplicationConfig = ReplicationConfig
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `StartReplicationMessage` from the botocore `dms` model.
+public struct StartReplicationMessage: DMSShape {
+    public var ReplicationConfigArn: String?
+    public var StartReplicationType: String?
+    public var PremigrationAssessmentSettings: String?
+    public var CdcStartTime: Date?
+    public var CdcStartPosition: String?
+    public var CdcStopPosition: String?
+
+    public init(ReplicationConfigArn: String? = nil, StartReplicationType: String? = nil, PremigrationAssessmentSettings: String? = nil, CdcStartTime: Date? = nil, CdcStartPosition: String? = nil, CdcStopPosition: String? = nil) {
+        self.ReplicationConfigArn = ReplicationConfigArn
+        self.StartReplicationType = StartReplicationType
+        self.PremigrationAssessmentSettings = PremigrationAssessmentSettings
+        self.CdcStartTime = CdcStartTime
+        self.CdcStartPosition = CdcStartPosition
+        self.CdcStopPosition = CdcStopPosition
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationConfigArn", "StartReplicationType"]
+}
+
+/// `StartReplicationResponse` from the botocore `dms` model.
+public struct StartReplicationResponse: DMSShape {
+    public var Replication: Replication?
+
+    public init(Replication: Replication? = nil) {
+        self.Replication = Replication
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `StopReplicationMessage` from the botocore `dms` model.
+public struct StopReplicationMessage: DMSShape {
+    public var ReplicationConfigArn: String?
+
+    public init(ReplicationConfigArn: String? = nil) {
+        self.ReplicationConfigArn = ReplicationConfigArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationConfigArn"]
+}
+
+/// `StopReplicationResponse` from the botocore `dms` model.
+public struct StopReplicationResponse: DMSShape {
+    public var Replication: Replication?
+
+    public init(Replication: Replication? = nil) {
+        self.Replication = Replication
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationsMessage` from the botocore `dms` model.
+public struct DescribeReplicationsMessage: DMSShape {
+    public var Filters: [Filter]?
+    public var MaxRecords: Int?
+    public var Marker: String?
+
+    public init(Filters: [Filter]? = nil, MaxRecords: Int? = nil, Marker: String? = nil) {
+        self.Filters = Filters
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationsResponse` from the botocore `dms` model.
+public struct DescribeReplicationsResponse: DMSShape {
+    public var Marker: String?
+    public var Replications: [Replication]?
+
+    public init(Marker: String? = nil, Replications: [Replication]? = nil) {
+        self.Marker = Marker
+        self.Replications = Replications
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeReplicationTableStatisticsMessage` from the botocore `dms` model.
+public struct DescribeReplicationTableStatisticsMessage: DMSShape {
+    public var ReplicationConfigArn: String?
+    public var MaxRecords: Int?
+    public var Marker: String?
+    public var Filters: [Filter]?
+
+    public init(ReplicationConfigArn: String? = nil, MaxRecords: Int? = nil, Marker: String? = nil, Filters: [Filter]? = nil) {
+        self.ReplicationConfigArn = ReplicationConfigArn
+        self.MaxRecords = MaxRecords
+        self.Marker = Marker
+        self.Filters = Filters
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationConfigArn"]
+}
+
+/// `DescribeReplicationTableStatisticsResponse` from the botocore `dms` model.
+public struct DescribeReplicationTableStatisticsResponse: DMSShape {
+    public var ReplicationConfigArn: String?
+    public var Marker: String?
+    public var ReplicationTableStatistics: [TableStatistics]?
+
+    public init(ReplicationConfigArn: String? = nil, Marker: String? = nil, ReplicationTableStatistics: [TableStatistics]? = nil) {
+        self.ReplicationConfigArn = ReplicationConfigArn
+        self.Marker = Marker
+        self.ReplicationTableStatistics = ReplicationTableStatistics
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `ReloadReplicationTablesMessage` from the botocore `dms` model.
+public struct ReloadReplicationTablesMessage: DMSShape {
+    public var ReplicationConfigArn: String?
+    public var TablesToReload: [TableToReload]?
+    public var ReloadOption: String?
+
+    public init(ReplicationConfigArn: String? = nil, TablesToReload: [TableToReload]? = nil, ReloadOption: String? = nil) {
+        self.ReplicationConfigArn = ReplicationConfigArn
+        self.TablesToReload = TablesToReload
+        self.ReloadOption = ReloadOption
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = ["ReplicationConfigArn", "TablesToReload"]
+}
+
+/// `ReloadReplicationTablesResponse` from the botocore `dms` model.
+public struct ReloadReplicationTablesResponse: DMSShape {
+    public var ReplicationConfigArn: String?
+
+    public init(ReplicationConfigArn: String? = nil) {
+        self.ReplicationConfigArn = ReplicationConfigArn
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `Tag` from the botocore `dms` model.
 public struct Tag: DMSShape {
     public var Key: String?
@@ -2449,6 +2735,120 @@ public struct Certificate: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `ComputeConfig` from the botocore `dms` model.
+public struct ComputeConfig: DMSShape {
+    public var AvailabilityZone: String?
+    public var DnsNameServers: String?
+    public var KmsKeyId: String?
+    public var MaxCapacityUnits: Int?
+    public var MinCapacityUnits: Int?
+    public var MultiAZ: Bool?
+    public var PreferredMaintenanceWindow: String?
+    public var ReplicationSubnetGroupId: String?
+    public var VpcSecurityGroupIds: [String]?
+
+    public init(AvailabilityZone: String? = nil, DnsNameServers: String? = nil, KmsKeyId: String? = nil, MaxCapacityUnits: Int? = nil, MinCapacityUnits: Int? = nil, MultiAZ: Bool? = nil, PreferredMaintenanceWindow: String? = nil, ReplicationSubnetGroupId: String? = nil, VpcSecurityGroupIds: [String]? = nil) {
+        self.AvailabilityZone = AvailabilityZone
+        self.DnsNameServers = DnsNameServers
+        self.KmsKeyId = KmsKeyId
+        self.MaxCapacityUnits = MaxCapacityUnits
+        self.MinCapacityUnits = MinCapacityUnits
+        self.MultiAZ = MultiAZ
+        self.PreferredMaintenanceWindow = PreferredMaintenanceWindow
+        self.ReplicationSubnetGroupId = ReplicationSubnetGroupId
+        self.VpcSecurityGroupIds = VpcSecurityGroupIds
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `ReplicationConfig` from the botocore `dms` model.
+public struct ReplicationConfig: DMSShape {
+    public var ReplicationConfigIdentifier: String?
+    public var ReplicationConfigArn: String?
+    public var SourceEndpointArn: String?
+    public var TargetEndpointArn: String?
+    public var ReplicationType: String?
+    public var ComputeConfig: ComputeConfig?
+    public var ReplicationSettings: String?
+    public var SupplementalSettings: String?
+    public var TableMappings: String?
+    public var ReplicationConfigCreateTime: Date?
+    public var ReplicationConfigUpdateTime: Date?
+    public var IsReadOnly: Bool?
+
+    public init(ReplicationConfigIdentifier: String? = nil, ReplicationConfigArn: String? = nil, SourceEndpointArn: String? = nil, TargetEndpointArn: String? = nil, ReplicationType: String? = nil, ComputeConfig: ComputeConfig? = nil, ReplicationSettings: String? = nil, SupplementalSettings: String? = nil, TableMappings: String? = nil, ReplicationConfigCreateTime: Date? = nil, ReplicationConfigUpdateTime: Date? = nil, IsReadOnly: Bool? = nil) {
+        self.ReplicationConfigIdentifier = ReplicationConfigIdentifier
+        self.ReplicationConfigArn = ReplicationConfigArn
+        self.SourceEndpointArn = SourceEndpointArn
+        self.TargetEndpointArn = TargetEndpointArn
+        self.ReplicationType = ReplicationType
+        self.ComputeConfig = ComputeConfig
+        self.ReplicationSettings = ReplicationSettings
+        self.SupplementalSettings = SupplementalSettings
+        self.TableMappings = TableMappings
+        self.ReplicationConfigCreateTime = ReplicationConfigCreateTime
+        self.ReplicationConfigUpdateTime = ReplicationConfigUpdateTime
+        self.IsReadOnly = IsReadOnly
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `Replication` from the botocore `dms` model.
+public struct Replication: DMSShape {
+    public var ReplicationConfigIdentifier: String?
+    public var ReplicationConfigArn: String?
+    public var SourceEndpointArn: String?
+    public var TargetEndpointArn: String?
+    public var ReplicationType: String?
+    public var Status: String?
+    public var ProvisionData: ProvisionData?
+    public var PremigrationAssessmentStatuses: [PremigrationAssessmentStatus]?
+    public var StopReason: String?
+    public var FailureMessages: [String]?
+    public var ReplicationStats: ReplicationStats?
+    public var StartReplicationType: String?
+    public var CdcStartTime: Date?
+    public var CdcStartPosition: String?
+    public var CdcStopPosition: String?
+    public var RecoveryCheckpoint: String?
+    public var ReplicationCreateTime: Date?
+    public var ReplicationUpdateTime: Date?
+    public var ReplicationLastStopTime: Date?
+    public var ReplicationDeprovisionTime: Date?
+    public var IsReadOnly: Bool?
+
+    public init(ReplicationConfigIdentifier: String? = nil, ReplicationConfigArn: String? = nil, SourceEndpointArn: String? = nil, TargetEndpointArn: String? = nil, ReplicationType: String? = nil, Status: String? = nil, ProvisionData: ProvisionData? = nil, PremigrationAssessmentStatuses: [PremigrationAssessmentStatus]? = nil, StopReason: String? = nil, FailureMessages: [String]? = nil, ReplicationStats: ReplicationStats? = nil, StartReplicationType: String? = nil, CdcStartTime: Date? = nil, CdcStartPosition: String? = nil, CdcStopPosition: String? = nil, RecoveryCheckpoint: String? = nil, ReplicationCreateTime: Date? = nil, ReplicationUpdateTime: Date? = nil, ReplicationLastStopTime: Date? = nil, ReplicationDeprovisionTime: Date? = nil, IsReadOnly: Bool? = nil) {
+        self.ReplicationConfigIdentifier = ReplicationConfigIdentifier
+        self.ReplicationConfigArn = ReplicationConfigArn
+        self.SourceEndpointArn = SourceEndpointArn
+        self.TargetEndpointArn = TargetEndpointArn
+        self.ReplicationType = ReplicationType
+        self.Status = Status
+        self.ProvisionData = ProvisionData
+        self.PremigrationAssessmentStatuses = PremigrationAssessmentStatuses
+        self.StopReason = StopReason
+        self.FailureMessages = FailureMessages
+        self.ReplicationStats = ReplicationStats
+        self.StartReplicationType = StartReplicationType
+        self.CdcStartTime = CdcStartTime
+        self.CdcStartPosition = CdcStartPosition
+        self.CdcStopPosition = CdcStopPosition
+        self.RecoveryCheckpoint = RecoveryCheckpoint
+        self.ReplicationCreateTime = ReplicationCreateTime
+        self.ReplicationUpdateTime = ReplicationUpdateTime
+        self.ReplicationLastStopTime = ReplicationLastStopTime
+        self.ReplicationDeprovisionTime = ReplicationDeprovisionTime
+        self.IsReadOnly = IsReadOnly
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `VpcSecurityGroupMembership` from the botocore `dms` model.
 public struct VpcSecurityGroupMembership: DMSShape {
     public var VpcSecurityGroupId: String?
@@ -2569,6 +2969,92 @@ public struct PendingMaintenanceAction: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `ProvisionData` from the botocore `dms` model.
+public struct ProvisionData: DMSShape {
+    public var ProvisionState: String?
+    public var ProvisionedCapacityUnits: Int?
+    public var DateProvisioned: Date?
+    public var IsNewProvisioningAvailable: Bool?
+    public var DateNewProvisioningDataAvailable: Date?
+    public var ReasonForNewProvisioningData: String?
+
+    public init(ProvisionState: String? = nil, ProvisionedCapacityUnits: Int? = nil, DateProvisioned: Date? = nil, IsNewProvisioningAvailable: Bool? = nil, DateNewProvisioningDataAvailable: Date? = nil, ReasonForNewProvisioningData: String? = nil) {
+        self.ProvisionState = ProvisionState
+        self.ProvisionedCapacityUnits = ProvisionedCapacityUnits
+        self.DateProvisioned = DateProvisioned
+        self.IsNewProvisioningAvailable = IsNewProvisioningAvailable
+        self.DateNewProvisioningDataAvailable = DateNewProvisioningDataAvailable
+        self.ReasonForNewProvisioningData = ReasonForNewProvisioningData
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `PremigrationAssessmentStatus` from the botocore `dms` model.
+public struct PremigrationAssessmentStatus: DMSShape {
+    public var PremigrationAssessmentRunArn: String?
+    public var FailOnAssessmentFailure: Bool?
+    public var Status: String?
+    public var PremigrationAssessmentRunCreationDate: Date?
+    public var AssessmentProgress: ReplicationTaskAssessmentRunProgress?
+    public var LastFailureMessage: String?
+    public var ResultLocationBucket: String?
+    public var ResultLocationFolder: String?
+    public var ResultEncryptionMode: String?
+    public var ResultKmsKeyArn: String?
+    public var ResultStatistic: ReplicationTaskAssessmentRunResultStatistic?
+
+    public init(PremigrationAssessmentRunArn: String? = nil, FailOnAssessmentFailure: Bool? = nil, Status: String? = nil, PremigrationAssessmentRunCreationDate: Date? = nil, AssessmentProgress: ReplicationTaskAssessmentRunProgress? = nil, LastFailureMessage: String? = nil, ResultLocationBucket: String? = nil, ResultLocationFolder: String? = nil, ResultEncryptionMode: String? = nil, ResultKmsKeyArn: String? = nil, ResultStatistic: ReplicationTaskAssessmentRunResultStatistic? = nil) {
+        self.PremigrationAssessmentRunArn = PremigrationAssessmentRunArn
+        self.FailOnAssessmentFailure = FailOnAssessmentFailure
+        self.Status = Status
+        self.PremigrationAssessmentRunCreationDate = PremigrationAssessmentRunCreationDate
+        self.AssessmentProgress = AssessmentProgress
+        self.LastFailureMessage = LastFailureMessage
+        self.ResultLocationBucket = ResultLocationBucket
+        self.ResultLocationFolder = ResultLocationFolder
+        self.ResultEncryptionMode = ResultEncryptionMode
+        self.ResultKmsKeyArn = ResultKmsKeyArn
+        self.ResultStatistic = ResultStatistic
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `ReplicationStats` from the botocore `dms` model.
+public struct ReplicationStats: DMSShape {
+    public var FullLoadProgressPercent: Int?
+    public var ElapsedTimeMillis: Int?
+    public var TablesLoaded: Int?
+    public var TablesLoading: Int?
+    public var TablesQueued: Int?
+    public var TablesErrored: Int?
+    public var FreshStartDate: Date?
+    public var StartDate: Date?
+    public var StopDate: Date?
+    public var FullLoadStartDate: Date?
+    public var FullLoadFinishDate: Date?
+
+    public init(FullLoadProgressPercent: Int? = nil, ElapsedTimeMillis: Int? = nil, TablesLoaded: Int? = nil, TablesLoading: Int? = nil, TablesQueued: Int? = nil, TablesErrored: Int? = nil, FreshStartDate: Date? = nil, StartDate: Date? = nil, StopDate: Date? = nil, FullLoadStartDate: Date? = nil, FullLoadFinishDate: Date? = nil) {
+        self.FullLoadProgressPercent = FullLoadProgressPercent
+        self.ElapsedTimeMillis = ElapsedTimeMillis
+        self.TablesLoaded = TablesLoaded
+        self.TablesLoading = TablesLoading
+        self.TablesQueued = TablesQueued
+        self.TablesErrored = TablesErrored
+        self.FreshStartDate = FreshStartDate
+        self.StartDate = StartDate
+        self.StopDate = StopDate
+        self.FullLoadStartDate = FullLoadStartDate
+        self.FullLoadFinishDate = FullLoadFinishDate
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `AvailabilityZone` from the botocore `dms` model.
 public struct AvailabilityZone: DMSShape {
     public var Name: String?
@@ -2637,4 +3123,13 @@ public enum DMSOperationName: String, Sendable, CaseIterable {
     case importCertificate = "ImportCertificate"
     case describeCertificates = "DescribeCertificates"
     case deleteCertificate = "DeleteCertificate"
+    case createReplicationConfig = "CreateReplicationConfig"
+    case describeReplicationConfigs = "DescribeReplicationConfigs"
+    case modifyReplicationConfig = "ModifyReplicationConfig"
+    case deleteReplicationConfig = "DeleteReplicationConfig"
+    case startReplication = "StartReplication"
+    case stopReplication = "StopReplication"
+    case describeReplications = "DescribeReplications"
+    case describeReplicationTableStatistics = "DescribeReplicationTableStatistics"
+    case reloadReplicationTables = "ReloadReplicationTables"
 }
