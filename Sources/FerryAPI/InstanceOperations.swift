@@ -12,6 +12,12 @@ enum InstanceClass {
         + ["c5", "r5"].flatMap { family in ["large", "xlarge", "2xlarge", "4xlarge", "9xlarge", "12xlarge", "18xlarge", "24xlarge"].map { "\(family).\($0)" } })
         .map { "dms.\($0)" }
 
+    /// The security groups an instance reports for the ids it was given, each `active` as DMS shows them;
+    /// stored for tools that read them back, with no network effect.
+    static func securityGroups(_ ids: [String]?) -> [VpcSecurityGroupMembership]? {
+        ids.map { $0.map { VpcSecurityGroupMembership(VpcSecurityGroupId: $0, Status: "active") } }
+    }
+
     /// Tables (or chunks) an instance of this class loads at once.
     static func parallelism(_ instanceClass: String) throws -> Int {
         let parts = instanceClass.split(separator: ".")
@@ -64,6 +70,7 @@ extension DMSService {
             PubliclyAccessible: input.PubliclyAccessible ?? false, DnsNameServers: input.DnsNameServers,
             NetworkType: input.NetworkType ?? "IPV4")
         instance.ReplicationSubnetGroup = subnetGroup
+        instance.VpcSecurityGroups = InstanceClass.securityGroups(input.VpcSecurityGroupIds)
         // An instance is a worker inside this server: it is ready as soon as it is stored.
         try insert(.instance, arn: arn, identifier: identifier, instance)
         try storeTags(input.Tags, for: arn)
@@ -107,6 +114,8 @@ extension DMSService {
         instance.EngineVersion = input.EngineVersion ?? instance.EngineVersion
         instance.AutoMinorVersionUpgrade = input.AutoMinorVersionUpgrade ?? instance.AutoMinorVersionUpgrade
         instance.PreferredMaintenanceWindow = input.PreferredMaintenanceWindow ?? instance.PreferredMaintenanceWindow
+        instance.NetworkType = input.NetworkType ?? instance.NetworkType
+        if let groups = input.VpcSecurityGroupIds { instance.VpcSecurityGroups = InstanceClass.securityGroups(groups) }
         do {
             try catalog.update(.instance, arn: instance.ReplicationInstanceArn!, identifier: instance.ReplicationInstanceIdentifier!, instance)
         } catch CatalogError.alreadyExists {
