@@ -28,6 +28,30 @@ enum SQLiteValues {
         }
     }
 
+    /// Binds `value` to parameter `index` (1-based) of a prepared statement, as ``encode(_:)`` stores it,
+    /// without the intermediate `DatabaseValue`: the load's per-value path.
+    static func bind(_ value: Value, to statement: OpaquePointer, at index: Int32) -> Int32 {
+        switch value {
+        case .null: return sqlite3_bind_null(statement, index)
+        case let .int(v): return sqlite3_bind_int64(statement, index, v)
+        case let .uint(v) where v <= UInt64(Int64.max): return sqlite3_bind_int64(statement, index, Int64(v))
+        case let .uint(v): return bindText(String(v), statement, index)
+        case let .double(v): return sqlite3_bind_double(statement, index, v)
+        case let .bool(v): return sqlite3_bind_int64(statement, index, v ? 1 : 0)
+        case let .text(s): return bindText(s, statement, index)
+        case let .bytes(b): return b.withUnsafeBytes { sqlite3_bind_blob64(statement, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), UInt64(b.count), transient) }
+        case let .array(values): return bindText(JSONText.array(values), statement, index)
+        }
+    }
+
+    private static func bindText(_ text: String, _ statement: OpaquePointer, _ index: Int32) -> Int32 {
+        var text = text
+        return text.withUTF8 { sqlite3_bind_text64(statement, index, UnsafeRawPointer($0.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self), UInt64($0.count), transient, UInt8(SQLITE_UTF8)) }
+    }
+
+    /// SQLite copies bound text and blobs at once.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
     static func encode(_ value: Value) -> DatabaseValue {
         switch value {
         case .null: return .null
