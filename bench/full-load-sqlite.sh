@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Full-load benchmark into SQLite: Ferry (release build) against the same-run ceiling of the sqlite3 shell.
+#   ceiling: psql "\copy t TO STDOUT (FORMAT csv)" | sqlite3 file ".import --csv /dev/stdin t", into a table made
+#            with Ferry's own CREATE TABLE (read from a first Ferry run), so both write the same columns and key
+#   ferry:   ferry migrate --source postgres://…/src --target sqlite://…/ferry.db, one table
+# Data: pgbench_accounts at scale $SCALE (default 10: 1M rows) and a 16-column table of $WIDE_ROWS rows (default
+# 1M). Each is measured $REPS times (default 3), ceiling and Ferry alternating, each into a new file; prints
+# `RESULT <case> <table> rows=<n> seconds=<s> rows_per_s=<r>` per run and the ratio of the medians.
+SCALE=${SCALE:-10}
+WIDE_ROWS=${WIDE_ROWS:-1000000}
+REPS=${REPS:-3}
+command -v sqlite3 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null; }
+source "$(dirname "$0")/setup.sh"
+psql_src() { psql -X -q -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
+
+psql_src postgres -c "CREATE DATABASE src"
+echo "generating data: pgbench scale $SCALE, wide table of $WIDE_ROWS rows"
+"$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src >/dev/null 2>&1
+psql_src src <<SQL >/dev/null
+CREATE TABLE wide (
+  id bigint PRIMARY KEY, c_int1 integer, c_int2 integer, c_big1 bigint, c_big2 bigint, c_num1 numeric(12,2),
+  c_num2 numeric(18,6), c_ts1 timestamp, c_ts2 timestamptz, c_bool boolean, c_v1 varchar(32), c_v2 varchar(32),
+  c_v3 varchar(32), c_v4 varchar(32), c_v5 varchar(32), c_date date);
+INSERT INTO wide SELECT g, g % 1000, g % 77, g * 31, g * 17, (g % 100000) / 100.0, g / 7.0,
+  timestamp '2020-01-01' + g * interval '1 second', timestamptz '2020-01-01 00:00:00+00' + g * interval '1 minute',
+  g % 2 = 0, md5(g::text), md5((g + 1)::text), md5((g + 2)::text), md5((g + 3)::text), md5((g + 4)::text),
+  date '2000-01-01' + (g % 9000)
+FROM generate_series(1, $WIDE_ROWS) g;
+VACUUM ANALYZE;
+SQL
+report() { # case table rows seconds
+  awk -v c="$1" -v t="$2" -v r="$3" -v s="$4" 'BEGIN { printf "RESULT %s %s rows=%d seconds=%.2f rows_per_s=%.0f\n", c, t, r, s, r / s }' | tee -a "$OUT/results.txt"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+: > "$OUT/results.txt"
+
+for t in pgbench_accounts wide; do
+  rows=$(psql_src src -At -c "SELECT count(*) FROM $t")
+  printf '{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"public","table-name":"%s"},"rule-action":"explicit"}]}' "$t" > "$OUT/map.json"
+  # Ferry's CREATE TABLE, so that the ceiling writes the same table (types, key) as Ferry does.
+  rm -f "$OUT/schema.db"*
+  "$FERRY" migrate --source "$PG/src" --target "sqlite://$OUT/schema.db" --table-mappings "$OUT/map.json" --json >/dev/null
+  schema=$(sqlite3 "$OUT/schema.db" "SELECT sql FROM sqlite_master WHERE name = '$t'")
+  : > "$OUT/ceiling-$t.txt"; : > "$OUT/ferry-$t.txt"
+  for rep in $(seq 1 "$REPS"); do
+    rm -f "$OUT/ceiling.db"* "$OUT/ferry.db"*
+    sqlite3 "$OUT/ceiling.db" "$schema"
+    start=$(now)
+    psql_src src -c "\\copy $t TO STDOUT (FORMAT csv)" | sqlite3 "$OUT/ceiling.db" ".import --csv /dev/stdin $t"
+    seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ceiling-$t.txt"
+    report ceiling-pg-sqlite "$t" "$rows" "$seconds"
+    start=$(now)
+    "$FERRY" migrate --source "$PG/src" --target "sqlite://$OUT/ferry.db" --table-mappings "$OUT/map.json" --json > "$OUT/ferry-$t.json"
+    seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ferry-$t.txt"
+    report ferry-pg-sqlite "$t" "$rows" "$seconds"
+    [ "$(sqlite3 "$OUT/ferry.db" "SELECT count(*) FROM $t")" = "$rows" ] || { echo "ferry loaded the wrong row count into $t"; exit 1; }
+  done
+  awk -v t="$t" -v c="$(median < "$OUT/ceiling-$t.txt")" -v f="$(median < "$OUT/ferry-$t.txt")" \
+    'BEGIN { printf "RATIO pg-sqlite %s ferry_vs_ceiling=%.2f (ceiling %.2f s, ferry %.2f s, medians)\n", t, c / f, c, f }' | tee -a "$OUT/results.txt"
+done
