@@ -135,16 +135,17 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
                     let table = SQLiteNames.quote(plan.target.name)
                     let key = plan.targetPrimaryKey.map(SQLiteNames.quote)
                     if changes.truncateFirst { try db.execute(sql: "DELETE FROM \(table)") }
-                    let deleteSQL = "DELETE FROM \(table) WHERE " + key.map { "\($0) = ?" }.joined(separator: " AND ")
-                    for values in changes.deletes {
-                        try db.execute(sql: deleteSQL, arguments: StatementArguments(values.map(SQLiteValues.encode)))
+                    if !changes.deletes.isEmpty {
+                        let delete = try db.cachedStatement(sql: "DELETE FROM \(table) WHERE " + key.map { "\($0) = ?" }.joined(separator: " AND "))
+                        for values in changes.deletes { try SQLiteValues.run(delete.sqliteStatement, binding: values, in: db) }
                     }
-                    for (columns, rows) in ApplyStatements.upsertGroups(changes.upserts, rowsPerStatement: 1) {
+                    // One statement for the rows that set the same columns, prepared once.
+                    for (columns, rows) in ApplyStatements.upsertGroups(changes.upserts, rowsPerStatement: max(1, changes.upserts.count)) {
                         let names = columns.map { SQLiteNames.quote(plan.columns[$0].targetName) }
                         let updates = names.filter { !key.contains($0) }.map { "\($0) = excluded.\($0)" }
-                        let sql = "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", "))) "
-                            + "ON CONFLICT (\(key.joined(separator: ", "))) " + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET \(updates.joined(separator: ", "))")
-                        try db.execute(sql: sql, arguments: StatementArguments(rows[0].map(SQLiteValues.encode)))
+                        let upsert = try db.cachedStatement(sql: "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", "))) "
+                            + "ON CONFLICT (\(key.joined(separator: ", "))) " + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET \(updates.joined(separator: ", "))"))
+                        for row in rows { try SQLiteValues.run(upsert.sqliteStatement, binding: row, in: db) }
                     }
                 }
                 guard let task else { return }

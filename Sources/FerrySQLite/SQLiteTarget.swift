@@ -205,7 +205,7 @@ public struct SQLiteTarget: TargetConnector {
                         }
                         let statement = try db.cachedStatement(sql: sql).sqliteStatement
                         defer { sqlite3_reset(statement) }
-                        for row in part { try insert(row, with: statement, db) }
+                        for row in part { try SQLiteValues.run(statement, binding: row, in: db) }
                     }
                 }
                 if fence != nil { yieldLock(&lastYield) }
@@ -214,21 +214,6 @@ public struct SQLiteTarget: TargetConnector {
             progress(rows.count)
         }
         return loaded
-    }
-
-    /// Inserts one row through the prepared statement's C handle, binding each value directly: GRDB's
-    /// arguments would box every value first, which costs the load more than SQLite's own insert.
-    private func insert(_ row: [Value], with statement: OpaquePointer, _ db: Database) throws {
-        sqlite3_reset(statement)
-        for (index, value) in row.enumerated() {
-            let code = SQLiteValues.bind(value, to: statement, at: Int32(index + 1))
-            guard code == SQLITE_OK else { throw Self.lastError(db) }
-        }
-        guard sqlite3_step(statement) == SQLITE_DONE else { throw Self.lastError(db) }
-    }
-
-    private static func lastError(_ db: Database) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)), message: db.lastErrorMessage)
     }
 
     /// Between two transactions of a fenced load, leaves the file's write lock free for a moment at least

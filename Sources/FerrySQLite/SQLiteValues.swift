@@ -28,9 +28,24 @@ enum SQLiteValues {
         }
     }
 
-    /// Binds `value` to parameter `index` (1-based) of a prepared statement, as ``encode(_:)`` stores it,
-    /// without the intermediate `DatabaseValue`: the load's per-value path.
-    static func bind(_ value: Value, to statement: OpaquePointer, at index: Int32) -> Int32 {
+    /// Runs a prepared statement (its C handle) once with `values` bound in order, binding each directly:
+    /// GRDB's arguments would box every value first, which costs a load or an apply more than SQLite's own
+    /// insert. The statement is left reset.
+    static func run(_ statement: OpaquePointer, binding values: [Value], in db: Database) throws {
+        defer { sqlite3_reset(statement) }
+        for (index, value) in values.enumerated() where bind(value, to: statement, at: Int32(index + 1)) != SQLITE_OK {
+            throw lastError(db)
+        }
+        guard sqlite3_step(statement) == SQLITE_DONE else { throw lastError(db) }
+    }
+
+    private static func lastError(_ db: Database) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)), message: db.lastErrorMessage)
+    }
+
+    /// Binds `value` to parameter `index` (1-based) of a prepared statement: integers (booleans as 0 and 1,
+    /// an unsigned value past Int64 as its decimal text), reals, text, blobs, and arrays as JSON text.
+    private static func bind(_ value: Value, to statement: OpaquePointer, at index: Int32) -> Int32 {
         switch value {
         case .null: return sqlite3_bind_null(statement, index)
         case let .int(v): return sqlite3_bind_int64(statement, index, v)
@@ -51,17 +66,4 @@ enum SQLiteValues {
 
     /// SQLite copies bound text and blobs at once.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    static func encode(_ value: Value) -> DatabaseValue {
-        switch value {
-        case .null: return .null
-        case let .int(v): return v.databaseValue
-        case let .uint(v): return v <= UInt64(Int64.max) ? Int64(v).databaseValue : String(v).databaseValue
-        case let .double(v): return v.databaseValue
-        case let .bool(v): return (v ? 1 : 0).databaseValue
-        case let .text(s): return s.databaseValue
-        case let .bytes(b): return Data(b).databaseValue
-        case let .array(values): return JSONText.array(values).databaseValue
-        }
-    }
 }
