@@ -16,18 +16,7 @@ psql_src() { psql -X -q -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${
 psql_src postgres -c "CREATE DATABASE src"
 echo "generating data: pgbench scale $SCALE, wide table of $WIDE_ROWS rows"
 "$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src >/dev/null 2>&1
-psql_src src <<SQL >/dev/null
-CREATE TABLE wide (
-  id bigint PRIMARY KEY, c_int1 integer, c_int2 integer, c_big1 bigint, c_big2 bigint, c_num1 numeric(12,2),
-  c_num2 numeric(18,6), c_ts1 timestamp, c_ts2 timestamptz, c_bool boolean, c_v1 varchar(32), c_v2 varchar(32),
-  c_v3 varchar(32), c_v4 varchar(32), c_v5 varchar(32), c_date date);
-INSERT INTO wide SELECT g, g % 1000, g % 77, g * 31, g * 17, (g % 100000) / 100.0, g / 7.0,
-  timestamp '2020-01-01' + g * interval '1 second', timestamptz '2020-01-01 00:00:00+00' + g * interval '1 minute',
-  g % 2 = 0, md5(g::text), md5((g + 1)::text), md5((g + 2)::text), md5((g + 3)::text), md5((g + 4)::text),
-  date '2000-01-01' + (g % 9000)
-FROM generate_series(1, $WIDE_ROWS) g;
-VACUUM ANALYZE;
-SQL
+make_wide_table src "$WIDE_ROWS"
 report() { # case table rows seconds
   awk -v c="$1" -v t="$2" -v r="$3" -v s="$4" 'BEGIN { printf "RESULT %s %s rows=%d seconds=%.2f rows_per_s=%.0f\n", c, t, r, s, r / s }' | tee -a "$OUT/results.txt"
 }

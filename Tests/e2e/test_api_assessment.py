@@ -7,11 +7,9 @@ import subprocess
 import urllib.parse
 import uuid
 
-import botocore.exceptions
-import pytest
 
 from test_api_cutover import ferry_call
-from test_dms_api import ACCESS_KEY, FAST, REGION, SECRET_KEY, client, mariadb, psql, server, server_endpoint  # noqa: F401
+from test_dms_api import ACCESS_KEY, FAST, REGION, SECRET_KEY, client, error_code, mariadb, psql, server, server_endpoint  # noqa: F401
 from test_task_defaults import MAPPINGS, Pair, wait_for
 
 ENDED = ("passed", "warning", "failed", "error-executing")
@@ -45,11 +43,6 @@ def individual(dms, run_arn):
         Filters=[{"Name": "replication-task-assessment-run-arn", "Values": [run_arn]}])["ReplicationTaskIndividualAssessments"]
     return {a["IndividualAssessmentName"]: a["Status"] for a in found}
 
-
-def error_code(call):
-    with pytest.raises(botocore.exceptions.ClientError) as raised:
-        call()
-    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
 
 
 def test_an_assessment_run_checks_a_task_and_reports_like_dms(server):

@@ -8,18 +8,12 @@ import time
 import urllib.parse
 import uuid
 
-import botocore.exceptions
 import pytest
 
-from test_dms_api import client, mariadb, psql, server  # noqa: F401
+from test_dms_api import client, error_code, mariadb, psql, server  # noqa: F401
 
 pytestmark = pytest.mark.skipif("FERRY_TEST_TLS_CA" not in os.environ, reason="the test databases were started without TLS")
 
-
-def error_code(call, **args):
-    with pytest.raises(botocore.exceptions.ClientError) as refused:
-        call(**args)
-    return refused.value.response["Error"]["Code"], refused.value.response["Error"]["Message"]
 
 
 def authority():

@@ -70,6 +70,13 @@ def server_endpoint(url_text, identifier, endpoint_type, database=None):
     return args
 
 
+def error_code(call, **args):
+    """The AWS error code and message `call(**args)` fails with."""
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        call(**args)
+    return refused.value.response["Error"]["Code"], refused.value.response["Error"]["Message"]
+
+
 def psql(sql, database):
     url = urllib.parse.urlparse(os.environ["FERRY_TEST_POSTGRES_URL"])
     return subprocess.run(["psql", "-X", "-q", "-At", "-h", url.hostname, "-p", str(url.port), "-U", url.username or "postgres",

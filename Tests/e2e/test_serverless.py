@@ -1,22 +1,15 @@
 """DMS Serverless through boto3: a replication config made, checked, started (full load, then changes),
 described as a replication with its table statistics, reloaded, refused changes while it runs, stopped,
 modified and deleted, with DMS's errors."""
-import uuid
 
 import botocore.exceptions
-import pytest
 
-from test_dms_api import client, psql, server  # noqa: F401
+from test_dms_api import client, error_code, psql, server  # noqa: F401
 from test_task_defaults import MAPPINGS, Pair, wait_for
 
 ITEMS = ("CREATE TABLE public.items (id int PRIMARY KEY, note text); "
          "INSERT INTO public.items SELECT g, 'row ' || g FROM generate_series(1, 3000) g")
 
-
-def error_code(call, **args):
-    with pytest.raises(botocore.exceptions.ClientError) as refused:
-        call(**args)
-    return refused.value.response["Error"]["Code"], refused.value.response["Error"]["Message"]
 
 
 def test_a_serverless_replication_loads_streams_and_is_stopped_changed_and_deleted_as_in_dms(server):

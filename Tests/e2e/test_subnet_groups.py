@@ -3,16 +3,9 @@ tags, read back, use from an instance, modify, and delete in reverse order; with
 import time
 import uuid
 
-import botocore.exceptions
-import pytest
 
-from test_dms_api import FAST, REGION, client, server  # noqa: F401
+from test_dms_api import FAST, REGION, client, error_code, server  # noqa: F401
 
-
-def error_code(call, **args):
-    with pytest.raises(botocore.exceptions.ClientError) as refused:
-        call(**args)
-    return refused.value.response["Error"]["Code"], refused.value.response["Error"]["Message"]
 
 
 def test_a_subnet_group_is_made_used_changed_and_deleted_as_in_dms(server):
