@@ -39,7 +39,7 @@ public func buildApplication(service: DMSService, catalog: Catalog, settings: Se
     router.get("/health") { _, _ in "ok" }
     MetricsEndpoint(telemetry: service.telemetry).add(to: router)
     ConsoleRoutes(service: service, catalog: catalog, sessions: ConsoleSessions(now: settings.now), assets: .beside(),
-                  cloudWatch: metricsHistory, logger: logger).add(to: router)
+                  cloudWatch: metricsHistory, overTLS: settings.tls != nil, logger: logger).add(to: router)
     return Application(router: router, server: try settings.tls?.server() ?? .http1(),
                        configuration: .init(address: .hostname(settings.host, port: settings.port)),
                        services: [ClusterMembership(service: service), MetricHistoryWriter(telemetry: service.telemetry, catalog: catalog, logger: logger)],

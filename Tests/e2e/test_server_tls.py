@@ -75,6 +75,12 @@ def test_the_api_answers_over_https_and_clients_check_its_certificate(certificat
             assert cli.returncode == 0, cli.stderr
             assert [i["ReplicationInstanceIdentifier"] for i in json.loads(cli.stdout)["ReplicationInstances"]] == ["over-tls"]
 
+            # The console's session cookie is Secure when the server itself speaks HTTPS.
+            sign_in = urllib.request.Request(url + "/console/api/sign-in", method="POST", headers={"Content-Type": "application/json"},
+                                             data=json.dumps({"accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY, "region": REGION}).encode())
+            cookie = urllib.request.urlopen(sign_in, timeout=5, context=trusted).headers["Set-Cookie"]
+            assert "HttpOnly" in cookie and "; Secure" in cookie, cookie
+
             with pytest.raises(OSError) as untrusted:
                 urllib.request.urlopen(url + "/health", timeout=5, context=ssl.create_default_context())
             assert "CERTIFICATE_VERIFY_FAILED" in str(untrusted.value)

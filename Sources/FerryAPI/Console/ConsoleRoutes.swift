@@ -14,6 +14,8 @@ struct ConsoleRoutes: Sendable {
     let sessions: ConsoleSessions
     let assets: ConsoleAssets
     let cloudWatch: CloudWatchService
+    /// The server itself speaks HTTPS (`--tls-cert`): session cookies are `Secure`, as behind a TLS proxy.
+    let overTLS: Bool
     let logger: Logger
 
     static let maximumBody = 1 << 20
@@ -95,7 +97,7 @@ struct ConsoleRoutes: Sendable {
             }
             logger.info("console: \(key) signed in")
             var response = Self.json(.ok, Self.sessionBody(session))
-            let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "; Secure" : ""
+            let secure = overTLS || request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "; Secure" : ""
             response.headers[.setCookie] = "\(ConsoleSessions.cookieName)=\(session.id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(ConsoleSessions.lifetime))\(secure)"
             return response
         } catch {
