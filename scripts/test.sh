@@ -9,11 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/packages.sh
-servers=()
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || servers+=(postgresql)
-command -v mariadbd >/dev/null 2>&1 || servers+=(mariadb-server)
+packages=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
+command -v mariadbd >/dev/null 2>&1 || packages+=(mariadb-server)
+# The databases' TLS certificates (scripts/databases.sh) and the HTTPS tests' are made with openssl.
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 python3 -c 'import boto3, pytest, selenium' 2>/dev/null && command -v aws >/dev/null || pip_missing=1
-install_missing_packages "${servers[@]}"
+install_missing_packages "${packages[@]}"
 # The console's end-to-end test drives Debian's Chromium through its WebDriver (Selenium); without the
 # recommended packages it is about 90 MB.
 browser=()
