@@ -32,7 +32,7 @@ OPERATIONS = [
     "DescribeOrderableReplicationInstances", "DescribeEngineVersions", "DescribePendingMaintenanceActions",
     "DeleteConnection", "DescribeEndpointSettings", "RebootReplicationInstance", "MoveReplicationTask",
     "RefreshSchemas", "DescribeRefreshSchemasStatus", "DescribeSchemas",
-    "ImportCertificate", "DescribeCertificates", "DeleteCertificate",
+    "ImportCertificate", "DescribeCertificates", "DeleteCertificate", "DescribeAccountAttributes",
     "CreateReplicationConfig", "DescribeReplicationConfigs", "ModifyReplicationConfig", "DeleteReplicationConfig",
     "StartReplication", "StopReplication", "DescribeReplications", "DescribeReplicationTableStatistics",
     "ReloadReplicationTables",
@@ -132,6 +132,7 @@ NOTES = {
     "DescribePendingMaintenanceActions": "always none: the operator upgrades Ferry",
     "CreateReplicationInstance": "a worker inside the server; its class sets how many tables load at once",
     "StartReplicationTaskAssessment": "the legacy assessment, answered by the assessment run's checks",
+    "DescribeAccountAttributes": "DMS's default quotas, enforced when resources are created; ferry serve --quota NAME=MAX changes one",
     "CreateReplicationConfig": "DMS Serverless: runs as a task of the same name (docs/api.md); capacity units set its parallelism",
     "ImportCertificate": "PEM only (an Oracle wallet is refused); the CA an endpoint's verify-ca or verify-full checks against",
 }

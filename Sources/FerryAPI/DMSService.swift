@@ -10,6 +10,8 @@ public final class DMSService: Sendable {
     let catalog: Catalog
     let supervisor: TaskSupervisor
     let accountID: String
+    /// What the create operations may add (DescribeAccountAttributes).
+    let quotas: AccountQuotas
     let logger: Logger
     /// The tasks' and the node's figures, which `GET /metrics` exposes.
     public let telemetry: Telemetry
@@ -27,8 +29,10 @@ public final class DMSService: Sendable {
     /// `webhooks` are where event subscriptions may deliver; `alarms` the thresholds of Ferry's alarm events (docs/events.md);
     /// `nodeID` names this server among the nodes sharing the catalog, and `address` is where its API listens.
     public init(catalog: Catalog, accountID: String, webhooks: [Webhook] = [], alarms: AlarmSettings = AlarmSettings(),
-                nodeID: String = "local", address: String = "", lease: LeasePolicy = LeasePolicy(), logger: Logger = Logger(label: "ferry.api")) {
+                quotas: AccountQuotas = AccountQuotas(), nodeID: String = "local", address: String = "", lease: LeasePolicy = LeasePolicy(),
+                logger: Logger = Logger(label: "ferry.api")) {
         self.catalog = catalog
+        self.quotas = quotas
         node = ClusterNodeIdentity(id: nodeID, address: address, registry: ClusterRegistry(catalog: catalog, policy: lease))
         self.accountID = accountID
         self.logger = logger
@@ -156,6 +160,8 @@ public final class DMSService: Sendable {
         case .importCertificate: return try await run(ImportCertificateMessage.self, body) { try importCertificate($0, context) }
         case .describeCertificates: return try await run(DescribeCertificatesMessage.self, body) { try describeCertificates($0) }
         case .deleteCertificate: return try await run(DeleteCertificateMessage.self, body) { try deleteCertificate($0) }
+        case .describeAccountAttributes:
+            return try await run(DescribeAccountAttributesMessage.self, body) { try describeAccountAttributes($0) }
         case .createReplicationConfig: return try await run(CreateReplicationConfigMessage.self, body) { try createReplicationConfig($0, context) }
         case .describeReplicationConfigs: return try await run(DescribeReplicationConfigsMessage.self, body) { try describeReplicationConfigs($0) }
         case .modifyReplicationConfig: return try await run(ModifyReplicationConfigMessage.self, body) { try await modifyReplicationConfig($0, context) }

@@ -36,6 +36,7 @@ extension DMSService {
         if engine.engine != .mysql { endpoint.MySQLSettings = nil }
         try EndpointModel.validate(endpoint)
         if let certificate = endpoint.CertificateArn { _ = try self.certificate(certificate) }
+        try checkQuota("Endpoints")
         try insert(.endpoint, arn: arn, identifier: identifier, endpoint)
         try catalog.setSecret(input.Password ?? input.PostgreSQLSettings?.Password ?? input.MySQLSettings?.Password, name: "password", for: arn)
         try storeTags(input.Tags, for: arn)

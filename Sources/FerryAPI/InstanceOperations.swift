@@ -71,6 +71,8 @@ extension DMSService {
             NetworkType: input.NetworkType ?? "IPV4")
         instance.ReplicationSubnetGroup = subnetGroup
         instance.VpcSecurityGroups = InstanceClass.securityGroups(input.VpcSecurityGroupIds)
+        try checkQuota("ReplicationInstances")
+        try checkStorageQuota(adding: instance.AllocatedStorage ?? 0)
         // An instance is a worker inside this server: it is ready as soon as it is stored.
         try insert(.instance, arn: arn, identifier: identifier, instance)
         try storeTags(input.Tags, for: arn)
@@ -104,6 +106,7 @@ extension DMSService {
             guard storage >= (instance.AllocatedStorage ?? InstanceClass.storage.minimum), storage <= InstanceClass.storage.maximum else {
                 throw DMSError.invalidParameter("AllocatedStorage can only grow, up to \(InstanceClass.storage.maximum) GB; got \(storage).")
             }
+            try checkStorageQuota(adding: storage - (instance.AllocatedStorage ?? 0))
             instance.AllocatedStorage = storage
         }
         if let identifier = input.ReplicationInstanceIdentifier?.lowercased() {

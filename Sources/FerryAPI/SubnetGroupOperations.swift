@@ -43,6 +43,7 @@ extension DMSService {
                 throw DMSError("InvalidSubnet", "SubnetIds: '\(id)' is not a subnet id (subnet- and 8 or 17 hexadecimal digits).")
             }
         }
+        try quotas.check("SubnetsPerReplicationSubnetGroup", used: 0, adding: ids.count)
         guard ids.count >= 2 else {
             throw DMSError("ReplicationSubnetGroupDoesNotCoverEnoughAZs",
                            "The replication subnet group does not cover enough Availability Zones (AZs): give two subnets at least; got \(ids.count).")
@@ -63,6 +64,7 @@ extension DMSService {
                                            VpcId: Self.subnetGroupVpc, SubnetGroupStatus: "Complete", Subnets: try subnets(input.SubnetIds, context),
                                            SupportedNetworkTypes: ["IPV4"], IsReadOnly: false)
         let arn = subnetGroupArn(identifier, context)
+        try checkQuota("ReplicationSubnetGroups")
         try insert(.subnetGroup, arn: arn, identifier: identifier, group)
         try storeTags(input.Tags, for: arn)
         return CreateReplicationSubnetGroupResponse(ReplicationSubnetGroup: group)

@@ -87,6 +87,7 @@ extension DMSService {
             ReplicationTaskSettings: settings.effectiveJSON, Status: "ready", ReplicationTaskCreationDate: Date(),
             CdcStartPosition: bounds.start, CdcStopPosition: bounds.stop, ReplicationTaskArn: arn,
             TaskData: input.TaskData)
+        try checkQuota("ReplicationTasks")
         try insert(.task, arn: arn, identifier: identifier, task)
         try catalog.setDocument(settings.userJSON, name: Self.userSettingsDocument, for: arn)
         try storeTags(input.Tags, for: arn)

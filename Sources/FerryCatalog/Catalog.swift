@@ -138,6 +138,11 @@ public final class Catalog: Sendable {
         }.map { try decoder.decode(T.self, from: Data($0.utf8)) }
     }
 
+    /// How many resources of a kind the catalog holds.
+    public func count(_ kind: Kind) throws -> Int {
+        try store.read { db in try db.row("SELECT count(*) AS n FROM resources WHERE kind = ?", [kind.rawValue])?.int("n") } ?? 0
+    }
+
     /// Deletes a resource with its secrets, documents, tags and statistics.
     public func delete(arn: String) throws {
         try store.write { db in

@@ -47,6 +47,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A webhook event subscriptions may deliver to, as NAME=URL (repeatable); a subscription names it with SnsTopicArn arn:aws:sns:<region>:<account>:NAME (docs/events.md).")
     var webhook: [String] = []
 
+    @Option(help: "Change one of DMS's default quotas, which the create operations enforce, as NAME=MAX (repeatable; DescribeAccountAttributes lists them), e.g. ReplicationTasks=2000.")
+    var quota: [String] = []
+
     @Option(name: .customLong("alarm-lag-seconds"), help: "Raise an alarm event when a task's lag stays above this many seconds (default \(Int(AlarmSettings().latencySeconds)))…")
     var alarmLagSeconds: Double?
 
@@ -81,7 +84,11 @@ struct Serve: AsyncParsableCommand {
         try ensureCredentials(catalog)
         let logger = CLILogging.logger(verbose: verbose, label: "ferry.api")
         let webhooks: [Webhook]
-        do { webhooks = try webhook.map(Self.parseWebhook) } catch let error as FerryError {
+        var quotas = AccountQuotas()
+        do {
+            webhooks = try webhook.map(Self.parseWebhook)
+            for text in quota { try quotas.set(text, field: "--quota") }
+        } catch let error as FerryError {
             Terminal.error(error.message)
             throw ExitCode(2)
         }
@@ -95,7 +102,7 @@ struct Serve: AsyncParsableCommand {
         alarms.latencyMinutes = alarmLagMinutes ?? alarms.latencyMinutes
         if let gigabytes = alarmRetainedGB { alarms.retainedBytes = Int64(gigabytes * Double(1 << 30)) }
         let node = nodeID ?? "\(ProcessInfo.processInfo.hostName)-\(port)"
-        let service = DMSService(catalog: catalog, accountID: accountID, webhooks: webhooks, alarms: alarms, nodeID: node,
+        let service = DMSService(catalog: catalog, accountID: accountID, webhooks: webhooks, alarms: alarms, quotas: quotas, nodeID: node,
                                  address: url, logger: logger)
         for (webhook, secret, created) in try service.webhookSecrets() where created {
             Terminal.line("Webhook \(webhook.name) (\(webhook.url)) signs its deliveries with \(secret) (shown only now; Standard Webhooks' webhook-signature)")

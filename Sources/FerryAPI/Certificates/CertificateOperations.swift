@@ -26,6 +26,7 @@ extension DMSService {
         let certificate = Certificate(CertificateIdentifier: identifier, CertificateCreationDate: Date(), CertificatePem: pem, CertificateArn: arn,
                                       CertificateOwner: context.account, ValidFromDate: facts.validFrom, ValidToDate: facts.validTo,
                                       SigningAlgorithm: facts.signingAlgorithm, KeyLength: facts.keyLength, KmsKeyId: input.KmsKeyId)
+        try checkQuota("Certificates")
         try insert(.certificate, arn: arn, identifier: identifier, certificate)
         try storeTags(input.Tags, for: arn)
         return ImportCertificateResponse(Certificate: certificate)

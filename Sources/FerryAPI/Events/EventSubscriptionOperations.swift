@@ -58,6 +58,7 @@ extension DMSService {
                                              SubscriptionCreationTime: formatter.string(from: Date()), SourceType: input.SourceType,
                                              SourceIdsList: input.SourceIds ?? [], EventCategoriesList: input.EventCategories ?? [],
                                              Enabled: input.Enabled ?? true)
+        try checkQuota("EventSubscriptions")
         try insert(.eventSubscription, arn: Self.subscriptionKey(name), identifier: name, subscription)
         try storeTags(input.Tags, for: Self.subscriptionKey(name))
         return CreateEventSubscriptionResponse(EventSubscription: subscription)

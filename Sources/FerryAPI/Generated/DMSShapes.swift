@@ -1689,6 +1689,30 @@ public struct DeleteCertificateResponse: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `DescribeAccountAttributesMessage` from the botocore `dms` model.
+public struct DescribeAccountAttributesMessage: DMSShape {
+
+    public init() {
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
+/// `DescribeAccountAttributesResponse` from the botocore `dms` model.
+public struct DescribeAccountAttributesResponse: DMSShape {
+    public var AccountQuotas: [AccountQuota]?
+    public var UniqueAccountIdentifier: String?
+
+    public init(AccountQuotas: [AccountQuota]? = nil, UniqueAccountIdentifier: String? = nil) {
+        self.AccountQuotas = AccountQuotas
+        self.UniqueAccountIdentifier = UniqueAccountIdentifier
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `CreateReplicationConfigMessage` from the botocore `dms` model.
 public struct CreateReplicationConfigMessage: DMSShape {
     public var ReplicationConfigIdentifier: String?
@@ -2735,6 +2759,22 @@ public struct Certificate: DMSShape {
     public static let requiredMembers: [String] = []
 }
 
+/// `AccountQuota` from the botocore `dms` model.
+public struct AccountQuota: DMSShape {
+    public var AccountQuotaName: String?
+    public var Used: Int?
+    public var Max: Int?
+
+    public init(AccountQuotaName: String? = nil, Used: Int? = nil, Max: Int? = nil) {
+        self.AccountQuotaName = AccountQuotaName
+        self.Used = Used
+        self.Max = Max
+    }
+
+    /// Members the model marks as required.
+    public static let requiredMembers: [String] = []
+}
+
 /// `ComputeConfig` from the botocore `dms` model.
 public struct ComputeConfig: DMSShape {
     public var AvailabilityZone: String?
@@ -3123,6 +3163,7 @@ public enum DMSOperationName: String, Sendable, CaseIterable {
     case importCertificate = "ImportCertificate"
     case describeCertificates = "DescribeCertificates"
     case deleteCertificate = "DeleteCertificate"
+    case describeAccountAttributes = "DescribeAccountAttributes"
     case createReplicationConfig = "CreateReplicationConfig"
     case describeReplicationConfigs = "DescribeReplicationConfigs"
     case modifyReplicationConfig = "ModifyReplicationConfig"

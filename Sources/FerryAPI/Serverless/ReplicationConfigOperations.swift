@@ -41,6 +41,8 @@ extension DMSService {
                                    TargetEndpointArn: config.TargetEndpointArn, MigrationType: config.ReplicationType,
                                    TableMappings: config.TableMappings, ReplicationTaskSettings: settings.effectiveJSON, Status: "ready",
                                    ReplicationTaskCreationDate: now, ReplicationTaskArn: Self.taskArn(ofConfig: arn))
+        // It runs as a task, and counts as one.
+        try checkQuota("ReplicationTasks")
         try insert(.replicationConfig, arn: arn, identifier: identifier, config)
         do {
             try catalog.insert(.task, arn: task.ReplicationTaskArn!, identifier: identifier, task)
