@@ -4,33 +4,18 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
-import urllib.request
 
 import boto3
 import pytest
 
-from test_dms_api import ACCESS_KEY, REGION, SECRET_KEY, error_code, free_port
+from test_dms_api import ACCESS_KEY, REGION, SECRET_KEY, error_code, free_port, start_server
 
 
 @pytest.fixture(scope="module")
 def small_server():
     data_dir = tempfile.mkdtemp(prefix="ferry-quotas-")
-    port = free_port()
-    env = dict(os.environ, FERRY_ACCESS_KEY_ID=ACCESS_KEY, FERRY_SECRET_ACCESS_KEY=SECRET_KEY)
-    process = subprocess.Popen([os.environ["FERRY_BIN"], "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir,
-                                "--quota", "Endpoints=2", "--quota", "AllocatedStorage=60", "--quota", "SubnetsPerReplicationSubnetGroup=2"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if urllib.request.urlopen(url + "/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        process.kill()
-        raise RuntimeError("ferry serve did not start: " + process.stdout.read().decode())
+    process, url = start_server(data_dir, "--quota", "Endpoints=2", "--quota", "AllocatedStorage=60",
+                                "--quota", "SubnetsPerReplicationSubnetGroup=2")
     yield boto3.client("dms", endpoint_url=url, region_name=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
     process.terminate()
     process.wait(timeout=30)

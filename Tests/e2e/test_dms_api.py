@@ -30,23 +30,28 @@ def free_port():
         return s.getsockname()[1]
 
 
+def start_server(data_dir, *options):
+    """Starts `ferry serve` with the tests' key pair on a free loopback port, with extra `options`, and waits
+    until it answers; returns (process, url)."""
+    port = free_port()
+    env = dict(os.environ, FERRY_ACCESS_KEY_ID=ACCESS_KEY, FERRY_SECRET_ACCESS_KEY=SECRET_KEY)
+    process = subprocess.Popen([os.environ["FERRY_BIN"], "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir, *options],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if urllib.request.urlopen(url + "/health", timeout=1).read() == b"ok":
+                return process, url
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("ferry serve did not start: " + process.stdout.read().decode())
+
+
 @pytest.fixture(scope="module")
 def server():
     data_dir = tempfile.mkdtemp(prefix="ferry-e2e-")
-    port = free_port()
-    env = dict(os.environ, FERRY_ACCESS_KEY_ID=ACCESS_KEY, FERRY_SECRET_ACCESS_KEY=SECRET_KEY)
-    process = subprocess.Popen([os.environ["FERRY_BIN"], "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if urllib.request.urlopen(url + "/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        process.kill()
-        raise RuntimeError("ferry serve did not start: " + process.stdout.read().decode())
+    process, url = start_server(data_dir)
     yield {"url": url, "data_dir": data_dir, "process": process}
     process.terminate()
     process.wait(timeout=30)
