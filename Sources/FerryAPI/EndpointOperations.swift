@@ -11,6 +11,12 @@ extension DMSService {
         return endpoint
     }
 
+    /// Checks an endpoint's fields (``EndpointModel/validate(_:)``) and that the certificate it names exists.
+    func validate(_ endpoint: Endpoint) throws {
+        try EndpointModel.validate(endpoint)
+        if let certificate = endpoint.CertificateArn { _ = try self.certificate(certificate) }
+    }
+
     func createEndpoint(_ input: CreateEndpointMessage, _ context: RequestContext) throws -> CreateEndpointResponse {
         let identifier = input.EndpointIdentifier ?? ""
         try ResourceNames.validate(identifier, field: "EndpointIdentifier", maxLength: 255)
@@ -34,8 +40,7 @@ extension DMSService {
             PostgreSQLSettings: withoutPassword(input.PostgreSQLSettings), MySQLSettings: withoutPassword(input.MySQLSettings))
         if engine.engine != .postgres { endpoint.PostgreSQLSettings = nil }
         if engine.engine != .mysql { endpoint.MySQLSettings = nil }
-        try EndpointModel.validate(endpoint)
-        if let certificate = endpoint.CertificateArn { _ = try self.certificate(certificate) }
+        try validate(endpoint)
         try checkQuota("Endpoints")
         try insert(.endpoint, arn: arn, identifier: identifier, endpoint)
         try catalog.setSecret(input.Password ?? input.PostgreSQLSettings?.Password ?? input.MySQLSettings?.Password, name: "password", for: arn)
@@ -90,8 +95,7 @@ extension DMSService {
         if let settings = input.MySQLSettings {
             endpoint.MySQLSettings = exact ? withoutPassword(settings) : merge(endpoint.MySQLSettings, withoutPassword(settings))
         }
-        try EndpointModel.validate(endpoint)
-        if let certificate = endpoint.CertificateArn { _ = try self.certificate(certificate) }
+        try validate(endpoint)
         do {
             try catalog.update(.endpoint, arn: arn, identifier: endpoint.EndpointIdentifier!, endpoint)
         } catch CatalogError.alreadyExists {
