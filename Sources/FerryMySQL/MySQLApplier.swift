@@ -13,6 +13,9 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
     private var owner: (task: String, epoch: Int64)?
     /// The chunk claim every transaction checks too (``hold(chunk:)``).
     private var chunk: ChunkFence?
+    /// True while batches that end inside a source transaction hold the target transaction open.
+    private var transactionOpen = false
+    var undoesRefusedBatchesAlone = false
 
     /// Where `ferry_apply_status` goes when the task names no control schema (DMS's `awsdms_control`).
     static let defaultControlSchema = "awsdms_control"
@@ -131,7 +134,13 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
             guard let target = plan.targetName(ofSource: name), try exists(target) else { return }
             try conn.execute("ALTER TABLE \(table) DROP COLUMN \(MySQLConnection.quote(target))")
         case .unsupported:
-            break
+            return
+        }
+        // MySQL commits before a DDL: a source transaction applied in parts has committed the parts before
+        // it (without a position, so a restart applies it all again), and the rest goes on in a new one.
+        if transactionOpen {
+            try conn.execute("START TRANSACTION")
+            try checkClaim(lock: "FOR UPDATE")
         }
     }
 
@@ -172,7 +181,7 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
                 statements.append(sql)
             }
         }
-        if let task {
+        if let task, !batch.endsInsideTransaction {
             let commitTime = batch.commitTime.map { "FROM_UNIXTIME(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
             statements.append(Array("""
                 INSERT INTO \(MySQLConnection.quote(status)) (task_name, source_position, source_commit_time, applied_at)
@@ -180,7 +189,31 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
                 ON DUPLICATE KEY UPDATE source_position = VALUES(source_position), source_commit_time = VALUES(source_commit_time), applied_at = VALUES(applied_at)
                 """.utf8))
         }
-        try commit(statements, lock: "FOR UPDATE")
+        let step = BatchTransaction(batch, open: transactionOpen, savepoints: undoesRefusedBatchesAlone)
+        do {
+            if step.begins {
+                try conn.execute("START TRANSACTION")
+                try checkClaim(lock: "FOR UPDATE")
+            }
+            if step.guarded { try conn.execute("SAVEPOINT \(BatchTransaction.savepoint)") }
+            for statement in statements { _ = try conn.execute(bytes: statement) }
+            if step.guarded { try conn.execute("RELEASE SAVEPOINT \(BatchTransaction.savepoint)") }
+            if step.commits { try conn.execute("COMMIT") }
+            transactionOpen = !step.commits
+        } catch {
+            let restored = step.guarded && (error as? FerryError)?.kind == .dataError
+                && (try? conn.execute("ROLLBACK TO SAVEPOINT \(BatchTransaction.savepoint)")) != nil
+            if !restored { try? conn.execute("ROLLBACK") }
+            let outcome = step.outcome(of: error, restored: restored)
+            transactionOpen = outcome.open
+            throw outcome.error
+        }
+    }
+
+    func rollback() {
+        guard transactionOpen else { return }
+        try? conn.execute("ROLLBACK")
+        transactionOpen = false
     }
 
     func loadProgress(task: String) throws -> [LoadProgressRow] {

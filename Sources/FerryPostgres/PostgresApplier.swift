@@ -12,6 +12,9 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
     private var owner: (task: String, epoch: Int64)?
     /// The chunk claim every transaction checks too (``hold(chunk:)``).
     private var chunk: ChunkFence?
+    /// True while batches that end inside a source transaction hold the target transaction open.
+    private var transactionOpen = false
+    var undoesRefusedBatchesAlone = false
     /// The SQLSTATE of the fence's refusal, raised by the check that opens each transaction.
     static let fencedState = "FY001"
 
@@ -149,7 +152,9 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
 
     func apply(_ batch: ChangeBatch, task: String?) throws {
         guard let position = batch.position else { return }
-        var sql = "BEGIN;\n" + fenceCheck(lock: "FOR UPDATE")
+        let step = BatchTransaction(batch, open: transactionOpen, savepoints: undoesRefusedBatchesAlone)
+        var sql = step.begins ? "BEGIN;\n" + fenceCheck(lock: "FOR UPDATE") : ""
+        if step.guarded { sql += "SAVEPOINT \(BatchTransaction.savepoint);\n" }
         for (plan, changes) in batch.tables {
             let table = PGConnection.quote(plan.target)
             let key = plan.targetPrimaryKey.map(PGConnection.quote)
@@ -170,6 +175,8 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
                 sql += updates.isEmpty ? "DO NOTHING;\n" : "DO UPDATE SET \(updates.joined(separator: ", "));\n"
             }
         }
+        if step.guarded { sql += "RELEASE SAVEPOINT \(BatchTransaction.savepoint);\n" }
+        guard step.commits else { return try run(sql, step) }
         if let task {
             let commitTime = batch.commitTime.map { "to_timestamp(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
             sql += """
@@ -180,7 +187,30 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
 
                 """
         }
-        try commit(sql + "COMMIT;")
+        try run(sql + "COMMIT;", step)
+    }
+
+    /// Runs one batch's statements (``BatchTransaction``): on failure, rolls back to the batch's savepoint
+    /// when it can, otherwise the whole transaction.
+    private func run(_ sql: String, _ step: BatchTransaction) throws {
+        do {
+            try conn.execute(sql)
+            transactionOpen = !step.commits
+        } catch {
+            let restored = step.guarded && (error as? FerryError)?.kind == .dataError
+                && (try? conn.execute("ROLLBACK TO SAVEPOINT \(BatchTransaction.savepoint)")) != nil
+            if !restored { try? conn.execute("ROLLBACK") }
+            let outcome = step.outcome(of: error, restored: restored)
+            transactionOpen = outcome.open
+            if let owner, (outcome.error as? FerryError)?.kind == .fenced { throw FerryError.fenced(task: owner.task, epoch: owner.epoch) }
+            throw outcome.error
+        }
+    }
+
+    func rollback() {
+        guard transactionOpen else { return }
+        try? conn.execute("ROLLBACK")
+        transactionOpen = false
     }
 
     /// Runs a transaction's statements; a refusal by the fence throws `.fenced` naming the claim.

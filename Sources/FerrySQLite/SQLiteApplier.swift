@@ -12,11 +12,14 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     private var owner: (task: String, epoch: Int64)?
     /// The chunk claim every transaction checks too (``hold(chunk:)``).
     private var chunk: ChunkFence?
+    /// True while batches that end inside a source transaction hold the target transaction open.
+    private var transactionOpen = false
+    var undoesRefusedBatchesAlone = false
 
     init(target: SQLiteTarget) throws {
         self.target = target
         url = target.url
-        queue = try target.open()
+        queue = try target.open(keepingTransactionsOpen: true)
         try SQLiteErrors.wrap(url) {
             try queue.write { db in
                 try db.execute(sql: """
@@ -128,34 +131,65 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
 
     func apply(_ batch: ChangeBatch, task: String?) throws {
         guard let position = batch.position else { return }
-        try SQLiteErrors.wrap(url) {
-            try queue.write { db in try SQLiteWriteFence.bypassing(db) {
-                try checkClaim(db)
-                for (plan, changes) in batch.tables {
-                    let table = SQLiteNames.quote(plan.target.name)
-                    let key = plan.targetPrimaryKey.map(SQLiteNames.quote)
-                    if changes.truncateFirst { try db.execute(sql: "DELETE FROM \(table)") }
-                    if !changes.deletes.isEmpty {
-                        let delete = try db.cachedStatement(sql: "DELETE FROM \(table) WHERE " + key.map { "\($0) = ?" }.joined(separator: " AND "))
-                        for values in changes.deletes { try SQLiteValues.run(delete.sqliteStatement, binding: values, in: db) }
+        let step = BatchTransaction(batch, open: transactionOpen, savepoints: undoesRefusedBatchesAlone)
+        do {
+            try SQLiteErrors.wrap(url) {
+                try queue.writeWithoutTransaction { db in
+                    if step.begins {
+                        try db.execute(sql: "BEGIN IMMEDIATE")
+                        transactionOpen = true
+                        try checkClaim(db)
                     }
-                    // One statement for the rows that set the same columns, prepared once.
-                    for (columns, rows) in ApplyStatements.upsertGroups(changes.upserts, rowsPerStatement: max(1, changes.upserts.count)) {
-                        let names = columns.map { SQLiteNames.quote(plan.columns[$0].targetName) }
-                        let updates = names.filter { !key.contains($0) }.map { "\($0) = excluded.\($0)" }
-                        let upsert = try db.cachedStatement(sql: "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", "))) "
-                            + "ON CONFLICT (\(key.joined(separator: ", "))) " + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET \(updates.joined(separator: ", "))"))
-                        for row in rows { try SQLiteValues.run(upsert.sqliteStatement, binding: row, in: db) }
+                    if step.guarded { try db.execute(sql: "SAVEPOINT \(BatchTransaction.savepoint)") }
+                    try SQLiteWriteFence.bypassing(db) { try write(batch, db) }
+                    if step.guarded { try db.execute(sql: "RELEASE SAVEPOINT \(BatchTransaction.savepoint)") }
+                    guard step.commits else { return }
+                    if let task {
+                        try db.execute(sql: """
+                            INSERT INTO \(ApplyStatements.statusTable) (task_name, source_position, source_commit_time, applied_at) VALUES (?, ?, ?, datetime('now'))
+                            ON CONFLICT (task_name) DO UPDATE SET source_position = excluded.source_position,
+                              source_commit_time = excluded.source_commit_time, applied_at = excluded.applied_at
+                            """, arguments: [task, position, batch.commitTime.map { ISO8601DateFormatter().string(from: $0) }])
                     }
+                    try db.execute(sql: "COMMIT")
+                    transactionOpen = false
                 }
-                guard let task else { return }
-                try db.execute(sql: """
-                    INSERT INTO \(ApplyStatements.statusTable) (task_name, source_position, source_commit_time, applied_at) VALUES (?, ?, ?, datetime('now'))
-                    ON CONFLICT (task_name) DO UPDATE SET source_position = excluded.source_position,
-                      source_commit_time = excluded.source_commit_time, applied_at = excluded.applied_at
-                    """, arguments: [task, position, batch.commitTime.map { ISO8601DateFormatter().string(from: $0) }])
-            } }
+            }
+        } catch {
+            let restored = step.guarded && (error as? FerryError)?.kind == .dataError
+                && (try? queue.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK TO SAVEPOINT \(BatchTransaction.savepoint)") }) != nil
+            if !restored { rollback() }
+            let outcome = step.outcome(of: error, restored: restored)
+            transactionOpen = outcome.open
+            throw outcome.error
         }
+    }
+
+    /// The batch's deletes and upserts, table by table.
+    private func write(_ batch: ChangeBatch, _ db: Database) throws {
+        for (plan, changes) in batch.tables {
+            let table = SQLiteNames.quote(plan.target.name)
+            let key = plan.targetPrimaryKey.map(SQLiteNames.quote)
+            if changes.truncateFirst { try db.execute(sql: "DELETE FROM \(table)") }
+            if !changes.deletes.isEmpty {
+                let delete = try db.cachedStatement(sql: "DELETE FROM \(table) WHERE " + key.map { "\($0) = ?" }.joined(separator: " AND "))
+                for values in changes.deletes { try SQLiteValues.run(delete.sqliteStatement, binding: values, in: db) }
+            }
+            // One statement for the rows that set the same columns, prepared once.
+            for (columns, rows) in ApplyStatements.upsertGroups(changes.upserts, rowsPerStatement: max(1, changes.upserts.count)) {
+                let names = columns.map { SQLiteNames.quote(plan.columns[$0].targetName) }
+                let updates = names.filter { !key.contains($0) }.map { "\($0) = excluded.\($0)" }
+                let upsert = try db.cachedStatement(sql: "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", "))) "
+                    + "ON CONFLICT (\(key.joined(separator: ", "))) " + (updates.isEmpty ? "DO NOTHING" : "DO UPDATE SET \(updates.joined(separator: ", "))"))
+                for row in rows { try SQLiteValues.run(upsert.sqliteStatement, binding: row, in: db) }
+            }
+        }
+    }
+
+    func rollback() {
+        guard transactionOpen else { return }
+        _ = try? queue.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        transactionOpen = false
     }
 
     func loadProgress(task: String) throws -> [LoadProgressRow] {

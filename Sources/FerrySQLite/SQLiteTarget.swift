@@ -40,8 +40,11 @@ public struct SQLiteTarget: TargetConnector {
         return tries < lockWait * 1000
     }
 
-    func open() throws -> DatabaseQueue {
+    /// Opens the file. `keepingTransactionsOpen` lets a transaction outlast one access to the queue (the
+    /// change applier's, across the parts of a large source transaction).
+    func open(keepingTransactionsOpen: Bool = false) throws -> DatabaseQueue {
         var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = keepingTransactionsOpen
         configuration.busyMode = .callback(Self.eagerBusyWait)
         configuration.foreignKeysEnabled = false
         let path = url.database ?? ""

@@ -41,3 +41,27 @@ func runUntilConverged(_ runner: ReplicationRunner, _ source: TestDatabase, _ ta
     running.cancel()
     try await running.value
 }
+
+/// Runs `write` (one large source transaction adding `rows` rows to `table`) while `runner` streams, and
+/// reads the target's row count again and again until every change is applied. Returns each count read
+/// while the runner had applied some of the transaction's changes but not all: the target must show
+/// none of them then. Expects the table to end with all `rows`.
+func countsWhileApplying(_ runner: ReplicationRunner, rows: Int, in table: String, of target: TestDatabase,
+                         sourceLocation: SourceLocation = #_sourceLocation, write: () throws -> Void) async throws -> [Int] {
+    let running = Task { try await runner.run() }
+    defer { running.cancel() }
+    try await waitUntil(sourceLocation: sourceLocation) { runner.status.snapshot().phase == .changeCapture }
+    let before = runner.status.snapshot().changesApplied
+    try write()
+    var midway: [Int] = []
+    var count = 0
+    try await waitUntil(seconds: 600, sourceLocation: sourceLocation) {
+        let applied = runner.status.snapshot().changesApplied - before
+        count = Int(try target.query("SELECT count(*) FROM \(table)").first?[0] ?? "") ?? -1
+        if applied > 0, applied < rows { midway.append(count) }
+        return count == rows
+    }
+    running.cancel()
+    try await running.value
+    return midway
+}

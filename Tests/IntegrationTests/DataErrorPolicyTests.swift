@@ -72,6 +72,13 @@ struct DataErrorPolicyTests {
                 == [["1", "1", "n1"], ["2", "2", "changed"], ["3001", "1", "good"]])
         // The refused rows are recorded once their batch is through, which may be just after row 3003 lands.
         try await waitUntil { (try? Self.exceptions(in: target, task: task).count) == 5 }
+
+        // A source transaction of three parts with a refused row in the second: the rest commit together.
+        let series = pair.source == .mysql ? "SELECT seq AS g FROM seq_10001_to_130000" : "SELECT generate_series(10001, 130000) AS g"
+        try source.execute("INSERT INTO \(sourceOrders) SELECT g, CASE WHEN g = 70000 THEN -1 ELSE 1 END, 'big' FROM (\(series)) s")
+        try await waitUntil { (try? target.query("SELECT count(*) FROM \(orders) WHERE note = 'big'")) == [["119999"]] }
+        try await waitUntil { (try? Self.exceptions(in: target, task: task).count) == 6 }
+        #expect(try target.query("SELECT count(*) FROM \(orders) WHERE id = 70000") == [["0"]])
         running.cancel()
         try await running.value
     }

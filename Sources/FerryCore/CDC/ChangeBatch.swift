@@ -40,6 +40,9 @@ public struct ChangeBatch: Sendable {
     public private(set) var counts: [TableID: [RowChange.Kind: Int]] = [:]
     /// The stream markers the batch's transactions carry, in order.
     public private(set) var markers: [StreamMarker] = []
+    /// True when the batch ends with a part of a source transaction that later batches go on with
+    /// (``ChangeTransaction/continues``): the target transaction stays open after it.
+    public private(set) var endsInsideTransaction = false
 
     /// `plans` by source table; changes to other tables are ignored. `transformers` (by source table)
     /// turn rows into their written form (``TablePlan/written``).
@@ -60,6 +63,7 @@ public struct ChangeBatch: Sendable {
             try add(change, plan, transaction, number: transaction.firstChangeNumber.map { $0 + index })
         }
         if let marker = transaction.marker { markers.append(marker) }
+        endsInsideTransaction = transaction.continues
         position = transaction.position
         commitTime = transaction.commitTime
         transactionCount += 1
@@ -83,8 +87,9 @@ public struct ChangeBatch: Sendable {
 
     /// The batch cut into batches of one row each (a table's truncate goes with its first row), in the
     /// order this batch applies them, each with this batch's position: how the rows of a batch the target
-    /// refused are tried one by one.
-    public func splitByRow() -> [ChangeBatch] {
+    /// refused are tried one by one. With `continuing`, every part leaves the target transaction open
+    /// (``endsInsideTransaction``), so that they commit together, later.
+    public func splitByRow(continuing: Bool = false) -> [ChangeBatch] {
         var parts: [ChangeBatch] = []
         for table in tableOrder {
             guard let state = pending[table] else { continue }
@@ -102,6 +107,7 @@ public struct ChangeBatch: Sendable {
                 part.commitTime = commitTime
                 part.transactionCount = 1
                 part.changeCount = 1
+                part.endsInsideTransaction = continuing
                 parts.append(part)
             }
         }
@@ -235,7 +241,22 @@ public protocol ChangeApplier: AnyObject, Sendable {
     /// `task`, applies the rows only (a full load's or a split batch's rows) and stores no position.
     /// After `claim` or `hold`, the transaction first checks the claim's epoch and throws `.fenced`,
     /// writing nothing, when a later run has raised it.
+    ///
+    /// A batch that ``ChangeBatch/endsInsideTransaction`` leaves the target transaction open and stores
+    /// no position; the batches after it go on in that transaction until one that does not end inside
+    /// commits it, with its position. Any failure rolls the whole transaction back, unless
+    /// ``undoesRefusedBatchesAlone``.
     func apply(_ batch: ChangeBatch, task: String?) throws
+
+    /// While a transaction stays open across batches, apply each under a savepoint: a batch the target
+    /// refuses (`.dataError`) is undone alone and the transaction stays open, so that its rows can be
+    /// tried one by one (DataErrorPolicy). Off by default: on PostgreSQL, the subtransactions slowed the
+    /// apply of a 2M-row transaction from 26 s to 46 s.
+    var undoesRefusedBatchesAlone: Bool { get set }
+
+    /// Rolls back the transaction batches left open (``apply(_:task:)``), if any: a run that stops
+    /// inside a source transaction commits nothing of it.
+    func rollback()
 
     /// Adds a column to, or drops one from, the plan's target table; does nothing when the table already
     /// has (or lacks) it, so that a replay converges.

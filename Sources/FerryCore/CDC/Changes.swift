@@ -67,22 +67,27 @@ public struct ChangeTransaction: Sendable {
     public var firstChangeNumber: Int?
     /// The cutover marker this transaction carries, if Ferry wrote one into it.
     public var marker: StreamMarker?
+    /// True for a part of a larger source transaction that more parts follow (``partSize``): the target
+    /// must not commit its changes before the last part's.
+    public var continues: Bool
 
     public init(position: String, commitTime: Date, schemaChanges: [SchemaChange] = [], changes: [RowChange],
-                firstChangeNumber: Int? = nil, marker: StreamMarker? = nil) {
+                firstChangeNumber: Int? = nil, marker: StreamMarker? = nil, continues: Bool = false) {
         self.position = position
         self.commitTime = commitTime
         self.schemaChanges = schemaChanges
         self.changes = changes
         self.firstChangeNumber = firstChangeNumber
         self.marker = marker
+        self.continues = continues
     }
 }
 
 extension ChangeTransaction {
     /// Changes a capture holds for one source transaction before handing them over as a part, so that
-    /// memory stays bounded whatever a transaction's size (ARCHITECTURE §4 rule 4). A part carries the
-    /// position of the last complete transaction: it is applied, but the position only moves past the
-    /// transaction with its last part, and a restart applies the whole transaction again, which converges.
+    /// memory stays bounded whatever a transaction's size (ARCHITECTURE §4 rule 4). Every part but the last
+    /// ``continues``: the parts are applied in one target transaction, which commits with the last one, so
+    /// the target never shows part of a source transaction. A part carries the position of the last
+    /// complete transaction; a run that stops part-way commits nothing of it, and the next applies it whole.
     public static let partSize = 50_000
 }

@@ -345,11 +345,15 @@ public struct ReplicationRunner: Sendable {
     /// the applier has committed.
     private func stream(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ bySource: inout [TableID: TablePlan],
                         after start: String, cachedUntil: Date?, stop: StopFlag) throws {
+        // Refused rows are tried one by one: inside a large source transaction, that needs the batch undone alone.
+        applier.undoesRefusedBatchesAlone = load.dataErrors.action == .skipRow
         try capture.start(after: start)
         var transformers = try transformers(for: &bySource)
         let handoff = BatchHandoff()
         let applying = Thread { [self, options, status] in
             var skipped: [TableID: SkippedRows] = [:]
+            // Whether the target transaction holds batches of a source transaction not yet complete.
+            var insideTransaction = false
             while let batch = handoff.take() {
                 // A stopped run (stopped, or given up by its node) applies nothing more: the next run reads it again.
                 guard mayApply(unless: stop) else { continue }
@@ -358,23 +362,28 @@ public struct ReplicationRunner: Sendable {
                     do {
                         try applier.apply(batch, task: options.task)
                     } catch let error as FerryError where error.kind == .dataError && load.dataErrors.action == .skipRow {
-                        try applySkippingRefusedRows(batch, applier, skipped: &skipped)
+                        try applySkippingRefusedRows(batch, applier, inside: insideTransaction || batch.endsInsideTransaction, skipped: &skipped)
                     }
+                    insideTransaction = batch.endsInsideTransaction
+                    if !insideTransaction { try recordSkipped(&skipped) }
                 } catch {
                     handoff.fail(error)
                     return
                 }
                 status.applied(batch, seconds: Date().timeIntervalSince(started))
-                handoff.committed(batch.position)
+                // Until the source transaction's last part commits, nothing of this batch is committed.
+                if !insideTransaction { handoff.committed(batch.position) }
             }
         }
         applying.name = "ferry-cdc-apply"
         applying.start()
         // Whatever ends this stream, the applier finishes its batch first: a reconnected stream must not
-        // apply older changes concurrently with it.
+        // apply older changes concurrently with it. A source transaction it applied only part of is rolled
+        // back: the next stream reads it again from its start.
         defer {
             handoff.close()
             try? handoff.waitUntilDrained()
+            applier.rollback()
         }
         var acknowledged: String?
         var lastRetainedCheck = Date.distantPast

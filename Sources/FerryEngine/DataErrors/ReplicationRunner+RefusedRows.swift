@@ -6,10 +6,12 @@ extension ReplicationRunner {
     /// each refused row change is left out, logged and (LOG_ERROR) recorded in `awsdms_apply_exceptions`;
     /// then the batch's position is stored, so a restart does not try the refused rows again. `skipped`
     /// holds each table's count across batches; a table reaching the escalation count stops the run.
-    func applySkippingRefusedRows(_ batch: ChangeBatch, _ applier: any ChangeApplier,
+    /// `inside` a source transaction applied in parts, the rows go into its open target transaction and
+    /// commit with it; their records wait in `skipped` until then (``recordSkipped(_:)``).
+    func applySkippingRefusedRows(_ batch: ChangeBatch, _ applier: any ChangeApplier, inside: Bool,
                                   skipped: inout [TableID: SkippedRows]) throws {
         guard let position = batch.position else { return }
-        for part in batch.splitByRow() {
+        for part in batch.splitByRow(continuing: inside) {
             do {
                 try applier.apply(part, task: nil)
             } catch let error as FerryError where error.kind == .dataError {
@@ -28,12 +30,18 @@ extension ReplicationRunner {
                 skipped[source] = table
             }
         }
+        // A SQLite target's file is locked by the open transaction: records are written once it commits.
+        if !inside { try recordSkipped(&skipped) }
+        var marker = ChangeBatch(plans: [:])
+        try marker.add(ChangeTransaction(position: position, commitTime: batch.commitTime ?? Date(), changes: [], continues: batch.endsInsideTransaction))
+        try applier.apply(marker, task: options.task)
+    }
+
+    /// Writes the refused rows' records that wait in `skipped` to `awsdms_apply_exceptions`.
+    func recordSkipped(_ skipped: inout [TableID: SkippedRows]) throws {
         for (source, var table) in skipped where !table.records.isEmpty {
             try ApplyExceptionsTable.append(table.takeRecords(), task: options.task, controlSchema: options.controlSchema, target: target)
             skipped[source] = table
         }
-        var marker = ChangeBatch(plans: [:])
-        try marker.add(ChangeTransaction(position: position, commitTime: batch.commitTime ?? Date(), changes: []))
-        try applier.apply(marker, task: options.task)
     }
 }

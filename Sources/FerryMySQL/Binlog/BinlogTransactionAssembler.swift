@@ -73,7 +73,7 @@ struct BinlogTransactionAssembler {
         guard let group = open, group.changes.count >= ChangeTransaction.partSize else { return nil }
         open = (group.gtid, group.standalone, [], [])
         return ChangeTransaction(position: position.description, commitTime: Date(timeIntervalSince1970: Double(header.timestamp)),
-                                 schemaChanges: group.schemaChanges, changes: group.changes)
+                                 schemaChanges: group.schemaChanges, changes: group.changes, continues: true)
     }
 
     private mutating func commit(_ header: BinlogEventHeader) -> ChangeTransaction {

@@ -170,7 +170,8 @@ public final class PostgresChangeStream: @unchecked Sendable {
     private func takePart() -> ChangeTransaction? {
         guard let open = pending, open.changes.count >= ChangeTransaction.partSize else { return nil }
         pending = (open.commitTime, [], [], nil)
-        return ChangeTransaction(position: received.description, commitTime: open.commitTime, schemaChanges: open.schemaChanges, changes: open.changes)
+        return ChangeTransaction(position: received.description, commitTime: open.commitTime, schemaChanges: open.schemaChanges, changes: open.changes,
+                                 continues: true)
     }
 
     /// A plain connection to the source's catalog, opened once when a relation message first needs it.
