@@ -1,8 +1,9 @@
 import FerryCore
 import Foundation
 
-/// Applies change batches to PostgreSQL: one transaction per batch holding the deletes, multi-row
-/// `INSERT … ON CONFLICT DO UPDATE` upserts and the task's row in `ferry_apply_status`.
+/// Applies change batches to PostgreSQL: one transaction per batch holding the deletes, the upserts
+/// (`INSERT … ON CONFLICT DO UPDATE`: VALUES lists, or a COPY into a stage for many rows, ``PostgresStages``)
+/// and the task's row in `ferry_apply_status`.
 final class PostgresApplier: ChangeApplier, @unchecked Sendable {
     private let conn: PGConnection
     private let status: TableID
@@ -15,6 +16,8 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
     /// True while batches that end inside a source transaction hold the target transaction open.
     private var transactionOpen = false
     var undoesRefusedBatchesAlone = false
+    /// The temporary tables large upserts go through.
+    private var stages = PostgresStages()
     /// The SQLSTATE of the fence's refusal, raised by the check that opens each transaction.
     static let fencedState = "FY001"
 
@@ -153,53 +156,89 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
     func apply(_ batch: ChangeBatch, task: String?) throws {
         guard let position = batch.position else { return }
         let step = BatchTransaction(batch, open: transactionOpen, savepoints: undoesRefusedBatchesAlone)
-        var sql = step.begins ? "BEGIN;\n" + fenceCheck(lock: "FOR UPDATE") : ""
-        if step.guarded { sql += "SAVEPOINT \(BatchTransaction.savepoint);\n" }
-        for (plan, changes) in batch.tables {
-            let table = PGConnection.quote(plan.target)
-            let key = plan.targetPrimaryKey.map(PGConnection.quote)
-            let keyTypes = plan.source.primaryKey.compactMap { name in plan.columns.first { $0.source.name == name }?.source.type }
-            let types = plan.columns.map(\.source.type)
-            if changes.truncateFirst { sql += "TRUNCATE \(table);\n" }
-            for slice in ApplyStatements.deleteSlices(changes.deletes) {
-                let tuples = try slice.map { values in "(" + (try zip(values, keyTypes).map { try literal($0, $1, table: table) }).joined(separator: ", ") + ")" }
-                sql += "DELETE FROM \(table) WHERE (\(key.joined(separator: ", "))) IN (\(tuples.joined(separator: ", ")));\n"
-            }
-            for (columns, rows) in ApplyStatements.upsertGroups(changes.upserts) {
-                let names = columns.map { PGConnection.quote(plan.columns[$0].targetName) }
-                let values = try rows.map { row in
-                    "(" + (try zip(columns, row).map { try literal($1, types[$0], table: table) }).joined(separator: ", ") + ")"
+        try run(step) {
+            var sql = step.begins ? "BEGIN;\n" + fenceCheck(lock: "FOR UPDATE") : ""
+            if step.guarded { sql += "SAVEPOINT \(BatchTransaction.savepoint);\n" }
+            for (plan, changes) in batch.tables {
+                let table = PGConnection.quote(plan.target)
+                let key = plan.targetPrimaryKey.map(PGConnection.quote)
+                let keyTypes = plan.source.primaryKey.compactMap { name in plan.columns.first { $0.source.name == name }?.source.type }
+                let types = plan.columns.map(\.source.type)
+                if changes.truncateFirst { sql += "TRUNCATE \(table);\n" }
+                for slice in ApplyStatements.deleteSlices(changes.deletes) {
+                    let tuples = try slice.map { values in "(" + (try zip(values, keyTypes).map { try literal($0, $1, table: table) }).joined(separator: ", ") + ")" }
+                    sql += "DELETE FROM \(table) WHERE (\(key.joined(separator: ", "))) IN (\(tuples.joined(separator: ", ")));\n"
                 }
-                let updates = names.filter { !key.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }
-                sql += "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES \(values.joined(separator: ", ")) ON CONFLICT (\(key.joined(separator: ", "))) "
-                sql += updates.isEmpty ? "DO NOTHING;\n" : "DO UPDATE SET \(updates.joined(separator: ", "));\n"
+                for (columns, rows) in ApplyStatements.upsertGroups(changes.upserts, rowsPerStatement: max(1, changes.upserts.count)) {
+                    let targetNames = columns.map { plan.columns[$0].targetName }
+                    let names = targetNames.map(PGConnection.quote).joined(separator: ", ")
+                    let updates = targetNames.map(PGConnection.quote).filter { !key.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }
+                    let conflict = " ON CONFLICT (\(key.joined(separator: ", "))) "
+                        + (updates.isEmpty ? "DO NOTHING;\n" : "DO UPDATE SET \(updates.joined(separator: ", "));\n")
+                    guard rows.count < PostgresStages.minimumRows else {
+                        let stage = stages.prepare(plan.target, columns: targetNames)
+                        try conn.execute(sql + stage.sql)
+                        try copy(rows, types: columns.map { types[$0] }, into: stage.name, table: table)
+                        sql = "INSERT INTO \(table) (\(names)) SELECT \(names) FROM \(stage.name)" + conflict
+                        continue
+                    }
+                    for slice in stride(from: 0, to: rows.count, by: 500).map({ rows[$0..<min($0 + 500, rows.count)] }) {
+                        let values = try slice.map { row in
+                            "(" + (try zip(columns, row).map { try literal($1, types[$0], table: table) }).joined(separator: ", ") + ")"
+                        }
+                        sql += "INSERT INTO \(table) (\(names)) VALUES \(values.joined(separator: ", "))" + conflict
+                    }
+                }
             }
-        }
-        if step.guarded { sql += "RELEASE SAVEPOINT \(BatchTransaction.savepoint);\n" }
-        guard step.commits else { return try run(sql, step) }
-        if let task {
-            let commitTime = batch.commitTime.map { "to_timestamp(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
-            sql += """
-                INSERT INTO \(PGConnection.quote(status)) (task_name, source_position, source_commit_time, applied_at)
-                VALUES (\(PGConnection.literal(task)), \(PGConnection.literal(position)), \(commitTime), now())
-                ON CONFLICT (task_name) DO UPDATE SET source_position = EXCLUDED.source_position,
-                  source_commit_time = EXCLUDED.source_commit_time, applied_at = EXCLUDED.applied_at;
+            if step.guarded { sql += "RELEASE SAVEPOINT \(BatchTransaction.savepoint);\n" }
+            if step.commits, let task {
+                let commitTime = batch.commitTime.map { "to_timestamp(\(String(format: "%.6f", $0.timeIntervalSince1970)))" } ?? "NULL"
+                sql += """
+                    INSERT INTO \(PGConnection.quote(status)) (task_name, source_position, source_commit_time, applied_at)
+                    VALUES (\(PGConnection.literal(task)), \(PGConnection.literal(position)), \(commitTime), now())
+                    ON CONFLICT (task_name) DO UPDATE SET source_position = EXCLUDED.source_position,
+                      source_commit_time = EXCLUDED.source_commit_time, applied_at = EXCLUDED.applied_at;
 
-                """
+                    """
+            }
+            try conn.execute(sql + (step.commits ? "COMMIT;" : ""))
         }
-        try run(sql + "COMMIT;", step)
+    }
+
+    /// Sends `rows` into `stage` with one COPY, in COPY's text format.
+    private func copy(_ rows: [[Value]], types: [ColumnType], into stage: String, table: String) throws {
+        try conn.copyIn("COPY \(stage) FROM STDIN") { send in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(1 << 16)
+            for row in rows {
+                for (index, (value, type)) in zip(row, types).enumerated() {
+                    if index > 0 { buffer.append(UInt8(ascii: "\t")) }
+                    try PostgresValueCodec.encode(value, as: type, column: table, into: &buffer)
+                }
+                buffer.append(UInt8(ascii: "\n"))
+                if buffer.count >= 1 << 16 {
+                    try buffer.withUnsafeBytes(send)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            try buffer.withUnsafeBytes(send)
+        }
     }
 
     /// Runs one batch's statements (``BatchTransaction``): on failure, rolls back to the batch's savepoint
     /// when it can, otherwise the whole transaction.
-    private func run(_ sql: String, _ step: BatchTransaction) throws {
+    private func run(_ step: BatchTransaction, _ statements: () throws -> Void) throws {
         do {
-            try conn.execute(sql)
+            try statements()
             transactionOpen = !step.commits
+            if step.commits { stages.transactionEnded() }
         } catch {
             let restored = step.guarded && (error as? FerryError)?.kind == .dataError
                 && (try? conn.execute("ROLLBACK TO SAVEPOINT \(BatchTransaction.savepoint)")) != nil
-            if !restored { try? conn.execute("ROLLBACK") }
+            if !restored {
+                try? conn.execute("ROLLBACK")
+                stages.transactionEnded()
+            }
             let outcome = step.outcome(of: error, restored: restored)
             transactionOpen = outcome.open
             if let owner, (outcome.error as? FerryError)?.kind == .fenced { throw FerryError.fenced(task: owner.task, epoch: owner.epoch) }
@@ -211,6 +250,7 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         guard transactionOpen else { return }
         try? conn.execute("ROLLBACK")
         transactionOpen = false
+        stages.transactionEnded()
     }
 
     /// Runs a transaction's statements; a refusal by the fence throws `.fenced` naming the claim.

@@ -85,33 +85,50 @@ public struct ChangeBatch: Sendable {
         }
     }
 
-    /// The batch cut into batches of one row each (a table's truncate goes with its first row), in the
-    /// order this batch applies them, each with this batch's position: how the rows of a batch the target
-    /// refused are tried one by one. With `continuing`, every part leaves the target transaction open
-    /// (``endsInsideTransaction``), so that they commit together, later.
-    public func splitByRow(continuing: Bool = false) -> [ChangeBatch] {
-        var parts: [ChangeBatch] = []
+    /// How many row changes the batch applies once merged (a truncate of a table with none counts as one).
+    public var rowChangeCount: Int { entries().count }
+
+    /// The batch cut in two halves of its merged row changes, in the order this batch applies them, each
+    /// with this batch's position (a table's truncate goes with its first row); a batch of one row change
+    /// comes back whole. How a batch the target refused is narrowed down to the rows it refuses. With
+    /// `continuing`, each part leaves the target transaction open (``endsInsideTransaction``), so that
+    /// they commit together, later.
+    public func halves(continuing: Bool = false) -> [ChangeBatch] {
+        let entries = entries()
+        let middle = entries.count / 2
+        let parts = middle == 0 ? [entries[...]] : [entries[..<middle], entries[middle...]]
+        return parts.map { slice in
+            var part = ChangeBatch(plans: plans, transformers: transformers)
+            for entry in slice {
+                if part.pending[entry.table] == nil {
+                    part.pending[entry.table] = Pending(truncateFirst: entry.first && pending[entry.table]?.truncateFirst == true)
+                    part.tableOrder.append(entry.table)
+                }
+                if let key = entry.key {
+                    part.pending[entry.table]?.order.append(key)
+                    part.pending[entry.table]?.finals[key] = pending[entry.table]?.finals[key]
+                }
+            }
+            part.position = position
+            part.commitTime = commitTime
+            part.transactionCount = 1
+            part.changeCount = slice.count
+            part.endsInsideTransaction = continuing
+            return part
+        }
+    }
+
+    /// The merged row changes in apply order: each table's keys (nil for a truncate with no row after
+    /// it), and whether the entry is its table's first.
+    private func entries() -> [(table: TableID, key: [Value]?, first: Bool)] {
+        var entries: [(table: TableID, key: [Value]?, first: Bool)] = []
         for table in tableOrder {
             guard let state = pending[table] else { continue }
             let keys = state.order.filter { state.finals[$0] != nil }
-            for (n, key) in (keys.isEmpty && state.truncateFirst ? [nil] : keys.map { Optional($0) }).enumerated() {
-                var part = ChangeBatch(plans: plans, transformers: transformers)
-                var single = Pending(truncateFirst: n == 0 && state.truncateFirst)
-                if let key, let final = state.finals[key] {
-                    single.order = [key]
-                    single.finals = [key: final]
-                }
-                part.pending[table] = single
-                part.tableOrder = [table]
-                part.position = position
-                part.commitTime = commitTime
-                part.transactionCount = 1
-                part.changeCount = 1
-                part.endsInsideTransaction = continuing
-                parts.append(part)
-            }
+            if keys.isEmpty, state.truncateFirst { entries.append((table, nil, true)) }
+            entries += keys.enumerated().map { (table, $1, $0 == 0) }
         }
-        return parts
+        return entries
     }
 
     private mutating func add(_ change: RowChange, _ plan: TablePlan, _ transaction: ChangeTransaction, number: Int?) throws {
