@@ -10,18 +10,23 @@ public final class MySQLConnection: @unchecked Sendable {
     /// The server's version string, e.g. `10.11.19-MariaDB-0+deb12u1-log`.
     public let serverVersion: String
 
+    /// What `LOAD DATA LOCAL INFILE` reads (``loadLocal(_:data:)``).
+    let infile = LocalInfileData()
+
     private static let libraryReady: Bool = mysql_server_init(0, nil, nil) == 0
 
     /// Connects and sets the session up for exact copies: utf8mb4, UTC, strict SQL mode. `database`
     /// replaces the URL's (empty: none). With `databaseMayBeMissing`, a database the server does not
     /// have yet is no error: the session then has no default database (a target the load creates).
-    public init(_ url: ConnectionURL, database: String? = nil, databaseMayBeMissing: Bool = false) throws {
+    /// `localInfile` allows `LOAD DATA LOCAL INFILE`, served from memory only (``LocalInfileData``).
+    public init(_ url: ConnectionURL, database: String? = nil, databaseMayBeMissing: Bool = false, localInfile: Bool = false) throws {
         location = url.location
         do {
-            handle = try Self.connect(url, database: database ?? url.database)
+            handle = try Self.connect(url, database: database ?? url.database, localInfile: localInfile)
         } catch let error as FerryError where error.kind == .notFound && databaseMayBeMissing {
-            handle = try Self.connect(url, database: nil)
+            handle = try Self.connect(url, database: nil, localInfile: localInfile)
         }
+        if localInfile { LocalInfileData.install(on: handle, infile) }
         serverVersion = String(cString: mysql_get_server_info(handle))
         try execute("SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO', net_write_timeout = 3600, net_read_timeout = 3600")
     }
@@ -29,10 +34,12 @@ public final class MySQLConnection: @unchecked Sendable {
     deinit { mysql_close(handle) }
 
     /// A connected handle; a database the server does not have is a ``FerryError/Kind/notFound`` error.
-    private static func connect(_ url: ConnectionURL, database: String?) throws -> UnsafeMutablePointer<MYSQL> {
+    private static func connect(_ url: ConnectionURL, database: String?, localInfile: Bool) throws -> UnsafeMutablePointer<MYSQL> {
         guard Self.libraryReady, let handle = mysql_init(nil) else {
             throw FerryError(.connectionFailed, "MySQL \(url.location): the client library could not start")
         }
+        var allowLocal = UInt32(localInfile ? 1 : 0)
+        mysql_options(handle, MYSQL_OPT_LOCAL_INFILE, &allowLocal)
         var timeout = UInt32(url.parameters["connect_timeout"].flatMap(UInt32.init) ?? 10)
         mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &timeout)
         mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4")

@@ -1,6 +1,7 @@
 import FerryCore
 
-/// Writes tables into MySQL/MariaDB with large multi-row `INSERT`s in strict SQL mode. A URL naming a
+/// Writes tables into MySQL/MariaDB with `LOAD DATA LOCAL INFILE` from memory, or large multi-row
+/// `INSERT`s (``MySQLTableWriter``), in strict SQL mode. A URL naming a
 /// database that does not exist yet works: connections then have no default database (every statement
 /// names its table's database), and the load creates the databases its tables need.
 public struct MySQLTarget: TargetConnector {
@@ -141,56 +142,21 @@ public struct MySQLTarget: TargetConnector {
 
     public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?, fence: LoadFence?,
                      progress: @Sendable (Int) -> Void) throws -> Int64 {
-        let conn = try connect()
-        let status = fence.map { statusTable(controlSchema: $0.controlSchema) }
-        try conn.execute("SET foreign_key_checks = 0")
-        let header = Array("INSERT INTO \(MySQLConnection.quote(plan.target)) (\(plan.columns.map { MySQLConnection.quote($0.targetName) }.joined(separator: ", "))) VALUES ".utf8)
-        let types = plan.columns.map(\.source.type)
-        let names = plan.columns.map { "\(plan.target).\($0.targetName)" }
-        var statement = header
-        statement.reserveCapacity(Self.statementBytes + (1 << 16))
-        var pendingRows = 0
-        var loaded: Int64 = 0
-        func flush() throws {
-            guard pendingRows > 0 else { return }
-            if let fence, let status {
-                // Fenced, each statement is a transaction that first reads the claim under a shared lock.
-                try conn.execute("START TRANSACTION")
-                for claim in fence.claims {
-                    let epoch = try conn.query("SELECT epoch FROM \(MySQLConnection.quote(status)) WHERE task_name = \(MySQLConnection.literal(claim.row)) LOCK IN SHARE MODE")
-                        .first?.first ?? nil
-                    guard epoch.flatMap({ Int64($0) }) == claim.epoch else {
-                        try? conn.execute("ROLLBACK")
-                        throw FerryError.fenced(task: claim.row, epoch: claim.epoch)
-                    }
-                }
-            }
-            try conn.execute(bytes: statement)
-            if fence != nil { try conn.execute("COMMIT") }
-            loaded += Int64(pendingRows)
-            statement.removeSubrange(header.count...)
-            pendingRows = 0
-        }
+        let conn = try MySQLConnection(url, databaseMayBeMissing: true, localInfile: MySQLLoadDataText.accepts(plan.columns.map(\.source.type)))
+        var writer = try MySQLTableWriter(conn, plan: plan, fence: fence, status: fence.map { statusTable(controlSchema: $0.controlSchema) })
         while let batch = try pipe.receive() {
             guard case let .rows(rows) = batch else {
                 throw FerryError(.database, "MySQL target received rows in an encoding it does not read")
             }
             for row in rows {
-                if pendingRows > 0 { statement.append(UInt8(ascii: ",")) }
-                statement.append(UInt8(ascii: "("))
-                for (i, value) in row.enumerated() {
-                    if i > 0 { statement.append(UInt8(ascii: ",")) }
-                    try MySQLLiteral.append(value, as: types[i], column: names[i], to: &statement)
-                }
-                statement.append(UInt8(ascii: ")"))
-                pendingRows += 1
-                // Each statement commits on its own (or in its fenced transaction).
-                if statement.count >= Self.statementBytes || pendingRows == commitRows { try flush() }
+                try writer.add(row)
+                // Each chunk commits on its own (or in its fenced transaction).
+                if writer.pendingBytes >= Self.statementBytes || writer.pendingRows == commitRows { try writer.flush() }
             }
-            try flush()
+            try writer.flush()
             progress(batch.rowCount)
         }
-        return loaded
+        return writer.loaded
     }
 
     public func addPrimaryKey(_ plan: TablePlan) throws {

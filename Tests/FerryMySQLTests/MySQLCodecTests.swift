@@ -22,6 +22,22 @@ import Testing
         #expect(throws: FerryError.self) { try literal(.double(.infinity), .float64) }
     }
 
+    @Test func loadDataFieldsEscapeWhatEndsAFieldOrARow() throws {
+        func field(_ v: Value, _ t: ColumnType) throws -> String {
+            var out: [UInt8] = []
+            try MySQLLoadDataText.append(v, as: t, column: "t.c", to: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+        #expect(try field(.text("a\tb\nc\rd\\e\u{0}f'\""), .text) == "a\\tb\\nc\\rd\\\\e\\0f'\"")
+        #expect(try field(.null, .text) == "\\N")
+        #expect(try field(.text("\\N"), .text) == "\\\\N", "the text \\N is not NULL")
+        #expect(try field(.bytes([0x09, 0xff]), .blob) == "\\t\u{FFFD}")
+        #expect(try field(.text("2024-01-02 01:00:00+02"), .timestampTZ(precision: 6)) == "2024-01-01 23:00:00")
+        #expect(try field(.text("t"), .boolean) == "1")
+        #expect(MySQLLoadDataText.accepts([.integer(bytes: 4, unsigned: false), .text]))
+        #expect(!MySQLLoadDataText.accepts([.bit(length: 8, varying: false)]), "BIT columns read LOAD DATA's text as bytes")
+    }
+
     @Test func enumLabelsAndTypes() {
         #expect(MySQLTypes.labels("enum('a','it''s','c\\\\d')") == ["a", "it's", "c\\d"])
         #expect(MySQLTypes.neutral(dataType: "tinyint", columnType: "tinyint(1)", length: nil, precision: 3, scale: 0, fractionDigits: nil, isJSON: false) == .boolean)
