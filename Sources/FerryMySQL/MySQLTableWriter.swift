@@ -50,7 +50,7 @@ struct MySQLTableWriter {
             chunk.append(0x0a)
             rows.append(row)
         } else {
-            try appendInsert(row, to: &chunk, first: pendingRows == 0)
+            try Self.appendInsert(row, header: insertHeader, types: types, names: names, to: &chunk)
         }
         pendingRows += 1
     }
@@ -75,7 +75,7 @@ struct MySQLTableWriter {
                 try conn.execute("ROLLBACK")
                 var statement: [UInt8] = []
                 for (n, row) in rows.enumerated() {
-                    try appendInsert(row, to: &statement, first: statement.isEmpty)
+                    try Self.appendInsert(row, header: insertHeader, types: types, names: names, to: &statement)
                     if statement.count >= MySQLTarget.statementBytes || n == rows.count - 1 {
                         try insert(statement)
                         statement = []
@@ -91,8 +91,10 @@ struct MySQLTableWriter {
         pendingRows = 0
     }
 
-    private func appendInsert(_ row: [Value], to statement: inout [UInt8], first: Bool) throws {
-        statement.append(contentsOf: first ? insertHeader : [UInt8(ascii: ",")])
+    /// Appends `row` to an INSERT statement, starting it with `header` when empty. Static, so that appending
+    /// to the writer's own chunk does not copy it (a method of the writer would read all of it meanwhile).
+    private static func appendInsert(_ row: [Value], header: [UInt8], types: [ColumnType], names: [String], to statement: inout [UInt8]) throws {
+        statement.append(contentsOf: statement.isEmpty ? header : [UInt8(ascii: ",")])
         statement.append(UInt8(ascii: "("))
         for (i, value) in row.enumerated() {
             if i > 0 { statement.append(UInt8(ascii: ",")) }
