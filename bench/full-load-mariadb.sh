@@ -18,10 +18,6 @@ psql_src postgres -c "CREATE DATABASE src"
 echo "generating data: pgbench scale $SCALE, wide table of $WIDE_ROWS rows"
 "$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src >/dev/null 2>&1
 make_wide_table src "$WIDE_ROWS"
-report() { # case table rows seconds
-  awk -v c="$1" -v t="$2" -v r="$3" -v s="$4" 'BEGIN { printf "RESULT %s %s rows=%d seconds=%.2f rows_per_s=%.0f\n", c, t, r, s, r / s }' | tee -a "$OUT/results.txt"
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 : > "$OUT/results.txt"
 declare -A select_list=(
   [pgbench_accounts]="*"
@@ -41,12 +37,12 @@ for t in pgbench_accounts wide; do
     start=$(now)
     psql_src src -c "COPY (SELECT ${select_list[$t]} FROM $t) TO STDOUT" | my pipe -e "LOAD DATA LOCAL INFILE '/dev/stdin' INTO TABLE $t"
     seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/pipe-$t.txt"
-    report pipe-pg-mariadb "$t" "$rows" "$seconds"
+    report_rows pipe-pg-mariadb "$t" "$rows" "$seconds"
     [ "$(my -e "SELECT count(*) FROM pipe.$t")" = "$rows" ] || { echo "the pipe loaded the wrong row count into $t"; exit 1; }
     start=$(now)
     "$FERRY" migrate --source "$PG/src" --target "$MY" --table-mappings "$OUT/map-ferry.json" --json > "$OUT/ferry-$t.json"
     seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ferry-$t.txt"
-    report ferry-pg-mariadb "$t" "$rows" "$seconds"
+    report_rows ferry-pg-mariadb "$t" "$rows" "$seconds"
     [ "$(my -e "SELECT count(*) FROM ferry.$t")" = "$rows" ] || { echo "ferry loaded the wrong row count into $t"; exit 1; }
   done
   awk -v t="$t" -v c="$(median < "$OUT/pipe-$t.txt")" -v f="$(median < "$OUT/ferry-$t.txt")" \

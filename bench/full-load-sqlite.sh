@@ -17,10 +17,6 @@ psql_src postgres -c "CREATE DATABASE src"
 echo "generating data: pgbench scale $SCALE, wide table of $WIDE_ROWS rows"
 "$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src >/dev/null 2>&1
 make_wide_table src "$WIDE_ROWS"
-report() { # case table rows seconds
-  awk -v c="$1" -v t="$2" -v r="$3" -v s="$4" 'BEGIN { printf "RESULT %s %s rows=%d seconds=%.2f rows_per_s=%.0f\n", c, t, r, s, r / s }' | tee -a "$OUT/results.txt"
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 : > "$OUT/results.txt"
 
 for t in pgbench_accounts wide; do
@@ -37,11 +33,11 @@ for t in pgbench_accounts wide; do
     start=$(now)
     psql_src src -c "\\copy $t TO STDOUT (FORMAT csv)" | sqlite3 "$OUT/ceiling.db" ".import --csv /dev/stdin $t"
     seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ceiling-$t.txt"
-    report ceiling-pg-sqlite "$t" "$rows" "$seconds"
+    report_rows ceiling-pg-sqlite "$t" "$rows" "$seconds"
     start=$(now)
     "$FERRY" migrate --source "$PG/src" --target "sqlite://$OUT/ferry.db" --table-mappings "$OUT/map.json" --json > "$OUT/ferry-$t.json"
     seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ferry-$t.txt"
-    report ferry-pg-sqlite "$t" "$rows" "$seconds"
+    report_rows ferry-pg-sqlite "$t" "$rows" "$seconds"
     [ "$(sqlite3 "$OUT/ferry.db" "SELECT count(*) FROM $t")" = "$rows" ] || { echo "ferry loaded the wrong row count into $t"; exit 1; }
   done
   awk -v t="$t" -v c="$(median < "$OUT/ceiling-$t.txt")" -v f="$(median < "$OUT/ferry-$t.txt")" \

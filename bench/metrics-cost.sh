@@ -22,7 +22,6 @@ trap cleanup EXIT
 pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:2}"; }
 : > "$OUT/metrics-cost-results.txt"
 result() { echo "RESULT $*" | tee -a "$OUT/metrics-cost-results.txt"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 WORK=$(mktemp -d)
 # Runs a command while curl scrapes its /metrics every second beside it; the time is the command's alone.
 scraped() {

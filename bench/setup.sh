@@ -17,6 +17,12 @@ PG="postgres://postgres@127.0.0.1:$FERRY_PG_PORT"
 MY="mysql://root@127.0.0.1:$FERRY_MY_PORT"
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# median: the median of the numbers on standard input, one per line.
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# report_rows CASE TABLE ROWS SECONDS: a `RESULT` line with the rate, also appended to $OUT/results.txt.
+report_rows() {
+  awk -v c="$1" -v t="$2" -v r="$3" -v s="$4" 'BEGIN { printf "RESULT %s %s rows=%d seconds=%.2f rows_per_s=%.0f\n", c, t, r, s, r / s }' | tee -a "$OUT/results.txt"
+}
 # make_wide_table DB ROWS: the 16-column table `wide` (integers, numerics, timestamps, booleans, text, dates)
 # of ROWS rows in PostgreSQL database DB, vacuumed and analyzed.
 make_wide_table() {

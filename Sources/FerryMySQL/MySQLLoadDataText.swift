@@ -11,34 +11,12 @@ enum MySQLLoadDataText {
 
     /// Appends one field for a column created from `type`.
     static func append(_ value: Value, as type: ColumnType, column: @autoclosure () -> String, to out: inout [UInt8]) throws {
-        switch value {
-        case .null:
-            out.append(contentsOf: [0x5c, UInt8(ascii: "N")])
-        case let .int(v):
-            out.append(contentsOf: String(v).utf8)
-        case let .uint(v):
-            out.append(contentsOf: String(v).utf8)
-        case let .double(v):
-            guard v.isFinite else { throw FerryError(.dataError, "\(column()): MySQL cannot store \(Value.canonicalDouble(v))") }
-            out.append(contentsOf: "\(v)".utf8)
-        case let .bool(v):
-            out.append(v ? UInt8(ascii: "1") : UInt8(ascii: "0"))
-        case let .text(text):
-            switch type {
-            case .timestampTZ:
-                guard let utc = TemporalText.utcWithoutOffset(text) else {
-                    throw FerryError(.dataError, "\(column()): '\(text)' is not a timestamp MySQL can store")
-                }
-                appendEscaped(utc.utf8, to: &out)
-            case .boolean where text == "t" || text == "f":
-                out.append(text == "t" ? UInt8(ascii: "1") : UInt8(ascii: "0"))
-            default:
-                appendEscaped(text.utf8, to: &out)
-            }
-        case let .bytes(bytes):
-            appendEscaped(bytes, to: &out)
-        case let .array(values):
-            appendEscaped(JSONText.array(values).utf8, to: &out)
+        switch try MySQLValueForm(value, as: type, column: column()) {
+        case .null: out.append(contentsOf: [0x5c, UInt8(ascii: "N")])
+        case let .bare(text): out.append(contentsOf: text.utf8)
+        case let .text(text): appendEscaped(text.utf8, to: &out)
+        case let .binary(bytes): appendEscaped(bytes, to: &out)
+        case .bits: throw FerryError(.database, "\(column()): a BIT column does not load from LOAD DATA's text")
         }
     }
 
