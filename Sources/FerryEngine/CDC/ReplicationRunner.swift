@@ -10,9 +10,13 @@ public struct ReplicationOptions: Sendable {
     public var fullLoad: Bool
     /// Schema of `ferry_apply_status` on the target (DMS `ControlTablesSettings.ControlSchema`).
     public var controlSchema: String = ""
-    /// How long changes gather before they are applied together, in seconds. Short enough to keep lag
-    /// low at steady rates, long enough that a backlog is applied in large merged batches.
+    /// How long changes gather at most before they are applied together, in seconds. A batch goes sooner,
+    /// as soon as the applier is free (unless `batchesFillWindow`): a stream that keeps up applies each
+    /// transaction as it arrives, and under a backlog the batch grows while the applier works.
     public var batchSeconds: Double = 0.1
+    /// Every batch gathers for the whole `batchSeconds`, even while the applier waits (DMS
+    /// `ChangeProcessingTuning.BatchApplyTimeoutMin`, when the task sets it).
+    public var batchesFillWindow = false
     /// At most this many changes go into one target transaction.
     public var maxBatchChanges: Int = 20_000
     /// Start over (drop the capture, load again) even when the target holds a position to resume from.
@@ -414,7 +418,10 @@ public struct ReplicationRunner: Sendable {
                     reached = bound.stopReason
                     break
                 }
-                guard var transaction = try capture.next(timeout: min(remaining, 0.5)) else {
+                // The applier is free: what has gathered goes now.
+                let eager = !options.batchesFillWindow && !batch.isEmpty
+                if eager, handoff.isIdle { break }
+                guard var transaction = try capture.next(timeout: min(remaining, eager ? 0.005 : 0.5)) else {
                     // Nothing more arrives: the changes made during the load are all applied.
                     if cachedUntil != nil, batch.isEmpty, handoff.isIdle, Date().timeIntervalSince(lastTransaction) >= options.cachedIdleSeconds {
                         reached = Self.stoppedAfterCachedChanges

@@ -39,7 +39,10 @@ public struct ChangeTaskSettings: Sendable {
     func apply(to options: inout ReplicationOptions) {
         options.applySchemaChanges = applySchemaChanges
         options.applyTruncates = applyTruncates
-        if let batchSeconds { options.batchSeconds = batchSeconds }
+        if let batchSeconds {
+            options.batchSeconds = batchSeconds
+            options.batchesFillWindow = true
+        }
         if let maxBatchChanges { options.maxBatchChanges = maxBatchChanges }
         options.stopAfterLoad = stopAfterLoad
         options.stopAfterCachedChanges = stopAfterCachedChanges
