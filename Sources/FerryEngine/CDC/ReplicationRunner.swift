@@ -349,7 +349,7 @@ public struct ReplicationRunner: Sendable {
     /// the applier has committed.
     private func stream(_ capture: any ChangeCapture, _ applier: any ChangeApplier, _ bySource: inout [TableID: TablePlan],
                         after start: String, cachedUntil: Date?, stop: StopFlag) throws {
-        // Refused rows are tried one by one: inside a large source transaction, that needs the batch undone alone.
+        // Refused rows are narrowed down by halves: inside a large source transaction, each batch must be undone alone.
         applier.undoesRefusedBatchesAlone = load.dataErrors.action == .skipRow
         try capture.start(after: start)
         var transformers = try transformers(for: &bySource)
