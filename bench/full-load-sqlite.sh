@@ -3,6 +3,8 @@
 #   ceiling: psql "\copy t TO STDOUT (FORMAT csv)" | sqlite3 file ".import --csv /dev/stdin t", into a table made
 #            with Ferry's own CREATE TABLE (read from a first Ferry run), so both write the same columns and key
 #   ferry:   ferry migrate --source postgres://…/src --target sqlite://…/ferry.db, one table
+# Then SQLite → SQLite from the file Ferry loaded: the ceiling is `ATTACH` and `INSERT INTO t SELECT * FROM src.t`
+# in the sqlite3 shell, into the same CREATE TABLE; Ferry is `ferry migrate --source sqlite://…/src.db`.
 # Data: pgbench_accounts at scale $SCALE (default 10: 1M rows) and a 16-column table of $WIDE_ROWS rows (default
 # 1M). Each is measured $REPS times (default 3), ceiling and Ferry alternating, each into a new file; prints
 # `RESULT <case> <table> rows=<n> seconds=<s> rows_per_s=<r>` per run and the ratio of the medians.
@@ -42,4 +44,23 @@ for t in pgbench_accounts wide; do
   done
   awk -v t="$t" -v c="$(median < "$OUT/ceiling-$t.txt")" -v f="$(median < "$OUT/ferry-$t.txt")" \
     'BEGIN { printf "RATIO pg-sqlite %s ferry_vs_ceiling=%.2f (ceiling %.2f s, ferry %.2f s, medians)\n", t, c / f, c, f }' | tee -a "$OUT/results.txt"
+
+  mv "$OUT/ferry.db" "$OUT/src.db"; rm -f "$OUT/ferry.db"*
+  sed 's/"public"/"main"/' "$OUT/map.json" > "$OUT/map-sqlite.json"
+  : > "$OUT/ceiling-sqlite-$t.txt"; : > "$OUT/ferry-sqlite-$t.txt"
+  for rep in $(seq 1 "$REPS"); do
+    rm -f "$OUT/ceiling.db"* "$OUT/ferry.db"*
+    sqlite3 "$OUT/ceiling.db" "$schema"
+    start=$(now)
+    sqlite3 "$OUT/ceiling.db" "ATTACH '$OUT/src.db' AS src; INSERT INTO main.$t SELECT * FROM src.$t;"
+    seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ceiling-sqlite-$t.txt"
+    report_rows ceiling-sqlite-sqlite "$t" "$rows" "$seconds"
+    start=$(now)
+    "$FERRY" migrate --source "sqlite://$OUT/src.db" --target "sqlite://$OUT/ferry.db" --table-mappings "$OUT/map-sqlite.json" --json > "$OUT/ferry-sqlite-$t.json"
+    seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ferry-sqlite-$t.txt"
+    report_rows ferry-sqlite-sqlite "$t" "$rows" "$seconds"
+    [ "$(sqlite3 "$OUT/ferry.db" "SELECT count(*) FROM $t")" = "$rows" ] || { echo "ferry loaded the wrong row count into $t"; exit 1; }
+  done
+  awk -v t="$t" -v c="$(median < "$OUT/ceiling-sqlite-$t.txt")" -v f="$(median < "$OUT/ferry-sqlite-$t.txt")" \
+    'BEGIN { printf "RATIO sqlite-sqlite %s ferry_vs_ceiling=%.2f (ceiling %.2f s, ferry %.2f s, medians)\n", t, c / f, c, f }' | tee -a "$OUT/results.txt"
 done

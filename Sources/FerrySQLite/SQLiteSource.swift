@@ -7,7 +7,8 @@ import GRDBSQLite
 public struct SQLiteSource: SourceConnector {
     public let url: ConnectionURL
     public var engine: EngineKind { .sqlite }
-    public func nativeEncodings(for plan: TablePlan) -> [NativeEncoding] { [] }
+    /// Another SQLite file can copy the rows itself (``SQLiteAttachedCopy``).
+    public func nativeEncodings(for plan: TablePlan) -> [NativeEncoding] { [SQLiteAttachedCopy.encoding] }
 
     public init(url: ConnectionURL) {
         self.url = url
@@ -99,10 +100,13 @@ struct SQLiteSnapshot: SnapshotSession {
     func read(_ plan: TablePlan, chunk: ReadChunk, encoding: BatchEncoding, into pipe: BatchPipe) throws {
         let columns = plan.columns.map { SQLiteNames.quote($0.source.name) }.joined(separator: ", ")
         let types = plan.columns.map(\.source.type)
+        let conditions = [chunk.predicate, plan.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal)].compactMap { $0 }
+        if encoding == .native(SQLiteAttachedCopy.encoding) {
+            return try pipe.send(SQLiteAttachedCopy.batch(path: source.url.database ?? "", table: plan.source.id.name, columns: columns, conditions: conditions))
+        }
         try SQLiteErrors.wrap(source.url) {
             try source.open().read { db in
                 var sql = "SELECT \(columns) FROM \(SQLiteNames.quote(plan.source.id.name))"
-                let conditions = [chunk.predicate, plan.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal)].compactMap { $0 }
                 if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
                 let statement = try db.makeStatement(sql: sql)
                 let raw = statement.sqliteStatement

@@ -75,7 +75,10 @@ public struct SQLiteTarget: TargetConnector {
 
     public func check(_ plan: TablePlan) throws {}
 
-    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan, mode: TargetTablePrepMode) -> Bool { false }
+    /// A SQLite source's rows, copied by attaching its file (``SQLiteAttachedCopy``).
+    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan, mode: TargetTablePrepMode) -> Bool {
+        encoding == SQLiteAttachedCopy.encoding && plan.source.engine == .sqlite
+    }
 
     public func prepare(_ plan: TablePlan, mode: TargetTablePrepMode, related: [TableID: TablePlan]) throws {
         let queue = try open()
@@ -193,6 +196,12 @@ public struct SQLiteTarget: TargetConnector {
         var loaded: Int64 = 0
         var lastYield = ContinuousClock.now
         while let batch = try pipe.receive() {
+            if case let .encoded(bytes, _) = batch, encoding == .native(SQLiteAttachedCopy.encoding) {
+                let copied = try copyAttached(try SQLiteAttachedCopy.parse(bytes), plan: plan, columns: columns, fence: fence, queue: queue)
+                loaded += copied
+                progress(Int(copied))
+                continue
+            }
             guard case let .rows(rows) = batch else {
                 throw FerryError(.database, "SQLite target received rows in an encoding it does not read")
             }
@@ -217,6 +226,29 @@ public struct SQLiteTarget: TargetConnector {
             progress(rows.count)
         }
         return loaded
+    }
+
+    /// Runs a copy from an attached source file in one write transaction (checking the claims first, when
+    /// fenced) and returns the rows it inserted. SQLite attaches only outside a transaction.
+    private func copyAttached(_ copy: (path: String, select: String), plan: TablePlan, columns: String, fence: LoadFence?,
+                              queue: DatabaseQueue) throws -> Int64 {
+        try SQLiteErrors.wrap(url) {
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "ATTACH DATABASE ? AS \(SQLiteAttachedCopy.alias)", arguments: [copy.path])
+                defer { try? db.execute(sql: "DETACH DATABASE \(SQLiteAttachedCopy.alias)") }
+                var copied: Int64 = 0
+                try db.inTransaction(.immediate) {
+                    for claim in fence?.claims ?? []
+                    where try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [claim.row]) != claim.epoch {
+                        throw FerryError.fenced(task: claim.row, epoch: claim.epoch)
+                    }
+                    try db.execute(sql: "INSERT INTO \(SQLiteNames.quote(plan.target.name)) (\(columns)) " + copy.select)
+                    copied = Int64(db.changesCount)
+                    return .commit
+                }
+                return copied
+            }
+        }
     }
 
     /// Between two transactions of a fenced load, leaves the file's write lock free for a moment at least
