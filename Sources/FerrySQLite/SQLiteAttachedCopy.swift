@@ -1,16 +1,20 @@
 import FerryCore
 
 /// SQLite → SQLite without decoding a value: the target attaches the source's file and copies the rows
-/// with one `INSERT … SELECT` (SQLite moves whole records when the tables match). The reader sends one
-/// batch naming the file and the SELECT; the target runs it in its fenced write transaction.
+/// with one `INSERT … SELECT`. With no column list on either side and no WHERE, SQLite moves whole records
+/// (its transfer optimization) when the two tables match. The reader sends one batch naming the file and
+/// the SELECT; the target runs it in its fenced write transaction.
 enum SQLiteAttachedCopy {
     static let encoding = NativeEncoding("sqlite-attached-copy")
     /// The name the source's file is attached under.
     static let alias = "ferry_source"
 
-    /// The batch for reading `columns` (quoted) of `table` where `conditions` hold, from the file at `path`.
-    static func batch(path: String, table: String, columns: String, conditions: [String]) -> RowBatch {
-        var select = "SELECT \(columns) FROM \(alias).\(SQLiteNames.quote(table))"
+    /// The batch reading `plan`'s columns where `conditions` hold, from the file at `path`. Every column in
+    /// the table's order and no condition is `SELECT *`, which lets SQLite copy whole records.
+    static func batch(path: String, plan: TablePlan, conditions: [String]) -> RowBatch {
+        let names = plan.columns.map(\.source.name)
+        let columns = names == plan.source.columns.map(\.name) ? "*" : names.map(SQLiteNames.quote).joined(separator: ", ")
+        var select = "SELECT \(columns) FROM \(alias).\(SQLiteNames.quote(plan.source.id.name))"
         if !conditions.isEmpty { select += " WHERE " + conditions.joined(separator: " AND ") }
         return .encoded(bytes: Array((path + "\n" + select).utf8), rowCount: 0)
     }

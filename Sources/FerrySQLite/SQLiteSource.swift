@@ -102,7 +102,7 @@ struct SQLiteSnapshot: SnapshotSession {
         let types = plan.columns.map(\.source.type)
         let conditions = [chunk.predicate, plan.filterSQL(quote: SQLiteNames.quote, literal: SQLiteNames.literal)].compactMap { $0 }
         if encoding == .native(SQLiteAttachedCopy.encoding) {
-            return try pipe.send(SQLiteAttachedCopy.batch(path: source.url.database ?? "", table: plan.source.id.name, columns: columns, conditions: conditions))
+            return try pipe.send(SQLiteAttachedCopy.batch(path: source.url.database ?? "", plan: plan, conditions: conditions))
         }
         try SQLiteErrors.wrap(source.url) {
             try source.open().read { db in

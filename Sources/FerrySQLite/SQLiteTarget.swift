@@ -242,7 +242,10 @@ public struct SQLiteTarget: TargetConnector {
                     where try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [claim.row]) != claim.epoch {
                         throw FerryError.fenced(task: claim.row, epoch: claim.epoch)
                     }
-                    try db.execute(sql: "INSERT INTO \(SQLiteNames.quote(plan.target.name)) (\(columns)) " + copy.select)
+                    // Into every column in the table's order, the list is left out, so that SQLite may move whole records.
+                    let existing = try Row.fetchAll(db, sql: "PRAGMA table_info(\(SQLiteNames.quote(plan.target.name)))").map { $0["name"] as String }
+                    let into = existing == plan.columns.map(\.targetName) ? "" : " (\(columns))"
+                    try db.execute(sql: "INSERT INTO \(SQLiteNames.quote(plan.target.name))\(into) " + copy.select)
                     copied = Int64(db.changesCount)
                     return .commit
                 }

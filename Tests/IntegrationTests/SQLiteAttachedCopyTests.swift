@@ -1,0 +1,38 @@
+import FerryConnectors
+import FerryCore
+import FerryEngine
+import Foundation
+import GRDB
+import Testing
+
+@Suite("SQLite to SQLite full load by attaching the source file")
+struct SQLiteAttachedCopyTests {
+    static func load(_ source: TestDatabase, _ target: TestDatabase, mode: TargetTablePrepMode) async throws -> [TableProgress] {
+        var options = FullLoadOptions(mappings: try TableMappings(json: """
+            {"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"main","table-name":"%"},"rule-action":"include"}]}
+            """))
+        options.prepMode = mode
+        return try await FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url), options: options).run()
+    }
+
+    @Test("rows copy exactly into a new table, and by name into an existing one whose columns are in another order")
+    func copiesByName() async throws {
+        let source = try TestDatabase.make(.sqlite, label: "litesrc")
+        let created = try TestDatabase.make(.sqlite, label: "litenew"), existing = try TestDatabase.make(.sqlite, label: "liteold")
+        defer { source.drop(); created.drop(); existing.drop() }
+        try source.execute("""
+            CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, price REAL, data BLOB);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+            INSERT INTO items SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE 'item ' || i END, i * 1.5, CASE WHEN i % 3 = 0 THEN x'00ff' END FROM n;
+            """)
+        let expected = try source.query("SELECT id, name, price, hex(data) FROM items ORDER BY id")
+        let loaded = try await Self.load(source, created, mode: .dropAndCreate)
+        #expect(loaded.map(\.state) == [.completed] && loaded.first?.rowsLoaded == 1000, "\(loaded.map { $0.error ?? "" })")
+        #expect(try created.query("SELECT id, name, price, hex(data) FROM items ORDER BY id") == expected)
+
+        try existing.execute("CREATE TABLE items (price REAL, data BLOB, id INTEGER PRIMARY KEY, name TEXT)")
+        let into = try await Self.load(source, existing, mode: .doNothing)
+        #expect(into.map(\.state) == [.completed] && into.first?.rowsLoaded == 1000, "\(into.map { $0.error ?? "" })")
+        #expect(try existing.query("SELECT id, name, price, hex(data) FROM items ORDER BY id") == expected)
+    }
+}
