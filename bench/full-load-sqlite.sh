@@ -20,6 +20,29 @@ echo "generating data: pgbench scale $SCALE, wide table of $WIDE_ROWS rows"
 "$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src >/dev/null 2>&1
 make_wide_table src "$WIDE_ROWS"
 : > "$OUT/results.txt"
+ceiling_pg() { psql_src src -c "\\copy $t TO STDOUT (FORMAT csv)" | sqlite3 "$OUT/ceiling.db" ".import --csv /dev/stdin $t"; }
+ceiling_sqlite() { sqlite3 "$OUT/ceiling.db" "ATTACH '$OUT/src.db' AS src; INSERT INTO main.$t SELECT * FROM src.$t;"; }
+# compare PAIR SOURCE_URL MAP CEILING_FUNCTION: $REPS runs of the ceiling (into a new ceiling.db holding Ferry's
+# CREATE TABLE) and of Ferry (into a new ferry.db), alternating, for table $t of $rows rows; then the ratio.
+compare() {
+  local pair=$1 source=$2 map=$3 ceiling=$4
+  : > "$OUT/ceiling-$pair-$t.txt"; : > "$OUT/ferry-$pair-$t.txt"
+  for rep in $(seq 1 "$REPS"); do
+    rm -f "$OUT/ceiling.db"* "$OUT/ferry.db"*
+    sqlite3 "$OUT/ceiling.db" "$schema"
+    start=$(now)
+    "$ceiling"
+    seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ceiling-$pair-$t.txt"
+    report_rows "ceiling-$pair" "$t" "$rows" "$seconds"
+    start=$(now)
+    "$FERRY" migrate --source "$source" --target "sqlite://$OUT/ferry.db" --table-mappings "$map" --json > "$OUT/ferry-$pair-$t.json"
+    seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ferry-$pair-$t.txt"
+    report_rows "ferry-$pair" "$t" "$rows" "$seconds"
+    [ "$(sqlite3 "$OUT/ferry.db" "SELECT count(*) FROM $t")" = "$rows" ] || { echo "ferry loaded the wrong row count into $t"; exit 1; }
+  done
+  awk -v p="$pair" -v t="$t" -v c="$(median < "$OUT/ceiling-$pair-$t.txt")" -v f="$(median < "$OUT/ferry-$pair-$t.txt")" \
+    'BEGIN { printf "RATIO %s %s ferry_vs_ceiling=%.2f (ceiling %.2f s, ferry %.2f s, medians)\n", p, t, c / f, c, f }' | tee -a "$OUT/results.txt"
+}
 
 for t in pgbench_accounts wide; do
   rows=$(psql_src src -At -c "SELECT count(*) FROM $t")
@@ -28,39 +51,9 @@ for t in pgbench_accounts wide; do
   rm -f "$OUT/schema.db"*
   "$FERRY" migrate --source "$PG/src" --target "sqlite://$OUT/schema.db" --table-mappings "$OUT/map.json" --json >/dev/null
   schema=$(sqlite3 "$OUT/schema.db" "SELECT sql FROM sqlite_master WHERE name = '$t'")
-  : > "$OUT/ceiling-$t.txt"; : > "$OUT/ferry-$t.txt"
-  for rep in $(seq 1 "$REPS"); do
-    rm -f "$OUT/ceiling.db"* "$OUT/ferry.db"*
-    sqlite3 "$OUT/ceiling.db" "$schema"
-    start=$(now)
-    psql_src src -c "\\copy $t TO STDOUT (FORMAT csv)" | sqlite3 "$OUT/ceiling.db" ".import --csv /dev/stdin $t"
-    seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ceiling-$t.txt"
-    report_rows ceiling-pg-sqlite "$t" "$rows" "$seconds"
-    start=$(now)
-    "$FERRY" migrate --source "$PG/src" --target "sqlite://$OUT/ferry.db" --table-mappings "$OUT/map.json" --json > "$OUT/ferry-$t.json"
-    seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ferry-$t.txt"
-    report_rows ferry-pg-sqlite "$t" "$rows" "$seconds"
-    [ "$(sqlite3 "$OUT/ferry.db" "SELECT count(*) FROM $t")" = "$rows" ] || { echo "ferry loaded the wrong row count into $t"; exit 1; }
-  done
-  awk -v t="$t" -v c="$(median < "$OUT/ceiling-$t.txt")" -v f="$(median < "$OUT/ferry-$t.txt")" \
-    'BEGIN { printf "RATIO pg-sqlite %s ferry_vs_ceiling=%.2f (ceiling %.2f s, ferry %.2f s, medians)\n", t, c / f, c, f }' | tee -a "$OUT/results.txt"
-
+  compare pg-sqlite "$PG/src" "$OUT/map.json" ceiling_pg
+  # The file Ferry loaded last is the SQLite source.
   mv "$OUT/ferry.db" "$OUT/src.db"; rm -f "$OUT/ferry.db"*
   sed 's/"public"/"main"/' "$OUT/map.json" > "$OUT/map-sqlite.json"
-  : > "$OUT/ceiling-sqlite-$t.txt"; : > "$OUT/ferry-sqlite-$t.txt"
-  for rep in $(seq 1 "$REPS"); do
-    rm -f "$OUT/ceiling.db"* "$OUT/ferry.db"*
-    sqlite3 "$OUT/ceiling.db" "$schema"
-    start=$(now)
-    sqlite3 "$OUT/ceiling.db" "ATTACH '$OUT/src.db' AS src; INSERT INTO main.$t SELECT * FROM src.$t;"
-    seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ceiling-sqlite-$t.txt"
-    report_rows ceiling-sqlite-sqlite "$t" "$rows" "$seconds"
-    start=$(now)
-    "$FERRY" migrate --source "sqlite://$OUT/src.db" --target "sqlite://$OUT/ferry.db" --table-mappings "$OUT/map-sqlite.json" --json > "$OUT/ferry-sqlite-$t.json"
-    seconds=$(elapsed "$start"); echo "$seconds" >> "$OUT/ferry-sqlite-$t.txt"
-    report_rows ferry-sqlite-sqlite "$t" "$rows" "$seconds"
-    [ "$(sqlite3 "$OUT/ferry.db" "SELECT count(*) FROM $t")" = "$rows" ] || { echo "ferry loaded the wrong row count into $t"; exit 1; }
-  done
-  awk -v t="$t" -v c="$(median < "$OUT/ceiling-sqlite-$t.txt")" -v f="$(median < "$OUT/ferry-sqlite-$t.txt")" \
-    'BEGIN { printf "RATIO sqlite-sqlite %s ferry_vs_ceiling=%.2f (ceiling %.2f s, ferry %.2f s, medians)\n", t, c / f, c, f }' | tee -a "$OUT/results.txt"
+  compare sqlite-sqlite "sqlite://$OUT/src.db" "$OUT/map-sqlite.json" ceiling_sqlite
 done
