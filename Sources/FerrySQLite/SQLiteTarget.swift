@@ -210,11 +210,7 @@ public struct SQLiteTarget: TargetConnector {
                 let part = rows[start..<min(rows.count, start + max(1, commitRows ?? rows.count))]
                 try SQLiteErrors.wrap(url) {
                     try queue.write { db in
-                        // Fenced, the write (which holds the file's lock) first checks the claim.
-                        for claim in fence?.claims ?? []
-                        where try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [claim.row]) != claim.epoch {
-                            throw FerryError.fenced(task: claim.row, epoch: claim.epoch)
-                        }
+                        try Self.checkClaims(of: fence, db)
                         let statement = try db.cachedStatement(sql: sql).sqliteStatement
                         defer { sqlite3_reset(statement) }
                         for row in part { try SQLiteValues.run(statement, binding: row, in: db) }
@@ -238,10 +234,7 @@ public struct SQLiteTarget: TargetConnector {
                 defer { try? db.execute(sql: "DETACH DATABASE \(SQLiteAttachedCopy.alias)") }
                 var copied: Int64 = 0
                 try db.inTransaction(.immediate) {
-                    for claim in fence?.claims ?? []
-                    where try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [claim.row]) != claim.epoch {
-                        throw FerryError.fenced(task: claim.row, epoch: claim.epoch)
-                    }
+                    try Self.checkClaims(of: fence, db)
                     // Into every column in the table's order, the list is left out, so that SQLite may move whole records.
                     let existing = try Row.fetchAll(db, sql: "PRAGMA table_info(\(SQLiteNames.quote(plan.target.name)))").map { $0["name"] as String }
                     let into = existing == plan.columns.map(\.targetName) ? "" : " (\(columns))"
@@ -251,6 +244,14 @@ public struct SQLiteTarget: TargetConnector {
                 }
                 return copied
             }
+        }
+    }
+
+    /// Fenced, a load's write (which holds the file's lock) first checks the claims.
+    private static func checkClaims(of fence: LoadFence?, _ db: Database) throws {
+        for claim in fence?.claims ?? []
+        where try Int64.fetchOne(db, sql: "SELECT epoch FROM \(ApplyStatements.statusTable) WHERE task_name = ?", arguments: [claim.row]) != claim.epoch {
+            throw FerryError.fenced(task: claim.row, epoch: claim.epoch)
         }
     }
 
