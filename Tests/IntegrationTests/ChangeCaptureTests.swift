@@ -221,6 +221,32 @@ struct ChangeCaptureTests {
         try await converge(source, target)
     }
 
+    @Test("a run stopped inside a large source transaction commits none of it; the next run applies all of it")
+    func stoppedInsideTransactionCommitsNothing() async throws {
+        let (source, target, task) = try Self.databases(target: .postgres)
+        defer { Self.drop(source, target) }
+        try source.execute("CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL)")
+        let first = try cdcRunner(source, target, task: task)
+        let running = Task { try await first.run() }
+        defer { running.cancel() }
+        try await waitUntil { first.status.snapshot().phase == .changeCapture }
+        let before = first.status.snapshot().changesApplied
+        let start = try #require(try source.query("SELECT pg_current_wal_insert_lsn()").first?[0] ?? nil)
+        try source.execute("INSERT INTO app.items SELECT g, g FROM generate_series(1, 300000) g")
+        // Stopped once the first of six parts is applied, inside the target transaction.
+        try await waitUntil { first.status.snapshot().changesApplied - before >= ChangeTransaction.partSize }
+        running.cancel()
+        try await running.value
+        #expect(first.status.snapshot().changesApplied - before < 300_000, "the run must have stopped part-way")
+        #expect(try target.query("SELECT count(*) FROM app.items") == [["0"]], "a stopped run commits nothing of the transaction")
+        let stored = try #require(try Connectors.target(for: target.url).openApplier(controlSchema: "").appliedPosition(task: task))
+        #expect(try source.query("SELECT '\(stored)'::pg_lsn <= '\(start)'::pg_lsn") == [["t"]],
+                "the stored position (\(stored)) stays before the transaction (which began after \(start))")
+
+        try await runUntilConverged(try cdcRunner(source, target, task: task), source, target)
+        #expect(try target.query("SELECT count(*) FROM app.items") == [["300000"]])
+    }
+
     @Test("a slot named by the endpoint is used where it stands and kept; the heartbeat writes its row")
     func namedSlotAndHeartbeat() async throws {
         let (source, target, task) = try Self.databases(target: .postgres)
