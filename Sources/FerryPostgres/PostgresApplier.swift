@@ -26,8 +26,12 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         conn = try PGConnection(url)
         status = Self.statusTable(controlSchema: controlSchema)
         progress = TableID(schema: status.schema, name: ControlTableNames.loadProgress)
+        // The transaction a large source transaction holds open waits between parts only as long as its next
+        // part takes to read. One left idle longer belongs to a run that is gone (its node cut off): the server
+        // ends it, so that the row lock it holds does not keep the next run's claim waiting.
         try conn.execute("""
             \(PostgresWriteFence.applierSetting);
+            SET idle_in_transaction_session_timeout = '60s';
             CREATE SCHEMA IF NOT EXISTS \(PGConnection.quote(status.schema));
             CREATE TABLE IF NOT EXISTS \(PGConnection.quote(status)) (task_name varchar(255) PRIMARY KEY,
               source_position varchar(255) NOT NULL, source_commit_time timestamptz, applied_at timestamptz NOT NULL);
