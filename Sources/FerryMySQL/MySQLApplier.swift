@@ -201,7 +201,7 @@ final class MySQLApplier: ChangeApplier, @unchecked Sendable {
             if step.commits { try conn.execute("COMMIT") }
             transactionOpen = !step.commits
         } catch {
-            let restored = step.guarded && (error as? FerryError)?.kind == .dataError
+            let restored = step.mayUndoAlone(error)
                 && (try? conn.execute("ROLLBACK TO SAVEPOINT \(BatchTransaction.savepoint)")) != nil
             if !restored { try? conn.execute("ROLLBACK") }
             let outcome = step.outcome(of: error, restored: restored)

@@ -237,7 +237,7 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
             transactionOpen = !step.commits
             if step.commits { stages.transactionEnded() }
         } catch {
-            let restored = step.guarded && (error as? FerryError)?.kind == .dataError
+            let restored = step.mayUndoAlone(error)
                 && (try? conn.execute("ROLLBACK TO SAVEPOINT \(BatchTransaction.savepoint)")) != nil
             if !restored {
                 try? conn.execute("ROLLBACK")

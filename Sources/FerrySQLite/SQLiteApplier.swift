@@ -156,7 +156,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
                 }
             }
         } catch {
-            let restored = step.guarded && (error as? FerryError)?.kind == .dataError
+            let restored = step.mayUndoAlone(error)
                 && (try? queue.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK TO SAVEPOINT \(BatchTransaction.savepoint)") }) != nil
             if !restored { rollback() }
             let outcome = step.outcome(of: error, restored: restored)

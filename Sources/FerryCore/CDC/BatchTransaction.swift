@@ -19,6 +19,11 @@ public struct BatchTransaction: Sendable, Equatable {
         commits = !batch.endsInsideTransaction
     }
 
+    /// Whether a failure may be undone to the batch's savepoint: a refusal (`.dataError`) of a guarded batch.
+    public func mayUndoAlone(_ error: Error) -> Bool {
+        guarded && (error as? FerryError)?.kind == .dataError
+    }
+
     /// After the batch failed: whether the transaction is still open, and the error to throw. The applier
     /// rolled back to the savepoint (`restored`) or, when it could not, the whole transaction. A refusal
     /// that took earlier batches' changes with it cannot be skipped row by row: it stops the run, which
