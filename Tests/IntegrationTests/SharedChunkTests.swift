@@ -118,7 +118,9 @@ struct SharedChunkTests {
     func aLostHelpersChunkIsTakenBack() async throws {
         let source = try Self.source(), target = try TestDatabase.make(.postgres, label: "dst"), cluster = try Cluster()
         defer { source.drop(); target.drop(); cluster.remove() }
-        let short = ClusterRegistry(catalog: cluster.catalog, policy: LeasePolicy(leaseSeconds: 0.5, renewInterval: 0.1, stopApplyingAfter: 0.3))
+        // Node b's lease is short, but long enough to outlast a slow renewal on a busy machine: a lapse
+        // before the owner counts the nodes would leave b no chunk to take.
+        let short = ClusterRegistry(catalog: cluster.catalog, policy: LeasePolicy(leaseSeconds: 2, renewInterval: 0.2, stopApplyingAfter: 1.5))
         let renewal = cluster.renewing(["a"]), helperRenewal = cluster.renewing(["b"], in: short)
         defer { renewal.cancel() }
         try await waitUntil(seconds: 10) { try cluster.registry.load(node: "a").liveNodes == 2 }

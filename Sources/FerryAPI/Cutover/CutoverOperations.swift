@@ -31,8 +31,7 @@ extension DMSService {
         let started = CutoverProgress()
         Task.detached { [self] in
             do {
-                let record = try await runner.run { started.publish($0) }
-                reportCutover(record, task: task.ReplicationTaskIdentifier!)
+                _ = try await runner.run { started.publish($0) }
             } catch {
                 started.fail(error)
                 event(task.ReplicationTaskIdentifier!, type: "replication-task", "Cutover could not start: \(error)", categories: ["failure"])
@@ -100,9 +99,7 @@ extension DMSService {
             do {
                 let options = CutoverOptions(task: record.task, reverseTask: record.reverseTask)
                 let context = RequestContext(region: Self.region(of: arn), account: accountID)
-                if let undone = try await cutoverRunner(task, options: options, context: context).recover() {
-                    reportCutover(undone, task: task.ReplicationTaskIdentifier!)
-                }
+                _ = try await cutoverRunner(task, options: options, context: context).recover()
             } catch {
                 event(task.ReplicationTaskIdentifier!, type: "replication-task",
                       "Cutover \(record.id) was interrupted at \(record.status) and could not be undone: \(error)", categories: ["failure"])
@@ -123,7 +120,8 @@ extension DMSService {
                 let current = try self.task(arn)
                 guard !(await supervisor.isActive(arn)) else { return }
                 try await supervisor.start(try taskRun(current, startType: "resume-processing"))
-            })
+            },
+            finished: { [self] record in reportCutover(record, task: task.ReplicationTaskIdentifier!) })
         return CutoverRunner(source: Connectors.source(for: run.source), target: Connectors.target(for: run.target),
                              targetAsSource: Connectors.source(for: run.target), load: run.options, options: options,
                              journal: CatalogCutoverJournal(catalog: catalog, taskArn: arn), hooks: hooks, logger: logger)

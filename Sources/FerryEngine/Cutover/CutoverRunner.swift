@@ -43,13 +43,18 @@ public struct CutoverHooks: Sendable {
     public var startReverse: @Sendable (_ task: String, _ position: String) async throws -> Void
     /// Starts the forward task again, resuming from the target's position (after an undo).
     public var resumeForward: @Sendable () async throws -> Void
+    /// Told the outcome (completed or aborted) before the journal shows the cutover finished, so whoever
+    /// sees it finished also sees what the door recorded of it (its event).
+    public var finished: @Sendable (CutoverRecord) -> Void
 
     public init(guardrails: @escaping @Sendable () async -> [String] = { [] },
                 startReverse: @escaping @Sendable (String, String) async throws -> Void,
-                resumeForward: @escaping @Sendable () async throws -> Void) {
+                resumeForward: @escaping @Sendable () async throws -> Void,
+                finished: @escaping @Sendable (CutoverRecord) -> Void = { _ in }) {
         self.guardrails = guardrails
         self.startReverse = startReverse
         self.resumeForward = resumeForward
+        self.finished = finished
     }
 }
 
@@ -124,6 +129,7 @@ public struct CutoverRunner: Sendable {
             if let event { pending += machine.handle(event) }
         }
         session.record.machine = machine
+        hooks.finished(session.record)
         try journal.save(session.record)
         progress(session.record)
         return session.record
