@@ -30,36 +30,28 @@ enum MySQLChecksumSQL {
     }
 
     /// The concatenated texts of `columns` (canonical or as stored), with a separator and a NULL marker.
-    /// CONCAT_WS writes integers in their canonical form itself, so those go in as they are. With
-    /// `capped`, a value longer than KeyOrderDigest's limit is replaced by its MD5.
-    static func joined(_ columns: [Column], canonical: Bool, capped: Bool = false) -> String {
+    /// CONCAT_WS writes integers in their canonical form itself, so those go in as they are.
+    static func joined(_ columns: [Column], canonical: Bool) -> String {
         "CONCAT_WS(CHAR(31), " + columns.map { column in
-            var text = MySQLConnection.quote(column.name)
-            if canonical {
-                if case .integer = column.type {} else { text = Self.canonical(column) }
-            }
-            if capped, KeyOrderDigest.mayBeLong(column.type) {
-                text = "IF(LENGTH(\(text)) > \(KeyOrderDigest.longValueBytes), MD5(\(text)), \(text))"
-            }
+            let text = canonical ? streamed(column, capped: false) : MySQLConnection.quote(column.name)
             return column.nullable ? "COALESCE(\(text), CHAR(30))" : text
         }.joined(separator: ", ") + ")"
     }
 
-    /// The KeyOrderDigest of a key-range bucket, as an unsigned decimal. GROUP_CONCAT is bounded by the
-    /// session's group_concat_max_len: a bucket beyond it is cut, no longer matches, and is split finer.
-    static func keyOrderDigest(_ table: ChecksumTable) -> String {
-        let key = MySQLConnection.quote(table.columns[table.key[0]].name)
-        return "CONV(LEFT(MD5(GROUP_CONCAT(\(joined(table.columns, canonical: true, capped: true)) ORDER BY \(key) SEPARATOR 0x1D)), 16), 16, 10)"
+    /// The canonical text of a column as ``StreamedChecksums`` takes it (integers as they are); with
+    /// `capped`, a value longer than its limit replaced by its MD5.
+    static func streamed(_ column: Column, capped: Bool) -> String {
+        var text = MySQLConnection.quote(column.name)
+        if case .integer = column.type {} else { text = canonical(column) }
+        guard capped, StreamedChecksums.mayBeLong(column.type) else { return text }
+        return "IF(LENGTH(\(text)) > \(StreamedChecksums.longValueBytes), MD5(\(text)), \(text))"
     }
 
-    /// An unsigned 64-bit hash of the row. Native hashing on MariaDB joins two CRCs (CRC32C is MariaDB's);
-    /// MySQL uses MD5 for both kinds.
-    static func rowHash(_ table: ChecksumTable, mariaDB: Bool) -> String {
-        if table.hashing == .native, mariaDB {
-            let text = joined(table.columns, canonical: false)
-            return "((CRC32(\(text)) << 32) | CRC32C(\(text)))"
-        }
-        return "CAST(CONV(LEFT(MD5(\(joined(table.columns, canonical: true))), 16), 16, 10) AS UNSIGNED)"
+    /// An unsigned 64-bit hash of the row's native text (``RowHashing/native``): MariaDB joins two CRCs
+    /// (CRC32C is MariaDB's), MySQL takes MD5.
+    static func nativeRowHash(_ table: ChecksumTable, mariaDB: Bool) -> String {
+        let text = joined(table.columns, canonical: false)
+        return mariaDB ? "((CRC32(\(text)) << 32) | CRC32C(\(text)))" : "CAST(CONV(LEFT(MD5(\(text)), 16), 16, 10) AS UNSIGNED)"
     }
 
     /// The bucket number of a row.
@@ -83,12 +75,18 @@ enum MySQLChecksumSQL {
         return "\(bucket(table, partitioning, mariaDB: mariaDB)) IN (" + buckets.map(String.init).joined(separator: ", ") + ")"
     }
 
-    /// Per bucket: the bucket number, the row count and the exact sum of row hashes (or the key-order digest).
-    static func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?, mariaDB: Bool) -> String {
+    /// Per bucket: the bucket number, the row count and the exact sum of native row hashes.
+    static func nativeChecksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?, mariaDB: Bool) -> String {
         let restriction = buckets.map { bucketCondition(table, partitioning, $0, mariaDB: mariaDB) }
-        let summary = table.digestsInKeyOrder(partitioning) ? keyOrderDigest(table) : "CAST(SUM(\(rowHash(table, mariaDB: mariaDB))) AS CHAR)"
-        return "SELECT \(bucket(table, partitioning, mariaDB: mariaDB)) AS b, COUNT(*), \(summary) FROM \(MySQLConnection.quote(table.id))"
-            + shared.whereClause(table, restriction) + " GROUP BY 1"
+        return "SELECT \(bucket(table, partitioning, mariaDB: mariaDB)) AS b, COUNT(*), CAST(SUM(\(nativeRowHash(table, mariaDB: mariaDB))) AS CHAR)"
+            + " FROM \(MySQLConnection.quote(table.id))" + shared.whereClause(table, restriction) + " GROUP BY 1"
+    }
+
+    /// The canonical texts of the rows of `buckets` (every row when nil), in any order, for ``StreamedChecksums``.
+    static func streamedRows(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?, mariaDB: Bool) -> String {
+        let restriction = buckets.map { bucketCondition(table, partitioning, $0, mariaDB: mariaDB) }
+        return "SELECT " + table.streamedColumns(streamed).joined(separator: ", ") + " FROM \(MySQLConnection.quote(table.id))"
+            + shared.whereClause(table, restriction)
     }
 
     /// The canonical text of every column of the rows in `buckets`.
@@ -105,17 +103,8 @@ final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
 
     init(url: ConnectionURL) throws {
         self.url = url
-        conn = try Self.open(url)
+        conn = try MySQLConnection(url)
     }
-
-    /// A connection whose GROUP_CONCAT holds a whole bucket of KeyOrderDigest rows.
-    private static func open(_ url: ConnectionURL) throws -> MySQLConnection {
-        let conn = try MySQLConnection(url)
-        try conn.execute("SET SESSION group_concat_max_len = \(groupConcatBytes)")
-        return conn
-    }
-
-    static let groupConcatBytes = 64 << 20
 
     func estimatedRows(_ table: ChecksumTable) throws -> Int64 {
         let row = try conn.query("""
@@ -146,7 +135,7 @@ final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: parts) { index in
             results.set(index, Result {
                 guard !ranges[index].isEmpty else { return [:] }
-                return try Self.checksums(index == 0 ? conn : Self.open(url), table, partitioning, buckets: ranges[index])
+                return try Self.checksums(index == 0 ? conn : MySQLConnection(url), table, partitioning, buckets: ranges[index])
             })
         }
         return try results.all().reduce(into: [:]) { $0.merge($1) { a, _ in a } }
@@ -156,8 +145,15 @@ final class MySQLChecksumSession: ChecksumSession, @unchecked Sendable {
 
     private static func checksums(_ conn: MySQLConnection, _ table: ChecksumTable, _ partitioning: Partitioning,
                                   buckets: [Int64]?) throws -> [Int64: BucketChecksum] {
+        guard table.hashing == .native else {
+            var sums = StreamedChecksums(table: table, partitioning: partitioning)
+            try conn.stream(MySQLChecksumSQL.streamedRows(table, partitioning, buckets: buckets, mariaDB: conn.isMariaDB)) { fields in
+                for field in fields { sums.append(field.map(UnsafeRawBufferPointer.init)) }
+            }
+            return sums.checksums
+        }
         var result: [Int64: BucketChecksum] = [:]
-        let sql = MySQLChecksumSQL.checksums(table, partitioning, buckets: buckets, mariaDB: conn.isMariaDB)
+        let sql = MySQLChecksumSQL.nativeChecksums(table, partitioning, buckets: buckets, mariaDB: conn.isMariaDB)
         for row in try conn.query(sql) {
             result[Int64(row[0] ?? "0") ?? 0] = BucketChecksum(count: row[1], sum: row[2])
         }

@@ -69,6 +69,32 @@ public enum CopyTextCodec {
         return fields
     }
 
+    /// Hands each field of one row to `body` in order, unescaped; nil is NULL. A field without escapes is
+    /// handed over in place, without a copy (most fields: numbers, dates, plain text).
+    public static func forEachField(_ row: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> Void) rethrows {
+        var end = row.count
+        if end > 0, row[end - 1] == 0x0a { end -= 1 }
+        var start = 0
+        while true {
+            var stop = start
+            var escaped = false
+            while stop < end, row[stop] != 0x09 {
+                if row[stop] == 0x5c { escaped = true }
+                stop += 1
+            }
+            let field = UnsafeRawBufferPointer(rebasing: row[start..<stop])
+            if !escaped {
+                try body(field)
+            } else if field.count == 2, field[1] == UInt8(ascii: "N") {
+                try body(nil)
+            } else {
+                try decodeRow(field)[0]!.withUnsafeBytes { try body($0) }
+            }
+            guard stop < end else { return }
+            start = stop + 1
+        }
+    }
+
     private static func hexDigit(_ c: UInt8) -> Int? {
         switch c {
         case 48...57: return Int(c - 48)

@@ -23,38 +23,42 @@ enum PostgresChecksumSQL {
         }
     }
 
-    /// The concatenated canonical texts of `columns`, with a separator and a NULL marker no text contains.
-    /// concat_ws writes integers and plain text in their canonical form itself, so those go in as they are.
-    /// With `capped`, a value longer than KeyOrderDigest's limit is replaced by its MD5.
-    static func joined(_ columns: [Column], capped: Bool = false) -> String {
+    /// The concatenated canonical texts of `columns`, with a separator and a NULL marker no text contains
+    /// (the key of a hashed bucket). concat_ws writes integers and plain text in their canonical form itself.
+    static func joined(_ columns: [Column]) -> String {
         "concat_ws(chr(31), " + columns.map { column in
-            var text = canonical(column)
-            switch column.type {
-            case .integer, .varchar, .text: text = PGConnection.quote(column.name)
-            default: break
-            }
-            if capped, KeyOrderDigest.mayBeLong(column.type) {
-                text = "CASE WHEN octet_length(\(text)::text) > \(KeyOrderDigest.longValueBytes) THEN md5(\(text)::text) ELSE \(text)::text END"
-            }
+            let text = plainText(column) ? PGConnection.quote(column.name) : canonical(column)
             return column.nullable ? "coalesce(\(text)::text, chr(30))" : text
         }.joined(separator: ", ") + ")"
     }
 
-    /// The KeyOrderDigest of a key-range bucket: the first 8 bytes of the MD5 as a signed bigint.
-    static func keyOrderDigest(_ table: ChecksumTable) -> String {
-        let key = PGConnection.quote(table.columns[table.key[0]].name)
-        return "('x' || left(md5(string_agg(\(joined(table.columns, capped: true)), chr(29) ORDER BY \(key))), 16))::bit(64)::bigint::text"
+    /// Whether the column's own text form is its canonical text.
+    static func plainText(_ column: Column) -> Bool {
+        switch column.type {
+        case .integer, .varchar, .text: return true
+        default: return false
+        }
     }
 
-    /// A bigint hash of the row.
-    static func rowHash(_ table: ChecksumTable) -> String {
-        switch table.hashing {
-        case .native:
-            return "hashtextextended(ROW(" + table.columns.map { PGConnection.quote($0.name) }.joined(separator: ", ") + ")::text, 0)"
-        case .canonical:
-            // The first 8 bytes of the MD5 as a signed bigint (MySQL reads them unsigned; sums agree modulo 2^64).
-            return "('x' || md5(\(joined(table.columns))))::bit(128)::bit(64)::bigint"
-        }
+    /// The canonical text of a column as ``StreamedChecksums`` takes it: with `capped`, a value longer than
+    /// its limit replaced by its MD5.
+    static func streamed(_ column: Column, capped: Bool) -> String {
+        if streamsPadded(column, capped: capped) { return PGConnection.quote(column.name) }
+        let text = plainText(column) ? PGConnection.quote(column.name) : canonical(column)
+        guard capped, StreamedChecksums.mayBeLong(column.type) else { return text }
+        return "CASE WHEN octet_length(\(text)::text) > \(StreamedChecksums.longValueBytes) THEN md5(\(text)::text) ELSE \(text)::text END"
+    }
+
+    /// Whether a `char(n)` column streams with its blank padding, which Ferry drops: PostgreSQL's cast
+    /// to text costs more than the whole scan. A capped one is trimmed in SQL, where its length is checked.
+    static func streamsPadded(_ column: Column, capped: Bool) -> Bool {
+        guard case .char = column.type else { return false }
+        return !(capped && StreamedChecksums.mayBeLong(column.type))
+    }
+
+    /// A bigint hash of the row's native text (``RowHashing/native``).
+    static func nativeRowHash(_ table: ChecksumTable) -> String {
+        "hashtextextended(ROW(" + table.columns.map { PGConnection.quote($0.name) }.joined(separator: ", ") + ")::text, 0)"
     }
 
     /// The bucket number of a row.
@@ -78,12 +82,18 @@ enum PostgresChecksumSQL {
         return "\(bucket(table, partitioning)) IN (" + buckets.map(String.init).joined(separator: ", ") + ")"
     }
 
-    /// Per bucket: the bucket number, the row count and the exact sum of row hashes (or the key-order digest).
-    static func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?) -> String {
+    /// Per bucket: the bucket number, the row count and the exact sum of native row hashes.
+    static func nativeChecksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?) -> String {
         let restriction = buckets.map { bucketCondition(table, partitioning, $0) }
-        let summary = table.digestsInKeyOrder(partitioning) ? keyOrderDigest(table) : "sum(\(rowHash(table)))::text"
-        return "SELECT \(bucket(table, partitioning)) AS b, count(*), \(summary) FROM \(PGConnection.quote(table.id))"
+        return "SELECT \(bucket(table, partitioning)) AS b, count(*), sum(\(nativeRowHash(table)))::text FROM \(PGConnection.quote(table.id))"
             + shared.whereClause(table, restriction) + " GROUP BY 1"
+    }
+
+    /// The canonical texts of the rows of `buckets` (every row when nil), in any order, for ``StreamedChecksums``.
+    static func streamedRows(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?) -> String {
+        let restriction = buckets.map { bucketCondition(table, partitioning, $0) }
+        return "COPY (SELECT " + table.streamedColumns(streamed).joined(separator: ", ") + " FROM \(PGConnection.quote(table.id))"
+            + shared.whereClause(table, restriction) + ") TO STDOUT"
     }
 
     /// The canonical text of every column of the rows in `buckets`.
@@ -118,8 +128,20 @@ final class PostgresChecksumSession: ChecksumSession, @unchecked Sendable {
     }
 
     func checksums(_ table: ChecksumTable, _ partitioning: Partitioning, buckets: [Int64]?) throws -> [Int64: BucketChecksum] {
+        guard table.hashing == .native else {
+            var sums = StreamedChecksums(table: table, partitioning: partitioning)
+            let padded = table.streamedColumns(PostgresChecksumSQL.streamsPadded)
+            try conn.copyOut(PostgresChecksumSQL.streamedRows(table, partitioning, buckets: buckets)) { row in
+                var index = 0
+                CopyTextCodec.forEachField(row) { value in
+                    sums.append(value, droppingTrailingSpaces: padded[index])
+                    index += 1
+                }
+            }
+            return sums.checksums
+        }
         var result: [Int64: BucketChecksum] = [:]
-        for row in try conn.query(PostgresChecksumSQL.checksums(table, partitioning, buckets: buckets)) {
+        for row in try conn.query(PostgresChecksumSQL.nativeChecksums(table, partitioning, buckets: buckets)) {
             result[Int64(row[0] ?? "0") ?? 0] = BucketChecksum(count: row[1], sum: row[2])
         }
         return result

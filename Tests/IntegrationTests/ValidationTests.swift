@@ -204,9 +204,10 @@ enum ValidationFixtures {
         switch db.engine {
         case .postgres:
             try db.execute("""
-                CREATE TABLE \(items) (id int PRIMARY KEY, name varchar(50), amount numeric(12,2), seen timestamptz(3), note text);
+                CREATE TABLE \(items) (id int PRIMARY KEY, name varchar(50), amount numeric(12,2), seen timestamptz(3), note text, code char(8));
                 INSERT INTO \(items) SELECT g, 'item ' || g, g * 1.25, '2024-01-01 00:00:00+00'::timestamptz + g * interval '1 minute 0.125 second',
-                  CASE WHEN g % 7 = 0 THEN NULL WHEN g % 100 = 1 THEN repeat('long ', 300) || g ELSE 'note ' || g END
+                  CASE WHEN g % 7 = 0 THEN NULL WHEN g % 100 = 1 THEN repeat('long ', 300) || g ELSE 'note ' || g END,
+                  CASE WHEN g % 11 = 0 THEN NULL ELSE 'c' || g % 1000 END
                   FROM generate_series(1, \(rows)) g;
                 UPDATE \(items) SET amount = amount WHERE id % 3 = 0;
                 CREATE TABLE \(tags) (code varchar(20) PRIMARY KEY, label text);
@@ -216,9 +217,10 @@ enum ValidationFixtures {
                 """)
         case .mysql:
             try db.execute("""
-                CREATE TABLE \(items) (id int PRIMARY KEY, name varchar(50), amount decimal(12,2), seen datetime(3), note text);
+                CREATE TABLE \(items) (id int PRIMARY KEY, name varchar(50), amount decimal(12,2), seen datetime(3), note text, code char(8));
                 INSERT INTO \(items) SELECT seq, concat('item ', seq), seq * 1.25, DATE_ADD('2024-01-01 00:00:00', INTERVAL seq * 60125000 MICROSECOND),
-                  CASE WHEN seq % 7 = 0 THEN NULL WHEN seq % 100 = 1 THEN concat(repeat('long ', 300), seq) ELSE concat('note ', seq) END
+                  CASE WHEN seq % 7 = 0 THEN NULL WHEN seq % 100 = 1 THEN concat(repeat('long ', 300), seq) ELSE concat('note ', seq) END,
+                  CASE WHEN seq % 11 = 0 THEN NULL ELSE concat('c', seq % 1000) END
                   FROM seq_1_to_\(rows);
                 CREATE TABLE \(tags) (code varchar(20) PRIMARY KEY, label text);
                 INSERT INTO \(tags) SELECT concat('tag-', lpad(seq, 4, '0')), concat('label ', seq) FROM seq_1_to_\(rows);
@@ -227,10 +229,11 @@ enum ValidationFixtures {
                 """)
         case .sqlite:
             try db.execute("""
-                CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50), amount DECIMAL_TEXT(12,2), seen DATETIME, note TEXT);
+                CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50), amount DECIMAL_TEXT(12,2), seen DATETIME, note TEXT, code CHAR(8));
                 WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < \(rows))
                 INSERT INTO items SELECT n, 'item ' || n, printf('%.2f', n * 1.25), strftime('%Y-%m-%d %H:%M:%f', '2024-01-01', '+' || n || ' minutes'),
-                  CASE WHEN n % 7 = 0 THEN NULL WHEN n % 100 = 1 THEN replace(printf('%.300c', 'x'), 'x', 'long ') || n ELSE 'note ' || n END FROM g;
+                  CASE WHEN n % 7 = 0 THEN NULL WHEN n % 100 = 1 THEN replace(printf('%.300c', 'x'), 'x', 'long ') || n ELSE 'note ' || n END,
+                  CASE WHEN n % 11 = 0 THEN NULL ELSE 'c' || n % 1000 END FROM g;
                 CREATE TABLE tags (code VARCHAR(20) PRIMARY KEY, label TEXT);
                 WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < \(rows))
                 INSERT INTO tags SELECT 'tag-' || printf('%04d', n), 'label ' || n FROM g;

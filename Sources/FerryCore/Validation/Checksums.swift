@@ -30,47 +30,14 @@ public struct ChecksumTable: Hashable, Sendable {
     }
 }
 
-/// How a row's hash is computed inside the database.
+/// How a row's hash is computed.
 public enum RowHashing: String, Hashable, Sendable {
-    /// The engine's own fast hash over its native text form; only comparable with the same engine
-    /// holding the same native column types.
+    /// Inside the database, the engine's own fast hash over its native text form; only comparable with the
+    /// same engine holding the same native column types.
     case native
-    /// MD5 over the canonical text of every value (docs/validation.md), identical across engines.
+    /// In Ferry, over the canonical text of every value (docs/validation.md), which every engine writes
+    /// alike: the rows stream out and ``StreamedChecksums`` sums them.
     case canonical
-}
-
-extension ChecksumTable {
-    /// Whether a bucket's checksum is a digest of its rows in key order (``KeyOrderDigest``) rather than a
-    /// sum of per-row hashes: canonical hashing of key-range buckets. One MD5 per bucket costs far less
-    /// inside the databases than one per row, and ordering by an integer key means the same on every engine.
-    public func digestsInKeyOrder(_ partitioning: Partitioning) -> Bool {
-        guard hashing == .canonical, case .keyRanges = partitioning else { return false }
-        return true
-    }
-}
-
-/// The checksum of a key-range bucket under canonical hashing: the first 8 bytes of the MD5 of the
-/// bucket's rows in ascending key order, each row being its canonical values joined by 0x1F (NULL as
-/// 0x1E) and the rows joined by 0x1D. A value whose canonical text is longer than `longValueBytes`
-/// bytes stands in as the lower-case hex of its MD5, which bounds a bucket's text whatever the values.
-public enum KeyOrderDigest {
-    public static let longValueBytes = 1024
-    /// The byte between two rows (the engines' SQL writes it as `0x1D` / `chr(29)`).
-    public static let rowSeparator = "\u{1D}"
-
-    /// Whether a value of this type can have a canonical text longer than `longValueBytes` (so that the
-    /// engines' SQL must check its length); numbers, dates and times never do.
-    public static func mayBeLong(_ type: ColumnType) -> Bool {
-        switch type {
-        case .boolean, .integer, .float32, .float64, .date, .time, .timestamp, .timestampTZ, .uuid, .interval, .year:
-            return false
-        case let .decimal(precision, _): return precision.map { $0 + 2 > longValueBytes } ?? true
-        case let .char(length), let .varchar(length): return length.map { $0 * 4 > longValueBytes } ?? true
-        case let .binary(length), let .varbinary(length): return length * 2 > longValueBytes
-        case let .bit(length, _): return length > longValueBytes
-        default: return true
-        }
-    }
 }
 
 /// How a table's rows are split into buckets whose checksums are compared.
@@ -90,8 +57,7 @@ public enum Partitioning: Hashable, Sendable {
     }
 }
 
-/// The number of rows in a bucket and the sum of their 64-bit row hashes, modulo 2^64 (or, for buckets
-/// digested in key order, the ``KeyOrderDigest``).
+/// The number of rows in a bucket and the sum of their 64-bit row hashes, modulo 2^64.
 public struct BucketChecksum: Hashable, Sendable {
     public var count: Int64
     public var sum: UInt64
