@@ -26,3 +26,11 @@ public enum BatchEncoding: Hashable, Sendable {
     case values
     case native(NativeEncoding)
 }
+
+extension NativeEncoding {
+    /// Rows as the text MySQL's `LOAD DATA` reads by default: a tab between fields, a newline after each row,
+    /// `\N` for NULL, backslash escapes; each value already in the text its MySQL column takes, as Ferry's
+    /// value path would write it. A PostgreSQL source writes it in its COPY (PostgreSQL 15 to MariaDB
+    /// without decoding a value in Ferry).
+    public static let mysqlLoadDataText = NativeEncoding("mysql-load-data-text")
+}

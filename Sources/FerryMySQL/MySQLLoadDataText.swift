@@ -33,4 +33,45 @@ enum MySQLLoadDataText {
             }
         }
     }
+
+    /// The rows of `LOAD DATA` text as values (text, or NULL), for sending them again as INSERTs: each value
+    /// is the text the column takes, and an INSERT's string literal means the same to the column.
+    static func rows(of text: [UInt8]) -> [[Value]] {
+        var rows: [[Value]] = []
+        var row: [Value] = []
+        var field: [UInt8] = []
+        var null = false
+        var i = 0
+        func endField() {
+            row.append(null ? .null : .text(String(decoding: field, as: UTF8.self)))
+            field.removeAll(keepingCapacity: true)
+            null = false
+        }
+        while i < text.count {
+            let byte = text[i]
+            i += 1
+            switch byte {
+            case 0x09: endField()
+            case 0x0a:
+                endField()
+                rows.append(row)
+                row = []
+            case 0x5c where i < text.count:
+                let escaped = text[i]
+                i += 1
+                switch escaped {
+                case UInt8(ascii: "N") where field.isEmpty && (i == text.count || text[i] == 0x09 || text[i] == 0x0a): null = true
+                case UInt8(ascii: "t"): field.append(0x09)
+                case UInt8(ascii: "n"): field.append(0x0a)
+                case UInt8(ascii: "r"): field.append(0x0d)
+                case UInt8(ascii: "b"): field.append(0x08)
+                case UInt8(ascii: "0"): field.append(0)
+                case UInt8(ascii: "Z"): field.append(0x1a)
+                default: field.append(escaped)
+                }
+            default: field.append(byte)
+            }
+        }
+        return rows
+    }
 }

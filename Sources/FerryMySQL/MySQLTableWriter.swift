@@ -18,6 +18,7 @@ struct MySQLTableWriter {
     /// The chunk as LOAD DATA text, or as an INSERT statement.
     private var chunk: [UInt8] = []
     /// The chunk's rows, kept while it goes as LOAD DATA: a chunk the server warns about is inserted again.
+    /// Empty for rows that came as LOAD DATA text: those are read back from the chunk.
     private var rows: [[Value]] = []
     private(set) var pendingRows = 0
     private(set) var loaded: Int64 = 0
@@ -55,6 +56,16 @@ struct MySQLTableWriter {
         pendingRows += 1
     }
 
+    /// Adds rows that came as `LOAD DATA` text (``NativeEncoding/mysqlLoadDataText``).
+    mutating func add(loadDataText text: [UInt8], rows count: Int) throws {
+        if loadsData {
+            chunk.append(contentsOf: text)
+        } else {
+            for row in MySQLLoadDataText.rows(of: text) { try Self.appendInsert(row, header: insertHeader, types: types, names: names, to: &chunk) }
+        }
+        pendingRows += count
+    }
+
     /// Sends the chunk.
     mutating func flush() throws {
         guard pendingRows > 0 else { return }
@@ -73,10 +84,11 @@ struct MySQLTableWriter {
                 // LOCAL makes the server skip, with a warning, a row an INSERT would fail on: the chunk goes
                 // again as INSERTs, whose error names the row (DataErrorPolicy then applies).
                 try conn.execute("ROLLBACK")
+                let again = rows.isEmpty ? MySQLLoadDataText.rows(of: chunk) : rows
                 var statement: [UInt8] = []
-                for (n, row) in rows.enumerated() {
+                for (n, row) in again.enumerated() {
                     try Self.appendInsert(row, header: insertHeader, types: types, names: names, to: &statement)
-                    if statement.count >= MySQLTarget.statementBytes || n == rows.count - 1 {
+                    if statement.count >= MySQLTarget.statementBytes || n == again.count - 1 {
                         try insert(statement)
                         statement = []
                     }

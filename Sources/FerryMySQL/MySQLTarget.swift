@@ -40,7 +40,10 @@ public struct MySQLTarget: TargetConnector {
         _ = try databases.get()
     }
 
-    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan, mode: TargetTablePrepMode) -> Bool { false }
+    /// `LOAD DATA` text from a PostgreSQL source, for tables that load from it (no BIT column).
+    public func accepts(_ encoding: NativeEncoding, for plan: TablePlan, mode: TargetTablePrepMode) -> Bool {
+        encoding == .mysqlLoadDataText && MySQLLoadDataText.accepts(plan.columns.map(\.source.type))
+    }
 
     public func prepare(_ plan: TablePlan, mode: TargetTablePrepMode, related: [TableID: TablePlan]) throws {
         let conn = try connect()
@@ -145,17 +148,25 @@ public struct MySQLTarget: TargetConnector {
         let conn = try MySQLConnection(url, databaseMayBeMissing: true, localInfile: MySQLLoadDataText.accepts(plan.columns.map(\.source.type)))
         var writer = try MySQLTableWriter(conn, plan: plan, fence: fence, status: fence.map { statusTable(controlSchema: $0.controlSchema) })
         while let batch = try pipe.receive() {
-            guard case let .rows(rows) = batch else {
-                throw FerryError(.database, "MySQL target received rows in an encoding it does not read")
+            switch batch {
+            case let .encoded(text, count):
+                // LOAD DATA text from the source gathers into chunks of about statementBytes.
+                guard encoding == .native(.mysqlLoadDataText) else {
+                    throw FerryError(.database, "MySQL target received rows in an encoding it does not read")
+                }
+                try writer.add(loadDataText: text, rows: count)
+                if writer.pendingBytes >= Self.statementBytes { try writer.flush() }
+            case let .rows(rows):
+                for row in rows {
+                    try writer.add(row)
+                    // Each chunk commits on its own (or in its fenced transaction).
+                    if writer.pendingBytes >= Self.statementBytes || writer.pendingRows == commitRows { try writer.flush() }
+                }
+                try writer.flush()
             }
-            for row in rows {
-                try writer.add(row)
-                // Each chunk commits on its own (or in its fenced transaction).
-                if writer.pendingBytes >= Self.statementBytes || writer.pendingRows == commitRows { try writer.flush() }
-            }
-            try writer.flush()
             progress(batch.rowCount)
         }
+        try writer.flush()
         return writer.loaded
     }
 

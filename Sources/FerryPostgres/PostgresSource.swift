@@ -5,10 +5,12 @@ public struct PostgresSource: SourceConnector {
     public let url: ConnectionURL
     public var engine: EngineKind { .postgres }
     /// COPY binary when every column is a built-in type (a user type's binary form carries OIDs that
-    /// differ between servers), else COPY text.
+    /// differ between servers), else COPY text; and MySQL's `LOAD DATA` text when every column's text is
+    /// what MySQL takes (``PostgresLoadDataText``).
     public func nativeEncodings(for plan: TablePlan) -> [NativeEncoding] {
-        plan.columns.allSatisfy { Self.hasPortableBinaryForm($0.source.type) }
-            ? [PostgresTarget.copyBinary, PostgresTarget.copyText] : [PostgresTarget.copyText]
+        let types = plan.columns.map(\.source.type)
+        return (types.allSatisfy(Self.hasPortableBinaryForm) ? [PostgresTarget.copyBinary, PostgresTarget.copyText] : [PostgresTarget.copyText])
+            + (types.allSatisfy(PostgresLoadDataText.carries) ? [.mysqlLoadDataText] : [])
     }
 
     static func hasPortableBinaryForm(_ type: ColumnType) -> Bool {
@@ -179,6 +181,23 @@ final class PostgresSnapshot: SnapshotSession, @unchecked Sendable {
             sql = "COPY \(PGConnection.quote(plan.source.id)) (\(columns)) TO STDOUT"
         }
         switch encoding {
+        case .native(.mysqlLoadDataText):
+            let expressions = plan.columns.map { PostgresLoadDataText.expression($0.source) }.joined(separator: ", ")
+            let select = "SELECT \(expressions) FROM \(PGConnection.quote(plan.source.id))"
+                + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(Self.batchBytes + 4096)
+            var rows = 0
+            try conn.copyOut("COPY (\(select)) TO STDOUT") { row in
+                PostgresLoadDataText.append(row, to: &buffer)
+                rows += 1
+                if buffer.count >= Self.batchBytes {
+                    try pipe.send(.encoded(bytes: buffer, rowCount: rows))
+                    buffer.removeAll(keepingCapacity: true)
+                    rows = 0
+                }
+            }
+            if !buffer.isEmpty { try pipe.send(.encoded(bytes: buffer, rowCount: rows)) }
         case let .native(format):
             // Each COPY data message is one row; in binary format one more message carries the trailer.
             let binary = format == PostgresTarget.copyBinary
