@@ -7,6 +7,7 @@
 # Data: pgbench_accounts at scale $SCALE (default 10: 1M rows) and the 16-column table `wide` of $WIDE_ROWS rows
 # (default 1M). Each is measured $REPS times (default 3), pipe and Ferry alternating, each into an emptied table;
 # prints `RESULT <case> <table> rows=<n> seconds=<s> rows_per_s=<r>` per run and the ratio of the medians.
+# After the runs, `ferry validate` checks that Ferry's copy of each table equals the source.
 SCALE=${SCALE:-10}
 WIDE_ROWS=${WIDE_ROWS:-1000000}
 REPS=${REPS:-3}
@@ -45,6 +46,10 @@ for t in pgbench_accounts wide; do
     report_rows ferry-pg-mariadb "$t" "$rows" "$seconds"
     [ "$(my -e "SELECT count(*) FROM ferry.$t")" = "$rows" ] || { echo "ferry loaded the wrong row count into $t"; exit 1; }
   done
+  # The copy Ferry made last must validate equal to the source.
+  "$FERRY" validate --source "$PG/src" --target "$MY" --table-mappings "$OUT/map-ferry.json" --json > "$OUT/validate-$t.json" || true
+  python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))["tables"][0]; print("VALIDATE", sys.argv[2], t["state"], t["differenceCount"]); sys.exit(t["differenceCount"] != 0 or t["state"] != "Validated")' \
+    "$OUT/validate-$t.json" "$t" | tee -a "$OUT/results.txt" || { echo "ferry's copy of $t does not validate"; exit 1; }
   awk -v t="$t" -v c="$(median < "$OUT/pipe-$t.txt")" -v f="$(median < "$OUT/ferry-$t.txt")" \
     'BEGIN { printf "RATIO pg-mariadb %s ferry_vs_pipe=%.2f (pipe %.2f s, ferry %.2f s, medians)\n", t, c / f, c, f }' | tee -a "$OUT/results.txt"
 done
