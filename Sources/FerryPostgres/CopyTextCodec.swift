@@ -106,6 +106,21 @@ public enum CopyTextCodec {
 
     /// Appends `text`'s bytes to `out` with COPY escapes for backslash, tab, newline and carriage return.
     public static func appendEscaped<S: Sequence>(_ bytes: S, to out: inout [UInt8]) where S.Element == UInt8 {
+        if let done = bytes.withContiguousStorageIfAvailable({ buffer in
+            // Most values need no escape: they go in one copy.
+            guard buffer.contains(where: needsEscape) else { return out.append(contentsOf: buffer) }
+            appendEach(buffer, to: &out)
+        }) {
+            return done
+        }
+        appendEach(bytes, to: &out)
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte == 0x5c || byte == 0x09 || byte == 0x0a || byte == 0x0d
+    }
+
+    private static func appendEach<S: Sequence>(_ bytes: S, to out: inout [UInt8]) where S.Element == UInt8 {
         for b in bytes {
             switch b {
             case 0x5c: out.append(0x5c); out.append(0x5c)

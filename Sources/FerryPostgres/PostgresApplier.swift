@@ -273,6 +273,9 @@ final class PostgresApplier: ChangeApplier, @unchecked Sendable {
         switch (value, type) {
         case (.null, _): return "NULL"
         case let (.int(v), .integer), let (.int(v), .decimal): return String(v)
+        case let (.text(text), _):
+            try PostgresValueCodec.requireStorable(text, column: table)
+            return PGConnection.literal(text)
         default:
             var bytes: [UInt8] = []
             try PostgresValueCodec.encode(value, as: type, column: table, into: &bytes)

@@ -178,9 +178,7 @@ enum PostgresValueCodec {
         case let .double(v): out.append(contentsOf: Value.canonicalDouble(v).utf8)
         case let .bool(v): out.append(v ? UInt8(ascii: "t") : UInt8(ascii: "f"))
         case let .text(text):
-            if text.utf8.contains(0) {
-                throw FerryError(.dataError, "\(column()): the value contains a NUL character (0x00), which PostgreSQL text cannot store")
-            }
+            try requireStorable(text, column: column())
             CopyTextCodec.appendEscaped(text.utf8, to: &out)
         case let .bytes(bytes):
             if case .array = type { throw FerryError(.dataError, "\(column()): binary value where an array was expected") }
@@ -201,6 +199,13 @@ enum PostgresValueCodec {
                 literal = JSONText.array(values)
             }
             try encode(.text(literal), as: .text, column: column(), into: &out)
+        }
+    }
+
+    /// Refuses text PostgreSQL cannot store: a NUL character.
+    static func requireStorable(_ text: String, column: @autoclosure () -> String) throws {
+        if text.utf8.withContiguousStorageIfAvailable({ $0.contains(0) }) ?? text.utf8.contains(0) {
+            throw FerryError(.dataError, "\(column()): the value contains a NUL character (0x00), which PostgreSQL text cannot store")
         }
     }
 

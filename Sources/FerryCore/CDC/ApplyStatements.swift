@@ -3,6 +3,10 @@ public enum ApplyStatements {
     /// Upsert rows grouped by which columns they carry (rows with an unchanged TOAST value leave it out),
     /// in slices of at most `rowsPerStatement`. Each group gives the column indexes and the rows' values.
     public static func upsertGroups(_ rows: [[Value?]], rowsPerStatement: Int = 500) -> [(columns: [Int], rows: [[Value]])] {
+        if let first = rows.first, !rows.contains(where: { $0.contains(nil) }) {
+            // Every row whole (no unchanged TOAST value): one group.
+            return slices(rows.map { $0.map { $0! } }, columns: Array(first.indices), rowsPerStatement)
+        }
         var groups: [[Bool]: [[Value?]]] = [:]
         var order: [[Bool]] = []
         for row in rows {
@@ -13,14 +17,13 @@ public enum ApplyStatements {
         var result: [(columns: [Int], rows: [[Value]])] = []
         for mask in order {
             let columns = mask.indices.filter { mask[$0] }
-            let values = groups[mask]!.map { row in columns.map { row[$0]! } }
-            var start = 0
-            while start < values.count {
-                result.append((columns, Array(values[start..<min(start + rowsPerStatement, values.count)])))
-                start += rowsPerStatement
-            }
+            result += slices(groups[mask]!.map { row in columns.map { row[$0]! } }, columns: columns, rowsPerStatement)
         }
         return result
+    }
+
+    private static func slices(_ values: [[Value]], columns: [Int], _ rowsPerStatement: Int) -> [(columns: [Int], rows: [[Value]])] {
+        stride(from: 0, to: values.count, by: rowsPerStatement).map { (columns, Array(values[$0..<min($0 + rowsPerStatement, values.count)])) }
     }
 
     /// Keys in slices of at most `keysPerStatement`.

@@ -26,7 +26,13 @@ public struct ChangeBatch: Sendable {
         var finals: [[Value]: Final] = [:]
     }
 
-    private let plans: [TableID: TablePlan]
+    /// A plan shared by reference: looking it up for each change then costs one retain, not one per field.
+    private final class SharedPlan: Sendable {
+        let plan: TablePlan
+        init(_ plan: TablePlan) { self.plan = plan }
+    }
+
+    private let plans: [TableID: SharedPlan]
     private let transformers: [TableID: RowTransformer]
     private var pending: [TableID: Pending] = [:]
     private var tableOrder: [TableID] = []
@@ -47,7 +53,7 @@ public struct ChangeBatch: Sendable {
     /// `plans` by source table; changes to other tables are ignored. `transformers` (by source table)
     /// turn rows into their written form (``TablePlan/written``).
     public init(plans: [TableID: TablePlan], transformers: [TableID: RowTransformer] = [:]) {
-        self.plans = plans
+        self.plans = plans.mapValues(SharedPlan.init)
         self.transformers = transformers
     }
 
@@ -57,10 +63,10 @@ public struct ChangeBatch: Sendable {
     /// primary key, or a key the change does not carry).
     public mutating func add(_ transaction: ChangeTransaction) throws {
         for (index, change) in transaction.changes.enumerated() {
-            guard let plan = plans[change.table] else { continue }
+            guard let shared = plans[change.table] else { continue }
             counts[change.table, default: [:]][change.kind, default: 0] += 1
             changeCount += 1
-            try add(change, plan, transaction, number: transaction.firstChangeNumber.map { $0 + index })
+            try add(change, shared.plan, transaction, number: transaction.firstChangeNumber.map { $0 + index })
         }
         if let marker = transaction.marker { markers.append(marker) }
         endsInsideTransaction = transaction.continues
@@ -72,7 +78,7 @@ public struct ChangeBatch: Sendable {
     /// The merged work per target table, in the order the tables first changed, with the written plan.
     public var tables: [(plan: TablePlan, changes: TableChanges)] {
         tableOrder.compactMap { source in
-            guard let plan = plans[source], let state = pending[source] else { return nil }
+            guard let plan = plans[source]?.plan, let state = pending[source] else { return nil }
             var changes = TableChanges(truncateFirst: state.truncateFirst)
             for key in state.order {
                 switch state.finals[key] {
@@ -98,7 +104,7 @@ public struct ChangeBatch: Sendable {
         let middle = entries.count / 2
         let parts = middle == 0 ? [entries[...]] : [entries[..<middle], entries[middle...]]
         return parts.map { slice in
-            var part = ChangeBatch(plans: plans, transformers: transformers)
+            var part = ChangeBatch(plans: plans.mapValues(\.plan), transformers: transformers)
             for entry in slice {
                 if part.pending[entry.table] == nil {
                     part.pending[entry.table] = Pending(truncateFirst: entry.first && pending[entry.table]?.truncateFirst == true)
