@@ -150,8 +150,9 @@ public struct StreamedChecksums {
         }
     }
 
-    /// A value as the row hash takes it; key values are never replaced: a value longer than ``longValueBytes`` stands in as its MD5 in hex
-    /// (for values Ferry writes itself; the engines' SQL does the same).
+    /// A value whose text Ferry writes itself (SQLite's) as the row hash takes it: longer than
+    /// ``longValueBytes``, its MD5 in hex, as the engines' SQL does. Key values are never replaced
+    /// (``ChecksumTable/streamedColumns(_:)``).
     public static func capped(_ value: String) -> String {
         guard value.utf8.count > longValueBytes else { return value }
         return Hex.encode(Array(Insecure.MD5.hash(data: Array(value.utf8))))
