@@ -12,6 +12,18 @@ struct MySQLLoadDataTests {
         Int(try MySQLConnection(TestDatabase.serverURL(.mysql)).query("SHOW GLOBAL STATUS LIKE 'Com_load'").first?[1] ?? "") ?? 0
     }
 
+    /// Fully loads every table of the source's `app` schema into the target's schema.
+    static func loadApp(from source: TestDatabase, to target: TestDatabase) async throws -> [TableProgress] {
+        let rules = """
+            {"rules":[
+              {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
+              {"rule-type":"transformation","rule-id":"2","rule-name":"schema","rule-target":"schema","object-locator":{"schema-name":"app"},"rule-action":"rename","value":"\(target.schema)"}
+            ]}
+            """
+        return try await FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
+                                        options: FullLoadOptions(mappings: try TableMappings(json: rules))).run()
+    }
+
     @Test("values that need escaping load exactly through LOAD DATA; a table with a BIT column loads through INSERTs")
     func escapedValuesLoadExactly() async throws {
         let source = try TestDatabase.make(.postgres, label: "src"), target = try TestDatabase.make(.mysql, label: "dst")
@@ -28,14 +40,7 @@ struct MySQLLoadDataTests {
             INSERT INTO app.flags VALUES (1, B'10100101'), (2, NULL);
             """)
         let before = try Self.loadStatements()
-        let rules = """
-            {"rules":[
-              {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
-              {"rule-type":"transformation","rule-id":"2","rule-name":"schema","rule-target":"schema","object-locator":{"schema-name":"app"},"rule-action":"rename","value":"\(target.schema)"}
-            ]}
-            """
-        let tables = try await FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
-                                              options: FullLoadOptions(mappings: try TableMappings(json: rules))).run()
+        let tables = try await Self.loadApp(from: source, to: target)
         #expect(tables.map(\.state) == [.completed, .completed], "\(tables.map { $0.error ?? "" })")
         #expect(try Self.loadStatements() > before, "the rows went through LOAD DATA")
         #expect(try target.query("SELECT t, hex(b) FROM tricky WHERE id IN (1, 2, 3) ORDER BY id") == [
@@ -65,14 +70,7 @@ struct MySQLLoadDataTests {
             INSERT INTO app.far VALUES (101, '10000-01-01 00:00:00');
             """)
         let before = try Self.loadStatements()
-        let rules = """
-            {"rules":[
-              {"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"app","table-name":"%"},"rule-action":"include"},
-              {"rule-type":"transformation","rule-id":"2","rule-name":"schema","rule-target":"schema","object-locator":{"schema-name":"app"},"rule-action":"rename","value":"\(target.schema)"}
-            ]}
-            """
-        let tables = try await FullLoadRunner(source: Connectors.source(for: source.url), target: Connectors.target(for: target.url),
-                                              options: FullLoadOptions(mappings: try TableMappings(json: rules))).run()
+        let tables = try await Self.loadApp(from: source, to: target)
         let byName = Dictionary(uniqueKeysWithValues: tables.map { ($0.source.name, $0) })
         let plain = try #require(byName["plain"]), far = try #require(byName["far"])
         #expect(plain.state == .completed && plain.passthrough && plain.rowsLoaded == 30000, "\(plain)")
