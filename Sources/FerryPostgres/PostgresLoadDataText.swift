@@ -5,10 +5,11 @@ import FerryCore
 /// in Ferry), and COPY's text format is already `LOAD DATA`'s but for two escapes.
 enum PostgresLoadDataText {
     /// Whether a column of this type can go this way: its text (after ``expression(_:)``) is what Ferry's
-    /// value path writes into MySQL. Binary, bit, JSON, array, interval and user types go as values.
+    /// value path writes into MySQL. Binary, bit, JSON, array, interval and user types go as values, and so
+    /// do floats, whose NaN and infinities the value path refuses with a message of its own.
     static func carries(_ type: ColumnType) -> Bool {
         switch type {
-        case .integer, .decimal, .float32, .float64, .char, .varchar, .text, .boolean, .date, .time, .timestamp, .timestampTZ, .uuid:
+        case .integer, .decimal, .char, .varchar, .text, .boolean, .date, .time, .timestamp, .timestampTZ, .uuid:
             return true
         default:
             return false

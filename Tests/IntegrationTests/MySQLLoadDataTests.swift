@@ -56,14 +56,14 @@ struct MySQLLoadDataTests {
         let source = try TestDatabase.make(.postgres, label: "src"), target = try TestDatabase.make(.mysql, label: "dst")
         defer { source.drop(); target.drop() }
         try source.execute("""
-            CREATE TABLE app.plain (id int PRIMARY KEY, t text, v varchar(20), c char(5), n numeric(12,3), f double precision,
-              r real, ts timestamptz, tl timestamp(3), d date, tm time, ok boolean, u uuid, big bigint);
+            CREATE TABLE app.plain (id int PRIMARY KEY, t text, v varchar(20), c char(5), n numeric(12,3),
+              ts timestamptz, tl timestamp(3), d date, tm time, ok boolean, u uuid, big bigint);
             INSERT INTO app.plain VALUES
-              (1, E'tab\\there\\nline\\rcr\\\\back \\\\N \\f feed \\x0b vtab \\b bs \\x1a sub', 'héllo 🚀', 'ab', 123456789.125, 1.5e-7,
-               0.25, '2026-01-02 03:04:05.123456+02', '2026-01-02 03:04:05.5', '2026-01-02', '23:59:58', true,
+              (1, E'tab\\there\\nline\\rcr\\\\back \\\\N \\f feed \\x0b vtab \\b bs \\x1a sub', 'héllo 🚀', 'ab', 123456789.125,
+               '2026-01-02 03:04:05.123456+02', '2026-01-02 03:04:05.5', '2026-01-02', '23:59:58', true,
                'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 9007199254740993),
-              (2, E'\\\\N', '', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, NULL, NULL),
-              (3, '', NULL, 'xyz', -0.5, -2.5e300, NULL, '1970-01-01 00:00:00+00', NULL, '1999-12-31', NULL, NULL, NULL, -1);
+              (2, E'\\\\N', '', NULL, NULL, NULL, NULL, NULL, NULL, false, NULL, NULL),
+              (3, '', NULL, 'xyz', -0.5, '1970-01-01 00:00:00+00', NULL, '1999-12-31', NULL, NULL, NULL, -1);
             INSERT INTO app.plain (id, t, n, ok) SELECT g, repeat('x', g % 50), g / 8.0, g % 2 = 0 FROM generate_series(4, 30000) g;
             CREATE TABLE app.far (id int PRIMARY KEY, at timestamp);
             INSERT INTO app.far SELECT g, '2026-01-01'::timestamp + g * interval '1 day' FROM generate_series(1, 100) g;
