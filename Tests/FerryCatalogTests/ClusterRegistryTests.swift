@@ -50,12 +50,13 @@ import Testing
     func aLapsedLeaseLetsAnotherNodeTakeTheTask(_ kind: StoreKind) throws {
         let fixture = try CatalogFixture(kind)
         defer { fixture.remove() }
-        let short = ClusterRegistry(catalog: fixture.catalog, policy: LeasePolicy(leaseSeconds: 0.3, renewInterval: 0.1, stopApplyingAfter: 0.2))
+        // A lease that lapses soon, but not between two calls on a busy machine.
+        let short = ClusterRegistry(catalog: fixture.catalog, policy: LeasePolicy(leaseSeconds: 1.5, renewInterval: 0.3, stopApplyingAfter: 1))
         try short.renew(node: "a", address: "")
         _ = try short.claim(task: "arn:t", node: "a")
         try short.renew(node: "b", address: "")
         #expect(try short.claimWaiting(node: "b", limit: 1).isEmpty)
-        Thread.sleep(forTimeInterval: 0.5)
+        Thread.sleep(forTimeInterval: 2)
         try short.renew(node: "b", address: "")
         #expect(try short.nodes().first { $0.nodeID == "a" }.map { $0.leaseRemaining < 0 } == true)
         #expect(try short.claimWaiting(node: "b", limit: 1) == [TaskClaim(taskArn: "arn:t", epoch: 2, previousNode: "a")])
