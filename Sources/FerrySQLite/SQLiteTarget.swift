@@ -27,9 +27,8 @@ public struct SQLiteTarget: TargetConnector {
         self.url = url
     }
 
-    /// How long opening waits for other connections to let the file go so that it can switch it to WAL.
-    static let journalModeWait = 30.0
-    /// How long a write waits for another connection's, at most, in seconds.
+    /// How long a write waits for another connection's, at most, in seconds. Opening the file waits as long
+    /// for it to be in WAL mode, since a copy from an attached file may hold it in rollback mode meanwhile.
     static let lockWait = 300
 
     /// Waits for the file's write lock by trying again every millisecond. SQLite's own wait backs off to
@@ -50,9 +49,10 @@ public struct SQLiteTarget: TargetConnector {
         let path = url.database ?? ""
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
-            // Switching to WAL needs the file to itself, and SQLite refuses it at once (no busy wait) while another
-            // connection holds it, a writer or one closing: the switch is tried again for a while.
-            let deadline = Date().addingTimeInterval(Self.journalModeWait)
+            // Switching to WAL needs the file's exclusive lock, and SQLite refuses it at once (no busy wait) while
+            // another connection holds a lock: a writer, one closing, or a copy in rollback mode
+            // (``SQLiteJournalMode``). The switch is tried again as long as a write would wait.
+            let deadline = Date().addingTimeInterval(Double(Self.lockWait))
             while true {
                 do {
                     try queue.writeWithoutTransaction { db in
@@ -225,11 +225,14 @@ public struct SQLiteTarget: TargetConnector {
     }
 
     /// Runs a copy from an attached source file in one write transaction (checking the claims first, when
-    /// fenced) and returns the rows it inserted. SQLite attaches only outside a transaction.
+    /// fenced) and returns the rows it inserted. SQLite attaches only outside a transaction. With the file to
+    /// itself, the copy writes with a rollback journal and puts WAL back after (``SQLiteJournalMode``).
     private func copyAttached(_ copy: (path: String, select: String), plan: TablePlan, columns: String, fence: LoadFence?,
                               queue: DatabaseQueue) throws -> Int64 {
         try SQLiteErrors.wrap(url) {
             try queue.writeWithoutTransaction { db in
+                let leftWAL = SQLiteJournalMode.leaveWAL(db)
+                defer { if leftWAL { SQLiteJournalMode.restoreWAL(db, wait: Double(Self.lockWait)) } }
                 try db.execute(sql: "ATTACH DATABASE ? AS \(SQLiteAttachedCopy.alias)", arguments: [copy.path])
                 defer { try? db.execute(sql: "DETACH DATABASE \(SQLiteAttachedCopy.alias)") }
                 var copied: Int64 = 0

@@ -1,6 +1,7 @@
 import FerryConnectors
 import FerryCore
 import FerryEngine
+@testable import FerrySQLite
 import Foundation
 import GRDB
 import Testing
@@ -29,10 +30,45 @@ struct SQLiteAttachedCopyTests {
         let loaded = try await Self.load(source, created, mode: .dropAndCreate)
         #expect(loaded.map(\.state) == [.completed] && loaded.first?.rowsLoaded == 1000, "\(loaded.map { $0.error ?? "" })")
         #expect(try created.query("SELECT id, name, price, hex(data) FROM items ORDER BY id") == expected)
+        #expect(try created.query("PRAGMA journal_mode") == [["wal"]], "the copy puts WAL mode back")
 
         try existing.execute("CREATE TABLE items (price REAL, data BLOB, id INTEGER PRIMARY KEY, name TEXT)")
         let into = try await Self.load(source, existing, mode: .doNothing)
         #expect(into.map(\.state) == [.completed] && into.first?.rowsLoaded == 1000, "\(into.map { $0.error ?? "" })")
         #expect(try existing.query("SELECT id, name, price, hex(data) FROM items ORDER BY id") == expected)
+    }
+
+    @Test("a copy with the file to itself leaves WAL mode; a connection opened meanwhile waits for it to come back; one already open keeps the file in WAL")
+    func copyLeavesWALOnlyAlone() async throws {
+        let file = try TestDatabase.make(.sqlite, label: "litejournal")
+        defer { file.drop() }
+        let target = SQLiteTarget(url: file.url)
+        let copying = try target.open(keepingTransactionsOpen: true)
+        let left = try await copying.writeWithoutTransaction { db in
+            let left = SQLiteJournalMode.leaveWAL(db)
+            try db.execute(sql: "BEGIN IMMEDIATE; CREATE TABLE items (id INTEGER PRIMARY KEY); INSERT INTO items VALUES (1)")
+            return left
+        }
+        #expect(left)
+        let opened = ManagedFlag()
+        let opening = Task.detached {
+            defer { opened.stop() }
+            return try target.open()
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!opened.isStopped, "opening waits while the copy holds the file in rollback mode")
+        try await copying.writeWithoutTransaction { db in
+            try db.execute(sql: "COMMIT")
+            SQLiteJournalMode.restoreWAL(db, wait: 60)
+        }
+        let other = try await opening.value
+        let (mode, rows) = try await other.read { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "SELECT count(*) FROM items"))
+        }
+        #expect(mode == "wal" && rows == 1)
+        let started = ContinuousClock.now
+        let leftAgain = try await copying.writeWithoutTransaction { db in SQLiteJournalMode.leaveWAL(db) }
+        #expect(!leftAgain, "another connection has the file open")
+        #expect(ContinuousClock.now - started < .seconds(5), "without waiting for it")
     }
 }
