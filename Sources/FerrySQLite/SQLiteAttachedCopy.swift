@@ -1,4 +1,6 @@
 import FerryCore
+import Foundation
+import Synchronization
 
 /// SQLite → SQLite without decoding a value: the target attaches the source's file and copies the rows
 /// with one `INSERT … SELECT`. With no column list on either side and no WHERE, SQLite moves whole records
@@ -18,6 +20,21 @@ enum SQLiteAttachedCopy {
         if !conditions.isEmpty { select += " WHERE " + conditions.joined(separator: " AND ") }
         return .encoded(bytes: Array((path + "\n" + select).utf8), rowCount: 0)
     }
+
+    /// Runs `copy` when no other copy into the file at `path` runs in this process. SQLite writes one
+    /// transaction at a time anyway; a copy waiting here holds no connection to the file, so the one running
+    /// has it to itself and may leave WAL mode (``SQLiteJournalMode``).
+    static func oneAtATime<T>(into path: String, _ copy: () throws -> T) rethrows -> T {
+        let turn = turns.withLock { turns in
+            if let turn = turns[path] { return turn }
+            let turn = NSLock()
+            turns[path] = turn
+            return turn
+        }
+        return try turn.withLock(copy)
+    }
+
+    private static let turns = Mutex<[String: NSLock]>([:])
 
     /// The file's path and the SELECT a batch carries.
     static func parse(_ bytes: [UInt8]) throws -> (path: String, select: String) {

@@ -189,7 +189,8 @@ public struct SQLiteTarget: TargetConnector {
 
     public func load(_ plan: TablePlan, encoding: BatchEncoding, from pipe: BatchPipe, commitRows: Int?, fence: LoadFence?,
                      progress: @Sendable (Int) -> Void) throws -> Int64 {
-        let queue = try open()
+        // Opened at the first batch of rows: a copy from an attached file uses a connection of its own instead.
+        var rowsQueue: DatabaseQueue?
         let columns = plan.columns.map { SQLiteNames.quote($0.targetName) }.joined(separator: ", ")
         let placeholders = Array(repeating: "?", count: plan.columns.count).joined(separator: ", ")
         let sql = "INSERT INTO \(SQLiteNames.quote(plan.target.name)) (\(columns)) VALUES (\(placeholders))"
@@ -197,7 +198,10 @@ public struct SQLiteTarget: TargetConnector {
         var lastYield = ContinuousClock.now
         while let batch = try pipe.receive() {
             if case let .encoded(bytes, _) = batch, encoding == .native(SQLiteAttachedCopy.encoding) {
-                let copied = try copyAttached(try SQLiteAttachedCopy.parse(bytes), plan: plan, columns: columns, fence: fence, queue: queue)
+                // Its own connection, open only for the copy.
+                let copied = try SQLiteAttachedCopy.oneAtATime(into: url.database ?? "") {
+                    try copyAttached(try SQLiteAttachedCopy.parse(bytes), plan: plan, columns: columns, fence: fence, queue: try open())
+                }
                 loaded += copied
                 progress(Int(copied))
                 continue
@@ -205,6 +209,8 @@ public struct SQLiteTarget: TargetConnector {
             guard case let .rows(rows) = batch else {
                 throw FerryError(.database, "SQLite target received rows in an encoding it does not read")
             }
+            let queue = try rowsQueue ?? open()
+            rowsQueue = queue
             // One transaction per batch, or per `commitRows` rows of it.
             for start in stride(from: 0, to: rows.count, by: max(1, commitRows ?? rows.count)) {
                 let part = rows[start..<min(rows.count, start + max(1, commitRows ?? rows.count))]

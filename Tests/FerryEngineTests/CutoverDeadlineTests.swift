@@ -10,7 +10,8 @@ import Testing
             return 1
         }
         #expect(result == nil)
-        #expect(Date().timeIntervalSince(started) < 2)
+        // Well short of the work's 30 s, with room for a busy machine to be late waking the deadline.
+        #expect(Date().timeIntervalSince(started) < 10)
     }
 
     @Test func workThatFinishesInTimeGivesItsResultOrItsError() async throws {

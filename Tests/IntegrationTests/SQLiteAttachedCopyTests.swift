@@ -38,6 +38,26 @@ struct SQLiteAttachedCopyTests {
         #expect(try existing.query("SELECT id, name, price, hex(data) FROM items ORDER BY id") == expected)
     }
 
+    @Test("tables copied at once each arrive whole, whichever of them had the file to itself, and the file ends in WAL mode")
+    func tablesCopiedAtOnce() async throws {
+        let source = try TestDatabase.make(.sqlite, label: "litemany"), target = try TestDatabase.make(.sqlite, label: "litemanyto")
+        defer { source.drop(); target.drop() }
+        let tables = (1...6).map { "t\($0)" }
+        for table in tables {
+            try source.execute("""
+                CREATE TABLE \(table) (id INTEGER PRIMARY KEY, note TEXT);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+                INSERT INTO \(table) SELECT i, '\(table) ' || i FROM n;
+                """)
+        }
+        let loaded = try await Self.load(source, target, mode: .dropAndCreate)
+        #expect(loaded.count == tables.count && loaded.allSatisfy { $0.state == .completed && $0.rowsLoaded == 30000 }, "\(loaded.map { $0.error ?? "" })")
+        for table in tables {
+            #expect(try target.query("SELECT count(*), sum(length(note)) FROM \(table)") == source.query("SELECT count(*), sum(length(note)) FROM \(table)"))
+        }
+        #expect(try target.query("PRAGMA journal_mode") == [["wal"]])
+    }
+
     @Test("a copy with the file to itself leaves WAL mode; a connection opened meanwhile waits for it to come back; one already open keeps the file in WAL")
     func copyLeavesWALOnlyAlone() async throws {
         let file = try TestDatabase.make(.sqlite, label: "litejournal")
