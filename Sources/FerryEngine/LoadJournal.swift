@@ -21,7 +21,7 @@ final class LoadJournal: @unchecked Sendable {
 
     /// What earlier runs of the task recorded.
     func read() throws -> LoadProgress {
-        try lock.withLock { LoadProgress(rows: try applier.loadProgress(task: task)) }
+        try using { LoadProgress(rows: try applier.loadProgress(task: task)) }
     }
 
     /// Starts the task's progress afresh: a new load, whose snapshot meets change capture at `captureStart`.
@@ -36,7 +36,7 @@ final class LoadJournal: @unchecked Sendable {
 
     /// Records that a chunk's `rows` committed (checking the chunk's claim too, for a shared chunk).
     func loaded(_ table: TableID, chunk: Int, rows: Int64, under chunkFence: ChunkFence? = nil) throws {
-        try lock.withLock {
+        try using {
             applier.hold(chunk: chunkFence)
             defer { applier.hold(chunk: nil) }
             try applier.saveLoadProgress([LoadProgress.chunkRow(table, chunk: chunk, rows: rows)], task: task, replacing: .none)
@@ -48,7 +48,7 @@ final class LoadJournal: @unchecked Sendable {
     func claimChunk(_ table: TableID, chunk: Int, take: ChunkTake) throws -> ChunkFence {
         let fence = ChunkFence(key: ChunkFence.key(task: task, table: LoadProgress.key(of: table), chunk: chunk),
                                epoch: ChunkFence.epoch(taskEpoch: epoch, take: take.number))
-        try lock.withLock { try applier.claimChunk(fence) }
+        try using { try applier.claimChunk(fence) }
         return fence
     }
 
@@ -59,7 +59,7 @@ final class LoadJournal: @unchecked Sendable {
 
     /// Removes from the target what a chunk that did not finish may have committed.
     func clear(_ chunk: Int, of segments: RangeSegments, from plan: TablePlan, under chunkFence: ChunkFence? = nil) throws {
-        try lock.withLock {
+        try using {
             applier.hold(chunk: chunkFence)
             defer { applier.hold(chunk: nil) }
             try applier.deleteSegment(chunk, of: segments, from: plan)
@@ -70,7 +70,16 @@ final class LoadJournal: @unchecked Sendable {
         lock.withLock { applier.close() }
     }
 
+    /// Runs `body` on the applier, one call at a time, then lets the applier's connection go until the
+    /// next: the journal writes once per chunk, and a SQLite file's copy may have the file to itself between.
+    private func using<T>(_ body: () throws -> T) throws -> T {
+        try lock.withLock {
+            defer { applier.idle() }
+            return try body()
+        }
+    }
+
     private func save(_ rows: [LoadProgressRow], replacing: LoadProgressRow.Scope) throws {
-        try lock.withLock { try applier.saveLoadProgress(rows, task: task, replacing: replacing) }
+        try using { try applier.saveLoadProgress(rows, task: task, replacing: replacing) }
     }
 }

@@ -5,7 +5,8 @@ import GRDB
 /// Applies change batches to a SQLite file: one transaction per batch holding the deletes, upserts
 /// (`INSERT … ON CONFLICT DO UPDATE`) and the task's row in `ferry_apply_status`.
 final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
-    private let queue: DatabaseQueue
+    /// The connection, let go by ``idle()`` outside a transaction and opened again by the next call.
+    private var connection: DatabaseQueue?
     private let url: ConnectionURL
     private let target: SQLiteTarget
     /// The claim every transaction checks first (``claim(task:)``).
@@ -19,7 +20,8 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     init(target: SQLiteTarget) throws {
         self.target = target
         url = target.url
-        queue = try target.open(keepingTransactionsOpen: true)
+        let queue = try target.open(keepingTransactionsOpen: true)
+        connection = queue
         try SQLiteErrors.wrap(url) {
             try queue.write { db in
                 try db.execute(sql: """
@@ -40,7 +42,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
 
     func appliedPosition(task: String) throws -> String? {
         try SQLiteErrors.wrap(url) {
-            try queue.read { db in
+            try queue().read { db in
                 try String.fetchOne(db, sql: "SELECT source_position FROM \(ApplyStatements.statusTable) WHERE task_name = ? AND source_position <> ''",
                                     arguments: [task])
             }
@@ -50,7 +52,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     /// The file's write lock orders the claim against an earlier run's transaction.
     func claim(task: String) throws -> Int64 {
         let epoch = try SQLiteErrors.wrap(url) {
-            try queue.write { db in
+            try queue().write { db in
                 try db.execute(sql: """
                     INSERT INTO \(ApplyStatements.statusTable) (task_name, source_position, applied_at, epoch) VALUES (?, '', datetime('now'), 1)
                     ON CONFLICT (task_name) DO UPDATE SET epoch = epoch + 1
@@ -68,7 +70,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
 
     func claimChunk(_ fence: ChunkFence) throws {
         try SQLiteErrors.wrap(url) {
-            try queue.write { db in
+            try queue().write { db in
                 try checkClaim(db)
                 try db.execute(sql: """
                     INSERT INTO \(ApplyStatements.statusTable) (task_name, source_position, applied_at, epoch) VALUES (?, '', datetime('now'), ?)
@@ -86,7 +88,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     }
 
     func verifyClaim() throws {
-        try SQLiteErrors.wrap(url) { try queue.read { db in try checkClaim(db) } }
+        try SQLiteErrors.wrap(url) { try queue().read { db in try checkClaim(db) } }
     }
 
     /// Refuses unless the task's row still holds this run's epoch (inside a write, the file's lock orders it against a claim).
@@ -100,7 +102,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
 
     func forget(task: String) throws {
         try SQLiteErrors.wrap(url) {
-            try queue.write { db in
+            try queue().write { db in
                 let prefix = ChunkFence.prefix(task: task)
                 try db.execute(sql: "DELETE FROM \(ApplyStatements.statusTable) WHERE substr(task_name, 1, ?) = ?", arguments: [prefix.count, prefix])
                 for table in [ApplyStatements.statusTable, ControlTableNames.loadProgress] {
@@ -113,7 +115,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     func alter(_ plan: TablePlan, _ change: SchemaChange) throws {
         let table = SQLiteNames.quote(plan.target.name)
         try SQLiteErrors.wrap(url) {
-            try queue.write { db in
+            try queue().write { db in
                 let existing = Set(try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))").map { $0["name"] as String })
                 switch change.kind {
                 case let .addColumn(column):
@@ -134,7 +136,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
         let step = BatchTransaction(batch, open: transactionOpen, savepoints: undoesRefusedBatchesAlone)
         do {
             try SQLiteErrors.wrap(url) {
-                try queue.writeWithoutTransaction { db in
+                try queue().writeWithoutTransaction { db in
                     if step.begins {
                         try db.execute(sql: "BEGIN IMMEDIATE")
                         transactionOpen = true
@@ -157,7 +159,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
             }
         } catch {
             let restored = step.mayUndoAlone(error)
-                && (try? queue.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK TO SAVEPOINT \(BatchTransaction.savepoint)") }) != nil
+                && (try? queue().writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK TO SAVEPOINT \(BatchTransaction.savepoint)") }) != nil
             if !restored { rollback() }
             let outcome = step.outcome(of: error, restored: restored)
             transactionOpen = outcome.open
@@ -188,13 +190,13 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
 
     func rollback() {
         guard transactionOpen else { return }
-        _ = try? queue.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        _ = try? queue().writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
         transactionOpen = false
     }
 
     func loadProgress(task: String) throws -> [LoadProgressRow] {
         try SQLiteErrors.wrap(url) {
-            try queue.read { db in
+            try queue().read { db in
                 try Row.fetchAll(db, sql: "SELECT table_name, chunk_index, detail FROM \(ControlTableNames.loadProgress) WHERE task_name = ?", arguments: [task])
                     .map { LoadProgressRow(table: $0[0], chunk: $0[1], detail: $0[2]) }
             }
@@ -204,7 +206,7 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     func saveLoadProgress(_ rows: [LoadProgressRow], task: String, replacing: LoadProgressRow.Scope) throws {
         let table = ControlTableNames.loadProgress
         try SQLiteErrors.wrap(url) {
-            try queue.write { db in
+            try queue().write { db in
                 try checkClaim(db)
                 switch replacing {
                 case .none: break
@@ -222,11 +224,24 @@ final class SQLiteApplier: ChangeApplier, @unchecked Sendable {
     func deleteSegment(_ index: Int, of segments: RangeSegments, from plan: TablePlan) throws {
         let predicate = try segments.targetPredicate(index, in: plan, quote: SQLiteNames.quote, literal: SQLiteNames.literal)
         try SQLiteErrors.wrap(url) {
-            try queue.write { db in try SQLiteWriteFence.bypassing(db) {
+            try queue().write { db in try SQLiteWriteFence.bypassing(db) {
                 try checkClaim(db)
                 try db.execute(sql: "DELETE FROM \(SQLiteNames.quote(plan.target.name)) WHERE \(predicate)")
             } }
         }
+    }
+
+    /// Lets the connection go unless a transaction is open.
+    func idle() {
+        if !transactionOpen { connection = nil }
+    }
+
+    /// The connection, opened again after ``idle()``.
+    private func queue() throws -> DatabaseQueue {
+        if let connection { return connection }
+        let queue = try target.open(keepingTransactionsOpen: true)
+        connection = queue
+        return queue
     }
 
     func close() {}

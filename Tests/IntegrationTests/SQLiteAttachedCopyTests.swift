@@ -91,4 +91,24 @@ struct SQLiteAttachedCopyTests {
         #expect(!leftAgain, "another connection has the file open")
         #expect(ContinuousClock.now - started < .seconds(5), "without waiting for it")
     }
+
+    @Test("an idle applier (a load's journal, a stream waiting for its load) lets the file go, so that a copy may leave WAL, and opens it again at its next call")
+    func idleApplierLetsTheFileGo() async throws {
+        let file = try TestDatabase.make(.sqlite, label: "liteidle")
+        defer { file.drop() }
+        let target = SQLiteTarget(url: file.url)
+        let applier = try target.openApplier(controlSchema: "main")
+        defer { applier.close() }
+        #expect(try applier.claim(task: "t") == 1)
+        let copying = try target.open()
+        let leftWhileHeld = try await copying.writeWithoutTransaction { db in SQLiteJournalMode.leaveWAL(db) }
+        #expect(!leftWhileHeld, "the applier's connection holds the file")
+        applier.idle()
+        let leftWhileIdle = try await copying.writeWithoutTransaction { db in
+            defer { SQLiteJournalMode.restoreWAL(db, wait: 60) }
+            return SQLiteJournalMode.leaveWAL(db)
+        }
+        #expect(leftWhileIdle)
+        #expect(try applier.claim(task: "t") == 2, "the applier opens the file again and keeps its control rows")
+    }
 }

@@ -297,5 +297,15 @@ public protocol ChangeApplier: AnyObject, Sendable {
     /// emptied before it loads again.
     func deleteSegment(_ index: Int, of segments: RangeSegments, from plan: TablePlan) throws
 
+    /// Says the applier will not be used for a while (a load's journal between two chunks, a change stream
+    /// while its full load runs). An applier may then let its connection go, keeping any open transaction,
+    /// and open another at its next call: a SQLite file's copy may have the file to itself meanwhile.
+    func idle()
+
     func close()
+}
+
+extension ChangeApplier {
+    /// Keeps the connection.
+    public func idle() {}
 }

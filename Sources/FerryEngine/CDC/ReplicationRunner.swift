@@ -303,6 +303,8 @@ public struct ReplicationRunner: Sendable {
         load.fence = fence
         load.resume = resuming
         load.captureStart = position
+        // The stream's applier waits for the load's end: its connection is let go meanwhile.
+        applier.idle()
         let tables = try await FullLoadRunner(source: source, target: target, options: load, status: loadStatus, logger: logger).run()
         let unfinished = tables.filter { $0.state != .completed }
         guard unfinished.isEmpty, !Task.isCancelled else {
