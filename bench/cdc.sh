@@ -5,7 +5,11 @@
 #             100 ms; each target stamps a heartbeat's arrival (a column default), so lag = arrival − commit.
 #             Reports p50 / p99 / max for both.
 #   catch-up: both replicas stopped; pgbench -N runs $CATCHUP_TX transactions (2 changes each); each replica
-#             is started alone and timed until a marker written last arrives. Reports changes/s.
+#             is started alone and timed until a marker written last arrives. Reports changes/s. Then two
+#             references that apply nothing: the same backlog decoded by pgoutput in a backend
+#             (`pg_logical_slot_peek_binary_changes`, counted in the server, then copied to the client with
+#             COPY … TO STDOUT), and decoded by a walsender and streamed, one message per change, to
+#             pg_recvlogical, which writes it to /dev/null.
 # Prints `RESULT …` lines.
 SCALE=${SCALE:-10}
 RATES=${RATES:-"1000 2000 4000 8000"}
@@ -71,8 +75,11 @@ done
 echo "== catch-up: $CATCHUP_TX transactions queued while both replicas are stopped"
 stop_ferry
 pg native_dst -c "ALTER SUBSCRIPTION native DISABLE"
+pg src -c "SELECT pg_create_logical_replication_slot('decode_only', 'pgoutput')" >/dev/null
+pg src -c "SELECT pg_create_logical_replication_slot('decode_stream', 'pgoutput')" >/dev/null
 "$PGBIN/pgbench" -n -N -c "$CLIENTS" -j 2 -t $((CATCHUP_TX / CLIENTS)) -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src > "$OUT/pgbench-catchup.txt" 2>&1
 marker=$(pg src -c "INSERT INTO heartbeat (ts) VALUES (clock_timestamp()) RETURNING id")
+marker_lsn=$(pg src -c "SELECT pg_current_wal_insert_lsn()")
 changes=$(( CATCHUP_TX * 2 ))
 wait_marker() { for _ in $(seq 1 3000); do [ "$(pg "$1" -c "SELECT count(*) FROM heartbeat WHERE id = $marker")" = 1 ] && return; sleep 0.2; done; echo "timeout"; }
 start=$(now); pg native_dst -c "ALTER SUBSCRIPTION native ENABLE"; wait_marker native_dst
@@ -82,4 +89,20 @@ start=$(now); start_ferry; wait_marker ferry_dst
 s=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
 result "catchup target=ferry changes=$changes seconds=$s changes_per_s=$(awk -v c="$changes" -v s="$s" 'BEGIN { printf "%.0f", c / s }')"
 stop_ferry
+start=$(now)
+pg src -c "SELECT count(*) FROM pg_logical_slot_peek_binary_changes('decode_only', '$marker_lsn', NULL,
+             'proto_version', '1', 'publication_names', 'native')" >/dev/null
+s=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+result "catchup target=decode-in-backend changes=$changes seconds=$s changes_per_s=$(awk -v c="$changes" -v s="$s" 'BEGIN { printf "%.0f", c / s }')"
+start=$(now)
+pg src -c "COPY (SELECT lsn, xid, data FROM pg_logical_slot_peek_binary_changes('decode_only', '$marker_lsn', NULL,
+             'proto_version', '1', 'publication_names', 'native')) TO STDOUT (FORMAT binary)" > /dev/null
+s=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+result "catchup target=decode-in-backend-copied-out changes=$changes seconds=$s changes_per_s=$(awk -v c="$changes" -v s="$s" 'BEGIN { printf "%.0f", c / s }')"
+start=$(now)
+"$PGBIN/pg_recvlogical" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d src --slot decode_stream --start --endpos "$marker_lsn" \
+  -o proto_version=1 -o publication_names=native -f /dev/null
+s=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+result "catchup target=decode-and-stream changes=$changes seconds=$s changes_per_s=$(awk -v c="$changes" -v s="$s" 'BEGIN { printf "%.0f", c / s }')"
+pg src -c "SELECT pg_drop_replication_slot('decode_only')" -c "SELECT pg_drop_replication_slot('decode_stream')" >/dev/null
 pg native_dst -c "DROP SUBSCRIPTION native"
