@@ -138,33 +138,42 @@ enum PostgresValueCodec {
     /// The value of one COPY text field (already unescaped) for a column of `type`.
     static func decode(_ field: [UInt8]?, as type: ColumnType) -> Value {
         guard let field else { return .null }
+        if isBinary(type) { return decodeBinary(field) }
+        return decode(text: String(decoding: field, as: UTF8.self), as: type)
+    }
+
+    /// The value of a field in PostgreSQL's text form (a COPY field unescaped, or a pgoutput tuple's column)
+    /// for a column of `type`. A text value keeps `text` itself rather than a copy.
+    static func decode(text: String, as type: ColumnType) -> Value {
         switch type {
         case .boolean:
-            return .bool(field.first == UInt8(ascii: "t"))
+            return .bool(text.utf8.first == UInt8(ascii: "t"))
         case .integer:
-            if let v = Int64(String(decoding: field, as: UTF8.self)) { return .int(v) }
-            return .text(String(decoding: field, as: UTF8.self))
+            return Int64(text).map(Value.int) ?? .text(text)
         case .float32, .float64:
-            let text = String(decoding: field, as: UTF8.self)
             return Double(text).map(Value.double) ?? .text(text)
         case .binary, .varbinary, .blob:
-            if field.count >= 2, field[0] == 0x5c, field[1] == UInt8(ascii: "x"), let bytes = Hex.decode(field.dropFirst(2)) {
-                return .bytes(bytes)
-            }
-            return .bytes(field)
+            return decodeBinary(text.utf8)
         case let .array(element):
-            let text = String(decoding: field, as: UTF8.self)
             guard let elements = ArrayLiteral.parse(text) else { return .text(text) }
             return .array(elements.map { decode($0, as: element) })
         default:
-            return .text(String(decoding: field, as: UTF8.self))
+            return .text(text)
         }
+    }
+
+    /// A bytea in its hex form (`\x…`); anything else as its bytes.
+    private static func decodeBinary<Field: Collection<UInt8>>(_ field: Field) -> Value {
+        if field.starts(with: [0x5c, UInt8(ascii: "x")]), let bytes = Hex.decode(field.dropFirst(2)) {
+            return .bytes(bytes)
+        }
+        return .bytes(Array(field))
     }
 
     private static func decode(_ element: ArrayLiteral.Element, as type: ColumnType) -> Value {
         switch element {
         case .null: return .null
-        case let .text(text): return decode(Array(text.utf8), as: type)
+        case let .text(text): return decode(text: text, as: type)
         case let .array(nested): return .array(nested.map { decode($0, as: type) })
         }
     }

@@ -155,7 +155,7 @@ public final class PostgresChangeStream: @unchecked Sendable {
                 switch value {
                 case .null: return .null
                 case .unchangedToast: return nil
-                case let .text(text): return PostgresValueCodec.decode(Array(text.utf8), as: type)
+                case let .text(text): return PostgresValueCodec.decode(text: text, as: type)
                 }
             }
         }
