@@ -65,8 +65,9 @@ public final class PostgresChangeStream: @unchecked Sendable {
     public func next(timeout: Double) throws -> ChangeTransaction? {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            if Date().timeIntervalSince(lastStatus) >= 10 { try sendStatus() }
-            let remaining = deadline.timeIntervalSinceNow
+            let now = Date()
+            if now.timeIntervalSince(lastStatus) >= 10 { try sendStatus() }
+            let remaining = deadline.timeIntervalSince(now)
             guard remaining > 0, let bytes = try conn.readCopyData(timeout: min(remaining, 1)) else {
                 if deadline.timeIntervalSinceNow <= 0 { return nil }
                 continue
