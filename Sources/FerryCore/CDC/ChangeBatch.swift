@@ -53,7 +53,12 @@ public struct ChangeBatch: Sendable {
     /// `plans` by source table; changes to other tables are ignored. `transformers` (by source table)
     /// turn rows into their written form (``TablePlan/written``).
     public init(plans: [TableID: TablePlan], transformers: [TableID: RowTransformer] = [:]) {
-        self.plans = plans.mapValues(SharedPlan.init)
+        self.init(shared: plans.mapValues(SharedPlan.init), transformers: transformers)
+    }
+
+    /// An empty batch over plans already shared (a part of this one).
+    private init(shared plans: [TableID: SharedPlan], transformers: [TableID: RowTransformer]) {
+        self.plans = plans
         self.transformers = transformers
     }
 
@@ -104,7 +109,7 @@ public struct ChangeBatch: Sendable {
         let middle = entries.count / 2
         let parts = middle == 0 ? [entries[...]] : [entries[..<middle], entries[middle...]]
         return parts.map { slice in
-            var part = ChangeBatch(plans: plans.mapValues(\.plan), transformers: transformers)
+            var part = ChangeBatch(shared: plans, transformers: transformers)
             for entry in slice {
                 if part.pending[entry.table] == nil {
                     part.pending[entry.table] = Pending(truncateFirst: entry.first && pending[entry.table]?.truncateFirst == true)
