@@ -9,7 +9,9 @@ import GRDBSQLite
 /// in either mode rolls the copy's transaction back, so `synchronous` stays as it is.
 ///
 /// Both switches need the file's exclusive lock and are tried without the connection's busy wait, which
-/// would otherwise hold a load for minutes behind a connection that never lets go.
+/// would otherwise hold a load for minutes behind a connection that never lets go. Every connection Ferry
+/// opens to a target enters WAL mode the same way (``SQLiteTarget/open(keepingTransactionsOpen:)``), so one
+/// opened while a copy holds the file in rollback mode waits for the copy to put WAL back.
 enum SQLiteJournalMode {
     /// Switches the file to a rollback journal if no other connection has it open (leaving WAL needs
     /// that); true when it did. Call it outside a transaction.
@@ -17,24 +19,30 @@ enum SQLiteJournalMode {
         withoutBusyWait(db) { (try? String.fetchOne(db, sql: "PRAGMA main.journal_mode = DELETE"))?.lowercased() == "delete" }
     }
 
-    /// Puts the file back in WAL mode, trying again for up to `wait` seconds while another connection holds
-    /// a lock. A connection opened in the meantime waits for the switch too
-    /// (``SQLiteTarget/open(keepingTransactionsOpen:)``), and makes it itself if this one gives up.
-    static func restoreWAL(_ db: Database, wait: Double) {
+    /// Puts the file in WAL mode (when it is not already), trying again for up to `wait` seconds while
+    /// another connection holds a lock: SQLite refuses the switch at once then. Throws SQLite's error after
+    /// that, and any other error at once.
+    static func enterWAL(_ db: Database, wait: Double) throws {
         let deadline = Date().addingTimeInterval(wait)
-        withoutBusyWait(db) {
-            while (try? String.fetchOne(db, sql: "PRAGMA main.journal_mode = WAL"))?.lowercased() != "wal", Date() < deadline {
-                Thread.sleep(forTimeInterval: 0.01)
+        try withoutBusyWait(db) {
+            while true {
+                do {
+                    if try String.fetchOne(db, sql: "PRAGMA main.journal_mode")?.lowercased() == "wal" { return }
+                    try db.execute(sql: "PRAGMA main.journal_mode = WAL")
+                    return
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                    Thread.sleep(forTimeInterval: 0.01)
+                }
             }
         }
     }
 
     /// Runs `body` with the connection's busy handler off, then puts ``SQLiteTarget/eagerBusyWait`` back (the
     /// only busy mode of a target's connections).
-    private static func withoutBusyWait<T>(_ db: Database, _ body: () -> T) -> T {
+    private static func withoutBusyWait<T>(_ db: Database, _ body: () throws -> T) rethrows -> T {
         sqlite3_busy_timeout(db.sqliteConnection, 0)
         defer { sqlite3_busy_handler(db.sqliteConnection, eagerBusyHandler, nil) }
-        return body()
+        return try body()
     }
 
     private static let eagerBusyHandler: @convention(c) (UnsafeMutableRawPointer?, Int32) -> Int32 = { _, tries in

@@ -49,20 +49,8 @@ public struct SQLiteTarget: TargetConnector {
         let path = url.database ?? ""
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
-            // Switching to WAL needs the file's exclusive lock, and SQLite refuses it at once (no busy wait) while
-            // another connection holds a lock: a writer, one closing, or a copy in rollback mode
-            // (``SQLiteJournalMode``). The switch is tried again as long as a write would wait.
-            let deadline = Date().addingTimeInterval(Double(Self.lockWait))
-            while true {
-                do {
-                    try queue.writeWithoutTransaction { db in
-                        if try String.fetchOne(db, sql: "PRAGMA journal_mode")?.lowercased() != "wal" { try db.execute(sql: "PRAGMA journal_mode = WAL") }
-                    }
-                    break
-                } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
-                    Thread.sleep(forTimeInterval: 0.05)
-                }
-            }
+            // As long as a write would wait: a copy may hold the file in rollback mode meanwhile.
+            try queue.writeWithoutTransaction { db in try SQLiteJournalMode.enterWAL(db, wait: Double(Self.lockWait)) }
             return queue
         } catch {
             throw FerryError(.connectionFailed, "SQLite \(path): \(error)")
@@ -238,7 +226,8 @@ public struct SQLiteTarget: TargetConnector {
         try SQLiteErrors.wrap(url) {
             try queue.writeWithoutTransaction { db in
                 let leftWAL = SQLiteJournalMode.leaveWAL(db)
-                defer { if leftWAL { SQLiteJournalMode.restoreWAL(db, wait: Double(Self.lockWait)) } }
+                // Not back in WAL (another connection held on for minutes): the next connection Ferry opens puts it back.
+                defer { if leftWAL { try? SQLiteJournalMode.enterWAL(db, wait: Double(Self.lockWait)) } }
                 try db.execute(sql: "ATTACH DATABASE ? AS \(SQLiteAttachedCopy.alias)", arguments: [copy.path])
                 defer { try? db.execute(sql: "DETACH DATABASE \(SQLiteAttachedCopy.alias)") }
                 var copied: Int64 = 0

@@ -79,7 +79,7 @@ struct SQLiteAttachedCopyTests {
         #expect(!opened.isStopped, "opening waits while the copy holds the file in rollback mode")
         try await copying.writeWithoutTransaction { db in
             try db.execute(sql: "COMMIT")
-            SQLiteJournalMode.restoreWAL(db, wait: 60)
+            try SQLiteJournalMode.enterWAL(db, wait: 60)
         }
         let other = try await opening.value
         let (mode, rows) = try await other.read { db in
@@ -105,7 +105,7 @@ struct SQLiteAttachedCopyTests {
         #expect(!leftWhileHeld, "the applier's connection holds the file")
         applier.idle()
         let leftWhileIdle = try await copying.writeWithoutTransaction { db in
-            defer { SQLiteJournalMode.restoreWAL(db, wait: 60) }
+            defer { try? SQLiteJournalMode.enterWAL(db, wait: 60) }
             return SQLiteJournalMode.leaveWAL(db)
         }
         #expect(leftWhileIdle)
