@@ -112,36 +112,53 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Runs `COPY … TO STDOUT` and hands each data row (with its trailing newline) to `row`.
     public func copyOut(_ sql: String, row: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try startCopyOut(sql)
+        var callbackError: Error?
+        do {
+            while try readCopyRow(of: sql, { bytes in
+                guard callbackError == nil else { return }
+                do { try row(bytes) } catch {
+                    callbackError = error
+                    _ = PQrequestCancel(handle)
+                }
+            }) != nil {}
+        } catch {
+            // A COPY cancelled because `row` failed ends with the server's "canceling statement": the
+            // callback's error is the one that says why.
+            throw callbackError ?? error
+        }
+        if let callbackError { throw callbackError }
+    }
+
+    /// Starts `COPY … TO STDOUT`; `readCopyRow` then reads its rows one at a time.
+    func startCopyOut(_ sql: String) throws {
         let start = PQexec(handle, sql)
+        defer { PQclear(start) }
         guard PQresultStatus(start) == PGRES_COPY_OUT else {
-            defer { PQclear(start) }
             try check(start, sql: sql)
             throw FerryError(.database, "PostgreSQL \(location): \(sql) did not start a COPY")
         }
-        PQclear(start)
-        var callbackError: Error?
-        while true {
-            var buffer: UnsafeMutablePointer<CChar>?
-            let length = PQgetCopyData(handle, &buffer, 0)
-            if length > 0, let buffer {
-                defer { PQfreemem(buffer) }
-                if callbackError == nil {
-                    do { try row(UnsafeRawBufferPointer(start: buffer, count: Int(length))) } catch {
-                        callbackError = error
-                        _ = PQrequestCancel(handle)
-                    }
-                }
-            } else if length == -1 {
-                break
-            } else {
-                throw FerryError(.database, "PostgreSQL \(location): \(Self.trimmed(String(cString: PQerrorMessage(handle))))")
-            }
+    }
+
+    /// Hands the COPY's next row to `body` (the bytes live only during the call) and returns what it
+    /// returns; nil once the COPY has ended, after the server said how it ended.
+    func readCopyRow<Result>(of sql: String, _ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result? {
+        var buffer: UnsafeMutablePointer<CChar>?
+        let length = PQgetCopyData(handle, &buffer, 0)
+        if length > 0, let buffer {
+            defer { PQfreemem(buffer) }
+            return try body(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
         }
+        guard length == -1 else {
+            throw FerryError(.database, "PostgreSQL \(location): \(Self.trimmed(String(cString: PQerrorMessage(handle))))")
+        }
+        var failure: Error?
         while let result = PQgetResult(handle) {
             defer { PQclear(result) }
-            if callbackError == nil { try check(result, sql: sql) }
+            do { try check(result, sql: sql) } catch { failure = failure ?? error }
         }
-        if let callbackError { throw callbackError }
+        if let failure { throw failure }
+        return nil
     }
 
     /// Runs `COPY … FROM STDIN`; `feed` receives a function that sends bytes. Returns the rows copied.

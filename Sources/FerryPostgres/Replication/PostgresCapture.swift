@@ -5,7 +5,8 @@ import Foundation
 /// `ferry_<task>` (lower case, other characters as `_`), or the slot the URL's `slot_name` names (the
 /// endpoint's `PostgreSQLSettings.SlotName`), which Ferry creates when missing and never drops. With
 /// `heartbeat_seconds`, a row in `<heartbeat_schema>.awsdms_heartbeat` is written that often, so that a
-/// database with no changes of its own still moves its slot forward.
+/// database with no changes of its own still moves its slot forward. `sql_backlog_bytes` (bytes of WAL, or
+/// `off`) says from which backlog the stream is read through SQL first (`PostgresBacklogReader`).
 final class PostgresCapture: ChangeCapture, @unchecked Sendable {
     private let url: ConnectionURL
     private let name: String
@@ -14,6 +15,7 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
     private var schemas: [TableSchema]
     private var stream: PostgresChangeStream?
     private let heartbeatSeconds: Double?
+    private let backlogThreshold: Int64?
     private var lastHeartbeat = Date.distantPast
 
     init(url: ConnectionURL, task: String, schemas: [TableSchema]) {
@@ -23,6 +25,11 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
         name = named ?? Self.slotName(task: task)
         userNamed = named != nil
         heartbeatSeconds = url.parameters["heartbeat_seconds"].flatMap(Double.init)
+        switch url.parameters["sql_backlog_bytes"] {
+        case nil: backlogThreshold = PostgresBacklogReader.defaultThreshold
+        case "off": backlogThreshold = nil
+        case let given?: backlogThreshold = Int64(given) ?? PostgresBacklogReader.defaultThreshold
+        }
     }
 
     /// The slot and publication name for a task.
@@ -42,7 +49,7 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
         if userNamed, try exists() {
             throw FerryError(.invalidParameter, "PostgreSQL \(url.location): slot \(name) (the endpoint's SlotName) exists, and a full load needs the snapshot of a slot created for it: drop the slot, or run the task as cdc from the slot's position")
         }
-        let stream = try PostgresChangeStream(url: url, slot: name, publication: name, schemas: schemas)
+        let stream = try PostgresChangeStream(url: url, slot: name, publication: name, schemas: schemas, backlogThreshold: backlogThreshold)
         self.stream = stream
         let (start, snapshot) = try stream.createSlot(tables: tables)
         return (start.description, snapshot)
@@ -67,7 +74,7 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
         if try !released(waiting: restarting ? Self.releaseWait : 0) {
             throw FerryError(.connectionFailed, "replication slot \(name) is still held by an earlier connection")
         }
-        let stream = try PostgresChangeStream(url: url, slot: name, publication: name, schemas: schemas)
+        let stream = try PostgresChangeStream(url: url, slot: name, publication: name, schemas: schemas, backlogThreshold: backlogThreshold)
         self.stream = stream
         if userNamed { try ensurePublication() }
         try stream.start(after: lsn)

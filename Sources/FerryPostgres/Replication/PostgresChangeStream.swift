@@ -28,14 +28,21 @@ public final class PostgresChangeStream: @unchecked Sendable {
     /// For looking up column types in relation messages (the replication connection is busy streaming).
     private let url: ConnectionURL
     private var catalogConnection: PGConnection?
+    /// A backlog of at least this many bytes of WAL at `start` is read through SQL; nil streams every backlog.
+    private let backlogThreshold: Int64?
+    /// Reads the backlog while there is one; nil once the stream goes through the walsender.
+    private var backlog: PostgresBacklogReader?
 
     /// Opens a replication connection. Call `createSlot` (first run) or go straight to `start`.
-    public init(url: ConnectionURL, slot: String, publication: String, schemas: [TableSchema]) throws {
+    /// `backlogThreshold`: see `PostgresBacklogReader`.
+    public init(url: ConnectionURL, slot: String, publication: String, schemas: [TableSchema],
+                backlogThreshold: Int64? = PostgresBacklogReader.defaultThreshold) throws {
         conn = try PGConnection(url, replication: true)
         self.url = url
         self.slot = slot
         self.publication = publication
         self.schemas = Dictionary(schemas.map { ($0.id, $0) }) { a, _ in a }
+        self.backlogThreshold = backlogThreshold
     }
 
     /// Creates the publication for `tables` (when missing) and the slot. Returns the slot's consistent
@@ -53,16 +60,41 @@ public final class PostgresChangeStream: @unchecked Sendable {
         return (point, snapshot)
     }
 
-    /// Starts streaming changes committed after `position`.
+    /// Starts reading changes committed after `position`: a large backlog through SQL first, when the
+    /// server allows it, then through the walsender.
     public func start(after position: LSN) throws {
         flushed = position
         received = position
+        // Any failure to read through SQL (a server before PostgreSQL 12, a role without the right to copy the
+        // slot) leaves the walsender, which reads the same changes.
+        if let backlogThreshold, let reader = try? PostgresBacklogReader.open(url: url, slot: slot, publication: publication, after: position, threshold: backlogThreshold) {
+            backlog = reader
+            return
+        }
+        try startStreaming(after: position)
+    }
+
+    deinit { backlog?.close() }
+
+    private func startStreaming(after position: LSN) throws {
         try conn.startCopyBoth("START_REPLICATION SLOT \(PGConnection.quote(slot)) LOGICAL \(position) (proto_version '1', messages 'true', publication_names \(PGConnection.literal(PGConnection.quote(publication))))")
     }
 
     /// The next committed transaction, or nil when none completes within `timeout` seconds. Answers
     /// keepalives and sends a status update at least every 10 seconds, so an idle slot keeps advancing.
+    /// While a backlog is read through SQL, a transaction comes as soon as it is read; reading a slice takes
+    /// the server a moment (a second or so) before its first transaction.
     public func next(timeout: Double) throws -> ChangeTransaction? {
+        while let reader = backlog {
+            guard let payload = try reader.next() else {
+                // Every transaction that committed before `received` has been read: the walsender starts there.
+                reader.close()
+                backlog = nil
+                try startStreaming(after: received)
+                return nil
+            }
+            if let transaction = try handle(PGOutputDecoder.decode(payload)) { return transaction }
+        }
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let now = Date()
@@ -93,7 +125,12 @@ public final class PostgresChangeStream: @unchecked Sendable {
     /// Records that the target has durably applied everything up to `position`; the server may release the WAL before it.
     public func acknowledge(_ position: LSN) throws {
         flushed = max(flushed, position)
-        try sendStatus()
+        guard backlog != nil else { return try sendStatus() }
+        // No walsender holds the slot while its backlog is read through SQL: it is advanced directly, at most
+        // every 10 seconds, because an advance decodes the WAL again from the slot's restart point.
+        guard Date().timeIntervalSince(lastStatus) >= 10 else { return }
+        lastStatus = Date()
+        try PostgresBacklogReader.confirm(slot: slot, at: flushed, on: catalog())
     }
 
     private func sendStatus() throws {
