@@ -9,7 +9,10 @@
 #             references that apply nothing: the same backlog decoded by pgoutput in a backend
 #             (`pg_logical_slot_peek_binary_changes`, counted in the server, then copied to the client with
 #             COPY … TO STDOUT), and decoded by a walsender and streamed, one message per change, to
-#             pg_recvlogical, which writes it to /dev/null.
+#             pg_recvlogical, which writes it to /dev/null. Ferry catches up twice: as it does by default (the
+#             backlog read through SQL), and with ?sql_backlog_bytes=off (through the walsender, a second task
+#             whose slot also holds the lag runs' changes). Each catch-up reports the CPU of the server
+#             processes that read the source for it (its walsender or backends, sampled from /proc).
 # Prints `RESULT …` lines.
 SCALE=${SCALE:-10}
 RATES=${RATES:-"1000 2000 4000 8000"}
@@ -25,11 +28,11 @@ pg() { psql -X -q -At -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -d "$1" "${@:
 : > "$OUT/cdc-results.txt"
 result() { echo "RESULT $*" | tee -a "$OUT/cdc-results.txt"; }
 
-for db in src native_dst ferry_dst; do pg postgres -c "CREATE DATABASE $db"; done
+for db in src native_dst ferry_dst ferry_stream_dst; do pg postgres -c "CREATE DATABASE $db"; done
 "$PGBIN/pgbench" -q -i -s "$SCALE" -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src >/dev/null 2>&1
 pg src -c "ALTER TABLE pgbench_history ADD COLUMN id bigserial PRIMARY KEY" \
        -c "CREATE TABLE heartbeat (id bigserial PRIMARY KEY, ts timestamptz NOT NULL)"
-for db in native_dst ferry_dst; do
+for db in native_dst ferry_dst ferry_stream_dst; do
   "$PGBIN/pg_dump" -s -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres src | pg "$db" >/dev/null
   pg "$db" -c "ALTER TABLE heartbeat ADD COLUMN arrived timestamptz DEFAULT clock_timestamp()"
 done
@@ -38,17 +41,25 @@ echo "== initial copy: native subscription and Ferry full-load-and-cdc"
 # Within one cluster the subscription's slot must be created beforehand (PostgreSQL's documented rule).
 pg src -c "CREATE PUBLICATION native FOR ALL TABLES" -c "SELECT pg_create_logical_replication_slot('native', 'pgoutput')" >/dev/null
 pg native_dst -c "CREATE SUBSCRIPTION native CONNECTION 'host=127.0.0.1 port=$FERRY_PG_PORT dbname=src user=postgres' PUBLICATION native WITH (create_slot = false, slot_name = 'native')"
+# start_ferry [stream]: task bench into ferry_dst, or with `stream` task bench_stream into ferry_stream_dst,
+# reading every backlog through the walsender.
 start_ferry() {
-  "$FERRY" migrate --source "$PG/src" --target "$PG/ferry_dst" --mode full-load-and-cdc --task bench \
-    --target-table-prep-mode do-nothing --no-secondary-objects >> "$OUT/cdc-ferry.log" 2>&1 &
+  local task=bench db=ferry_dst options=""
+  [ "${1:-}" = stream ] && task=bench_stream db=ferry_stream_dst options="?sql_backlog_bytes=off"
+  "$FERRY" migrate --source "$PG/src$options" --target "$PG/$db" --mode full-load-and-cdc --task "$task" \
+    --target-table-prep-mode do-nothing --no-secondary-objects >> "$OUT/cdc-$task.log" 2>&1 &
   FERRY_PID=$!
 }
 stop_ferry() { kill -INT "$FERRY_PID"; wait "$FERRY_PID" || true; FERRY_PID=""; }
+: > "$OUT/cdc-bench.log"; : > "$OUT/cdc-bench_stream.log"
+start_ferry stream
+for _ in $(seq 1 600); do grep -q "^cdc:" "$OUT/cdc-bench_stream.log" && break; sleep 1; done
+stop_ferry
 start_ferry
 accounts=$(pg src -c "SELECT count(*) FROM pgbench_accounts")
 for _ in $(seq 1 600); do
   a=$(pg native_dst -c "SELECT count(*) FROM pgbench_accounts"); b=$(pg ferry_dst -c "SELECT count(*) FROM pgbench_accounts")
-  [ "$a" = "$accounts" ] && [ "$b" = "$accounts" ] && grep -q "^cdc:" "$OUT/cdc-ferry.log" && break
+  [ "$a" = "$accounts" ] && [ "$b" = "$accounts" ] && grep -q "^cdc:" "$OUT/cdc-bench.log" && break
   sleep 1
 done
 echo "both replicas hold $accounts accounts and stream"
@@ -81,14 +92,33 @@ pg src -c "SELECT pg_create_logical_replication_slot('decode_stream', 'pgoutput'
 marker=$(pg src -c "INSERT INTO heartbeat (ts) VALUES (clock_timestamp()) RETURNING id")
 marker_lsn=$(pg src -c "SELECT pg_current_wal_insert_lsn()")
 changes=$(( CATCHUP_TX * 2 ))
+# The CPU seconds of the server processes reading database src for application $1, sampled until stop_sampler.
+start_sampler() {
+  ( declare -A ticks
+    trap 'total=0; for p in "${!ticks[@]}"; do total=$((total + ticks[$p])); done; echo "$total" > "$OUT/sampler.txt"; exit' TERM
+    while true; do
+      for p in $(pg postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = 'src' AND application_name = '$1'"); do
+        t=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) && ticks[$p]=$t
+      done
+      sleep 0.2
+    done ) &
+  SAMPLER=$!
+}
+stop_sampler() { kill -TERM "$SAMPLER"; wait "$SAMPLER" 2>/dev/null; SOURCE_CPU=$(awk -v t="$(cat "$OUT/sampler.txt")" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'); }
 wait_marker() { for _ in $(seq 1 3000); do [ "$(pg "$1" -c "SELECT count(*) FROM heartbeat WHERE id = $marker")" = 1 ] && return; sleep 0.2; done; echo "timeout"; }
+start_sampler native
 start=$(now); pg native_dst -c "ALTER SUBSCRIPTION native ENABLE"; wait_marker native_dst
 s=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
-result "catchup target=native changes=$changes seconds=$s changes_per_s=$(awk -v c="$changes" -v s="$s" 'BEGIN { printf "%.0f", c / s }')"
-start=$(now); start_ferry; wait_marker ferry_dst
-s=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
-result "catchup target=ferry changes=$changes seconds=$s changes_per_s=$(awk -v c="$changes" -v s="$s" 'BEGIN { printf "%.0f", c / s }')"
-stop_ferry
+stop_sampler
+result "catchup target=native changes=$changes seconds=$s changes_per_s=$(awk -v c="$changes" -v s="$s" 'BEGIN { printf "%.0f", c / s }') source_cpu_s=$SOURCE_CPU"
+for how in sql stream; do
+  start_sampler ferry
+  start=$(now); start_ferry "$how"; wait_marker "$([ "$how" = sql ] && echo ferry_dst || echo ferry_stream_dst)"
+  s=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+  stop_sampler
+  result "catchup target=ferry$([ "$how" = stream ] && echo -walsender) changes=$changes seconds=$s changes_per_s=$(awk -v c="$changes" -v s="$s" 'BEGIN { printf "%.0f", c / s }') source_cpu_s=$SOURCE_CPU"
+  stop_ferry
+done
 start=$(now)
 pg src -c "SELECT count(*) FROM pg_logical_slot_peek_binary_changes('decode_only', '$marker_lsn', NULL,
              'proto_version', '1', 'publication_names', 'native')" >/dev/null

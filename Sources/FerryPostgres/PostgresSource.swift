@@ -103,7 +103,7 @@ public struct PostgresSource: SourceConnector {
     }
 
     public func openCapture(task: String, schemas: [TableSchema]) throws -> any ChangeCapture {
-        PostgresCapture(url: url, task: task, schemas: schemas)
+        try PostgresCapture(url: url, task: task, schemas: schemas)
     }
 }
 

@@ -69,19 +69,31 @@ public final class PostgresBacklogReader: @unchecked Sendable {
         self.publication = publication
     }
 
-    /// The backlog's next pgoutput message, or nil once a slice came back short: the backlog is read.
-    func next() throws -> [UInt8]? {
+    /// What the reader has for the stream.
+    enum Read {
+        /// The backlog's next pgoutput message.
+        case message([UInt8])
+        /// Nothing yet: the server is still decoding the slice.
+        case waiting
+        /// A slice came back short: the backlog is read.
+        case end
+    }
+
+    /// The backlog's next message, waiting for it until `deadline`.
+    func next(before deadline: Date) throws -> Read {
         if takenIndex == taken.count {
             condition.lock()
             defer { condition.unlock() }
-            while queued.isEmpty, !finished, failure == nil { condition.wait() }
+            while queued.isEmpty, !finished, failure == nil {
+                guard condition.wait(until: deadline) else { return .waiting }
+            }
             if queued.isEmpty, let failure { throw failure }
             (taken, queued, takenIndex, queuedBytes) = (queued, [], 0, 0)
             condition.broadcast()
-            if taken.isEmpty { return nil }
+            if taken.isEmpty { return .end }
         }
         defer { takenIndex += 1 }
-        return taken[takenIndex]
+        return .message(taken[takenIndex])
     }
 
     /// Stops the reader's thread, which then closes its connection; the server drops the copy of the slot with it.

@@ -18,7 +18,7 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
     private let backlogThreshold: Int64?
     private var lastHeartbeat = Date.distantPast
 
-    init(url: ConnectionURL, task: String, schemas: [TableSchema]) {
+    init(url: ConnectionURL, task: String, schemas: [TableSchema]) throws {
         self.url = url
         self.schemas = schemas
         let named = url.parameters["slot_name"].flatMap { $0.isEmpty ? nil : $0 }
@@ -28,7 +28,11 @@ final class PostgresCapture: ChangeCapture, @unchecked Sendable {
         switch url.parameters["sql_backlog_bytes"] {
         case nil: backlogThreshold = PostgresBacklogReader.defaultThreshold
         case "off": backlogThreshold = nil
-        case let given?: backlogThreshold = Int64(given) ?? PostgresBacklogReader.defaultThreshold
+        case let given?:
+            guard let bytes = Int64(given), bytes >= 0 else {
+                throw FerryError(.invalidParameter, "PostgreSQL \(url.location): sql_backlog_bytes must be a number of bytes of WAL or off, not '\(given)'")
+            }
+            backlogThreshold = bytes
         }
     }
 

@@ -82,20 +82,21 @@ public final class PostgresChangeStream: @unchecked Sendable {
 
     /// The next committed transaction, or nil when none completes within `timeout` seconds. Answers
     /// keepalives and sends a status update at least every 10 seconds, so an idle slot keeps advancing.
-    /// While a backlog is read through SQL, a transaction comes as soon as it is read; reading a slice takes
-    /// the server a moment (a second or so) before its first transaction.
     public func next(timeout: Double) throws -> ChangeTransaction? {
+        let deadline = Date().addingTimeInterval(timeout)
         while let reader = backlog {
-            guard let payload = try reader.next() else {
+            switch try reader.next(before: deadline) {
+            case let .message(payload):
+                if let transaction = try handle(PGOutputDecoder.decode(payload)) { return transaction }
+            case .waiting:
+                return nil
+            case .end:
                 // Every transaction that committed before `received` has been read: the walsender starts there.
                 reader.close()
                 backlog = nil
                 try startStreaming(after: received)
-                return nil
             }
-            if let transaction = try handle(PGOutputDecoder.decode(payload)) { return transaction }
         }
-        let deadline = Date().addingTimeInterval(timeout)
         while true {
             let now = Date()
             if now.timeIntervalSince(lastStatus) >= 10 { try sendStatus() }
