@@ -11,21 +11,25 @@ struct BinaryCopyRowTests {
         return [0, 1] + [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: length >> UInt32($0)) } + field
     }
 
+    static func field(_ message: [UInt8], first: Bool) throws -> [UInt8]? {
+        try message.withUnsafeBytes { try BinaryCopyRow.field(of: $0, first: first) }
+    }
+
     @Test("the first message carries the header before its row; later rows and the trailer do not")
     func rowsAndTrailer() throws {
-        #expect(try BinaryCopyRow.field(of: Self.header + Self.row([7, 8, 9]), first: true) == [7, 8, 9])
-        #expect(try BinaryCopyRow.field(of: Self.row([]), first: false) == [])
-        #expect(try BinaryCopyRow.field(of: [0xFF, 0xFF], first: false) == nil)
+        #expect(try Self.field(Self.header + Self.row([7, 8, 9]), first: true) == [7, 8, 9])
+        #expect(try Self.field(Self.row([]), first: false) == [])
+        #expect(try Self.field([0xFF, 0xFF], first: false) == nil)
         // No rows at all: the header and the trailer come in one message.
-        #expect(try BinaryCopyRow.field(of: Self.header + [0xFF, 0xFF], first: true) == nil)
+        #expect(try Self.field(Self.header + [0xFF, 0xFF], first: true) == nil)
     }
 
     @Test("a wrong signature, a NULL field, two fields or a short row are errors, not rows")
     func malformed() {
-        #expect(throws: PGOutputError.self) { try BinaryCopyRow.field(of: Self.row([1]), first: true) }
-        #expect(throws: PGOutputError.self) { try BinaryCopyRow.field(of: [0, 1, 0xFF, 0xFF, 0xFF, 0xFF], first: false) }
-        #expect(throws: PGOutputError.self) { try BinaryCopyRow.field(of: [0, 2, 0, 0, 0, 0, 0, 0, 0, 0], first: false) }
-        #expect(throws: PGOutputError.self) { try BinaryCopyRow.field(of: [0, 1, 0, 0, 0, 9, 1, 2], first: false) }
+        #expect(throws: PGOutputError.self) { try Self.field(Self.row([1]), first: true) }
+        #expect(throws: PGOutputError.self) { try Self.field([0, 1, 0xFF, 0xFF, 0xFF, 0xFF], first: false) }
+        #expect(throws: PGOutputError.self) { try Self.field([0, 2, 0, 0, 0, 0, 0, 0, 0, 0], first: false) }
+        #expect(throws: PGOutputError.self) { try Self.field([0, 1, 0, 0, 0, 9, 1, 2], first: false) }
     }
 
     @Test("sql_backlog_bytes takes bytes or off; anything else is refused, naming the setting")

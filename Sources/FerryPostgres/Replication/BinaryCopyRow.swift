@@ -6,22 +6,31 @@ enum BinaryCopyRow {
 
     /// The one field of the row in `message`, or nil for the end of the data. `first` says whether the
     /// message is the COPY's first, which carries the header.
-    static func field(of message: [UInt8], first: Bool) throws -> [UInt8]? {
-        var reader = ByteReader(message)
+    static func field(of message: UnsafeRawBufferPointer, first: Bool) throws -> [UInt8]? {
+        var offset = 0
+        func integer(_ size: Int) throws -> UInt32 {
+            guard message.count - offset >= size else { throw PGOutputError.malformed("a binary COPY message that ends early") }
+            defer { offset += size }
+            return message[offset..<offset + size].reduce(0) { $0 << 8 | UInt32($1) }
+        }
         if first {
-            guard try Array(reader.bytes(signature.count)) == signature else {
+            guard message.count >= signature.count, message.prefix(signature.count).elementsEqual(signature) else {
                 throw PGOutputError.malformed("a binary COPY that does not start with its signature")
             }
-            _ = try reader.uint32()
-            _ = try reader.bytes(Int(try reader.uint32()))
+            offset = signature.count
+            _ = try integer(4)
+            let extensionLength = Int(try integer(4))
+            guard message.count - offset >= extensionLength else { throw PGOutputError.malformed("a binary COPY message that ends early") }
+            offset += extensionLength
         }
-        switch Int16(bitPattern: try reader.uint16()) {
+        switch Int16(bitPattern: UInt16(try integer(2))) {
         case -1:
             return nil
         case 1:
-            let length = Int32(bitPattern: try reader.uint32())
+            let length = Int32(bitPattern: try integer(4))
             guard length >= 0 else { throw PGOutputError.malformed("a binary COPY row whose one field is NULL") }
-            return Array(try reader.bytes(Int(length)))
+            guard message.count - offset >= Int(length) else { throw PGOutputError.malformed("a binary COPY message that ends early") }
+            return Array(message[offset..<offset + Int(length)])
         case let count:
             throw PGOutputError.malformed("a binary COPY row of \(count) fields where one was asked for")
         }

@@ -19,23 +19,19 @@ public final class PostgresBacklogReader: @unchecked Sendable {
     /// otherwise (`sql_backlog_bytes`): at this size a slice's saving outweighs starting the reader.
     public static let defaultThreshold: Int64 = 16 << 20
 
-    /// How many bytes of read messages wait for the stream at most.
-    static let queueBytes = 16 << 20
+    /// How many messages the reader's thread hands over at a time.
+    static let chunkMessages = 1000
+    /// How many chunks wait for the stream at most.
+    static let queuedChunks = 16
 
     private let conn: PGConnection
     private let copy: String
     private let publication: String
-    /// Guards what follows; a thread of the reader's own fills `queued` while the stream takes from it.
-    private let condition = NSCondition()
-    private var queued: [[UInt8]] = []
-    private var queuedBytes = 0
-    /// Set when a slice came back short: once `queued` is taken, the backlog is read.
-    private var finished = false
-    private var failure: Error?
-    private var closed = false
-    /// What the stream took from `queued` and has not yet read.
-    private var taken: [[UInt8]] = []
-    private var takenIndex = 0
+    /// From the reader's thread to the stream.
+    private let handover = Handover<[[UInt8]]>(capacity: queuedChunks)
+    /// The chunk the stream is reading, and where.
+    private var chunk: [[UInt8]] = []
+    private var chunkIndex = 0
 
     /// Opens a reader when the WAL from `position` (or the slot's confirmed position, when later) to the
     /// end is at least `threshold` bytes; nil when it is less. Confirms `position` on the slot first, so
@@ -43,9 +39,8 @@ public final class PostgresBacklogReader: @unchecked Sendable {
     static func open(url: ConnectionURL, slot: String, publication: String, after position: LSN, threshold: Int64) throws -> PostgresBacklogReader? {
         let conn = try PGConnection(url, settings: [("options", PGConnection.sessionOptions + " -c work_mem=\(sliceMemory)")])
         let at = PGConnection.literal(position.description) + "::pg_lsn", named = PGConnection.literal(slot)
-        let backlog = try conn.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), GREATEST(confirmed_flush_lsn, \(at)))::bigint FROM pg_replication_slots WHERE slot_name = \(named)")
-        guard let bytes = backlog.first?[0].flatMap({ Int64($0) }), bytes >= threshold else { return nil }
-        let pid = try conn.query("SELECT pg_backend_pid()")[0][0] ?? "0"
+        let backlog = try conn.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), GREATEST(confirmed_flush_lsn, \(at)))::bigint, pg_backend_pid() FROM pg_replication_slots WHERE slot_name = \(named)")
+        guard let row = backlog.first, let bytes = row[0].flatMap({ Int64($0) }), bytes >= threshold, let pid = row[1] else { return nil }
         let copy = "\(slot.prefix(40))_backlog_\(pid)"
         try confirm(slot: slot, at: position, on: conn)
         try conn.execute("SELECT pg_copy_logical_replication_slot(\(named), \(PGConnection.literal(copy)), true)")
@@ -69,39 +64,23 @@ public final class PostgresBacklogReader: @unchecked Sendable {
         self.publication = publication
     }
 
-    /// What the reader has for the stream.
-    enum Read {
-        /// The backlog's next pgoutput message.
-        case message([UInt8])
-        /// Nothing yet: the server is still decoding the slice.
-        case waiting
-        /// A slice came back short: the backlog is read.
-        case end
-    }
-
-    /// The backlog's next message, waiting for it until `deadline`.
-    func next(before deadline: Date) throws -> Read {
-        if takenIndex == taken.count {
-            condition.lock()
-            defer { condition.unlock() }
-            while queued.isEmpty, !finished, failure == nil {
-                guard condition.wait(until: deadline) else { return .waiting }
+    /// The backlog's next pgoutput message, waiting for it until `deadline`: `waiting` while the server
+    /// still decodes a slice, `ended` once a slice came back short (the backlog is read).
+    func next(before deadline: Date) throws -> Handover<[UInt8]>.Arrival {
+        if chunkIndex == chunk.count {
+            switch try handover.receive(before: deadline) {
+            case let .item(next): (chunk, chunkIndex) = (next, 0)
+            case .waiting: return .waiting
+            case .ended: return .ended
             }
-            if queued.isEmpty, let failure { throw failure }
-            (taken, queued, takenIndex, queuedBytes) = (queued, [], 0, 0)
-            condition.broadcast()
-            if taken.isEmpty { return .end }
         }
-        defer { takenIndex += 1 }
-        return .message(taken[takenIndex])
+        defer { chunkIndex += 1 }
+        return .item(chunk[chunkIndex])
     }
 
     /// Stops the reader's thread, which then closes its connection; the server drops the copy of the slot with it.
     func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
+        handover.abort(FerryError.cancelled)
     }
 
     /// The reader's thread: slices, one after the other, until one comes back short, the stream closes the
@@ -112,43 +91,22 @@ public final class PostgresBacklogReader: @unchecked Sendable {
                 let sql = "COPY (SELECT data FROM pg_logical_slot_get_binary_changes(\(PGConnection.literal(copy)), NULL, \(Self.sliceRows), "
                     + "'proto_version', '1', 'messages', 'true', 'publication_names', \(PGConnection.literal(PGConnection.quote(publication))))) TO STDOUT (FORMAT binary)"
                 try conn.startCopyOut(sql)
-                var rows = 0, batch: [[UInt8]] = [], bytes = 0
-                while let message = try conn.readCopyRow(of: sql, { Array($0) }) {
-                    guard let field = try BinaryCopyRow.field(of: message, first: rows == 0) else { continue }
+                var rows = 0, messages: [[UInt8]] = []
+                while let field = try conn.readCopyRow(of: sql, { try BinaryCopyRow.field(of: $0, first: rows == 0) }) {
+                    guard let message = field else { continue }
                     rows += 1
-                    bytes += field.count
-                    batch.append(field)
-                    if batch.count == 1000 {
-                        guard hand(&batch, bytes: &bytes) else { return }
+                    messages.append(message)
+                    if messages.count == Self.chunkMessages {
+                        try handover.send(messages)
+                        messages.removeAll(keepingCapacity: true)
                     }
                 }
-                guard hand(&batch, bytes: &bytes) else { return }
-                if rows < Self.sliceRows { return end(failure: nil) }
+                if !messages.isEmpty { try handover.send(messages) }
+                if rows < Self.sliceRows { return handover.finish() }
             }
         } catch {
-            end(failure: error)
+            // After `close`, the error is the stream's own and nobody reads it.
+            handover.finish(throwing: error)
         }
-    }
-
-    /// Queues `batch` for the stream, waiting while the queue is full; false once the reader is closed.
-    private func hand(_ batch: inout [[UInt8]], bytes: inout Int) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while queuedBytes >= Self.queueBytes, !closed { condition.wait() }
-        guard !closed else { return false }
-        if queued.isEmpty { condition.broadcast() }
-        queued += batch
-        queuedBytes += bytes
-        batch.removeAll(keepingCapacity: true)
-        bytes = 0
-        return true
-    }
-
-    private func end(failure: Error?) {
-        condition.lock()
-        finished = true
-        self.failure = failure
-        condition.broadcast()
-        condition.unlock()
     }
 }

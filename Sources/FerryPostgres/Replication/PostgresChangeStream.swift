@@ -45,6 +45,8 @@ public final class PostgresChangeStream: @unchecked Sendable {
         self.backlogThreshold = backlogThreshold
     }
 
+    deinit { backlog?.close() }
+
     /// Creates the publication for `tables` (when missing) and the slot. Returns the slot's consistent
     /// point and the exported snapshot; the snapshot stays valid until `start` is called on this stream.
     public func createSlot(tables: [TableID]) throws -> (start: LSN, snapshot: String) {
@@ -74,8 +76,6 @@ public final class PostgresChangeStream: @unchecked Sendable {
         try startStreaming(after: position)
     }
 
-    deinit { backlog?.close() }
-
     private func startStreaming(after position: LSN) throws {
         try conn.startCopyBoth("START_REPLICATION SLOT \(PGConnection.quote(slot)) LOGICAL \(position) (proto_version '1', messages 'true', publication_names \(PGConnection.literal(PGConnection.quote(publication))))")
     }
@@ -86,11 +86,11 @@ public final class PostgresChangeStream: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while let reader = backlog {
             switch try reader.next(before: deadline) {
-            case let .message(payload):
+            case let .item(payload):
                 if let transaction = try handle(PGOutputDecoder.decode(payload)) { return transaction }
             case .waiting:
                 return nil
-            case .end:
+            case .ended:
                 // Every transaction that committed before `received` has been read: the walsender starts there.
                 reader.close()
                 backlog = nil
