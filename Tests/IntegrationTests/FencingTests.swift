@@ -45,6 +45,50 @@ struct FencingTests {
         try await secondRun.value
         #expect(second.loadStatus.snapshot().isEmpty, "the second run resumes from the target's position, without a new load")
     }
+
+    @Test("a restart behind a backlog, read through SQL, and a later run taking the task over mid-backlog: the first run is refused, the target ends equal")
+    func takeOverWhileTheBacklogIsReadThroughSQL() async throws {
+        let (plain, target, task) = try ChangeCaptureTests.databases(target: .postgres)
+        defer { ChangeCaptureTests.drop(plain, target) }
+        var url = plain.url
+        url.parameters["sql_backlog_bytes"] = "0"
+        let source = TestDatabase(engine: .postgres, url: url, schema: plain.schema)
+        try source.execute("""
+            CREATE TABLE app.items (id int PRIMARY KEY, counter int NOT NULL, note text, big text);
+            INSERT INTO app.items SELECT g, 0, 'row ' || g, NULL FROM generate_series(1, 2000) g
+            """)
+        let loading = try cdcRunner(source, target, task: task)
+        let loadingRun = Task { try await loading.run() }
+        try await waitUntil { loading.status.snapshot().phase == .changeCapture }
+        loadingRun.cancel()
+        try await loadingRun.value
+        // A backlog of 20,000 transactions, while writes go on.
+        try source.execute("DO $$ BEGIN FOR i IN 1..20000 LOOP UPDATE app.items SET counter = counter + 1 WHERE id = 1 + i % 2000; COMMIT; END LOOP; END $$")
+        let writing = ManagedFlag()
+        defer { writing.stop() }
+        let writer = Task { try await ChangeCaptureTests.write(source, until: writing, pause: 0.005) }
+
+        let first = try cdcRunner(source, target, task: task)
+        let firstRun = Task { try await first.run() }
+        defer { firstRun.cancel() }
+        var copies = 0
+        try await waitUntil {
+            copies = max(copies, Int(try source.query("SELECT count(*) FROM pg_replication_slots WHERE temporary AND slot_name LIKE '%\\_backlog\\_%'")[0][0] ?? "0") ?? 0)
+            return first.status.snapshot().changesApplied > 2000
+        }
+        #expect(copies == 1, "the restart reads its backlog from a temporary copy of the slot")
+        let second = try cdcRunner(source, target, task: task)
+        let secondRun = Task { try await second.run() }
+        defer { secondRun.cancel() }
+        let refused = await #expect(throws: FerryError.self) { try await firstRun.value }
+        #expect(refused?.kind == .fenced, "\(String(describing: refused))")
+        try await waitUntil { second.status.snapshot().changesApplied > 100 }
+        writing.stop()
+        _ = try await writer.value
+        try await converge(source, target)
+        secondRun.cancel()
+        try await secondRun.value
+    }
 }
 
 @Suite("A node that cannot renew its lease")
