@@ -51,7 +51,7 @@ public final class Handover<Item>: @unchecked Sendable {
 
     /// The next item, or nil once the producer finished without error.
     public func receive() throws -> Item? {
-        switch try receive(before: .distantFuture) {
+        switch try take(waitingUntil: nil) {
         case let .item(item): return item
         case .waiting, .ended: return nil
         }
@@ -68,10 +68,20 @@ public final class Handover<Item>: @unchecked Sendable {
 
     /// The next item, waiting for it until `deadline`.
     public func receive(before deadline: Date) throws -> Arrival {
+        try take(waitingUntil: deadline)
+    }
+
+    /// The next item, waiting until `deadline`, or for as long as it takes when there is none (Foundation
+    /// on Linux traps on a wait until `Date.distantFuture`).
+    private func take(waitingUntil deadline: Date?) throws -> Arrival {
         condition.lock()
         defer { condition.unlock() }
         while head == queue.count, !finished, failure == nil {
-            guard condition.wait(until: deadline) else { return .waiting }
+            if let deadline {
+                guard condition.wait(until: deadline) else { return .waiting }
+            } else {
+                condition.wait()
+            }
         }
         if head < queue.count, let item = queue[head] {
             queue[head] = nil

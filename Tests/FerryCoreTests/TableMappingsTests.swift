@@ -1,4 +1,5 @@
 import FerryCore
+import Foundation
 import Testing
 
 @Suite struct WildcardTests {
@@ -153,6 +154,28 @@ import Testing
         pipe.abort(FerryError.cancelled)
         #expect(throws: FerryError.cancelled) { try pipe.send(.rows([])) }
         #expect(throws: FerryError.cancelled) { try pipe.receive() }
+    }
+}
+
+@Suite struct HandoverTests {
+    @Test("a receive waits for an item sent later; a receive with a deadline comes back waiting at it")
+    func waits() throws {
+        let handover = Handover<Int>(capacity: 1)
+        let sender = Thread {
+            Thread.sleep(forTimeInterval: 0.2)
+            try? handover.send(7)
+            handover.finish()
+        }
+        sender.start()
+        #expect(try handover.receive() == 7)
+        #expect(try handover.receive() == nil)
+        let idle = Handover<Int>(capacity: 1)
+        let started = Date()
+        guard case .waiting = try idle.receive(before: started.addingTimeInterval(0.1)) else {
+            Issue.record("expected to wait")
+            return
+        }
+        #expect(Date().timeIntervalSince(started) >= 0.1)
     }
 }
 
